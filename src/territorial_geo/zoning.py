@@ -1,0 +1,350 @@
+"""Stage 3, zoning: drive-time zones around market towns, their overlaps and polygons.
+
+A commune belongs to a zone when its chef-lieu reaches the market town's chef-lieu within
+the budget (INSEE distancier convention). Both points are snapped to the nearest network
+node; the snap legs are timed at ``SpeedProfile.snap_kmh`` and reported.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Polygon
+from shapely.ops import substring
+
+from territorial_geo import network as netmod
+from territorial_geo import sources
+from territorial_geo.errors import NetworkError, UnknownPlaceError
+from territorial_geo.territory import Territory, resolve_communes
+
+DIRECTIONS = ("to", "from")
+
+
+def _csr_for(net: netmod.RoadNetwork, direction: str):
+    if direction not in DIRECTIONS:
+        raise NetworkError(f"direction must be 'to' or 'from', got {direction!r}")
+    # times *to* a town = Dijkstra from the town on the reversed graph
+    return net.csr(reverse=(direction == "to"))
+
+
+def reachability_table(
+    net: netmod.RoadNetwork,
+    points: gpd.GeoSeries,
+    budget_s: float,
+    *,
+    origins: gpd.GeoSeries | None = None,
+    direction: str = "to",
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Commune-to-commune travel times within a budget (the distancier's table).
+
+    Parameters
+    ----------
+    net
+        Road network.
+    points
+        Chef-lieu points indexed by commune code (targets).
+    budget_s
+        Budget in seconds, snap legs included.
+    origins
+        Points the zones are centred on (default: every point of ``points``).
+    direction
+        ``"to"``: time from each target commune to the origin (people travel to the third
+        place); ``"from"``: from the origin to the commune.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin``, ``code`` (target commune), ``time_s`` for every pair within the budget.
+    """
+    origins = points if origins is None else origins
+    snap_t = net.snap(points)
+    snap_o = net.snap(origins)
+    res = netmod.bounded_times(
+        _csr_for(net, direction), snap_o["node"].to_numpy(), budget_s,
+        origin_offsets=snap_o["snap_s"].to_numpy(), targets=snap_t["node"].to_numpy(),
+        target_offsets=snap_t["snap_s"].to_numpy(), threads=threads,
+    )
+    return pd.DataFrame(
+        {
+            "origin": np.asarray(origins.index)[res["origin"].to_numpy()],
+            "code": np.asarray(points.index)[res["target"].to_numpy()],
+            "time_s": res["time_s"].to_numpy(),
+        }
+    )
+
+
+@dataclass
+class Zones:
+    """Drive-time zones around market towns (a result made of GeoDataFrames).
+
+    Attributes
+    ----------
+    towns
+        Market towns: ``code``, ``nom``, snap information, geometry (chef-lieu).
+    members
+        Long table, one row per (zone, commune) within the largest band: ``zone`` (town
+        code), ``code``, ``nom``, ``time_s``, ``time_min``, ``band_min`` (smallest band
+        containing it), ``in_territory``, ``snap_m``, ``far``; geometry = chef-lieu.
+    polygons
+        Isochrone polygons: ``zone``, ``band_min``, ``area_km2``, geometry (EPSG:2154).
+    territory_codes
+        Codes of the territory's communes.
+    budget_min, bands, direction
+        Parameters used.
+    snaps
+        Snap of every chef-lieu considered (``node``, ``snap_m``, ``snap_s``, ``far``).
+    """
+
+    towns: gpd.GeoDataFrame
+    members: gpd.GeoDataFrame
+    polygons: gpd.GeoDataFrame
+    territory_codes: list[str]
+    budget_min: float
+    bands: tuple[float, ...]
+    direction: str
+    snaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def zone_codes(self) -> list[str]:
+        """Market-town codes, in the order given."""
+        return list(self.towns.index)
+
+    def within(self, band_min: float | None = None, *, territory_only: bool = True) -> pd.DataFrame:
+        """Members within ``band_min`` (default: the budget)."""
+        band = self.budget_min if band_min is None else band_min
+        m = self.members[self.members["time_min"] <= band + 1e-9]
+        if territory_only:
+            m = m[m["in_territory"]]
+        return pd.DataFrame(m.drop(columns="geometry"))
+
+    def membership(self, band_min: float | None = None) -> dict[str, list[str]]:
+        """Zone -> sorted commune codes (territory communes only)."""
+        m = self.within(band_min)
+        return {z: sorted(m.loc[m["zone"] == z, "code"]) for z in self.zone_codes}
+
+    def overlap(self, band_min: float | None = None) -> pd.DataFrame:
+        """Zone x zone table: communes per zone on the diagonal, shared communes off it."""
+        mem = self.membership(band_min)
+        z = self.zone_codes
+        table = pd.DataFrame(0, index=pd.Index(z, name="zone"), columns=z, dtype=int)
+        sets = {k: set(v) for k, v in mem.items()}
+        for a in z:
+            for b in z:
+                table.loc[a, b] = len(sets[a] & sets[b])
+        return table
+
+    def union(self, band_min: float | None = None) -> list[str]:
+        """Territory communes in at least one zone."""
+        return sorted(set(self.within(band_min)["code"]))
+
+    def uncovered(self, band_min: float | None = None) -> list[str]:
+        """Territory communes in no zone (including those on network islands)."""
+        return sorted(set(self.territory_codes) - set(self.union(band_min)))
+
+    def exclusive(self, band_min: float | None = None) -> pd.Series:
+        """Each commune of the union allocated to its nearest market town (ties: first town)."""
+        m = self.within(band_min)
+        order = {z: i for i, z in enumerate(self.zone_codes)}
+        m = m.assign(_o=m["zone"].map(order)).sort_values(["code", "time_s", "_o"])
+        first = m.drop_duplicates("code")
+        return pd.Series(first["zone"].to_numpy(), index=first["code"].to_numpy(), name="zone")
+
+    def to_gpkg(self, path: str | os.PathLike) -> None:
+        """Write layers ``zones`` (polygons), ``members`` and ``towns`` atomically."""
+        def _w(tmp):
+            self.polygons.to_file(tmp, layer="zones", driver="GPKG")
+            self.members.to_file(tmp, layer="members", driver="GPKG", mode="a")
+            self.towns.to_file(tmp, layer="towns", driver="GPKG", mode="a")
+
+        sources.atomic_write(os.fspath(path), _w)
+
+
+def candidate_towns(
+    territory: Territory, *, levels: tuple[int, ...] = (4, 5), data_dir=None
+) -> list[str]:
+    """Market-town candidates: territory communes on density-grid levels 4-5
+    (petites villes, bourgs ruraux), largest population first."""
+    grid = sources.load_density_grid(data_dir)
+    codes = [c for c in territory.codes if c in grid.index and int(grid.loc[c, "dens"]) in levels]
+    return sorted(codes, key=lambda c: -territory.communes.loc[c, "population"])
+
+
+def isochrone_polygon(
+    net: netmod.RoadNetwork,
+    node_time: np.ndarray,
+    budget_s: float,
+    *,
+    direction: str = "to",
+    edge_buffer_m: float = 150.0,
+    min_hole_km2: float = 1.0,
+) -> Polygon:
+    """The area reachable within a budget, from per-node times.
+
+    Every reachable road segment is kept, frontier segments cut where the budget runs out,
+    buffered by ``edge_buffer_m``; each reached node also reaches a disc whose radius is
+    the remaining time at the snap speed (capped at the snap threshold), the same rule
+    that places communes in zones. Holes smaller than ``min_hole_km2`` are filled.
+    """
+    e = net.edges
+    te = e["time_s"].to_numpy()
+    tu = node_time[e["u"].to_numpy()]
+    tv = node_time[e["v"].to_numpy()]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if direction == "to":
+            r = np.clip((budget_s - tv) / te, 0, 1)
+        else:
+            r = np.clip((budget_s - tu) / te, 0, 1)
+    r = np.nan_to_num(r, nan=0.0, posinf=1.0)
+    full = r >= 1.0
+    part = (r > 0) & ~full
+    geoms = list(e.geometry.to_numpy()[full])
+    for g, f in zip(e.geometry.to_numpy()[part], r[part], strict=True):
+        geoms.append(substring(g, 1 - f, 1, normalized=True) if direction == "to"
+                     else substring(g, 0, f, normalized=True))
+    reached = np.flatnonzero(node_time <= budget_s)
+    if len(reached) == 0:
+        return Polygon()
+    speed = net.profile.snap_kmh / 3.6
+    radius = np.minimum((budget_s - node_time[reached]) * speed, net.profile.max_snap_m)
+    pts = shapely.points(net.nodes["x"].to_numpy()[reached], net.nodes["y"].to_numpy()[reached])
+    discs = shapely.buffer(pts, np.maximum(radius, edge_buffer_m), quad_segs=8)
+    lines = shapely.buffer(np.array(geoms, dtype=object), edge_buffer_m, quad_segs=4) if geoms else []
+    area = shapely.union_all(np.concatenate([np.asarray(discs, dtype=object),
+                                             np.asarray(lines, dtype=object)]))
+    return fill_holes(area, min_hole_km2 * 1e6)
+
+
+def fill_holes(geom, min_area_m2: float):
+    """Remove interior rings smaller than ``min_area_m2`` (spurious holes)."""
+    polys = shapely.get_parts(geom)
+    out = []
+    for p in polys:
+        if p.geom_type != "Polygon":
+            continue
+        keep = [ring for ring in p.interiors if Polygon(ring).area >= min_area_m2]
+        out.append(Polygon(p.exterior, keep))
+    return shapely.union_all(out) if out else Polygon()
+
+
+def build_zones(
+    territory: Territory,
+    market_towns: list[str],
+    *,
+    network: netmod.RoadNetwork,
+    budget_min: float = 10.0,
+    bands: tuple[float, ...] | list[float] | None = None,
+    direction: str = "to",
+    polygons: bool = True,
+    edge_buffer_m: float = 150.0,
+    min_hole_km2: float = 1.0,
+    data_dir=None,
+) -> Zones:
+    """Drive-time zones around market towns.
+
+    Parameters
+    ----------
+    territory
+        The study territory (members and ring communes are routed).
+    market_towns
+        Market towns by INSEE code or name (``"62045"``, ``"Aubigny-en-Artois"``).
+    network
+        Road network covering the territory and its ring.
+    budget_min
+        Zone budget in minutes (default 10).
+    bands
+        Time bands (minutes) for membership and polygons; ``budget_min`` is always one.
+    direction
+        ``"to"`` (communes to the town, default) or ``"from"``.
+    polygons
+        Compute isochrone polygons.
+
+    Returns
+    -------
+    Zones
+
+    Raises
+    ------
+    UnknownPlaceError
+        A market town that is not a commune (closest names given).
+    NetworkError
+        A budget <= 0, or a market town farther from the network than the snap threshold.
+    """
+    if not budget_min > 0:
+        raise NetworkError(f"budget_min must be positive, got {budget_min}")
+    if not market_towns:
+        raise UnknownPlaceError("no market town given")
+    band_list = tuple(sorted({float(b) for b in (bands or ())} | {float(budget_min)}))
+    if band_list[0] <= 0:
+        raise NetworkError(f"bands must be positive, got {band_list}")
+    codes = resolve_communes(market_towns, data_dir=data_dir, within=territory.all_codes)
+    if len(set(codes)) != len(codes):
+        raise UnknownPlaceError(f"market towns given twice: {market_towns}")
+    pts = territory.chefs_lieux
+    outside = [c for c in codes if c not in pts.index]
+    if outside:
+        raise UnknownPlaceError(
+            f"market town(s) {outside} are neither in {territory.name} nor in its "
+            f"{territory.ring_km} km ring"
+        )
+    snaps = network.snap(pts.geometry)
+    far_towns = [c for c in codes if snaps.loc[c, "far"]]
+    if far_towns:
+        raise NetworkError(
+            f"market town(s) {far_towns} are more than {network.profile.max_snap_m:.0f} m from "
+            f"the road network (nearest node at "
+            f"{', '.join('%.0f m' % snaps.loc[c, 'snap_m'] for c in far_towns)}); "
+            "use a network that covers them"
+        )
+    max_s = band_list[-1] * 60
+    res = netmod.bounded_times(
+        _csr_for(network, direction), snaps.loc[codes, "node"].to_numpy(), max_s,
+        origin_offsets=snaps.loc[codes, "snap_s"].to_numpy(), targets=snaps["node"].to_numpy(),
+        target_offsets=snaps["snap_s"].to_numpy(),
+    )
+    all_codes = np.asarray(pts.index)
+    mem = pd.DataFrame(
+        {"zone": np.asarray(codes)[res["origin"].to_numpy()],
+         "code": all_codes[res["target"].to_numpy()], "time_s": res["time_s"].to_numpy()}
+    )
+    mem["time_min"] = mem["time_s"] / 60
+    bands_arr = np.asarray(band_list)
+    mem["band_min"] = bands_arr[np.searchsorted(bands_arr, mem["time_min"].to_numpy() - 1e-9)]
+    mem["in_territory"] = mem["code"].isin(territory.codes)
+    mem["nom"] = pts.loc[mem["code"], "nom"].to_numpy()
+    mem["snap_m"] = snaps.loc[mem["code"], "snap_m"].to_numpy()
+    mem["far"] = snaps.loc[mem["code"], "far"].to_numpy()
+    order = {z: i for i, z in enumerate(codes)}
+    mem = mem.assign(_o=mem["zone"].map(order)).sort_values(["_o", "time_s"]).drop(columns="_o")
+    members = gpd.GeoDataFrame(
+        mem.reset_index(drop=True), geometry=pts.loc[mem["code"]].geometry.to_numpy(),
+        crs=pts.crs,
+    )
+    towns = gpd.GeoDataFrame(
+        {"code": codes, "nom": pts.loc[codes, "nom"].to_numpy(),
+         "snap_m": snaps.loc[codes, "snap_m"].to_numpy(),
+         "node": snaps.loc[codes, "node"].to_numpy()},
+        geometry=pts.loc[codes].geometry.to_numpy(), crs=pts.crs, index=codes,
+    )
+    polys = []
+    if polygons:
+        csr = _csr_for(network, direction)
+        for c in codes:
+            t = netmod.node_times(csr, int(snaps.loc[c, "node"]), max_s,
+                                  origin_offset=float(snaps.loc[c, "snap_s"]))
+            for b in band_list:
+                g = isochrone_polygon(network, t, b * 60, direction=direction,
+                                      edge_buffer_m=edge_buffer_m, min_hole_km2=min_hole_km2)
+                polys.append({"zone": c, "nom": towns.loc[c, "nom"], "band_min": b,
+                              "area_km2": g.area / 1e6, "geometry": g})
+    poly_gdf = gpd.GeoDataFrame(
+        polys or {"zone": [], "nom": [], "band_min": [], "area_km2": [], "geometry": []},
+        geometry="geometry", crs=sources.WORKING_CRS,
+    )
+    return Zones(towns, members, poly_gdf, territory.codes, float(budget_min), band_list,
+                 direction, snaps)
