@@ -1,0 +1,448 @@
+"""Typed study configuration loaded from TOML, with every default's source.
+
+A study file overrides any parameter of METHOD.md; unknown keys and impossible values are
+rejected with the key named (``demand.seats.solos[1].usage_share``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from territorial_geo.errors import ConfigError
+from territorial_geo.network import DEFAULT_HIGHWAY_KMH
+from territorial_geo.sources import SOLO_BANDS, STUDY_NAF_CODES
+
+#: Telework rate presets: share of employed people of each CSP who telework.
+TELEWORK_PRESETS: dict[str, dict[str, float]] = {
+    "dares2004": {"cadres": 0.30, "profint": 0.11, "employes": 0.039, "ouvriers": 0.0},
+    "dares2004-home": {"cadres": 0.10, "profint": 0.02, "employes": 0.009, "ouvriers": 0.0},
+    "dares2017": {"cadres": 0.111, "profint": 0.032, "employes": 0.014, "ouvriers": 0.002},
+    "dares2017-occasional": {"cadres": 0.151, "profint": 0.056, "employes": 0.012,
+                             "ouvriers": 0.002},
+    "insee2022": {"cadres": 0.522, "profint": 0.194, "employes": 0.085, "ouvriers": 0.002},
+}
+PRESET_SOURCES: dict[str, str] = {
+    "dares2004": "INSEE EPCV May 2004, DARES Premières Synthèses 51.3 (Dec. 2004): home + "
+    "nomadic telework",
+    "dares2004-home": "INSEE EPCV May 2004, DARES Premières Synthèses 51.3: home telework only",
+    "dares2017": "DARES Analyses 2019-051: regular telework (>= 1 day a week), 2017",
+    "dares2017-occasional": "DARES Analyses 2019-051: occasional telework, 2017",
+    "insee2022": "INSEE Enquête Emploi 2022",
+}
+
+#: Provenance of every default (METHOD.md); shown next to the value in every output.
+DEFAULT_SOURCES: dict[str, str] = {
+    "zoning.budget_min": "reference study (10-minute zones)",
+    "zoning.direction": "METHOD.md §2: towards the bourg",
+    "zoning.speeds": "French speed limits: rural 80 (décret 2018-487), motorway 130, "
+    "dual carriageway 110, urban 50",
+    "zoning.snap_kmh": "METHOD.md §2 (assumption: low speed on local roads)",
+    "zoning.max_snap_m": "METHOD.md §2",
+    "demand.telework_preset": "see preset source",
+    "demand.secondary_residence_rate": "ASSUMPTION: no published source (METHOD.md §3)",
+    "demand.csp_year": "census year of CSP shares closest to the base year",
+    "demand.solos.naf_codes": "reference study's office-activity list (METHOD.md §4)",
+    "demand.solos.bands": "SIRENE bands NN, 00, 01 (< 3 employees)",
+    "demand.solos.growth_rate": "reference study (+6 %/year)",
+    "demand.solos.fallback_office_share": "ASSUMPTION: order of magnitude of the office "
+    "activities' share of non-employer establishments, not a published figure; supply a "
+    "SIRENE extract to replace it",
+    "demand.seats.seat_hours_per_month": "35 h x 52 / 12 (one full-time seat)",
+    "demand.seats.occupancy": "METHOD.md §5",
+    "demand.seats.solos": "CDC / consultancy (25 % in 2018, 30 % in 2025, 35 h/month)",
+    "demand.seats.teleworkers": "CDC, Externalités des télécentres (2014): 20 % of users in "
+    "2018; 11 % of teleworkers, 35 h/month in 2025",
+    "supply.seats_per_site": "ASSUMPTION: CGET 2019 gives no seat counts",
+}
+
+
+@dataclass
+class ZoningConfig:
+    """Drive-time zoning parameters (METHOD.md §2)."""
+
+    market_towns: list[str] = field(default_factory=list)
+    budget_min: float = 10.0
+    bands: list[float] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
+    direction: str = "to"
+    network: str = "roads-hdf"
+    margin_km: float = 25.0
+    speeds: dict[str, float] = field(default_factory=dict)
+    speed_factor: float = 1.0
+    snap_kmh: float = 30.0
+    max_snap_m: float = 2000.0
+    edge_buffer_m: float = 150.0
+    auto_towns: bool = False
+
+    def validate(self, where: str) -> None:
+        _positive(self.budget_min, f"{where}.budget_min")
+        for i, b in enumerate(self.bands):
+            _positive(b, f"{where}.bands[{i}]")
+        if self.direction not in ("to", "from"):
+            raise ConfigError(f"{where}.direction must be 'to' or 'from', got {self.direction!r}")
+        for k, v in self.speeds.items():
+            _positive(v, f"{where}.speeds.{k}")
+        _positive(self.speed_factor, f"{where}.speed_factor")
+        _positive(self.snap_kmh, f"{where}.snap_kmh")
+
+
+@dataclass
+class SolosConfig:
+    """Solo workers from SIRENE (METHOD.md §4)."""
+
+    naf_codes: list[str] = field(default_factory=lambda: list(STUDY_NAF_CODES))
+    bands: list[str] = field(default_factory=lambda: list(SOLO_BANDS))
+    growth_rate: float = 0.06
+    sirene_file: str = ""
+    sirene_year: int = 0
+    fallback_office_share: float = 0.08
+
+    def validate(self, where: str) -> None:
+        if self.growth_rate <= -1:
+            raise ConfigError(f"{where}.growth_rate must be > -1, got {self.growth_rate}")
+        _share(self.fallback_office_share, f"{where}.fallback_office_share")
+        if self.sirene_file and not self.sirene_year:
+            raise ConfigError(f"{where}.sirene_year is required with sirene_file "
+                              "(the year of the SIRENE stock)")
+
+
+@dataclass
+class SoloAnchor:
+    """Solo usage at a given year."""
+
+    year: int
+    usage_share: float
+    hours_per_month: float = 35.0
+
+
+@dataclass
+class TeleworkerAnchor:
+    """Teleworker usage at a given year: either a share of all users or a usage share."""
+
+    year: int
+    share_of_users: float | None = None
+    usage_share: float | None = None
+    hours_per_month: float = 35.0
+
+
+@dataclass
+class SeatsConfig:
+    """Seats from users (METHOD.md §5)."""
+
+    seat_hours_per_month: float = 35 * 52 / 12
+    occupancy: float = 1.0
+    solos: list[SoloAnchor] = field(
+        default_factory=lambda: [SoloAnchor(2018, 0.25, 35.0), SoloAnchor(2025, 0.30, 35.0)]
+    )
+    teleworkers: list[TeleworkerAnchor] = field(
+        default_factory=lambda: [
+            TeleworkerAnchor(2018, share_of_users=0.20),
+            TeleworkerAnchor(2025, usage_share=0.11, hours_per_month=35.0),
+        ]
+    )
+
+    def validate(self, where: str) -> None:
+        _positive(self.seat_hours_per_month, f"{where}.seat_hours_per_month")
+        if not 0 < self.occupancy <= 1:
+            raise ConfigError(f"{where}.occupancy must be in (0, 1], got {self.occupancy}")
+        if not self.solos:
+            raise ConfigError(f"{where}.solos needs at least one year")
+        if not self.teleworkers:
+            raise ConfigError(f"{where}.teleworkers needs at least one year")
+        for i, a in enumerate(self.solos):
+            _share(a.usage_share, f"{where}.solos[{i}].usage_share")
+            _nonneg(a.hours_per_month, f"{where}.solos[{i}].hours_per_month")
+        for i, a in enumerate(self.teleworkers):
+            w = f"{where}.teleworkers[{i}]"
+            if (a.share_of_users is None) == (a.usage_share is None):
+                raise ConfigError(f"{w}: give exactly one of share_of_users or usage_share")
+            if a.share_of_users is not None:
+                _share(a.share_of_users, f"{w}.share_of_users")
+                if a.share_of_users >= 1:
+                    raise ConfigError(f"{w}.share_of_users must be < 1")
+            if a.usage_share is not None:
+                _share(a.usage_share, f"{w}.usage_share")
+            _nonneg(a.hours_per_month, f"{w}.hours_per_month")
+        for name, anchors in (("solos", self.solos), ("teleworkers", self.teleworkers)):
+            years = [a.year for a in anchors]
+            if len(set(years)) != len(years):
+                raise ConfigError(f"{where}.{name}: a year is given twice ({years})")
+
+
+@dataclass
+class DemandConfig:
+    """Demand model (METHOD.md §3-5)."""
+
+    base_year: int = 2018
+    horizon_year: int = 2025
+    years: list[int] = field(default_factory=list)
+    telework_preset: str = "dares2004"
+    telework_rates: dict[str, float] = field(default_factory=dict)
+    secondary_residence_rate: float = 0.05
+    csp_year: int = 2016
+    solos: SolosConfig = field(default_factory=SolosConfig)
+    seats: SeatsConfig = field(default_factory=SeatsConfig)
+
+    @property
+    def output_years(self) -> list[int]:
+        """Years reported: base, horizon and any extra year, sorted."""
+        return sorted({self.base_year, self.horizon_year, *self.years})
+
+    def rates(self) -> dict[str, float]:
+        """Telework rate per CSP (preset, then explicit overrides)."""
+        r = {"agri": 0.0, "artis": 0.0, **TELEWORK_PRESETS[self.telework_preset]}
+        r.update(self.telework_rates)
+        return r
+
+    def validate(self, where: str) -> None:
+        if self.telework_preset not in TELEWORK_PRESETS:
+            raise ConfigError(
+                f"{where}.telework_preset {self.telework_preset!r} unknown; presets: "
+                f"{', '.join(TELEWORK_PRESETS)}"
+            )
+        for k, v in self.telework_rates.items():
+            if k not in ("agri", "artis", "cadres", "profint", "employes", "ouvriers"):
+                raise ConfigError(f"{where}.telework_rates.{k}: unknown CSP (agri, artis, "
+                                  "cadres, profint, employes, ouvriers)")
+            _share(v, f"{where}.telework_rates.{k}")
+        _nonneg(self.secondary_residence_rate, f"{where}.secondary_residence_rate")
+        if self.horizon_year < self.base_year:
+            raise ConfigError(f"{where}.horizon_year ({self.horizon_year}) is before "
+                              f"base_year ({self.base_year})")
+        for i, y in enumerate(self.years):
+            if y < self.base_year:
+                raise ConfigError(f"{where}.years[{i}] = {y} is before base_year {self.base_year}")
+        if self.csp_year not in (2011, 2016, 2022):
+            raise ConfigError(f"{where}.csp_year must be 2011, 2016 or 2022")
+        self.solos.validate(f"{where}.solos")
+        self.seats.validate(f"{where}.seats")
+
+
+@dataclass
+class PoleConfig:
+    """A competing pole inside a zone (e.g. Arras for Duisans)."""
+
+    zone: str
+    pole: str
+
+
+@dataclass
+class SupplyConfig:
+    """Existing and planned third places."""
+
+    use_cget: bool = True
+    seats_per_site: float = 10.0
+    site_seats: dict[str, float] = field(default_factory=dict)
+    planned: list[str] = field(default_factory=list)
+
+    def validate(self, where: str) -> None:
+        _nonneg(self.seats_per_site, f"{where}.seats_per_site")
+        for k, v in self.site_seats.items():
+            _nonneg(v, f"{where}.site_seats.{k}")
+
+
+@dataclass
+class CoverageConfig:
+    """Coverage and site selection (METHOD.md §6)."""
+
+    minutes: list[float] = field(default_factory=lambda: [10.0, 20.0])
+    sites: str = "both"
+    k: int = 3
+    candidates: str = "density"
+    candidate_list: list[str] = field(default_factory=list)
+    weight: str = "population"
+    budget_min: float = 10.0
+
+    def validate(self, where: str) -> None:
+        for i, m in enumerate(self.minutes):
+            _positive(m, f"{where}.minutes[{i}]")
+        if self.sites not in ("existing", "planned", "both"):
+            raise ConfigError(f"{where}.sites must be existing, planned or both")
+        if self.k < 0:
+            raise ConfigError(f"{where}.k must be >= 0")
+        if self.candidates not in ("density", "towns", "list", "all"):
+            raise ConfigError(f"{where}.candidates must be density, towns, list or all")
+        if self.weight not in ("population", "teleworkers", "solos", "seats"):
+            raise ConfigError(f"{where}.weight must be population, teleworkers, solos or seats")
+        _positive(self.budget_min, f"{where}.budget_min")
+
+
+@dataclass
+class OutputConfig:
+    """Outputs."""
+
+    raster_cell_m: float = 200.0
+    static_maps: bool = True
+    raster: bool = True
+
+    def validate(self, where: str) -> None:
+        _positive(self.raster_cell_m, f"{where}.raster_cell_m")
+
+
+@dataclass
+class StudyConfig:
+    """A whole study: territory, zoning, demand, competition, supply, coverage, outputs."""
+
+    name: str = "Study"
+    territory: str = "200069482"
+    ring_km: float = 15.0
+    zoning: ZoningConfig = field(default_factory=ZoningConfig)
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    poles: list[PoleConfig] = field(default_factory=list)
+    supply: SupplyConfig = field(default_factory=SupplyConfig)
+    coverage: CoverageConfig = field(default_factory=CoverageConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    source_file: str = ""
+
+    def validate(self) -> StudyConfig:
+        """Check every value; raise :class:`ConfigError` naming the key."""
+        _nonneg(self.ring_km, "ring_km")
+        self.zoning.validate("zoning")
+        self.demand.validate("demand")
+        self.supply.validate("supply")
+        self.coverage.validate("coverage")
+        self.output.validate("output")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every parameter as plain data."""
+        return dataclasses.asdict(self)
+
+    def provenance(self, overridden: set[str] | None = None) -> dict[str, str]:
+        """Source of each sourced parameter; study-file overrides say so."""
+        out = dict(DEFAULT_SOURCES)
+        out["demand.telework_preset"] = PRESET_SOURCES[self.demand.telework_preset]
+        if self.demand.telework_rates:
+            out["demand.telework_rates"] = "study file (explicit rates)"
+        for key in overridden or set():
+            for k in list(out):
+                if k == key or k.startswith(key + ".") or key.startswith(k + "."):
+                    out[k] = f"study file {self.source_file or ''}".strip()
+        return out
+
+
+def _positive(v: float, key: str) -> None:
+    if not (isinstance(v, int | float) and v > 0):
+        raise ConfigError(f"{key} must be > 0, got {v!r}")
+
+
+def _nonneg(v: float, key: str) -> None:
+    if not (isinstance(v, int | float) and v >= 0):
+        raise ConfigError(f"{key} must be >= 0, got {v!r}")
+
+
+def _share(v: float, key: str) -> None:
+    if not (isinstance(v, int | float) and 0 <= v <= 1):
+        raise ConfigError(f"{key} must be a share between 0 and 1, got {v!r}")
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, key)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a table, got {value!r}")
+        return _build(tp, value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        return [_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a table, got {value!r}")
+        return {str(k): _convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} must be true or false, got {value!r}")
+        return value
+    if tp is str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string, got {value!r}")
+        return value
+    return value
+
+
+def _build(cls: type, data: dict, where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise ConfigError(
+            f"unknown key(s) {', '.join(prefix + u for u in unknown)}; "
+            f"known here: {', '.join(sorted(names))}"
+        )
+    kwargs = {}
+    for k, v in data.items():
+        kwargs[k] = _convert(hints[k], v, f"{where}.{k}" if where else k)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where or 'study'}: {exc}") from exc
+
+
+def _flatten_keys(data: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        out.add(key)
+        if isinstance(v, dict):
+            out |= _flatten_keys(v, key + ".")
+    return out
+
+
+def config_from_dict(data: dict, *, source_file: str = "") -> tuple[StudyConfig, set[str]]:
+    """Build and validate a :class:`StudyConfig` from a dict; return it and the keys set."""
+    data = dict(data)
+    cfg = _build(StudyConfig, data, "")
+    cfg.source_file = source_file
+    cfg.zoning.speeds = {**DEFAULT_HIGHWAY_KMH, **cfg.zoning.speeds}
+    cfg.validate()
+    return cfg, _flatten_keys(data)
+
+
+def load_config(path: str | os.PathLike) -> tuple[StudyConfig, set[str]]:
+    """Load a study TOML file.
+
+    Returns
+    -------
+    (StudyConfig, set of str)
+        The validated configuration and the dotted keys the file set (for provenance).
+
+    Raises
+    ------
+    ConfigError
+        File missing, invalid TOML, unknown key or impossible value (key named).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"study file {p} not found")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML ({exc})") from exc
+    try:
+        return config_from_dict(data, source_file=str(p))
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}") from exc
