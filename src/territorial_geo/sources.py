@@ -203,8 +203,22 @@ CATALOG: dict[str, Dataset] = {
             None,
             "6df205312544ddadea54067c92bee554f5c31031d2d46d2814f59ee308124e85",
         ),
+        Dataset(
+            "leaflet",
+            "webassets/leaflet-1.9.4.tgz",
+            "Leaflet 1.9.4 (JavaScript and CSS inlined into map.html so it works offline)",
+            "Leaflet (npm package leaflet@1.9.4)",
+            "1.9.4",
+            "BSD-2-Clause",
+            None,
+            "84c65a256e50657896f54c33bd857b6849ebe94c817803be818bf32a3dde0b77",
+            notes="Fetched with `npm pack leaflet@1.9.4`; without it maps load Leaflet from a CDN.",
+        ),
     ]
 }
+
+#: Datasets the study needs (web assets are optional: maps fall back to a CDN).
+REQUIRED = tuple(n for n in CATALOG if n != "leaflet")
 
 OSM_EXTRACT_URL = "https://download.geofabrik.de/europe/france/{region}-latest.osm.pbf"
 GEO_API_COMMUNES_URL = (
@@ -253,7 +267,7 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -291,6 +305,20 @@ def _download(url: str, dst: Path, *, label: str, quiet: bool, timeout: float = 
             while block := resp.read(1 << 20):
                 fout.write(block)
                 bar.update(len(block))
+
+
+def _npm_pack_leaflet(tmp: Path) -> None:
+    import subprocess
+
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed")
+    with tempfile.TemporaryDirectory() as d:
+        proc = subprocess.run([npm, "pack", "leaflet@1.9.4", "--pack-destination", d],
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            raise RuntimeError(f"npm pack failed: {proc.stderr.strip()[-300:]}")
+        shutil.copyfile(Path(d) / "leaflet-1.9.4.tgz", tmp)
 
 
 @dataclass
@@ -357,7 +385,17 @@ def fetch(
             results.append(FetchResult(name, dst, "present", ds.sha256))
             continue
         src = src_root / ds.path if src_root is not None else None
-        if src is not None and src.is_file():
+        if name == "leaflet" and not (src is not None and src.is_file()):
+            if not download:
+                continue
+            try:
+                atomic_write(dst, _npm_pack_leaflet)
+            except (OSError, RuntimeError) as exc:
+                if not quiet:
+                    print(f"leaflet: not fetched ({exc}); maps will load Leaflet from a CDN")
+                continue
+            action, verify = "npm-pack", True
+        elif src is not None and src.is_file():
             atomic_write(dst, lambda tmp, s=src: _copy_with_progress(s, tmp, label=name, quiet=quiet))
             action = "copied"
             verify = True

@@ -1,0 +1,431 @@
+"""The study runner: territory -> network -> zones -> demand -> coverage -> maps and report.
+
+``run_study(config)`` computes everything and returns a :class:`StudyResult`;
+``write_outputs(result, out_dir)`` writes the output folder atomically (built beside it,
+then renamed into place).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from territorial_geo import __version__, coverage, demand, maps, report, sources, zoning
+from territorial_geo import network as netmod
+from territorial_geo.config import StudyConfig
+from territorial_geo.territory import Territory, load_territory, resolve_communes
+
+
+@dataclass
+class StudyResult:
+    """Everything a study computed."""
+
+    config: StudyConfig
+    overridden: set[str]
+    territory: Territory
+    network: netmod.RoadNetwork
+    zones: zoning.Zones
+    demand: demand.CommuneDemand
+    zone_seats: pd.DataFrame
+    pole_removed: dict[str, list[str]]
+    sites: gpd.GeoDataFrame
+    supply: pd.DataFrame
+    site_times: pd.DataFrame | None
+    coverage: pd.DataFrame | None
+    selection: coverage.SiteSelection | None
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _network_path(cfg: StudyConfig, data_dir) -> Path:
+    ref = cfg.zoning.network
+    if ref in sources.CATALOG:
+        return sources.dataset_path(ref, data_dir)
+    p = Path(ref)
+    if not p.is_file():
+        raise sources.DataMissingError(
+            f"zoning.network = {ref!r} is neither a dataset ({', '.join(k for k in sources.CATALOG if k.startswith('roads'))}) nor a PBF file")
+    return p
+
+
+def third_places(
+    territory: Territory, cfg: StudyConfig, data_dir=None
+) -> gpd.GeoDataFrame:
+    """Existing (CGET 2019) and planned third places in the territory and its ring.
+
+    Columns ``name``, ``type``, ``status`` (``existing``/``planned``), ``code``, ``seats``,
+    ``seats_source``, geometry (EPSG:2154).
+    """
+    frames = []
+    if cfg.supply.use_cget:
+        tp = sources.load_third_places(data_dir)
+        tp = tp[tp["code"].isin(territory.all_codes)].copy()
+        tp["status"] = "existing"
+        tp["seats"] = [cfg.supply.site_seats.get(str(i), cfg.supply.seats_per_site) for i in tp["id"]]
+        tp["seats_source"] = ["study file" if str(i) in cfg.supply.site_seats else
+                              "ASSUMPTION (seats_per_site)" for i in tp["id"]]
+        frames.append(tp[["id", "name", "type", "status", "code", "seats", "seats_source",
+                          "geometry"]])
+    if cfg.supply.planned:
+        codes = resolve_communes(cfg.supply.planned, data_dir=data_dir, within=territory.all_codes)
+        cl = territory.chefs_lieux
+        frames.append(gpd.GeoDataFrame({
+            "id": [f"planned-{c}" for c in codes],
+            "name": [f"Planned: {cl.loc[c, 'nom']}" for c in codes],
+            "type": "planned", "status": "planned", "code": codes,
+            "seats": cfg.supply.seats_per_site, "seats_source": "ASSUMPTION (seats_per_site)",
+        }, geometry=cl.loc[codes].geometry.to_numpy(), crs=cl.crs))
+    if not frames:
+        return gpd.GeoDataFrame({"id": [], "name": [], "type": [], "status": [], "code": [],
+                                 "seats": [], "seats_source": []}, geometry=[],
+                                crs=sources.WORKING_CRS)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=sources.WORKING_CRS)
+
+
+def run_study(
+    cfg: StudyConfig,
+    *,
+    overridden: set[str] | None = None,
+    data_dir: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> StudyResult:
+    """Run a whole study in memory (no file written).
+
+    Parameters
+    ----------
+    cfg
+        Validated study configuration.
+    overridden
+        Keys set by the study file (provenance).
+    data_dir
+        Data directory.
+    progress
+        Called with a short message before each step.
+    """
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = round(now - t0, 3)
+        t0 = now
+
+    say("territory")
+    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data_dir=data_dir)
+    lap("territory")
+    say("road network")
+    z = cfg.zoning
+    profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
+                                  snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
+    net = netmod.read_pbf(_network_path(cfg, data_dir), area=terr.outline,
+                          margin_m=z.margin_km * 1000, profile=profile,
+                          cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
+    lap("network")
+    say("zones")
+    towns = list(z.market_towns) or (zoning.candidate_towns(terr, data_dir=data_dir)[:5]
+                                     if z.auto_towns else [])
+    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
+                               bands=z.bands, direction=z.direction,
+                               edge_buffer_m=z.edge_buffer_m, data_dir=data_dir)
+    pole_removed: dict[str, list[str]] = {}
+    membership = zones.membership()
+    for p in cfg.poles:
+        zone_code = resolve_communes([p.zone], data_dir=data_dir, within=terr.all_codes)[0]
+        if zone_code not in membership:
+            raise sources.UnknownPlaceError(
+                f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
+        pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
+                                direction=z.direction, polygons=False, data_dir=data_dir)
+        pole_code = pz.zone_codes[0]
+        near_pole = set(pz.within(territory_only=False)["code"])
+        pole_removed[zone_code] = [c for c in membership[zone_code] if c not in near_pole]
+    lap("zones")
+    say("demand")
+    dem = demand.commune_demand(terr.codes, cfg.demand, data_dir=data_dir,
+                                names=terr.communes["nom"])
+    sites = third_places(terr, cfg, data_dir)
+    all_members = zones.within(territory_only=False)
+    supply_rows = []
+    for zc in zones.zone_codes:
+        in_zone = set(all_members.loc[all_members["zone"] == zc, "code"])
+        s = sites[sites["code"].isin(in_zone) & (sites["status"] == "existing")]
+        supply_rows.append({"zone": zc, "zone_name": zones.towns.loc[zc, "nom"],
+                            "n_sites": len(s), "seats": float(s["seats"].sum()),
+                            "sites": "; ".join(s["name"].astype(str))})
+    supply = pd.DataFrame(supply_rows)
+    names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
+    zone_seats = demand.zone_table(
+        dem, membership, zones.exclusive(), without_pole=pole_removed,
+        supply_seats=dict(zip(supply["zone"], supply["seats"], strict=True)), names=names)
+    lap("demand")
+    site_times = cov = sel = None
+    notes = list(dem.notes)
+    say("coverage")
+    cc = cfg.coverage
+    use = sites if cc.sites == "both" else sites[sites["status"] == cc.sites]
+    pts = terr.chefs_lieux.loc[terr.codes].geometry
+    weights = pd.DataFrame({
+        "population": terr.communes["population"],
+        "teleworkers": dem.table["teleworkers"],
+        "solos": dem.table[f"solos_{cfg.demand.base_year}"],
+        "seats": dem.table[f"seats_total_{cfg.demand.horizon_year}"],
+    }).reindex(terr.codes).fillna(0.0)
+    if len(use):
+        site_times = coverage.nearest_site_times(net, pts, use)
+        cov = coverage.coverage_shares(site_times["time_min"], weights[["population", "teleworkers", "solos"]],
+                                       cc.minutes)
+        existing_cover = (site_times["time_min"] <= cc.budget_min).to_numpy()
+    else:
+        notes.append("No third place in the territory or its ring: coverage is 0 everywhere.")
+        existing_cover = np.zeros(len(terr.codes), bool)
+    if cc.k > 0:
+        if cc.candidates == "towns":
+            cands = zones.zone_codes
+        elif cc.candidates == "list":
+            cands = resolve_communes(cc.candidate_list, data_dir=data_dir, within=terr.all_codes)
+        elif cc.candidates == "all":
+            cands = terr.codes
+        else:
+            cands = zoning.candidate_towns(terr, data_dir=data_dir)
+        if cands:
+            cover = np.isfinite(coverage.cover_matrix(
+                net, pts, terr.chefs_lieux.loc[cands].geometry, cc.budget_min * 60))
+            labels = [f"{terr.chefs_lieux.loc[c, 'nom']} ({c})" for c in cands]
+            sel = coverage.select_sites(cover, weights[cc.weight].to_numpy(),
+                                        min(cc.k, len(cands)), labels=labels,
+                                        existing_cover=existing_cover)
+        else:
+            notes.append("Site selection skipped: no candidate commune.")
+    lap("coverage")
+    far = zones.snaps.loc[terr.codes]
+    n_far = int(far["far"].sum())
+    notes.append(f"Chefs-lieux snapped to the network: median {far['snap_m'].median():.0f} m, "
+                 f"max {far['snap_m'].max():.0f} m; {n_far} farther than "
+                 f"{profile.max_snap_m:.0f} m (flagged, still timed at {profile.snap_kmh} km/h).")
+    if zones.uncovered():
+        notes.append(f"{len(zones.uncovered())} commune(s) of the territory are in no "
+                     f"{z.budget_min:g}-minute zone: {', '.join(zones.uncovered()[:30])}")
+    return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
+                       sites, supply, site_times, cov, sel, timings, notes)
+
+
+def parameters_doc(res: StudyResult, data_dir=None) -> dict:
+    """The parameters.json content: every parameter, its source, data vintages, version."""
+    cfg = res.config
+    ds = {}
+    for name in ("communes", "communes-list", "epci", "census-rp2018", "csp-shares",
+                 "density-grid", "establishments-2014", "third-places"):
+        d = sources.CATALOG[name]
+        ds[name] = {"vintage": d.vintage, "source": d.source, "licence": d.licence,
+                    "sha256": d.sha256}
+    ds["road_network"] = {k: v for k, v in res.network.source.items()}
+    return {
+        "engine": {"name": "territorial_geo", "version": __version__},
+        "study": cfg.name,
+        "study_file": cfg.source_file,
+        "parameters": cfg.to_dict(),
+        "telework_rates_used": cfg.demand.rates(),
+        "sources": cfg.provenance(res.overridden),
+        "input_sources": res.demand.sources,
+        "estimates_and_assumptions": res.notes,
+        "datasets": ds,
+        "territory": res.territory.summary(),
+        "timings_s": res.timings,
+    }
+
+
+def _seats_pivot(res: StudyResult) -> pd.DataFrame:
+    zs = res.zone_seats
+    main = zs[zs["variant"].isin(["zone", "union", "exclusive"])]
+    p = main.pivot_table(index=["variant", "zone_name"], columns=["segment", "year"],
+                         values="seats", aggfunc="sum")
+    return p
+
+
+def write_outputs(
+    res: StudyResult, out_dir: str | os.PathLike, *, data_dir=None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the study folder atomically and return its path.
+
+    Files: ``zones.gpkg``, ``communes.csv``, ``communes.gpkg``, ``zones.csv``,
+    ``overlap.csv``, ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
+    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``.
+    """
+    say = progress or (lambda _m: None)
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_all(res, tmp, data_dir=data_dir, say=say)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
+    cfg = res.config
+    terr = res.territory
+    zones = res.zones
+    say("writing tables")
+    names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
+    zones.to_gpkg(d / "zones.gpkg")
+    exclusive = zones.exclusive()
+    mem = zones.within()
+    zone_lists = mem.groupby("code")["zone"].apply(lambda s: ";".join(s))
+    times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
+    tab = res.demand.table.copy()
+    tab.insert(0, "code", tab.index)
+    tab.insert(1, "nom", terr.communes.loc[tab.index, "nom"].to_numpy()) if "nom" not in tab else None
+    tab["population_2026"] = terr.communes.loc[tab.index, "population"].to_numpy()
+    tab["zones"] = zone_lists.reindex(tab.index).fillna("")
+    tab["exclusive_zone"] = exclusive.reindex(tab.index).fillna("")
+    tab["min_time_to_town_min"] = times.min(axis=1).reindex(tab.index)
+    for zc in zones.zone_codes:
+        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index) if zc in times else np.nan
+    if res.site_times is not None:
+        tab["time_to_third_place_min"] = res.site_times["time_min"].reindex(tab.index).replace(
+            np.inf, np.nan)
+        tab["nearest_third_place"] = res.site_times["nearest_site"].reindex(tab.index)
+    tab["snap_m"] = zones.snaps.loc[tab.index, "snap_m"].to_numpy()
+    tab["snap_far"] = zones.snaps.loc[tab.index, "far"].to_numpy()
+    tab.to_csv(d / "communes.csv", index=False, float_format="%.4f")
+    gdf = gpd.GeoDataFrame(tab, geometry=terr.communes.loc[tab.index].geometry.to_numpy(),
+                           crs=sources.WORKING_CRS)
+    gdf.to_file(d / "communes.gpkg", layer="communes", driver="GPKG")
+    res.zone_seats.to_csv(d / "zones.csv", index=False, float_format="%.4f")
+    ov = zones.overlap()
+    ov.index.name = "zone"
+    ov.to_csv(d / "overlap.csv")
+    res.supply.to_csv(d / "supply.csv", index=False)
+    res.sites.drop(columns="geometry").to_csv(d / "third_places.csv", index=False)
+    if res.coverage is not None:
+        res.coverage.to_csv(d / "coverage.csv", index=False, float_format="%.6f")
+    if res.selection is not None:
+        res.selection.curve.assign(method=res.selection.method, gap=res.selection.gap).to_csv(
+            d / "site_selection.csv", index=False, float_format="%.4f")
+    params = parameters_doc(res, data_dir)
+    (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
+                                                  default=str), encoding="utf-8")
+    say("maps")
+    years = res.demand.years
+    layers = {"teleworkers": "Salaried teleworkers (census 2018)"}
+    for y in years:
+        layers[f"solos_{y}"] = f"Solo workers {y}"
+    for y in years:
+        layers[f"seats_total_{y}"] = f"Seats {y} (solos + teleworkers)"
+    tooltip = {"nom": "Commune", "population_2026": "Population 2026", "zones": "Zone(s)",
+               "min_time_to_town_min": "Minutes to nearest market town",
+               "teleworkers": "Teleworkers", f"solos_{years[0]}": f"Solos {years[0]}"}
+    for y in years:
+        tooltip[f"seats_total_{y}"] = f"Seats {y}"
+    popups = {}
+    zs = res.zone_seats
+    for zc in zones.zone_codes:
+        sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
+        rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" for r in sub.itertuples())
+        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>{len(zones.membership()[zc])} communes "
+                      f"within {zones.budget_min:g} min{rows}")
+    outline = gpd.GeoDataFrame({"name": [terr.name]}, geometry=[terr.outline],
+                               crs=sources.WORKING_CRS)
+    m = maps.folium_map(
+        title=f"{cfg.name}: coworking potential", outline=outline,
+        communes=gdf.assign(min_time_to_town_min=gdf["min_time_to_town_min"].fillna(-1)),
+        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=res.sites,
+        tooltip_fields=tooltip, town_popups=popups,
+        coverage_col="time_to_third_place_min" if res.site_times is not None else None,
+    )
+    maps.save_map(m, d / "map.html", data_dir=data_dir)
+    images = []
+    if cfg.output.static_maps:
+        ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
+        for seg, col_t, label in [("teleworkers", "teleworkers", "Salaried teleworkers")] + [
+            (f"solos_{y}", f"solos_{y}", f"Solo workers {y}") for y in years] + [
+            (f"seats_{y}", f"seats_total_{y}", f"Seats {y}") for y in years]:
+            p = d / f"map_{seg}.png"
+            maps.static_map(gdf, col_t, f"{cfg.name} — {label}", p, polygons=ten,
+                            towns=zones.towns, sites=res.sites, outline=outline,
+                            legend_title=label)
+            images.append(p)
+    if cfg.output.raster:
+        say("raster")
+        csr = res.network.csr(reverse=True)
+        tsnap = zones.towns["node"].to_numpy()
+        town_t, _ = netmod.nearest_times(csr, tsnap, source_offsets=zones.snaps.loc[
+            zones.zone_codes, "snap_s"].to_numpy())
+        bands = {"minutes_to_market_town": town_t / 60}
+        if len(res.sites):
+            ssnap = res.network.snap(res.sites.geometry)
+            site_t, _ = netmod.nearest_times(csr, ssnap["node"].to_numpy(),
+                                             source_offsets=ssnap["snap_s"].to_numpy())
+            bands["minutes_to_third_place"] = site_t / 60
+        maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
+                         area=terr.outline, cell_m=cfg.output.raster_cell_m)
+    say("report")
+    comp = []
+    for zc, kept in res.pole_removed.items():
+        full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
+        wo = zs[(zs["zone"] == zc) & (zs["variant"] == "without_pole") & (zs["segment"] == "total")]
+        for (_, a), (_, b) in zip(full.iterrows(), wo.iterrows(), strict=True):
+            comp.append({"zone": names[zc], "year": a["year"], "communes": a["n_communes"],
+                         "communes_without_pole": b["n_communes"], "seats": a["seats"],
+                         "seats_without_pole": b["seats"]})
+    net_rows = zs[zs["variant"] == "net_of_supply"][["zone_name", "year", "seats"]].rename(
+        columns={"seats": "net_seats"})
+    supply_tab = res.supply.merge(net_rows, on="zone_name", how="left") if len(net_rows) else res.supply
+    summary = terr.summary()
+    summary = {
+        "Territoire / Territory": f"{summary['name']} (SIREN {summary['siren']})",
+        "Communes": summary["n_communes"], "Population (2026)": summary["population"],
+        "Area (km²)": summary["area_km2"],
+        "Ring / couronne": f"{summary['n_ring_communes']} communes within {summary['ring_km']} km",
+        "Market towns / bourgs": ", ".join(f"{n} ({c})" for c, n in names.items()),
+        "Budget": f"{zones.budget_min:g} min, direction '{zones.direction}'",
+        "Road network": f"{res.network.source.get('pbf')} ({res.network.n_nodes} nodes, "
+        f"{len(res.network.edges)} directed edges)",
+    }
+    sel = None
+    if res.selection is not None:
+        sel = res.selection.curve.assign(method=res.selection.method,
+                                         gap=round(res.selection.gap, 4))
+    report.write_report(
+        d / "report.html", title=f"{cfg.name} — potentiel de tiers-lieux / coworking potential",
+        summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
+        provenance=cfg.provenance(res.overridden), overlap=ov, seats_pivot=_seats_pivot(res),
+        competition=pd.DataFrame(comp), supply=supply_tab, coverage=res.coverage,
+        selection=sel, notes=res.notes + [f"{k}: {v}" for k, v in res.demand.sources.items()],
+        data_sources=[{"name": k, **{kk: vv for kk, vv in v.items() if kk != "sha256"}}
+                      for k, v in params["datasets"].items() if k != "road_network"],
+        images=images, town_names=names,
+    )
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and k != "speeds":
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
