@@ -52,7 +52,8 @@ def _legend_html(title: str, colours: list[str], bins: list[float], fmt: str = "
         rows.append(f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
                     f'margin-right:6px;border:1px solid #555"></span>{html.escape(label)}</div>')
         lo = b
-    return (f'<div class="tg-legend"><b>{html.escape(title)}</b>{"".join(rows)}</div>')
+    return (f'<details class="tg-legend"><summary><b>{html.escape(title)}</b></summary>'
+            f'{"".join(rows)}</details>')
 
 
 def folium_map(
@@ -67,6 +68,7 @@ def folium_map(
     tooltip_fields: dict[str, str],
     town_popups: dict[str, str] | None = None,
     coverage_col: str | None = None,
+    budget_min: float | None = None,
 ):
     """Interactive map for elected officials.
 
@@ -141,22 +143,25 @@ def folium_map(
                                     [5, 10, 15, 20, float("inf")], fmt="{:.0f}"))
     pw = polygons.to_crs(WEB_CRS)
     zone_ids = list(dict.fromkeys(pw["zone"]))
+    main_band = budget_min if budget_min is not None else (
+        float(pw["band_min"].median()) if len(pw) else 0.0)
     for zi, z in enumerate(zone_ids):
         sub = pw[pw["zone"] == z].sort_values("band_min", ascending=False)
         colour = ZONE_COLOURS[zi % len(ZONE_COLOURS)]
         name = sub["nom"].iloc[0] if len(sub) else z
-        fg = folium.FeatureGroup(name=f"Zone {name} ({z})", show=True)
         bands = sorted(sub["band_min"].unique())
+        main = folium.FeatureGroup(name=f"Zone {name} ({z}), {main_band:g} min", show=True)
+        others = folium.FeatureGroup(name=f"Zone {name}: bands {', '.join(f'{b:g}' for b in bands)} min",
+                                     show=False)
         for _, row in sub.iterrows():
             rank = bands.index(row["band_min"])
             folium.GeoJson(
                 gpd.GeoSeries([row.geometry], crs=WEB_CRS).to_json(),
-                style_function=lambda f, c=colour, r=rank, n=len(bands): {
-                    "fillColor": c, "color": c, "weight": 1.5 if r == n - 1 else 0.8,
-                    "fillOpacity": 0.08 + 0.1 * (n - 1 - r) / max(n - 1, 1), "opacity": 0.8},
-                tooltip=f"{name}: {row['band_min']:.0f} min ({row['area_km2']:.0f} km²)",
-            ).add_to(fg)
-        fg.add_to(m)
+                style_function=_zone_style(colour, rank, len(bands)),
+                tooltip=f"{name}: {row['band_min']:g} min ({row['area_km2']:.0f} km²)",
+            ).add_to(main if row["band_min"] == main_band else others)
+        main.add_to(m)
+        others.add_to(m)
     folium.GeoJson(
         outline.to_crs(WEB_CRS).to_json(), name="Territory outline",
         style_function=lambda f: {"fill": False, "color": "#000", "weight": 3},
@@ -182,7 +187,7 @@ def folium_map(
     fg.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     style = ("<style>.tg-legend{background:#fff;padding:6px 8px;margin:4px 0;font:12px sans-serif;"
-             "border-radius:4px;box-shadow:0 0 4px #888}.tg-legends{position:absolute;bottom:24px;"
+             "border-radius:4px;box-shadow:0 0 4px #888}.tg-legends{position:absolute;bottom:48px;"
              "left:10px;z-index:1000;max-height:60%;overflow:auto}.tg-title{position:absolute;"
              "top:10px;left:60px;z-index:1000;background:#fff;padding:4px 10px;font:bold 15px "
              "sans-serif;border-radius:4px;box-shadow:0 0 4px #888}.tg-credits{position:absolute;"
@@ -194,6 +199,20 @@ def folium_map(
         f'<div class="tg-legends">{"".join(legends)}</div>'
         f'<div class="tg-credits">{html.escape(CREDITS)}</div>'))
     return m
+
+
+def _zone_style(colour: str, rank: int, n: int):
+    """Style of one isochrone band: inner bands more opaque."""
+    style = {"fillColor": colour, "color": colour, "weight": 1.5 if rank == n - 1 else 0.8,
+             "fillOpacity": 0.08 + 0.1 * (n - 1 - rank) / max(n - 1, 1), "opacity": 0.8}
+    return lambda _f: style
+
+
+#: Folium builds popups with ``$(html)[0]`` (jQuery); offline we replace jQuery by this shim.
+_JQUERY_SHIM = (
+    "if(!window.$){window.$=function(h){var t=document.createElement('template');"
+    "t.innerHTML=String(h).trim();return [t.content.firstElementChild];};}"
+)
 
 
 def _leaflet_assets(data_dir) -> tuple[str, str] | None:
@@ -217,7 +236,7 @@ def save_map(m, path: str | os.PathLike, *, data_dir=None) -> bool:
     if assets is not None:
         js, css = assets
         page, n1 = re.subn(r'<script src="[^"]*leaflet(@[\d.]+)?/dist/leaflet\.js"></script>',
-                           lambda _: f"<script>{js}</script>", page)
+                           lambda _: f"<script>{js}</script><script>{_JQUERY_SHIM}</script>", page)
         page, n2 = re.subn(r'<link rel="stylesheet" href="[^"]*leaflet(@[\d.]+)?/dist/leaflet\.css"/>',
                            lambda _: f"<style>{css}</style>", page)
         inlined = n1 == 1 and n2 == 1
@@ -254,7 +273,7 @@ def static_map(
                              label=f"≤ {b:.1f}" if lo is None else f"{lo:.1f} – {b:.1f}"))
         lo = b
     if polygons is not None and len(polygons):
-        for zi, (z, sub) in enumerate(polygons.groupby("zone", sort=False)):
+        for zi, (_z, sub) in enumerate(polygons.groupby("zone", sort=False)):
             col = ZONE_COLOURS[zi % len(ZONE_COLOURS)]
             sub.to_crs(WORKING_CRS).boundary.plot(ax=ax, color=col, linewidth=1.4)
             handles.append(Patch(facecolor="none", edgecolor=col,

@@ -25,7 +25,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numba import njit
-from scipy import sparse
 from scipy.spatial import cKDTree
 
 from territorial_geo.errors import NetworkError

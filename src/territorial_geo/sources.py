@@ -272,6 +272,7 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp)
     try:
         writer(tmp_path)
+        os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -396,7 +397,7 @@ def fetch(
                 continue
             action, verify = "npm-pack", True
         elif src is not None and src.is_file():
-            atomic_write(dst, lambda tmp, s=src: _copy_with_progress(s, tmp, label=name, quiet=quiet))
+            atomic_write(dst, lambda tmp, s=src, n=name: _copy_with_progress(s, tmp, label=n, quiet=quiet))
             action = "copied"
             verify = True
         elif download and ((urls or {}).get(name) or ds.url or name == "communes"):
@@ -406,7 +407,7 @@ def fetch(
                 results.append(FetchResult(name, dst, "built", sha256_of(dst)))
                 continue
             try:
-                atomic_write(dst, lambda tmp, u=url: _download(u, tmp, label=name, quiet=quiet))
+                atomic_write(dst, lambda tmp, u=url, n=name: _download(u, tmp, label=n, quiet=quiet))
             except OSError as exc:
                 raise DataMissingError(
                     f"dataset {name!r}: download from {url} failed ({exc}); "

@@ -148,7 +148,7 @@ def run_study(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
         pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
                                 direction=z.direction, polygons=False, data_dir=data_dir)
-        pole_code = pz.zone_codes[0]
+        pz.zone_codes[0]
         near_pole = set(pz.within(territory_only=False)["code"])
         pole_removed[zone_code] = [c for c in membership[zone_code] if c not in near_pole]
     lap("zones")
@@ -270,6 +270,7 @@ def write_outputs(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         _write_all(res, tmp, data_dir=data_dir, say=say)
+        os.chmod(tmp, 0o755)
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, old)
@@ -354,6 +355,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         layers=layers, polygons=zones.polygons, towns=zones.towns, sites=res.sites,
         tooltip_fields=tooltip, town_popups=popups,
         coverage_col="time_to_third_place_min" if res.site_times is not None else None,
+        budget_min=zones.budget_min,
     )
     maps.save_map(m, d / "map.html", data_dir=data_dir)
     images = []
@@ -383,7 +385,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
     say("report")
     comp = []
-    for zc, kept in res.pole_removed.items():
+    for zc, _kept in res.pole_removed.items():
         full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
         wo = zs[(zs["zone"] == zc) & (zs["variant"] == "without_pole") & (zs["segment"] == "total")]
         for (_, a), (_, b) in zip(full.iterrows(), wo.iterrows(), strict=True):

@@ -298,7 +298,7 @@ def build_zones(
         raise NetworkError(
             f"market town(s) {far_towns} are more than {network.profile.max_snap_m:.0f} m from "
             f"the road network (nearest node at "
-            f"{', '.join('%.0f m' % snaps.loc[c, 'snap_m'] for c in far_towns)}); "
+            f"{', '.join('{:.0f} m'.format(snaps.loc[c, 'snap_m']) for c in far_towns)}); "
             "use a network that covers them"
         )
     max_s = band_list[-1] * 60
