@@ -210,11 +210,16 @@ def _cmd_select(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument("--data-dir", default=None,
+                     help="data directory (default: $TERRITORIAL_GEO_DATA, else data/)")
+    top.add_argument("--quiet", action="store_true", help="no progress output")
+    # the same options after a sub-command, without overriding the ones given before it
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=None,
-                        help="data directory (default: $TERRITORIAL_GEO_DATA, else data/)")
-    common.add_argument("--quiet", action="store_true", help="no progress output")
-    p = argparse.ArgumentParser(prog="territorial-geo", parents=[common],
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
+    p = argparse.ArgumentParser(prog="territorial-geo", parents=[top],
                                 description="Drive-time zones, coworking demand and third-place "
                                 "coverage for French territories.")
     p.add_argument("--version", action="version", version=f"territorial-geo {__version__}")

@@ -1,0 +1,36 @@
+"""Shared fixtures: a data directory filled from the mirror (``../shared/data``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from territorial_geo import sources
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The project's data directory, filled from the mirror when files are missing."""
+    d = Path(os.environ.get(sources.ENV_DATA_DIR) or ROOT / "data")
+    sources.fetch(list(sources.REQUIRED), data_dir=d, download=False, quiet=True)
+    return d
+
+
+@pytest.fixture(scope="session")
+def artois(data_dir):
+    from territorial_geo import territory
+
+    return territory.from_epci("200069482", data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def artois_net(artois, data_dir):
+    from territorial_geo import network
+
+    return network.read_pbf(sources.dataset_path("roads-hdf", data_dir), area=artois.outline,
+                            cache_dir=data_dir / "cache" / "networks")

@@ -1,0 +1,81 @@
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from territorial_geo import zoning
+from territorial_geo.errors import NetworkError, UnknownPlaceError
+
+TOWNS = ["62045", "62063", "62279", "62649", "62820"]
+
+
+@pytest.fixture(scope="module")
+def zones(artois, artois_net, data_dir):
+    return zoning.build_zones(artois, TOWNS, network=artois_net, bands=[5, 10, 15, 20],
+                              data_dir=data_dir)
+
+
+def test_each_zone_holds_its_town(zones):
+    mem = zones.membership()
+    assert list(mem) == TOWNS
+    for town, codes in mem.items():
+        assert town in codes
+
+
+def test_overlap_table(zones):
+    ov = zones.overlap()
+    assert list(ov.index) == TOWNS and list(ov.columns) == TOWNS
+    assert (ov.to_numpy() == ov.to_numpy().T).all()
+    for z, codes in zones.membership().items():
+        assert ov.loc[z, z] == len(codes)
+    assert (ov.to_numpy() <= np.diag(ov.to_numpy())[:, None]).all()
+    assert len(zones.union()) + len(zones.uncovered()) == 96
+
+
+def test_exclusive_partitions_union(zones):
+    ex = zones.exclusive()
+    assert sorted(ex.index) == zones.union()
+    for code, z in ex.items():
+        assert code in zones.membership()[z]
+
+
+def test_bands_nested(zones):
+    prev = set()
+    for b in zones.bands:
+        cur = set(zones.union(b))
+        assert prev <= cur
+        prev = cur
+    areas = zones.polygons.pivot(index="zone", columns="band_min", values="area_km2")
+    assert (areas.diff(axis=1).iloc[:, 1:] >= 0).all().all()
+
+
+def test_polygons_contain_member_chefs_lieux(zones, artois):
+    ten = zones.polygons[zones.polygons["band_min"] == 10].set_index("zone")
+    for z in TOWNS:
+        m = zones.members[(zones.members["zone"] == z) & (zones.members["time_min"] <= 10)]
+        poly = ten.loc[z, "geometry"]
+        inside = m.geometry.within(poly.buffer(1.0))
+        assert inside.all(), m.loc[~inside, "code"].tolist()
+        assert len(gpd.GeoSeries([poly]).explode()) >= 1
+
+
+def test_direction_matters_not_for_symmetric_skeleton(artois, artois_net, data_dir):
+    a = zoning.build_zones(artois, ["62045"], network=artois_net, direction="from",
+                           polygons=False, data_dir=data_dir)
+    b = zoning.build_zones(artois, ["62045"], network=artois_net, direction="to",
+                           polygons=False, data_dir=data_dir)
+    # the skeleton has no one-way roads, so both directions agree there
+    assert a.membership() == b.membership()
+
+
+def test_bad_zone_inputs(artois, artois_net, data_dir):
+    with pytest.raises(UnknownPlaceError, match="Closest"):
+        zoning.build_zones(artois, ["Aubigny-en-Artoiss"], network=artois_net, data_dir=data_dir)
+    with pytest.raises(NetworkError, match="positive"):
+        zoning.build_zones(artois, TOWNS, network=artois_net, budget_min=0, data_dir=data_dir)
+    with pytest.raises(UnknownPlaceError, match="neither in"):
+        zoning.build_zones(artois, ["13055"], network=artois_net, data_dir=data_dir)
+
+
+def test_candidate_towns(artois, data_dir):
+    c = zoning.candidate_towns(artois, data_dir=data_dir)
+    assert c and set(c) <= set(artois.codes)
