@@ -322,8 +322,10 @@ class StudyConfig:
             out["demand.telework_rates"] = "study file (explicit rates)"
         for key in overridden or set():
             for k in list(out):
-                if k == key or k.startswith(key + ".") or key.startswith(k + "."):
-                    out[k] = f"study file {self.source_file or ''}".strip()
+                if k == key or key.startswith(k + "."):
+                    where = f"study file {self.source_file}".strip()
+                    if not out[k].startswith(where):
+                        out[k] = f"{where} (method default: {out[k]})"
         return out
 
 

@@ -1,0 +1,98 @@
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from territorial_geo import coverage as C
+from territorial_geo.errors import TerritorialGeoError
+
+
+def test_known_optimum_small_instance():
+    # demand points 0..4; candidate A covers 0,1 ; B covers 1,2,3 ; C covers 4
+    cover = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], bool)
+    w = np.array([10, 1, 1, 1, 20.0])
+    sel = C.select_sites(cover, w, 2, labels=["A", "B", "C"])
+    assert sel.chosen == ["C", "A"]  # ordered by marginal gain
+    assert sel.covered == 31
+    assert sel.method == "mclp-cbc" and sel.gap == 0
+    assert sel.curve["covered"].tolist() == [0, 20, 31]
+    # with point 4 already covered by an existing site, B is not better than A
+    sel2 = C.select_sites(cover, w, 1, labels=["A", "B", "C"],
+                          existing_cover=np.array([0, 0, 0, 0, 1], bool))
+    assert sel2.chosen == ["A"] and sel2.covered == 31
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 12), st.integers(2, 6), st.integers(1, 3), st.integers(0, 10_000))
+def test_mclp_optimal_and_greedy_not_better(n_d, n_c, k, seed):
+    rng = np.random.default_rng(seed)
+    k = min(k, n_c)
+    cover = rng.random((n_d, n_c)) < 0.35
+    w = rng.integers(0, 20, n_d).astype(float)
+    base = rng.random(n_d) < 0.2
+    sel = C.select_sites(cover, w, k, existing_cover=base)
+    bf = C.brute_force_mclp(cover, w, k, base)
+    best = w[base | cover[:, bf].any(axis=1)].sum()
+    assert sel.covered == pytest.approx(best)
+    g = C.greedy_mclp(cover, w, k, base)
+    assert w[base | cover[:, g].any(axis=1)].sum() <= best + 1e-9
+    assert C.lp_bound(cover, w, k, base) >= best - 1e-6
+
+
+def test_greedy_path_reports_gap():
+    rng = np.random.default_rng(1)
+    cover = rng.random((300, 40)) < 0.05
+    w = rng.random(300) * 100
+    sel = C.select_sites(cover, w, 5, max_exact_vars=10)
+    assert sel.method == "greedy"
+    assert 0 <= sel.gap < 0.5
+
+
+def test_set_cover_smallest():
+    cover = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], bool)
+    w = np.array([10, 1, 1, 1, 20.0])
+    sel = C.set_cover(cover, w, 0.9, labels=["A", "B", "C"])
+    assert sorted(sel.chosen) == ["A", "C"]
+    with pytest.raises(TerritorialGeoError, match="cover"):
+        C.set_cover(cover[:, :1], w, 0.9)
+
+
+def test_bad_site_selection_inputs():
+    cover = np.ones((3, 2), bool)
+    with pytest.raises(TerritorialGeoError, match="no candidate"):
+        C.select_sites(np.ones((3, 0), bool), np.ones(3), 1)
+    with pytest.raises(TerritorialGeoError, match="larger than"):
+        C.select_sites(cover, np.ones(3), 3)
+    sel = C.select_sites(cover, np.zeros(3), 1)
+    assert sel.covered == 0 and sel.notes
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 60), min_size=1, max_size=20), st.data())
+def test_shares_bounded_and_monotone(times, data):
+    w = data.draw(st.lists(st.floats(0, 1000), min_size=len(times), max_size=len(times)))
+    idx = [f"{i:05d}" for i in range(len(times))]
+    sh = C.coverage_shares(pd.Series(times, index=idx), pd.DataFrame({"population": w}, index=idx),
+                           [5, 10, 20, 30])
+    s = sh["share_population"].dropna().to_numpy()
+    assert ((s >= 0) & (s <= 1 + 1e-12)).all()
+    assert (np.diff(s) >= -1e-12).all()
+
+
+def test_mormal_coverage_with_la_verriere(data_dir):
+    from territorial_geo import network, sources, territory
+
+    t = territory.from_epci("200043321", data_dir=data_dir)
+    net = network.read_pbf(sources.dataset_path("roads-hdf", data_dir), area=t.outline,
+                           cache_dir=data_dir / "cache" / "networks")
+    tp = sources.load_third_places(data_dir)
+    verriere = tp[tp["name"] == "La verrière"]
+    assert len(verriere) == 1
+    times = C.nearest_site_times(net, t.chefs_lieux.loc[t.codes].geometry, verriere)
+    assert times.loc["59481", "time_min"] < 3  # Le Quesnoy itself
+    sh = C.coverage_shares(times["time_min"], t.communes[["population"]], [10, 20])
+    s10, s20 = sh["share_population"].tolist()
+    assert 0 < s10 < s20 <= 1
+    # Le Quesnoy alone holds ~4,900 of the ~48,000 inhabitants
+    assert s10 > t.communes.loc["59481", "population"] / t.population

@@ -1,0 +1,155 @@
+"""End-to-end: the study command on the mirror data, and the map in a real browser."""
+
+import json
+import os
+import shutil
+
+import pandas as pd
+import pytest
+
+from territorial_geo import cli
+
+from .conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def artois_out(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("study") / "campagnes-artois"
+    rc = cli.main(["--data-dir", str(data_dir), "--quiet", "study",
+                   str(ROOT / "examples" / "campagnes-artois.toml"), "--out", str(out)])
+    assert rc == 0
+    return out
+
+
+def test_study_files(artois_out):
+    for f in ["zones.gpkg", "communes.csv", "zones.csv", "overlap.csv", "parameters.json",
+              "map.html", "report.html", "drive_time.tif", "map_seats_2025.png",
+              "communes.gpkg", "coverage.csv"]:
+        assert (artois_out / f).is_file(), f
+    assert not list(artois_out.parent.glob(".campagnes-artois.*"))  # no leftovers
+
+
+def test_study_contents(artois_out):
+    communes = pd.read_csv(artois_out / "communes.csv", dtype={"code": str})
+    assert len(communes) == 96
+    assert communes["code"].str.len().eq(5).all()
+    towns = ["62045", "62063", "62279", "62649", "62820"]
+    zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
+    assert set(zones.loc[zones["variant"] == "zone", "zone"]) == set(towns)
+    assert {"zone", "variant", "segment", "year", "seats"} <= set(zones.columns)
+    assert set(zones["variant"]) == {"zone", "union", "exclusive", "without_pole", "net_of_supply"}
+    assert zones["seats"].notna().all() and (zones.query("variant != 'net_of_supply'")["seats"] >= 0).all()
+    for t in towns:
+        assert t in communes.loc[communes["zones"].fillna("").str.contains(t), "code"].tolist()
+    for y in (2018, 2025):
+        sel = zones[(zones["segment"] == "total") & (zones["year"] == y)]
+        union = sel[sel["variant"] == "union"]["seats"].iloc[0]
+        excl = sel[(sel["variant"] == "exclusive") & (sel["zone"] == "all")]["seats"].iloc[0]
+        assert union == pytest.approx(excl, rel=1e-6)
+        assert union <= sel[sel["variant"] == "zone"]["seats"].sum() + 1e-9
+    duisans = zones[(zones["zone"] == "62279") & (zones["segment"] == "total") & (zones["year"] == 2025)]
+    assert (duisans.set_index("variant")["seats"]["without_pole"]
+            <= duisans.set_index("variant")["seats"]["zone"])
+    ov = pd.read_csv(artois_out / "overlap.csv", dtype=str, index_col=0)
+    assert list(ov.index) == towns and list(ov.columns) == towns
+    params = json.loads((artois_out / "parameters.json").read_text())
+    assert params["parameters"]["zoning"]["budget_min"] == 10
+    assert "ASSUMPTION" in params["sources"]["demand.secondary_residence_rate"]
+    assert params["input_sources"]["solos"].startswith("FALLBACK ESTIMATE")
+    import geopandas as gpd
+
+    polys = gpd.read_file(artois_out / "zones.gpkg", layer="zones")
+    assert polys.crs.to_epsg() == 2154 and len(polys) == 5 * 4
+    import rasterio
+
+    with rasterio.open(artois_out / "drive_time.tif") as r:
+        assert r.crs.to_epsg() == 2154 and r.count == 2
+        band = r.read(1)
+        assert (band[band >= 0] < 120).all()
+
+
+def test_mormal_study(data_dir, tmp_path):
+    out = tmp_path / "mormal"
+    rc = cli.main(["--data-dir", str(data_dir), "--quiet", "study",
+                   str(ROOT / "examples" / "pays-de-mormal.toml"), "--out", str(out)])
+    assert rc == 0
+    communes = pd.read_csv(out / "communes.csv", dtype={"code": str})
+    assert len(communes) == 52
+    zones = pd.read_csv(out / "zones.csv", dtype={"zone": str})
+    assert set(zones["year"]) == {2018, 2025, 2030}
+    tp = pd.read_csv(out / "third_places.csv")
+    assert "La verrière" in tp["name"].tolist()
+
+
+def test_bad_study_file_is_clear(tmp_path, data_dir, capsys):
+    p = tmp_path / "bad.toml"
+    p.write_text("name='x'\n[demand]\nbase_yaer = 2018\n")
+    rc = cli.main(["--data-dir", str(data_dir), "study", str(p), "--out", str(tmp_path / "o")])
+    assert rc == 2
+    assert "demand.base_yaer" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_coverage_cli_json(data_dir, capsys):
+    rc = cli.main(["--data-dir", str(data_dir), "coverage", "200043321", "--minutes", "10", "20",
+                   "--sites", "existing", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    s = out["share_population_within"]
+    assert set(s) == {"10", "20"} and 0 < s["10"] <= s["20"] <= 1
+
+
+def test_site_selection_cli(data_dir, capsys):
+    rc = cli.main(["--data-dir", str(data_dir), "site-selection", "200069482", "--k", "2",
+                   "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["chosen"]) == 2
+    cov = [r["covered"] for r in out["curve"]]
+    assert cov == sorted(cov)
+
+
+def _browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is required in CI (apt-get install chromium)")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright(), CHROMIUM
+
+
+@pytest.mark.browser
+def test_map_in_real_browser(artois_out, tmp_path):
+    pw, exe = _browser()
+    errors = []
+    with pw as p:
+        b = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = b.new_page(viewport={"width": 1300, "height": 900})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((artois_out / "map.html").as_uri())
+        page.wait_for_selector(".leaflet-control-layers-overlays")
+        overlays = page.locator(".leaflet-control-layers-overlays label")
+        labels = [overlays.nth(i).inner_text().strip() for i in range(overlays.count())]
+        assert sum(lbl.startswith("Zone") and lbl.endswith("10 min") for lbl in labels) == 5
+        assert any("Choropleth: Seats 2025" in lbl for lbl in labels)
+        assert "Market towns" in labels and any("Third places" in lbl for lbl in labels)
+        # 5 market towns + third places (Arras' MIXTE co-working lies in the ring)
+        markers = page.locator("path.leaflet-interactive").count()
+        assert markers > 96
+        before = page.locator("path.leaflet-interactive").count()
+        page.locator(".leaflet-control-layers-overlays label", has_text="Zone Duisans (62279)").locator(
+            "input").click()
+        after = page.locator("path.leaflet-interactive").count()
+        assert after == before - 1  # the Duisans 10-min isochrone left the map
+        page.screenshot(path=str(tmp_path / "map.png"))
+        assert (tmp_path / "map.png").stat().st_size > 10_000
+        page.goto((artois_out / "report.html").as_uri())
+        assert "Places de travail par zone" in page.content()
+        assert page.locator("img").count() >= 5
+        b.close()
+    assert errors == []
