@@ -340,15 +340,37 @@ def network_from_frames(
     if nd["lon"].isna().any():
         raise NetworkError(f"{int(nd['lon'].isna().sum())} way node(s) without coordinates")
     pts = gpd.GeoSeries(gpd.points_from_xy(nd["lon"], nd["lat"]), crs=WEB_CRS).to_crs(WORKING_CRS)
+    # number nodes along a Z-order (Morton) curve: nodes close in space are close in memory,
+    # which keeps the bounded Dijkstra's working set in cache
+    order = np.argsort(morton_code(pts.x.to_numpy(), pts.y.to_numpy()), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
     node_gdf = gpd.GeoDataFrame(
-        {"osmid": ids, "x": pts.x.to_numpy(), "y": pts.y.to_numpy()},
-        geometry=pts.to_numpy(), crs=WORKING_CRS,
+        {"osmid": ids[order], "x": pts.x.to_numpy()[order], "y": pts.y.to_numpy()[order]},
+        geometry=pts.to_numpy()[order], crs=WORKING_CRS,
     )
-    directed["u"] = np.searchsorted(ids, directed["osm_u"].to_numpy())
-    directed["v"] = np.searchsorted(ids, directed["osm_v"].to_numpy())
+    directed["u"] = rank[np.searchsorted(ids, directed["osm_u"].to_numpy())]
+    directed["v"] = rank[np.searchsorted(ids, directed["osm_v"].to_numpy())]
     directed = _time_edges(directed, profile)
     edge_gdf = gpd.GeoDataFrame(directed, geometry="geometry", crs=WORKING_CRS)
     return RoadNetwork(node_gdf, edge_gdf, profile, source or {})
+
+
+def morton_code(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Z-order code of points (16 bits per axis over their bounding box)."""
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    if len(x) == 0:
+        return np.zeros(0, np.uint64)
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1.0)
+    qx = ((x - x.min()) / span * 65535).astype(np.uint64)
+    qy = ((y - y.min()) / span * 65535).astype(np.uint64)
+    return spread(qx) | (spread(qy) << np.uint64(1))
 
 
 def _bbox_4326(area, margin_m: float) -> list[float]:
@@ -398,7 +420,7 @@ def read_pbf(
     checksum = sha256_of(path)
     bbox = _bbox_4326(area, margin_m) if area is not None else None
     key = hashlib.sha256(
-        json.dumps([checksum, bbox, profile.key(), 2], sort_keys=True).encode()
+        json.dumps([checksum, bbox, profile.key(), 3], sort_keys=True).encode()
     ).hexdigest()[:20]
     source = {"pbf": str(path), "sha256": checksum, "bbox_4326": bbox, "cache_key": key}
     if cache_dir is not None:

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# territorial_geo set-up and entry point.
+#   ./run.sh                 run the main job: the Campagnes de l'Artois study -> maps/campagnes-artois/
+#   ./run.sh study FILE.toml run another study
+#   ./run.sh test            lint and run the whole test suite (notebook and browser test included)
+# Each creates what it needs: the virtualenv (.venv), then the data directory (data/, or
+# $TERRITORIAL_GEO_DATA) from the ../shared/data mirror when present, else from the official sources.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+VENV=.venv
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  touch "$VENV/.installed"
+fi
+TG="$VENV/bin/territorial-geo"
+"$TG" --quiet data fetch
+cmd=${1:-study}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  study)
+    if [ $# -eq 0 ]; then set -- examples/campagnes-artois.toml; fi
+    exec "$TG" study "$@"
+    ;;
+  test)
+    "$VENV/bin/ruff" check src tests benchmarks
+    exec "$VENV/bin/python" -m pytest -q "$@"
+    ;;
+  *)
+    exec "$TG" "$cmd" "$@"
+    ;;
+esac
