@@ -403,7 +403,13 @@ def fetch(
         elif download and ((urls or {}).get(name) or ds.url or name == "communes"):
             url = (urls or {}).get(name) or ds.url
             if url is None:  # communes: built from geo.api.gouv.fr
-                atomic_write(dst, lambda tmp: build_communes_gpkg(GEO_API_COMMUNES_URL, tmp))
+                try:
+                    atomic_write(dst, lambda tmp: build_communes_gpkg(GEO_API_COMMUNES_URL, tmp))
+                except OSError as exc:
+                    raise DataMissingError(
+                        f"dataset 'communes': no mirror found and geo.api.gouv.fr could not be "
+                        f"reached ({exc}); pass --mirror DIR (the shared/data layout)"
+                    ) from exc
                 results.append(FetchResult(name, dst, "built", sha256_of(dst)))
                 continue
             try:
