@@ -200,8 +200,9 @@ def _cmd_select(args) -> int:
     else:
         sel = coverage.select_sites(cover, w, args.k, labels=labels, existing_cover=existing)
     if args.json:
+        curve = sel.curve.astype(object).where(sel.curve.notna(), None)
         print(json.dumps({"chosen": sel.chosen, "method": sel.method, "gap": sel.gap,
-                          "curve": sel.curve.to_dict(orient="records")}, default=str))
+                          "curve": curve.to_dict(orient="records")}, default=str))
     else:
         print(f"method: {sel.method}, gap to LP bound: {sel.gap:.2%}")
         print(sel.curve.to_string(index=False))
