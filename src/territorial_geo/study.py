@@ -184,8 +184,14 @@ def run_study(
     }).reindex(terr.codes).fillna(0.0)
     if len(use):
         site_times = coverage.nearest_site_times(net, pts, use)
-        cov = coverage.coverage_shares(site_times["time_min"], weights[["population", "teleworkers", "solos"]],
-                                       cc.minutes)
+        wcols = weights[["population", "teleworkers", "solos"]]
+        parts = [coverage.coverage_shares(site_times["time_min"], wcols, cc.minutes).assign(
+            level="territory")]
+        for level, col in (("epci", "epci_siren"), ("department", "departement")):
+            parts.append(coverage.coverage_shares(
+                site_times["time_min"], wcols, cc.minutes,
+                groups=terr.communes[col].reindex(terr.codes).fillna("none")).assign(level=level))
+        cov = pd.concat(parts, ignore_index=True)
         existing_cover = (site_times["time_min"] <= cc.budget_min).to_numpy()
     else:
         notes.append("No third place in the territory or its ring: coverage is 0 everywhere.")
