@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo import network as netmod
-from territorial_geo.errors import NetworkError, TerritorialGeoError
+from territorial_geo.errors import TerritorialGeoError
 
 
 def nearest_site_times(
@@ -393,10 +393,3 @@ def set_cover(
     order, curve = _curve(cover, w, base, chosen, labels)
     return SiteSelection(order, curve, method, 0.0, total)
 
-
-def ensure_sites(sites: gpd.GeoDataFrame, net: netmod.RoadNetwork) -> pd.DataFrame:
-    """Snap sites and flag those outside the network (farther than the snap threshold)."""
-    snap = net.snap(sites.geometry)
-    if bool(snap["far"].all()) and len(snap):
-        raise NetworkError("every site is farther than the snap threshold from the network")
-    return snap

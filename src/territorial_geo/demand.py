@@ -99,7 +99,7 @@ def project(values: pd.Series | np.ndarray | float, from_year: int, to_year: int
     return values * (1.0 + growth) ** (to_year - from_year)
 
 
-def _interp(years: list[int], values: list[float], year: int) -> tuple[int, int, float]:
+def _interp(years: list[int], year: int) -> tuple[int, int, float]:
     """Bracketing anchor indices and weight of the second (held beyond the ends)."""
     order = np.argsort(years)
     ys = [years[i] for i in order]
@@ -114,7 +114,7 @@ def _interp(years: list[int], values: list[float], year: int) -> tuple[int, int,
 
 def solo_usage(anchors: list[SoloAnchor], year: int) -> tuple[float, float]:
     """Usage share and hours per month of solos at a year (linear between anchors)."""
-    i, j, w = _interp([a.year for a in anchors], [], year)
+    i, j, w = _interp([a.year for a in anchors], year)
     a, b = anchors[i], anchors[j]
     return (1 - w) * a.usage_share + w * b.usage_share, (1 - w) * a.hours_per_month + w * b.hours_per_month
 
@@ -136,7 +136,7 @@ def _tele_rule(anchor: TeleworkerAnchor, tele: pd.Series, solo_s: pd.Series,
 
 def teleworker_seats(tele: pd.Series, solo_s: pd.Series, seats: SeatsConfig, year: int) -> pd.Series:
     """Teleworker seats at a year: each bracketing anchor's rule, interpolated linearly."""
-    i, j, w = _interp([a.year for a in seats.teleworkers], [], year)
+    i, j, w = _interp([a.year for a in seats.teleworkers], year)
     a = _tele_rule(seats.teleworkers[i], tele, solo_s, seats)
     if w == 0.0:
         return a

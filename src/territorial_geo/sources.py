@@ -1104,11 +1104,3 @@ def find_epci(query: str, data_dir: str | os.PathLike | None = None) -> pd.Serie
         "Give the SIREN (9 digits) or one of these names."
     )
 
-
-def unzip_member(path: Path, member: str, out: Path) -> None:
-    """Extract one member of a zip atomically (helper for users' downloaded archives)."""
-    def _w(tmp: Path) -> None:
-        with zipfile.ZipFile(path) as zf, zf.open(member) as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-
-    atomic_write(out, _w)
