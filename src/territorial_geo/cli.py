@@ -122,7 +122,7 @@ def _cmd_study(args) -> int:
 
 
 def _coverage_common(args):
-    from territorial_geo import coverage, demand, sources, study
+    from territorial_geo import demand, study
     from territorial_geo.config import StudyConfig
 
     t = _territory(args)
@@ -133,18 +133,13 @@ def _coverage_common(args):
     if args.sites != "both":
         sites = sites[sites["status"] == args.sites]
     dem = demand.commune_demand(t.codes, cfg.demand, data_dir=args.data_dir)
-    import pandas as pd
-
-    weights = pd.DataFrame({"population": t.communes["population"],
-                            "teleworkers": dem.table["teleworkers"],
-                            "solos": dem.table[f"solos_{cfg.demand.base_year}"],
-                            "seats": dem.table[f"seats_total_{cfg.demand.horizon_year}"]}
-                           ).reindex(t.codes).fillna(0.0)
-    return t, net, sites, weights, coverage, sources
+    return t, net, sites, study.demand_weights(t, dem, cfg.demand)
 
 
 def _cmd_coverage(args) -> int:
-    t, net, sites, weights, coverage, _ = _coverage_common(args)
+    from territorial_geo import coverage
+
+    t, net, sites, weights = _coverage_common(args)
     pts = t.chefs_lieux.loc[t.codes].geometry
     times = coverage.nearest_site_times(net, pts, sites)
     shares = coverage.coverage_shares(times["time_min"], weights[["population", "teleworkers", "solos"]],
@@ -172,23 +167,17 @@ def _cmd_coverage(args) -> int:
 def _cmd_select(args) -> int:
     import numpy as np
 
-    from territorial_geo import zoning
+    from territorial_geo import coverage, study
 
-    t, net, sites, weights, coverage, _ = _coverage_common(args)
+    t, net, sites, weights = _coverage_common(args)
     pts = t.chefs_lieux.loc[t.codes].geometry
     existing = np.zeros(len(t.codes), bool)
     if len(sites):
         times = coverage.nearest_site_times(net, pts, sites)
         existing = (times["time_min"] <= args.budget).to_numpy()
-    if args.candidates == "density":
-        cands = zoning.candidate_towns(t, data_dir=args.data_dir)
-    elif args.candidates == "all":
-        cands = t.codes
-    else:
-        from territorial_geo.territory import resolve_communes
-
-        cands = resolve_communes(args.candidates.split(","), data_dir=args.data_dir,
-                                 within=t.all_codes)
+    how = args.candidates if args.candidates in ("density", "all") else "list"
+    cands = study.candidate_codes(t, how, candidate_list=args.candidates.split(","),
+                                  data_dir=args.data_dir)
     if not cands:
         raise TerritorialGeoError("site selection: no candidate commune (try --candidates all)")
     cover = np.isfinite(coverage.cover_matrix(net, pts, t.chefs_lieux.loc[cands].geometry,

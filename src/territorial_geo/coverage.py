@@ -133,13 +133,8 @@ def cover_matrix(
 
     Times run from each demand commune to the candidate (direction "to").
     """
-    dsnap = net.snap(demand_points)
-    csnap = net.snap(candidate_points)
-    res = netmod.bounded_times(
-        net.csr(reverse=True), csnap["node"].to_numpy(), budget_s,
-        origin_offsets=csnap["snap_s"].to_numpy(), targets=dsnap["node"].to_numpy(),
-        target_offsets=dsnap["snap_s"].to_numpy(),
-    )
+    res = netmod.snapped_times(net, net.snap(candidate_points), net.snap(demand_points),
+                               budget_s, reverse=True)
     m = np.full((len(demand_points), len(candidate_points)), np.inf)
     m[res["target"].to_numpy(), res["origin"].to_numpy()] = res["time_s"].to_numpy()
     return m

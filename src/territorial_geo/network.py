@@ -657,6 +657,40 @@ def bounded_times(
     )
 
 
+def snapped_times(
+    net: RoadNetwork,
+    origin_snap: pd.DataFrame,
+    target_snap: pd.DataFrame,
+    budget_s: float,
+    *,
+    reverse: bool,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Point-to-point times within a budget, snap legs included at both ends.
+
+    Parameters
+    ----------
+    net
+        Road network.
+    origin_snap, target_snap
+        Frames from :meth:`RoadNetwork.snap` (``node``, ``snap_s``).
+    budget_s
+        Budget in seconds, snap legs included.
+    reverse
+        Route on the reversed graph: times from each target *to* the origin.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin`` and ``target`` (positions in the snap frames) and ``time_s``.
+    """
+    return bounded_times(
+        net.csr(reverse=reverse), origin_snap["node"].to_numpy(), budget_s,
+        origin_offsets=origin_snap["snap_s"].to_numpy(), targets=target_snap["node"].to_numpy(),
+        target_offsets=target_snap["snap_s"].to_numpy(), threads=threads,
+    )
+
+
 def nearest_times(
     csr: tuple[np.ndarray, np.ndarray, np.ndarray],
     sources: np.ndarray,
@@ -689,14 +723,3 @@ def nearest_times(
               float(limit_s), dist, label, touched, hd, hn)
     return dist, label
 
-
-def node_times(
-    csr: tuple[np.ndarray, np.ndarray, np.ndarray], origin: int, budget_s: float,
-    *, origin_offset: float = 0.0,
-) -> np.ndarray:
-    """Per-node time from (or, on the reversed CSR, to) one origin; inf beyond the budget."""
-    res = bounded_times(csr, np.array([origin]), budget_s,
-                        origin_offsets=np.array([origin_offset]), threads=1)
-    out = np.full(csr[0].shape[0] - 1, np.inf)
-    out[res["target"].to_numpy()] = res["time_s"].to_numpy()
-    return out

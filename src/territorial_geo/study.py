@@ -22,7 +22,7 @@ import pandas as pd
 
 from territorial_geo import __version__, coverage, demand, maps, report, sources, zoning
 from territorial_geo import network as netmod
-from territorial_geo.config import StudyConfig
+from territorial_geo.config import DemandConfig, StudyConfig
 from territorial_geo.territory import Territory, load_territory, resolve_communes
 
 
@@ -90,6 +90,32 @@ def third_places(
                                  "seats": [], "seats_source": []}, geometry=[],
                                 crs=sources.WORKING_CRS)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=sources.WORKING_CRS)
+
+
+def demand_weights(terr: Territory, dem: demand.CommuneDemand, cfg: DemandConfig) -> pd.DataFrame:
+    """Demand measures per territory commune for coverage and site selection: population
+    (2026), teleworkers, solos (base year) and seats (horizon year)."""
+    return pd.DataFrame({
+        "population": terr.communes["population"],
+        "teleworkers": dem.table["teleworkers"],
+        "solos": dem.table[f"solos_{cfg.base_year}"],
+        "seats": dem.table[f"seats_total_{cfg.horizon_year}"],
+    }).reindex(terr.codes).fillna(0.0)
+
+
+def candidate_codes(
+    terr: Territory, how: str, *, towns: list[str] | None = None,
+    candidate_list: list[str] | None = None, data_dir=None,
+) -> list[str]:
+    """Candidate communes for new sites: ``density`` (grid levels 4-5), ``towns`` (the
+    market towns), ``all`` (every territory commune) or ``list`` (``candidate_list``)."""
+    if how == "towns":
+        return list(towns or [])
+    if how == "list":
+        return resolve_communes(candidate_list or [], data_dir=data_dir, within=terr.all_codes)
+    if how == "all":
+        return list(terr.codes)
+    return zoning.candidate_towns(terr, data_dir=data_dir)
 
 
 def run_study(
@@ -176,12 +202,7 @@ def run_study(
     cc = cfg.coverage
     use = sites if cc.sites == "both" else sites[sites["status"] == cc.sites]
     pts = terr.chefs_lieux.loc[terr.codes].geometry
-    weights = pd.DataFrame({
-        "population": terr.communes["population"],
-        "teleworkers": dem.table["teleworkers"],
-        "solos": dem.table[f"solos_{cfg.demand.base_year}"],
-        "seats": dem.table[f"seats_total_{cfg.demand.horizon_year}"],
-    }).reindex(terr.codes).fillna(0.0)
+    weights = demand_weights(terr, dem, cfg.demand)
     if len(use):
         site_times = coverage.nearest_site_times(net, pts, use)
         wcols = weights[["population", "teleworkers", "solos"]]
@@ -197,14 +218,8 @@ def run_study(
         notes.append("No third place in the territory or its ring: coverage is 0 everywhere.")
         existing_cover = np.zeros(len(terr.codes), bool)
     if cc.k > 0:
-        if cc.candidates == "towns":
-            cands = zones.zone_codes
-        elif cc.candidates == "list":
-            cands = resolve_communes(cc.candidate_list, data_dir=data_dir, within=terr.all_codes)
-        elif cc.candidates == "all":
-            cands = terr.codes
-        else:
-            cands = zoning.candidate_towns(terr, data_dir=data_dir)
+        cands = candidate_codes(terr, cc.candidates, towns=zones.zone_codes,
+                                candidate_list=cc.candidate_list, data_dir=data_dir)
         if cands:
             cover = np.isfinite(coverage.cover_matrix(
                 net, pts, terr.chefs_lieux.loc[cands].geometry, cc.budget_min * 60))
@@ -227,7 +242,7 @@ def run_study(
                        sites, supply, site_times, cov, sel, timings, notes)
 
 
-def parameters_doc(res: StudyResult, data_dir=None) -> dict:
+def parameters_doc(res: StudyResult) -> dict:
     """The parameters.json content: every parameter, its source, data vintages, version."""
     cfg = res.config
     ds = {}
@@ -303,7 +318,8 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
     tab = res.demand.table.copy()
     tab.insert(0, "code", tab.index)
-    tab.insert(1, "nom", terr.communes.loc[tab.index, "nom"].to_numpy()) if "nom" not in tab else None
+    if "nom" not in tab:
+        tab.insert(1, "nom", terr.communes.loc[tab.index, "nom"].to_numpy())
     tab["population_2026"] = terr.communes.loc[tab.index, "population"].to_numpy()
     tab["zones"] = zone_lists.reindex(tab.index).fillna("")
     tab["exclusive_zone"] = exclusive.reindex(tab.index).fillna("")
@@ -331,7 +347,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     if res.selection is not None:
         res.selection.curve.assign(method=res.selection.method, gap=res.selection.gap).to_csv(
             d / "site_selection.csv", index=False, float_format="%.4f")
-    params = parameters_doc(res, data_dir)
+    params = parameters_doc(res)
     (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
                                                   default=str), encoding="utf-8")
     say("maps")

@@ -63,13 +63,9 @@ def reachability_table(
         ``origin``, ``code`` (target commune), ``time_s`` for every pair within the budget.
     """
     origins = points if origins is None else origins
-    snap_t = net.snap(points)
-    snap_o = net.snap(origins)
-    res = netmod.bounded_times(
-        _csr_for(net, direction), snap_o["node"].to_numpy(), budget_s,
-        origin_offsets=snap_o["snap_s"].to_numpy(), targets=snap_t["node"].to_numpy(),
-        target_offsets=snap_t["snap_s"].to_numpy(), threads=threads,
-    )
+    _csr_for(net, direction)  # validates the direction
+    res = netmod.snapped_times(net, net.snap(origins), net.snap(points), budget_s,
+                               reverse=(direction == "to"), threads=threads)
     return pd.DataFrame(
         {
             "origin": np.asarray(origins.index)[res["origin"].to_numpy()],
@@ -302,16 +298,18 @@ def build_zones(
             "use a network that covers them"
         )
     max_s = band_list[-1] * 60
-    res = netmod.bounded_times(
-        _csr_for(network, direction), snaps.loc[codes, "node"].to_numpy(), max_s,
-        origin_offsets=snaps.loc[codes, "snap_s"].to_numpy(), targets=snaps["node"].to_numpy(),
-        target_offsets=snaps["snap_s"].to_numpy(),
-    )
-    all_codes = np.asarray(pts.index)
-    mem = pd.DataFrame(
-        {"zone": np.asarray(codes)[res["origin"].to_numpy()],
-         "code": all_codes[res["target"].to_numpy()], "time_s": res["time_s"].to_numpy()}
-    )
+    csr = _csr_for(network, direction)
+    # one bounded Dijkstra per town over every node: it gives the members (chefs-lieux
+    # snapped to the reached nodes) and the per-node times the polygons need
+    reached = netmod.bounded_times(csr, snaps.loc[codes, "node"].to_numpy(), max_s,
+                                   origin_offsets=snaps.loc[codes, "snap_s"].to_numpy())
+    cl = pd.DataFrame({"code": np.asarray(pts.index), "node": snaps["node"].to_numpy(),
+                       "snap_s": snaps["snap_s"].to_numpy()})
+    mem = reached.merge(cl, left_on="target", right_on="node")
+    mem["time_s"] = mem["time_s"] + mem["snap_s"]
+    mem = mem[mem["time_s"] <= max_s]
+    mem = pd.DataFrame({"zone": np.asarray(codes)[mem["origin"].to_numpy()],
+                        "code": mem["code"].to_numpy(), "time_s": mem["time_s"].to_numpy()})
     mem["time_min"] = mem["time_s"] / 60
     bands_arr = np.asarray(band_list)
     mem["band_min"] = bands_arr[np.searchsorted(bands_arr, mem["time_min"].to_numpy() - 1e-9)]
@@ -333,10 +331,10 @@ def build_zones(
     )
     polys = []
     if polygons:
-        csr = _csr_for(network, direction)
-        for c in codes:
-            t = netmod.node_times(csr, int(snaps.loc[c, "node"]), max_s,
-                                  origin_offset=float(snaps.loc[c, "snap_s"]))
+        for i, c in enumerate(codes):
+            hit = reached[reached["origin"] == i]
+            t = np.full(network.n_nodes, np.inf)
+            t[hit["target"].to_numpy()] = hit["time_s"].to_numpy()
             for b in band_list:
                 g = isochrone_polygon(network, t, b * 60, direction=direction,
                                       edge_buffer_m=edge_buffer_m, min_hole_km2=min_hole_km2)
