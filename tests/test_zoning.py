@@ -79,3 +79,16 @@ def test_bad_zone_inputs(artois, artois_net, data_dir):
 def test_candidate_towns(artois, data_dir):
     c = zoning.candidate_towns(artois, data_dir=data_dir)
     assert c and set(c) <= set(artois.codes)
+
+
+def test_reachability_table_agrees_with_zones(zones, artois, artois_net):
+    pts = artois.chefs_lieux.geometry
+    table = zoning.reachability_table(artois_net, pts, 600.0, origins=pts.loc[TOWNS])
+    assert str(table["code"].dtype) == "category"
+    for town, codes in zones.membership().items():
+        got = table[(table["origin"] == town) & table["code"].isin(artois.codes)]
+        assert sorted(got["code"].astype(str)) == codes
+    full = zoning.reachability_table(artois_net, pts, 600.0)
+    # the distancier convention: every commune reaches itself at its own snap legs
+    own = full[full["origin"].astype(str) == full["code"].astype(str)]
+    assert len(own) == (2 * zones.snaps.loc[pts.index, "snap_s"] <= 600).sum()

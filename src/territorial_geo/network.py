@@ -6,7 +6,7 @@
 * :class:`RoadNetwork` holds nodes and directed edges as GeoDataFrames (EPSG:2154), a CSR
   form for routing, and exports an osmnx-compatible ``MultiDiGraph``.
 * Routing kernels (:func:`bounded_times`, :func:`nearest_times`) are compiled with numba:
-  a binary-heap Dijkstra bounded by a time budget, seeded from several sources at once,
+  an indexed-heap Dijkstra bounded by a time budget, seeded from several sources at once,
   touching only the nodes it reaches.
 """
 
@@ -264,7 +264,7 @@ def build_csr(
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, u + 1, 1)
     indptr = np.cumsum(indptr)
-    return indptr, v.astype(np.int64), w.astype(np.float64)
+    return indptr, v.astype(np.int32), w.astype(np.float64)
 
 
 def _time_edges(edges: pd.DataFrame, profile: SpeedProfile) -> pd.DataFrame:
@@ -459,91 +459,122 @@ def read_pbf(
 
 
 @njit(cache=True, nogil=True)
-def _heap_push(hd, hn, size, d, n):
-    i = size
-    hd[i] = d
-    hn[i] = n
+def _sift_up(hk, hn, pos, i):
+    k = hk[i]
+    n = hn[i]
     while i > 0:
         p = (i - 1) >> 1
-        if hd[p] <= hd[i]:
+        if hk[p] <= k:
             break
-        hd[p], hd[i] = hd[i], hd[p]
-        hn[p], hn[i] = hn[i], hn[p]
+        hk[i] = hk[p]
+        hn[i] = hn[p]
+        pos[hn[i]] = i
         i = p
-    return size + 1
+    hk[i] = k
+    hn[i] = n
+    pos[n] = i
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(hd, hn, size):
-    d = hd[0]
-    n = hn[0]
-    size -= 1
-    hd[0] = hd[size]
-    hn[0] = hn[size]
-    i = 0
+def _sift_down(hk, hn, pos, i, size):
+    k = hk[i]
+    n = hn[i]
     while True:
-        left = 2 * i + 1
-        if left >= size:
+        c = 2 * i + 1
+        if c >= size:
             break
-        c = left
-        if left + 1 < size and hd[left + 1] < hd[left]:
-            c = left + 1
-        if hd[i] <= hd[c]:
+        if c + 1 < size and hk[c + 1] < hk[c]:
+            c += 1
+        if hk[c] >= k:
             break
-        hd[c], hd[i] = hd[i], hd[c]
-        hn[c], hn[i] = hn[i], hn[c]
+        hk[i] = hk[c]
+        hn[i] = hn[c]
+        pos[hn[i]] = i
         i = c
-    return d, n, size
+    hk[i] = k
+    hn[i] = n
+    pos[n] = i
 
 
 @njit(cache=True, nogil=True)
 def _dijkstra(indptr, indices, weights, seeds, seed_d, seed_label, limit, dist, label, touched,
-              hd, hn):
-    """Multi-seed Dijkstra bounded by ``limit``; returns the number of touched nodes."""
-    inf = np.inf
+              hk, hn, pos):
+    """Multi-seed Dijkstra bounded by ``limit`` with an indexed binary heap (decrease-key).
+
+    ``pos[v]`` is -1 for a node never queued, its heap slot while queued, -2 once settled;
+    every node enters the heap at most once. Returns the number of touched nodes, listed in
+    ``touched``; the caller resets ``dist`` and ``pos`` for them before the next run.
+    """
     nt = 0
     size = 0
     for k in range(seeds.shape[0]):
         s = seeds[k]
         d = seed_d[k]
         if d <= limit and d < dist[s]:
-            if dist[s] == inf:
-                touched[nt] = s
-                nt += 1
             dist[s] = d
             label[s] = seed_label[k]
-            size = _heap_push(hd, hn, size, d, s)
+            if pos[s] == -1:
+                touched[nt] = s
+                nt += 1
+                hk[size] = d
+                hn[size] = s
+                _sift_up(hk, hn, pos, size)
+                size += 1
+            else:
+                hk[pos[s]] = d
+                _sift_up(hk, hn, pos, pos[s])
     while size > 0:
-        d, u, size = _heap_pop(hd, hn, size)
-        if d > dist[u]:
-            continue
+        u = hn[0]
+        d = hk[0]
+        pos[u] = -2
+        size -= 1
+        if size > 0:
+            hk[0] = hk[size]
+            hn[0] = hn[size]
+            _sift_down(hk, hn, pos, 0, size)
         lu = label[u]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             nd = d + weights[e]
             if nd <= limit and nd < dist[v]:
-                if dist[v] == inf:
+                p = pos[v]
+                if p == -1:
                     touched[nt] = v
                     nt += 1
-                dist[v] = nd
-                label[v] = lu
-                size = _heap_push(hd, hn, size, nd, v)
+                    dist[v] = nd
+                    label[v] = lu
+                    hk[size] = nd
+                    hn[size] = v
+                    _sift_up(hk, hn, pos, size)
+                    size += 1
+                elif p >= 0:
+                    dist[v] = nd
+                    label[v] = lu
+                    hk[p] = nd
+                    _sift_up(hk, hn, pos, p)
     return nt
+
+
+@njit(cache=True, nogil=True)
+def _grow(a, m, cap):
+    b = np.empty(cap, a.dtype)
+    b[:m] = a[:m]
+    return b
 
 
 @njit(cache=True, nogil=True)
 def _many_bounded(indptr, indices, weights, origins, origin_d, limit, tptr, tids, toff):
     """One bounded Dijkstra per origin; hits are (origin, target, time) with a target offset."""
     n = indptr.shape[0] - 1
-    nnz = indices.shape[0]
     dist = np.full(n, np.inf)
     label = np.zeros(n, np.int64)
-    touched = np.empty(n, np.int64)
-    hd = np.empty(nnz + 2, np.float64)
-    hn = np.empty(nnz + 2, np.int64)
+    touched = np.empty(n, np.int32)
+    hk = np.empty(n, np.float64)
+    hn = np.empty(n, np.int32)
+    pos = np.full(n, -1, np.int32)
     cap = max(1024, origins.shape[0] * 8)
-    out_o = np.empty(cap, np.int64)
-    out_t = np.empty(cap, np.int64)
+    out_o = np.empty(cap, np.int32)
+    out_t = np.empty(cap, np.int32)
     out_d = np.empty(cap, np.float64)
     m = 0
     seed = np.empty(1, np.int64)
@@ -552,7 +583,16 @@ def _many_bounded(indptr, indices, weights, origins, origin_d, limit, tptr, tids
     for i in range(origins.shape[0]):
         seed[0] = origins[i]
         sd[0] = origin_d[i]
-        nt = _dijkstra(indptr, indices, weights, seed, sd, sl, limit, dist, label, touched, hd, hn)
+        nt = _dijkstra(indptr, indices, weights, seed, sd, sl, limit, dist, label, touched,
+                       hk, hn, pos)
+        need = m
+        for k in range(nt):
+            need += tptr[touched[k] + 1] - tptr[touched[k]]
+        if need > cap:
+            cap = max(2 * cap, need)
+            out_o = _grow(out_o, m, cap)
+            out_t = _grow(out_t, m, cap)
+            out_d = _grow(out_d, m, cap)
         for k in range(nt):
             node = touched[k]
             dn = dist[node]
@@ -560,22 +600,51 @@ def _many_bounded(indptr, indices, weights, origins, origin_d, limit, tptr, tids
                 t = tids[j]
                 tt = dn + toff[t]
                 if tt <= limit:
-                    if m == cap:
-                        cap *= 2
-                        o2 = np.empty(cap, np.int64)
-                        o2[:m] = out_o[:m]
-                        out_o = o2
-                        t2 = np.empty(cap, np.int64)
-                        t2[:m] = out_t[:m]
-                        out_t = t2
-                        d2 = np.empty(cap, np.float64)
-                        d2[:m] = out_d[:m]
-                        out_d = d2
                     out_o[m] = i
                     out_t[m] = t
                     out_d[m] = tt
                     m += 1
             dist[node] = np.inf
+            pos[node] = -1
+    return out_o[:m], out_t[:m], out_d[:m]
+
+
+@njit(cache=True, nogil=True)
+def _many_bounded_nodes(indptr, indices, weights, origins, origin_d, limit):
+    """Fast path of :func:`_many_bounded` when every node is a target with no offset."""
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    label = np.zeros(n, np.int64)
+    touched = np.empty(n, np.int32)
+    hk = np.empty(n, np.float64)
+    hn = np.empty(n, np.int32)
+    pos = np.full(n, -1, np.int32)
+    cap = max(1024, origins.shape[0] * 8)
+    out_o = np.empty(cap, np.int32)
+    out_t = np.empty(cap, np.int32)
+    out_d = np.empty(cap, np.float64)
+    m = 0
+    seed = np.empty(1, np.int64)
+    sd = np.empty(1, np.float64)
+    sl = np.zeros(1, np.int64)
+    for i in range(origins.shape[0]):
+        seed[0] = origins[i]
+        sd[0] = origin_d[i]
+        nt = _dijkstra(indptr, indices, weights, seed, sd, sl, limit, dist, label, touched,
+                       hk, hn, pos)
+        if m + nt > cap:
+            cap = max(2 * cap, m + nt)
+            out_o = _grow(out_o, m, cap)
+            out_t = _grow(out_t, m, cap)
+            out_d = _grow(out_d, m, cap)
+        for k in range(nt):
+            node = touched[k]
+            out_o[m] = i
+            out_t[m] = node
+            out_d[m] = dist[node]
+            m += 1
+            dist[node] = np.inf
+            pos[node] = -1
     return out_o[:m], out_t[:m], out_d[:m]
 
 
@@ -627,21 +696,29 @@ def bounded_times(
     origins = np.asarray(origins, dtype=np.int64)
     if origin_offsets is None:
         origin_offsets = np.zeros(len(origins))
+    all_nodes = targets is None and target_offsets is None
     if targets is None:
         targets = np.arange(n, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
     if target_offsets is None:
         target_offsets = np.zeros(len(targets))
-    tptr, tids = _target_index(n, targets)
+    if not all_nodes:
+        tptr, tids = _target_index(n, targets)
     toff = np.asarray(target_offsets, dtype=np.float64)
     od = np.asarray(origin_offsets, dtype=np.float64)
     threads = threads or min(2, os.cpu_count() or 1)
-    chunks = np.array_split(np.arange(len(origins)), max(1, min(threads * 4, len(origins))))
+    bounds = np.linspace(0, len(origins), max(1, min(threads * 4, len(origins))) + 1).astype(int)
+    chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
 
-    def run(idx: np.ndarray):
-        o, t, d = _many_bounded(indptr, indices, weights, origins[idx], od[idx], float(budget_s),
-                                tptr, tids, toff)
-        return idx[o], t, d
+    def run(chunk: tuple[int, int]):
+        a, b = chunk
+        if all_nodes:
+            o, t, d = _many_bounded_nodes(indptr, indices, weights, origins[a:b], od[a:b],
+                                          float(budget_s))
+        else:
+            o, t, d = _many_bounded(indptr, indices, weights, origins[a:b], od[a:b],
+                                    float(budget_s), tptr, tids, toff)
+        return o.astype(np.int64) + a, t, d
 
     if threads > 1 and len(chunks) > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -716,10 +793,11 @@ def nearest_times(
     offs = np.zeros(len(sources)) if source_offsets is None else np.asarray(source_offsets, float)
     dist = np.full(n, np.inf)
     label = np.full(n, -1, np.int64)
-    touched = np.empty(n, np.int64)
-    hd = np.empty(len(indices) + len(sources) + 2)
-    hn = np.empty(len(indices) + len(sources) + 2, np.int64)
+    touched = np.empty(n, np.int32)
+    hk = np.empty(n, np.float64)
+    hn = np.empty(n, np.int32)
+    pos = np.full(n, -1, np.int32)
     _dijkstra(indptr, indices, weights, sources, offs, np.arange(len(sources), dtype=np.int64),
-              float(limit_s), dist, label, touched, hd, hn)
+              float(limit_s), dist, label, touched, hk, hn, pos)
     return dist, label
 

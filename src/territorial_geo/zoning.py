@@ -60,16 +60,22 @@ def reachability_table(
     Returns
     -------
     pandas.DataFrame
-        ``origin``, ``code`` (target commune), ``time_s`` for every pair within the budget.
+        ``origin``, ``code`` (target commune; both categorical over the given codes),
+        ``time_s`` for every pair within the budget.
     """
-    origins = points if origins is None else origins
     _csr_for(net, direction)  # validates the direction
-    res = netmod.snapped_times(net, net.snap(origins), net.snap(points), budget_s,
+    target_snap = net.snap(points)
+    origin_snap = target_snap if origins is None else net.snap(origins)
+    origins = points if origins is None else origins
+    res = netmod.snapped_times(net, origin_snap, target_snap, budget_s,
                                reverse=(direction == "to"), threads=threads)
+    # categorical codes: no copy of millions of strings for a national table
     return pd.DataFrame(
         {
-            "origin": np.asarray(origins.index)[res["origin"].to_numpy()],
-            "code": np.asarray(points.index)[res["target"].to_numpy()],
+            "origin": pd.Categorical.from_codes(res["origin"].to_numpy(),
+                                                categories=pd.Index(origins.index)),
+            "code": pd.Categorical.from_codes(res["target"].to_numpy(),
+                                              categories=pd.Index(points.index)),
             "time_s": res["time_s"].to_numpy(),
         }
     )
