@@ -54,11 +54,7 @@ def nearest_site_times(
         raise TerritorialGeoError("coverage needs at least one third place (none given)")
     ssnap = net.snap(sites.geometry)
     psnap = net.snap(points)
-    dist, lab = netmod.nearest_times(net.csr(reverse=True), ssnap["node"].to_numpy(),
-                                     source_offsets=ssnap["snap_s"].to_numpy())
-    nodes = psnap["node"].to_numpy()
-    t = dist[nodes] + psnap["snap_s"].to_numpy()
-    idx = lab[nodes]
+    t, idx = netmod.nearest_point_times(net, psnap, ssnap, direction="to")
     labels = sites[site_label].astype(str).to_numpy() if site_label in sites else np.asarray(
         sites.index.astype(str))
     return pd.DataFrame(

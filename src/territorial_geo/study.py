@@ -393,15 +393,12 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
             images.append(p)
     if cfg.output.raster:
         say("raster")
-        csr = res.network.csr(reverse=True)
-        tsnap = zones.towns["node"].to_numpy()
-        town_t, _ = netmod.nearest_times(csr, tsnap, source_offsets=zones.snaps.loc[
-            zones.zone_codes, "snap_s"].to_numpy())
+        town_t = netmod.node_times_to_nearest(res.network, zones.snaps.loc[zones.zone_codes],
+                                              direction=zones.direction)
         bands = {"minutes_to_market_town": town_t / 60}
         if len(res.sites):
-            ssnap = res.network.snap(res.sites.geometry)
-            site_t, _ = netmod.nearest_times(csr, ssnap["node"].to_numpy(),
-                                             source_offsets=ssnap["snap_s"].to_numpy())
+            site_t = netmod.node_times_to_nearest(res.network, res.network.snap(res.sites.geometry),
+                                                  direction="to")
             bands["minutes_to_third_place"] = site_t / 60
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)

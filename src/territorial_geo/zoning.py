@@ -1,8 +1,9 @@
 """Stage 3, zoning: drive-time zones around market towns, their overlaps and polygons.
 
 A commune belongs to a zone when its chef-lieu reaches the market town's chef-lieu within
-the budget (INSEE distancier convention). Both points are snapped to the nearest network
-node; the snap legs are timed at ``SpeedProfile.snap_kmh`` and reported.
+the budget (INSEE distancier convention). Both points are attached to the nearest road
+segment (the point on the segment, time along it to both ends); the snap legs are timed at
+``SpeedProfile.snap_kmh`` and reported.
 """
 
 from __future__ import annotations
@@ -22,14 +23,7 @@ from territorial_geo import sources
 from territorial_geo.errors import NetworkError, UnknownPlaceError
 from territorial_geo.territory import Territory, resolve_communes
 
-DIRECTIONS = ("to", "from")
-
-
-def _csr_for(net: netmod.RoadNetwork, direction: str):
-    if direction not in DIRECTIONS:
-        raise NetworkError(f"direction must be 'to' or 'from', got {direction!r}")
-    # times *to* a town = Dijkstra from the town on the reversed graph
-    return net.csr(reverse=(direction == "to"))
+DIRECTIONS = netmod.DIRECTIONS
 
 
 def reachability_table(
@@ -63,12 +57,12 @@ def reachability_table(
         ``origin``, ``code`` (target commune; both categorical over the given codes),
         ``time_s`` for every pair within the budget.
     """
-    _csr_for(net, direction)  # validates the direction
+    reverse = netmod.check_direction(direction)
     target_snap = net.snap(points)
     origin_snap = target_snap if origins is None else net.snap(origins)
     origins = points if origins is None else origins
     res = netmod.snapped_times(net, origin_snap, target_snap, budget_s,
-                               reverse=(direction == "to"), threads=threads)
+                               reverse=reverse, threads=threads)
     # categorical codes: no copy of millions of strings for a national table
     return pd.DataFrame(
         {
@@ -183,16 +177,32 @@ def isochrone_polygon(
     budget_s: float,
     *,
     direction: str = "to",
+    access_legs: np.ndarray | None = None,
     edge_buffer_m: float = 150.0,
     min_hole_km2: float = 1.0,
 ) -> Polygon:
-    """The area reachable within a budget, from per-node times.
+    """The area reachable within a budget on a detailed network, from per-node times.
 
-    Every reachable road segment is kept, frontier segments cut where the budget runs out,
-    buffered by ``edge_buffer_m``; each reached node also reaches a disc whose radius is
-    the remaining time at the snap speed (capped at the snap threshold), the same rule
-    that places communes in zones. Holes smaller than ``min_hole_km2`` are filled.
+    Every road segment reached within the budget is kept, frontier segments cut where the
+    budget runs out; the lines (and the access legs of member chefs-lieux, from the point
+    to its road, when given) are buffered by ``edge_buffer_m`` and merged; holes smaller
+    than ``min_hole_km2`` are filled.
+
+    Parameters
+    ----------
+    net
+        Road network.
+    node_time
+        Seconds between each node and the town (inf when not reached), in ``direction``.
+    budget_s
+        Band in seconds.
+    direction
+        ``"to"``: ``node_time`` is the time from the node to the town; ``"from"``: from
+        the town to the node.
+    access_legs
+        Optional LineStrings (chef-lieu to its snapped point) of the members in the band.
     """
+    netmod.check_direction(direction)
     e = net.edges
     te = e["time_s"].to_numpy()
     tu = node_time[e["u"].to_numpy()]
@@ -209,17 +219,21 @@ def isochrone_polygon(
     for g, f in zip(e.geometry.to_numpy()[part], r[part], strict=True):
         geoms.append(substring(g, 1 - f, 1, normalized=True) if direction == "to"
                      else substring(g, 0, f, normalized=True))
-    reached = np.flatnonzero(node_time <= budget_s)
-    if len(reached) == 0:
+    if access_legs is not None:
+        geoms.extend(list(access_legs))
+    if not geoms:
         return Polygon()
-    speed = net.profile.snap_kmh / 3.6
-    radius = np.minimum((budget_s - node_time[reached]) * speed, net.profile.max_snap_m)
-    pts = shapely.points(net.nodes["x"].to_numpy()[reached], net.nodes["y"].to_numpy()[reached])
-    discs = shapely.buffer(pts, np.maximum(radius, edge_buffer_m), quad_segs=8)
-    lines = shapely.buffer(np.array(geoms, dtype=object), edge_buffer_m, quad_segs=4) if geoms else []
-    area = shapely.union_all(np.concatenate([np.asarray(discs, dtype=object),
-                                             np.asarray(lines, dtype=object)]))
-    return fill_holes(area, min_hole_km2 * 1e6)
+    lines = shapely.buffer(np.array(geoms, dtype=object), edge_buffer_m, quad_segs=4)
+    return fill_holes(shapely.union_all(lines), min_hole_km2 * 1e6)
+
+
+def commune_polygon(member_codes: list[str], communes: gpd.GeoSeries) -> Polygon:
+    """A zone drawn as the union of its member communes' shapes (approximate networks,
+    where road lines are straight stand-ins and would draw stars, not areas)."""
+    shapes = communes.reindex([c for c in member_codes if c in communes.index]).dropna()
+    if len(shapes) == 0:
+        return Polygon()
+    return shapely.union_all(shapes.to_numpy())
 
 
 def fill_holes(geom, min_area_m2: float):
@@ -299,23 +313,21 @@ def build_zones(
     if far_towns:
         raise NetworkError(
             f"market town(s) {far_towns} are more than {network.profile.max_snap_m:.0f} m from "
-            f"the road network (nearest node at "
+            f"the road network (nearest road at "
             f"{', '.join('{:.0f} m'.format(snaps.loc[c, 'snap_m']) for c in far_towns)}); "
             "use a network that covers them"
         )
     max_s = band_list[-1] * 60
-    csr = _csr_for(network, direction)
+    reverse = netmod.check_direction(direction)
     # one bounded Dijkstra per town over every node: it gives the members (chefs-lieux
-    # snapped to the reached nodes) and the per-node times the polygons need
-    reached = netmod.bounded_times(csr, snaps.loc[codes, "node"].to_numpy(), max_s,
-                                   origin_offsets=snaps.loc[codes, "snap_s"].to_numpy())
-    cl = pd.DataFrame({"code": np.asarray(pts.index), "node": snaps["node"].to_numpy(),
-                       "snap_s": snaps["snap_s"].to_numpy()})
-    mem = reached.merge(cl, left_on="target", right_on="node")
-    mem["time_s"] = mem["time_s"] + mem["snap_s"]
-    mem = mem[mem["time_s"] <= max_s]
-    mem = pd.DataFrame({"zone": np.asarray(codes)[mem["origin"].to_numpy()],
-                        "code": mem["code"].to_numpy(), "time_s": mem["time_s"].to_numpy()})
+    # attached to the reached nodes) and the per-node times the polygons need
+    town_snap = snaps.loc[codes]
+    reached = netmod.node_times(network, town_snap, max_s, reverse=reverse)
+    hits = netmod.points_from_node_times(reached, town_snap, snaps, max_s, reverse=reverse)
+    cl_codes = np.asarray(pts.index)
+    mem = pd.DataFrame({"zone": np.asarray(codes)[hits["origin"].to_numpy()],
+                        "code": cl_codes[hits["target"].to_numpy()],
+                        "time_s": hits["time_s"].to_numpy()})
     mem["time_min"] = mem["time_s"] / 60
     bands_arr = np.asarray(band_list)
     mem["band_min"] = bands_arr[np.searchsorted(bands_arr, mem["time_min"].to_numpy() - 1e-9)]
@@ -324,7 +336,8 @@ def build_zones(
     mem["snap_m"] = snaps.loc[mem["code"], "snap_m"].to_numpy()
     mem["far"] = snaps.loc[mem["code"], "far"].to_numpy()
     order = {z: i for i, z in enumerate(codes)}
-    mem = mem.assign(_o=mem["zone"].map(order)).sort_values(["_o", "time_s"]).drop(columns="_o")
+    mem = mem.assign(_o=mem["zone"].map(order)).sort_values(["_o", "time_s", "code"]).drop(
+        columns="_o")
     members = gpd.GeoDataFrame(
         mem.reset_index(drop=True), geometry=pts.loc[mem["code"]].geometry.to_numpy(),
         crs=pts.crs,
@@ -337,13 +350,24 @@ def build_zones(
     )
     polys = []
     if polygons:
+        shapes = None
+        if network.kind == "approximate":
+            shapes = pd.concat([territory.communes.geometry, territory.ring.geometry])
+            shapes = shapes[~shapes.index.duplicated()]
+        legs = pd.Series(netmod.access_legs(snaps), index=snaps.index)
         for i, c in enumerate(codes):
             hit = reached[reached["origin"] == i]
             t = np.full(network.n_nodes, np.inf)
             t[hit["target"].to_numpy()] = hit["time_s"].to_numpy()
+            zm = members[members["zone"] == c]
             for b in band_list:
-                g = isochrone_polygon(network, t, b * 60, direction=direction,
-                                      edge_buffer_m=edge_buffer_m, min_hole_km2=min_hole_km2)
+                inside = zm.loc[zm["time_min"] <= b + 1e-9, "code"].tolist()
+                if shapes is not None:
+                    g = commune_polygon(inside, shapes)
+                else:
+                    g = isochrone_polygon(network, t, b * 60, direction=direction,
+                                          access_legs=legs.loc[inside].to_numpy(),
+                                          edge_buffer_m=edge_buffer_m, min_hole_km2=min_hole_km2)
                 polys.append({"zone": c, "nom": towns.loc[c, "nom"], "band_min": b,
                               "area_km2": g.area / 1e6, "geometry": g})
     poly_gdf = gpd.GeoDataFrame(

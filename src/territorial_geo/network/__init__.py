@@ -1,0 +1,52 @@
+"""Stage 2, network: road graphs from every source users hold, and routing on them.
+
+Modules
+-------
+``graph``
+    :class:`RoadNetwork` (the directed timed graph all readers return), the common builder
+    :func:`network_from_segments`, snapping to the nearest road segment, the on-disk cache.
+``kernel``
+    Compiled (numba) bounded and multi-source Dijkstra.
+``routing``
+    Point-to-point times on snapped points, with explicit direction.
+``osm``
+    OpenStreetMap PBF reader.
+"""
+
+from territorial_geo.network.graph import (
+    DEFAULT_HIGHWAY_KMH,
+    RoadNetwork,
+    SpeedProfile,
+    access_legs,
+    cached,
+    endpoint_ids,
+    morton_code,
+    network_from_segments,
+    same_segment_times,
+    snap_groups,
+)
+from territorial_geo.network.kernel import bounded_times, build_csr, nearest_times
+from territorial_geo.network.osm import (
+    SYMBOLIC_MAXSPEED,
+    directions,
+    network_from_frames,
+    parse_maxspeed,
+    read_pbf,
+)
+from territorial_geo.network.routing import (
+    DIRECTIONS,
+    check_direction,
+    nearest_point_times,
+    node_times,
+    node_times_to_nearest,
+    points_from_node_times,
+    snapped_times,
+)
+
+__all__ = [
+    "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
+    "access_legs",    "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
+    "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
+    "network_from_segments", "node_times", "node_times_to_nearest", "parse_maxspeed",
+    "points_from_node_times", "read_pbf", "same_segment_times", "snap_groups", "snapped_times",
+]

@@ -1,0 +1,529 @@
+"""The directed timed road graph every reader returns, its builder, snapping and cache.
+
+* :func:`network_from_segments` turns road *segments* (LineStrings in EPSG:2154 with the
+  directions they may be driven in and a speed) into a :class:`RoadNetwork`: nodes at
+  segment end points (optionally joined within a tolerance), one directed edge per allowed
+  direction, Morton-ordered node numbering.
+* :meth:`RoadNetwork.snap` attaches points to the nearest drivable *segment* (a point on
+  the segment, like osmnx's ``nearest_edges``), not to the nearest node: a point enters the
+  graph at both ends of its segment, each with the time along the segment.
+* :func:`cached` stores a built network as GeoParquet under a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from territorial_geo.errors import NetworkError
+from territorial_geo.network.kernel import build_csr
+from territorial_geo.sources import WORKING_CRS, atomic_write
+
+#: Default speeds (km/h) per OSM ``highway`` class, French rules: rural two-way roads 80
+#: (décret 2018-487), motorways 130, dual carriageways 110, built-up areas 50.
+DEFAULT_HIGHWAY_KMH: dict[str, float] = {
+    "motorway": 130.0,
+    "motorway_link": 90.0,
+    "trunk": 110.0,
+    "trunk_link": 70.0,
+    "primary": 80.0,
+    "primary_link": 60.0,
+    "secondary": 80.0,
+    "secondary_link": 50.0,
+    "tertiary": 80.0,
+    "tertiary_link": 50.0,
+    "unclassified": 60.0,
+    "road": 50.0,
+    "residential": 50.0,
+    "living_street": 20.0,
+    "service": 30.0,
+}
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """How edges are timed and points attached.
+
+    Attributes
+    ----------
+    highway_kmh
+        Default speed per OSM ``highway`` class when ``maxspeed`` is not tagged.
+    fallback_kmh
+        Speed of a class missing from ``highway_kmh``.
+    factor
+        Multiplier on every speed (e.g. 0.85 for congestion or village crossings).
+    snap_kmh
+        Speed of the leg between a point and the road it is attached to.
+    max_snap_m
+        Points farther than this from the network are flagged (still timed).
+    use_maxspeed
+        Use tagged ``maxspeed`` when present.
+    """
+
+    highway_kmh: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HIGHWAY_KMH))
+    fallback_kmh: float = 50.0
+    factor: float = 1.0
+    snap_kmh: float = 30.0
+    max_snap_m: float = 2000.0
+    use_maxspeed: bool = True
+
+    def __post_init__(self) -> None:
+        bad = {k: v for k, v in self.highway_kmh.items() if not (v > 0)}
+        if bad or self.factor <= 0 or self.snap_kmh <= 0 or self.fallback_kmh <= 0:
+            raise NetworkError(
+                f"speeds must be positive: {bad or ''} factor={self.factor} "
+                f"snap_kmh={self.snap_kmh} fallback_kmh={self.fallback_kmh}"
+            )
+
+    def key(self) -> str:
+        """Stable hash of the profile (part of the graph cache key)."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+#: Columns every ``snap`` frame has (see :meth:`RoadNetwork.snap`).
+SNAP_COLUMNS = ("x", "y", "road_x", "road_y", "node", "seg", "frac", "snap_m", "snap_s", "far", "out_nodes", "out_s",
+                "in_nodes", "in_s")
+
+
+@dataclass
+class RoadNetwork:
+    """A directed, timed road graph in Lambert-93.
+
+    Attributes
+    ----------
+    nodes
+        GeoDataFrame indexed 0..N-1 with ``osmid`` (the source's node id, or a generated
+        one), ``x``, ``y`` (EPSG:2154) and geometry.
+    edges
+        GeoDataFrame of directed edges: ``u``, ``v`` (node positions), ``seg`` (the road
+        segment it comes from: the two directions of a two-way segment share it),
+        ``oneway``, ``length_m``, ``speed_kmh``, ``speed_source``, ``time_s``, reader
+        attributes (``highway``, ``ref``, ``name``, ...), geometry oriented from u to v.
+    profile
+        The speed profile used (snap speed and threshold for every reader).
+    source
+        Provenance: at least ``kind`` (``detailed`` or ``approximate``), ``format``, the
+        input path(s) and checksum, and reader statistics.
+    """
+
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    profile: SpeedProfile
+    source: dict = field(default_factory=dict)
+    _csr: dict = field(default_factory=dict, repr=False)
+    _segs: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    @property
+    def kind(self) -> str:
+        """``detailed`` or ``approximate``."""
+        return str(self.source.get("kind", "detailed"))
+
+    def csr(self, *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR arrays ``(indptr, indices, weights)`` of travel times in seconds.
+
+        ``reverse=True`` gives the transposed graph (times *to* a node). Parallel edges keep
+        the fastest.
+        """
+        key = "rev" if reverse else "fwd"
+        if key not in self._csr:
+            u = self.edges["u"].to_numpy(np.int64)
+            v = self.edges["v"].to_numpy(np.int64)
+            w = self.edges["time_s"].to_numpy(np.float64)
+            if reverse:
+                u, v = v, u
+            self._csr[key] = build_csr(u, v, w, self.n_nodes)
+        return self._csr[key]
+
+    def _segments(self) -> dict:
+        """Undirected segments: end nodes a, b, geometry a->b, time a->b and b->a (inf when
+        that direction is not allowed), and a spatial index."""
+        if not self._segs:
+            e = self.edges
+            seg = e["seg"].to_numpy(np.int64)
+            u = e["u"].to_numpy(np.int64)
+            v = e["v"].to_numpy(np.int64)
+            t = e["time_s"].to_numpy(np.float64)
+            first = pd.Series(np.arange(len(e))).groupby(seg).first()
+            sid = first.index.to_numpy(np.int64)
+            row = first.to_numpy()
+            a, b = u[row], v[row]
+            pos = np.searchsorted(sid, seg)
+            t_ab = np.full(len(sid), np.inf)
+            t_ba = np.full(len(sid), np.inf)
+            fwd = (u == a[pos]) & (v == b[pos])
+            np.minimum.at(t_ab, pos[fwd], t[fwd])
+            np.minimum.at(t_ba, pos[~fwd], t[~fwd])
+            geom = e.geometry.to_numpy()[row]
+            self._segs.update(sid=sid, a=a, b=b, t_ab=t_ab, t_ba=t_ba, geom=geom,
+                              tree=shapely.STRtree(geom))
+        return self._segs
+
+    def snap(self, points: gpd.GeoSeries) -> pd.DataFrame:
+        """Attach points to the nearest drivable road segment.
+
+        The point is projected on the segment (fraction ``frac`` of its length from end a
+        to end b); the perpendicular leg is timed at ``profile.snap_kmh``. The point leaves
+        the graph ("out") towards the ends it can drive to along the segment and is reached
+        ("in") from the ends that can drive to it, each with the time along the segment.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same index as ``points``: ``node`` (the nearer end, for display), ``seg``,
+            ``frac``, ``x``/``y`` (the point), ``road_x``/``road_y`` (its projection on the
+            road), ``snap_m`` (distance to the road), ``snap_s`` (snap leg time), ``far``
+            (``snap_m > profile.max_snap_m``: flagged, not silently accepted),
+            ``out_nodes``/``out_s`` and ``in_nodes``/``in_s`` (two slots each, node -1 when
+            a direction is not allowed; times include the snap leg).
+        """
+        if self.n_nodes == 0 or len(self.edges) == 0:
+            raise NetworkError("the road network has no edge")
+        pts = points.to_crs(WORKING_CRS) if points.crs and points.crs != WORKING_CRS else points
+        s = self._segments()
+        geoms = np.asarray(pts.geometry.to_numpy(), dtype=object)
+        if len(geoms) == 0:
+            return pd.DataFrame({c: [] for c in (*SNAP_COLUMNS, "_t_ab", "_t_ba")},
+                                index=points.index)
+        (ip, iseg), dist = s["tree"].query_nearest(geoms, return_distance=True, all_matches=False)
+        order = np.argsort(ip, kind="stable")
+        iseg = iseg[order]
+        dist = dist[order]
+        g = s["geom"][iseg]
+        frac = shapely.line_locate_point(g, geoms, normalized=True)
+        frac = np.nan_to_num(frac, nan=0.0)
+        on_road = shapely.line_interpolate_point(g, frac, normalized=True)
+        a, b = s["a"][iseg], s["b"][iseg]
+        t_ab, t_ba = s["t_ab"][iseg], s["t_ba"][iseg]
+        snap_s = dist / (self.profile.snap_kmh / 3.6)
+        # leaving the point: to b along a->b, to a along b->a
+        out_nodes = np.c_[np.where(np.isfinite(t_ab), b, -1), np.where(np.isfinite(t_ba), a, -1)]
+        out_s = np.c_[snap_s + (1 - frac) * np.where(np.isfinite(t_ab), t_ab, 0.0),
+                      snap_s + frac * np.where(np.isfinite(t_ba), t_ba, 0.0)]
+        # reaching the point: from a along a->b, from b along b->a
+        in_nodes = np.c_[np.where(np.isfinite(t_ab), a, -1), np.where(np.isfinite(t_ba), b, -1)]
+        in_s = np.c_[snap_s + frac * np.where(np.isfinite(t_ab), t_ab, 0.0),
+                     snap_s + (1 - frac) * np.where(np.isfinite(t_ba), t_ba, 0.0)]
+        return pd.DataFrame(
+            {
+                "x": shapely.get_x(geoms), "y": shapely.get_y(geoms),
+                "road_x": shapely.get_x(on_road), "road_y": shapely.get_y(on_road),
+                "node": np.where(frac <= 0.5, a, b),
+                "seg": s["sid"][iseg],
+                "frac": frac,
+                "snap_m": dist,
+                "snap_s": snap_s,
+                "far": dist > self.profile.max_snap_m,
+                "out_nodes": list(out_nodes), "out_s": list(out_s),
+                "in_nodes": list(in_nodes), "in_s": list(in_s),
+                "_t_ab": t_ab, "_t_ba": t_ba,
+            },
+            index=points.index,
+        )
+
+    def to_networkx(self):
+        """An osmnx-compatible ``networkx.MultiDiGraph`` (node ids are source node ids).
+
+        Nodes carry ``x``, ``y``; edges ``length``, ``travel_time``, ``speed_kph``,
+        ``highway``, ``geometry``; the graph carries ``crs``. osmnx functions such as
+        ``osmnx.graph_to_gdfs`` or ``osmnx.routing.shortest_path`` accept it.
+        """
+        import networkx as nx
+
+        g = nx.MultiDiGraph(crs=WORKING_CRS)
+        osmid = self.nodes["osmid"].to_numpy()
+        for i, x, y in zip(osmid, self.nodes["x"], self.nodes["y"], strict=True):
+            g.add_node(int(i), x=float(x), y=float(y))
+        e = self.edges
+        hw = e["highway"] if "highway" in e else pd.Series(None, index=e.index)
+        ref = e["ref"] if "ref" in e else pd.Series(None, index=e.index)
+        for u, v, length, t, s, h, r, geom in zip(
+            osmid[e["u"].to_numpy()], osmid[e["v"].to_numpy()], e["length_m"], e["time_s"],
+            e["speed_kmh"], hw, ref, e.geometry, strict=True,
+        ):
+            g.add_edge(int(u), int(v), length=float(length), travel_time=float(t),
+                       speed_kph=float(s), highway=h, ref=r, geometry=geom)
+        return g
+
+    def info(self) -> dict:
+        """One JSON-able summary: ``kind``, ``format``, counts, speed sources, provenance."""
+        e = self.edges
+        speed = e["speed_source"].value_counts().to_dict() if "speed_source" in e else {}
+        out = {
+            "kind": self.kind,
+            "format": self.source.get("format", "unknown"),
+            "n_nodes": int(self.n_nodes),
+            "n_edges": int(len(e)),
+            "n_oneway_edges": int(e["oneway"].sum()) if "oneway" in e else 0,
+            "n_segments": int(e["seg"].nunique()) if "seg" in e else int(len(e)),
+            "speed_sources": {str(k): int(v) for k, v in speed.items()},
+        }
+        for k, v in self.source.items():
+            if k not in out and isinstance(v, str | int | float | bool | list | dict | None):
+                out[k] = v
+        return out
+
+
+def access_legs(snap: pd.DataFrame) -> np.ndarray:
+    """LineStrings from each snapped point to its projection on the road."""
+    a = np.c_[snap["x"].to_numpy(), snap["y"].to_numpy()]
+    b = np.c_[snap["road_x"].to_numpy(), snap["road_y"].to_numpy()]
+    return shapely.linestrings(np.stack([a, b], axis=1))
+
+
+def snap_groups(snap: pd.DataFrame, *, leaving: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Seed (or attachment) nodes and offsets of snapped points as 2-D arrays.
+
+    ``leaving=True`` gives how the points enter the graph when travelling away from them;
+    ``leaving=False`` how they are reached.
+    """
+    nodes_col, s_col = ("out_nodes", "out_s") if leaving else ("in_nodes", "in_s")
+    if len(snap) == 0:
+        return np.zeros((0, 2), np.int64), np.zeros((0, 2))
+    return (np.vstack(snap[nodes_col].to_numpy()).astype(np.int64),
+            np.vstack(snap[s_col].to_numpy()).astype(np.float64))
+
+
+def same_segment_times(
+    origin_snap: pd.DataFrame, target_snap: pd.DataFrame, *, origin_to_target: bool,
+    budget_s: float = np.inf,
+) -> pd.DataFrame:
+    """Direct times between points snapped on the same segment (no graph node between).
+
+    Parameters
+    ----------
+    origin_snap, target_snap
+        Frames from :meth:`RoadNetwork.snap`.
+    origin_to_target
+        Travel from the origin point to the target point (else from target to origin).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin``, ``target`` (row positions), ``time_s`` for the pairs sharing a segment
+        and drivable along it within the budget.
+    """
+    o = pd.DataFrame({"seg": origin_snap["seg"].to_numpy(), "fo": origin_snap["frac"].to_numpy(),
+                      "xo": origin_snap["x"].to_numpy(), "yo": origin_snap["y"].to_numpy(),
+                      "so": origin_snap["snap_s"].to_numpy(), "ab": origin_snap["_t_ab"].to_numpy(),
+                      "ba": origin_snap["_t_ba"].to_numpy(), "origin": np.arange(len(origin_snap))})
+    t = pd.DataFrame({"seg": target_snap["seg"].to_numpy(), "ft": target_snap["frac"].to_numpy(),
+                      "xt": target_snap["x"].to_numpy(), "yt": target_snap["y"].to_numpy(),
+                      "st": target_snap["snap_s"].to_numpy(), "target": np.arange(len(target_snap))})
+    m = o.merge(t, on="seg")
+    if len(m) == 0:
+        return pd.DataFrame({"origin": [], "target": [], "time_s": []})
+    start, end = (m["fo"], m["ft"]) if origin_to_target else (m["ft"], m["fo"])
+    along = np.where(end >= start, (end - start) * m["ab"], (start - end) * m["ba"])
+    along = np.where(np.isclose(end, start), 0.0, along)
+    time = m["so"].to_numpy() + along + m["st"].to_numpy()
+    # a point's time to itself is 0, not two snap legs
+    same = np.isclose(m["xo"], m["xt"], atol=0.01) & np.isclose(m["yo"], m["yt"], atol=0.01)
+    time = np.where(same, 0.0, time)
+    ok = np.isfinite(time) & (time <= budget_s)
+    return pd.DataFrame({"origin": m["origin"].to_numpy()[ok], "target": m["target"].to_numpy()[ok],
+                         "time_s": time[ok]})
+
+
+def morton_code(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Z-order code of points (16 bits per axis over their bounding box)."""
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = v.astype(np.uint64) & np.uint64(0xFFFF)
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    if len(x) == 0:
+        return np.zeros(0, np.uint64)
+    span = max(float(np.ptp(x)), float(np.ptp(y)), 1.0)
+    qx = ((x - x.min()) / span * 65535).astype(np.uint64)
+    qy = ((y - y.min()) / span * 65535).astype(np.uint64)
+    return spread(qx) | (spread(qy) << np.uint64(1))
+
+
+def endpoint_ids(
+    geometry: gpd.GeoSeries, *, tolerance_m: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Node ids for segment end points, end points closer than ``tolerance_m`` joined.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, int)
+        Id of the first and last point of each line, and the number of end points that
+        were joined to a *different* position (gaps closed within the tolerance).
+    """
+    g = geometry.to_numpy()
+    first = shapely.get_coordinates(shapely.get_point(g, 0))
+    last = shapely.get_coordinates(shapely.get_point(g, -1))
+    pts = np.r_[first, last]
+    # exact positions first (rounded to the centimetre)
+    key = np.round(pts, 2)
+    _, exact = np.unique(key, axis=0, return_inverse=True)
+    exact = exact.ravel()
+    n_joined = 0
+    if tolerance_m > 0:
+        uniq = np.zeros((exact.max() + 1, 2))
+        uniq[exact] = key
+        tree = cKDTree(uniq)
+        pairs = tree.query_pairs(tolerance_m, output_type="ndarray")
+        if len(pairs):
+            m = len(uniq)
+            adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+            n_comp, comp = connected_components(adj, directed=False)
+            n_joined = int(m - n_comp)
+            exact = comp[exact]
+    n = len(g)
+    return exact[:n].astype(np.int64), exact[n:].astype(np.int64), n_joined
+
+
+def network_from_segments(
+    segments: gpd.GeoDataFrame,
+    *,
+    profile: SpeedProfile | None = None,
+    source: dict | None = None,
+    tolerance_m: float = 0.0,
+) -> RoadNetwork:
+    """Build a :class:`RoadNetwork` from road segments (the common path of every reader).
+
+    Parameters
+    ----------
+    segments
+        GeoDataFrame (any CRS; reprojected to EPSG:2154) of LineStrings with boolean
+        ``forward`` (drivable from first to last point) and ``backward`` columns,
+        ``speed_kmh`` (> 0) and ``speed_source``; optional ``length_m`` (else the geometry
+        length), ``u_id``/``v_id`` (int64 node keys of the end points, e.g. OSM node ids;
+        else end points are matched by position), and any attribute columns (kept on the
+        edges).
+    profile
+        Snap speed and threshold (:class:`SpeedProfile` defaults when ``None``).
+    source
+        Provenance stored on the network.
+    tolerance_m
+        End points closer than this are joined into one node (only when no ids are given).
+
+    Returns
+    -------
+    RoadNetwork
+
+    Raises
+    ------
+    NetworkError
+        No segment, or a non-positive speed.
+    """
+    profile = profile or SpeedProfile()
+    if segments is None or len(segments) == 0:
+        raise NetworkError("the road network has no drivable way")
+    seg = segments[segments["forward"].astype(bool) | segments["backward"].astype(bool)]
+    if len(seg) == 0:
+        raise NetworkError("the road network has no drivable way (no direction allowed)")
+    if seg.crs is not None and seg.crs != WORKING_CRS:
+        seg = seg.to_crs(WORKING_CRS)
+    seg = seg.reset_index(drop=True)
+    seg = seg[~seg.geometry.is_empty & seg.geometry.notna()].reset_index(drop=True)
+    speed = pd.to_numeric(seg["speed_kmh"], errors="coerce").to_numpy(float)
+    if not (speed > 0).all():
+        raise NetworkError(f"{int((~(speed > 0)).sum())} segment(s) with a non-positive speed")
+    geom = gpd.GeoSeries(seg.geometry.to_numpy(), crs=WORKING_CRS)
+    geom = gpd.GeoSeries(shapely.force_2d(geom.to_numpy()), crs=WORKING_CRS)
+    n_joined = 0
+    if "u_id" in seg and "v_id" in seg:
+        uid = seg["u_id"].to_numpy(np.int64)
+        vid = seg["v_id"].to_numpy(np.int64)
+    else:
+        uid, vid, n_joined = endpoint_ids(geom, tolerance_m=tolerance_m)
+    length = (pd.to_numeric(seg["length_m"], errors="coerce").to_numpy(float)
+              if "length_m" in seg else np.full(len(seg), np.nan))
+    length = np.where(np.isfinite(length), length, geom.length.to_numpy())
+    fwd = seg["forward"].astype(bool).to_numpy()
+    bwd = seg["backward"].astype(bool).to_numpy()
+    attrs = seg.drop(columns=[c for c in ("geometry", "forward", "backward", "u_id", "v_id",
+                                          "length_m", "speed_kmh") if c in seg.columns])
+    base = attrs.assign(seg=np.arange(len(seg), dtype=np.int64), id_u=uid, id_v=vid,
+                        oneway=fwd ^ bwd, length_m=length, speed_kmh=speed)
+    f = base[fwd].copy()
+    f["geometry"] = geom.to_numpy()[fwd]
+    b = base[bwd].copy()
+    b[["id_u", "id_v"]] = b[["id_v", "id_u"]].to_numpy()
+    b["geometry"] = geom[bwd].reverse().to_numpy()
+    directed = pd.concat([f, b], ignore_index=True)
+    # node coordinates: first point of each directed edge is its u
+    ids = np.r_[directed["id_u"].to_numpy(), directed["id_v"].to_numpy()]
+    dg = directed["geometry"].to_numpy()
+    xy = np.r_[shapely.get_coordinates(shapely.get_point(dg, 0)),
+               shapely.get_coordinates(shapely.get_point(dg, -1))]
+    uniq, first = np.unique(ids, return_index=True)
+    x, y = xy[first, 0], xy[first, 1]
+    # number nodes along a Z-order (Morton) curve: nodes close in space are close in memory,
+    # which keeps the bounded Dijkstra's working set in cache
+    order = np.argsort(morton_code(x, y), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    nodes = gpd.GeoDataFrame(
+        {"osmid": uniq[order], "x": x[order], "y": y[order]},
+        geometry=shapely.points(x[order], y[order]), crs=WORKING_CRS,
+    )
+    directed["u"] = rank[np.searchsorted(uniq, directed["id_u"].to_numpy())]
+    directed["v"] = rank[np.searchsorted(uniq, directed["id_v"].to_numpy())]
+    directed["time_s"] = directed["length_m"] / (directed["speed_kmh"] / 3.6)
+    directed = directed.drop(columns=["id_u", "id_v"])
+    edges = gpd.GeoDataFrame(directed, geometry="geometry", crs=WORKING_CRS)
+    src = dict(source or {})
+    if n_joined:
+        src["n_endpoints_joined"] = n_joined
+        src["join_tolerance_m"] = tolerance_m
+    return RoadNetwork(nodes, edges, profile, src)
+
+
+def cached(
+    key_parts: list, build: Callable[[], RoadNetwork], *, profile: SpeedProfile,
+    cache_dir: str | os.PathLike | None,
+) -> RoadNetwork:
+    """Load a network from ``cache_dir/<key>`` or build it and store it there (atomically).
+
+    ``key_parts`` must identify the input (checksums, area, parameters); the speed profile
+    is part of the key.
+    """
+    key = hashlib.sha256(
+        json.dumps([*key_parts, profile.key(), 4], sort_keys=True, default=str).encode()
+    ).hexdigest()[:20]
+    if cache_dir is not None:
+        cdir = Path(cache_dir) / key
+        meta = cdir / "source.json"
+        if (cdir / "edges.parquet").is_file() and (cdir / "nodes.parquet").is_file() \
+                and meta.is_file():
+            nodes = gpd.read_parquet(cdir / "nodes.parquet")
+            edges = gpd.read_parquet(cdir / "edges.parquet")
+            src = json.loads(meta.read_text(encoding="utf-8"))
+            return RoadNetwork(nodes, edges, profile, {**src, "cached": True})
+    net = build()
+    net.source = {**net.source, "cache_key": key, "cached": False}
+    if cache_dir is not None:
+        cdir = Path(cache_dir) / key
+        cdir.mkdir(parents=True, exist_ok=True)
+        edges_out = net.edges.copy()
+        for c in edges_out.columns:
+            if c != "geometry" and edges_out[c].dtype == object:
+                edges_out[c] = edges_out[c].astype("string")
+        atomic_write(cdir / "nodes.parquet", lambda tmp: net.nodes.to_parquet(tmp))
+        atomic_write(cdir / "edges.parquet", lambda tmp: edges_out.to_parquet(tmp))
+        atomic_write(meta, lambda tmp: tmp.write_text(
+            json.dumps(net.source, default=str), encoding="utf-8"))
+    return net
