@@ -75,12 +75,31 @@ def _cmd_territory(args) -> int:
 
 
 def _network(args, terr):
-    from territorial_geo import network, sources
+    from territorial_geo import study
 
-    path = Path(args.network) if args.network and Path(args.network).is_file() else \
-        sources.dataset_path(args.network or "roads-hdf", args.data_dir)
-    return network.read_pbf(path, area=terr.outline, margin_m=args.margin_km * 1000,
-                            cache_dir=sources.resolve_data_dir(args.data_dir) / "cache" / "networks")
+    return study.territory_network(args.network or "roads-hdf", terr, margin_km=args.margin_km,
+                                   data_dir=args.data_dir)
+
+
+def _cmd_network(args) -> int:
+    from territorial_geo import network
+
+    if args.network_cmd == "info":
+        spec = network.parse_network_spec(args.source)
+        if args.territory:
+            net = _network(argparse.Namespace(network=args.source, margin_km=args.margin_km,
+                                              data_dir=args.data_dir), _territory(args))
+        elif spec.format == "approximate":
+            raise TerritorialGeoError("network info approximate needs --territory")
+        else:
+            net = network.load_network(spec, data_dir=args.data_dir)
+        info = net.info()
+        if args.json:
+            print(json.dumps(info, ensure_ascii=False, default=str))
+        else:
+            for k, v in info.items():
+                print(f"{k:22s} {v}")
+    return 0
 
 
 def _cmd_zones(args) -> int:
@@ -234,6 +253,18 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--network", default=None, help="dataset name or .osm.pbf path")
         sp.add_argument("--margin-km", type=float, default=25.0)
 
+    nw = sub.add_parser("network", parents=[common], help="road networks")
+    nsub = nw.add_subparsers(dest="network_cmd", required=True)
+    ni = nsub.add_parser("info", parents=[common],
+                         help="summary of a road network (kind, format, counts, speed sources)")
+    ni.add_argument("source", help="approximate | osm:REGION | bdtopo:PATH | roads-hdf | "
+                    "roads-france | PATH.osm.pbf | PATH.gpkg | PATH.shp")
+    ni.add_argument("--territory", default=None,
+                    help="clip to this territory plus --margin-km (required for approximate)")
+    ni.add_argument("--ring-km", type=float, default=15.0, help="ring of neighbouring communes (km)")
+    ni.add_argument("--margin-km", type=float, default=25.0, help="margin around the territory (km)")
+    ni.add_argument("--json", action="store_true", help="one JSON object")
+
     t = sub.add_parser("territory", parents=[common], help="territories")
     tsub = t.add_subparsers(dest="territory_cmd", required=True)
     ts = tsub.add_parser("show", parents=[common], help="summary of a territory")
@@ -279,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``territorial-geo`` console script."""
     args = build_parser().parse_args(argv)
-    handlers = {"data": _cmd_data, "territory": _cmd_territory, "zones": _cmd_zones,
+    handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
                 "study": _cmd_study, "coverage": _cmd_coverage, "site-selection": _cmd_select}
     try:
         return handlers[args.cmd](args)

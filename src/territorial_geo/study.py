@@ -47,15 +47,32 @@ class StudyResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _network_path(cfg: StudyConfig, data_dir) -> Path:
-    ref = cfg.zoning.network
-    if ref in sources.CATALOG:
-        return sources.dataset_path(ref, data_dir)
-    p = Path(ref)
-    if not p.is_file():
-        raise sources.DataMissingError(
-            f"zoning.network = {ref!r} is neither a dataset ({', '.join(k for k in sources.CATALOG if k.startswith('roads'))}) nor a PBF file")
-    return p
+def territory_network(
+    spec: str, terr: Territory, *, margin_km: float = 25.0,
+    profile: netmod.SpeedProfile | None = None, data_dir=None,
+) -> netmod.RoadNetwork:
+    """The road network a spec names (see :mod:`territorial_geo.network.load`), clipped to
+    the territory plus ``margin_km``; loads the approximate network's inputs when needed."""
+    parsed = netmod.parse_network_spec(spec)
+    kw = {}
+    if parsed.format == "approximate":
+        margin = terr.outline.buffer(margin_km * 1000)
+        communes = sources.load_communes(data_dir)
+        communes = communes[communes.intersects(margin)]
+        cl = sources.load_chefs_lieux(data_dir).reindex(communes.index).dropna(subset=["geometry"])
+        kw = {"communes": communes, "chefs_lieux": cl,
+              "density": sources.load_density_grid(data_dir)["dens"]}
+    return netmod.load_network(parsed, area=terr.outline, margin_m=margin_km * 1000,
+                               profile=profile, data_dir=data_dir, **kw)
+
+
+def study_network(cfg: StudyConfig, terr: Territory, *, data_dir=None) -> netmod.RoadNetwork:
+    """The road network of a study (``zoning.network``, speeds and snap settings)."""
+    z = cfg.zoning
+    profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
+                                  snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
+    return territory_network(z.network, terr, margin_km=z.margin_km, profile=profile,
+                             data_dir=data_dir)
 
 
 def third_places(
@@ -153,11 +170,8 @@ def run_study(
     lap("territory")
     say("road network")
     z = cfg.zoning
-    profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
-                                  snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
-    net = netmod.read_pbf(_network_path(cfg, data_dir), area=terr.outline,
-                          margin_m=z.margin_km * 1000, profile=profile,
-                          cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
+    net = study_network(cfg, terr, data_dir=data_dir)
+    profile = net.profile
     lap("network")
     say("zones")
     towns = list(z.market_towns) or (zoning.candidate_towns(terr, data_dir=data_dir)[:5]
@@ -262,6 +276,7 @@ def parameters_doc(res: StudyResult) -> dict:
         "input_sources": res.demand.sources,
         "estimates_and_assumptions": res.notes,
         "datasets": ds,
+        "network": res.network.info(),
         "territory": res.territory.summary(),
         "timings_s": res.timings,
     }
@@ -422,8 +437,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         "Ring / couronne": f"{summary['n_ring_communes']} communes within {summary['ring_km']} km",
         "Market towns / bourgs": ", ".join(f"{n} ({c})" for c, n in names.items()),
         "Budget": f"{zones.budget_min:g} min, direction '{zones.direction}'",
-        "Road network": f"{res.network.source.get('pbf')} ({res.network.n_nodes} nodes, "
-        f"{len(res.network.edges)} directed edges)",
+        "Road network": network_label(res.network),
     }
     sel = None
     if res.selection is not None:
@@ -439,6 +453,17 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
                       for k, v in params["datasets"].items() if k != "road_network"],
         images=images, town_names=names,
     )
+
+
+def network_label(net: netmod.RoadNetwork) -> str:
+    """One line saying which network was used and whether it is detailed or approximate."""
+    src = net.source
+    what = {"approximate": "APPROXIMATE network", "detailed": "detailed network"}.get(
+        net.kind, net.kind)
+    name = src.get("spec") or src.get("path") or src.get("format")
+    extra = f"; {src['note']}" if src.get("note") else ""
+    return (f"{what} ({src.get('format', '?')}: {name}), {net.n_nodes:,} nodes, "
+            f"{len(net.edges):,} directed edges{extra}")
 
 
 def _flat(d: dict, prefix: str = "") -> dict:

@@ -26,6 +26,11 @@ from territorial_geo.network.graph import (
     snap_groups,
 )
 from territorial_geo.network.kernel import bounded_times, build_csr, nearest_times
+from territorial_geo.network.load import (
+    NetworkSpec,
+    load_network,
+    parse_network_spec,
+)
 from territorial_geo.network.osm import (
     SYMBOLIC_MAXSPEED,
     directions,
@@ -45,7 +50,7 @@ from territorial_geo.network.routing import (
 
 __all__ = [
     "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
-    "access_legs",    "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
+    "access_legs",    "NetworkSpec", "load_network", "parse_network_spec", "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
     "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
     "network_from_segments", "node_times", "node_times_to_nearest", "parse_maxspeed",
     "points_from_node_times", "read_pbf", "same_segment_times", "snap_groups", "snapped_times",

@@ -1,0 +1,181 @@
+"""One way to name a road network everywhere (study files, CLI): parse and load it.
+
+A network *spec* is one of:
+
+``"approximate"``
+    the sourced approximate network (adjacent communes' chefs-lieux + classified roads);
+``"osm:REGION"``
+    a Geofabrik regional OpenStreetMap extract (``osm:nord-pas-de-calais``), fetched into
+    the data directory;
+``"bdtopo:PATH"``
+    an IGN BD TOPO road layer (v3 GeoPackage / Shapefile, v2 ``ROUTE.shp``);
+``"roads-hdf"``, ``"roads-france"``
+    the mirror's classified-road skeleton (a dataset of the catalog);
+a path
+    ``*.osm.pbf`` / ``*.pbf`` (OpenStreetMap), ``*.gpkg`` / ``*.shp`` (BD TOPO).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from territorial_geo import sources
+from territorial_geo.errors import NetworkError
+from territorial_geo.network.graph import RoadNetwork, SpeedProfile
+from territorial_geo.network.osm import read_pbf
+
+#: Catalog datasets that are road networks (the classified-road skeleton).
+SKELETON_DATASETS = ("roads-hdf", "roads-france")
+FORMS = ("approximate", "osm:REGION", "bdtopo:PATH", *SKELETON_DATASETS, "PATH.osm.pbf",
+         "PATH.gpkg", "PATH.shp")
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A parsed network spec.
+
+    Attributes
+    ----------
+    text
+        The spec as written.
+    format
+        ``approximate``, ``osm-pbf`` or ``bdtopo``.
+    path
+        File path (``osm-pbf``/``bdtopo`` given as a path), else ``None``.
+    region
+        Geofabrik region (``osm:REGION``), else ``None``.
+    dataset
+        Catalog dataset (skeleton), else ``None``.
+    """
+
+    text: str
+    format: str
+    path: str | None = None
+    region: str | None = None
+    dataset: str | None = None
+
+
+def parse_network_spec(text: str) -> NetworkSpec:
+    """Parse a network spec (see the module docstring); no file is read.
+
+    Raises
+    ------
+    NetworkError
+        Unknown spec: the closest valid forms are named.
+    """
+    t = str(text).strip()
+    low = t.lower()
+    if low in ("approximate", "approx"):
+        return NetworkSpec(t, "approximate")
+    if low.startswith("osm:"):
+        region = t[4:].strip()
+        if not region:
+            raise NetworkError("network 'osm:' needs a region, e.g. 'osm:nord-pas-de-calais'")
+        if region.lower().endswith(".pbf") or "/" in region:
+            return NetworkSpec(t, "osm-pbf", path=region)
+        return NetworkSpec(t, "osm-pbf", region=region.lower())
+    if low.startswith("bdtopo:"):
+        path = t[7:].strip()
+        if not path:
+            raise NetworkError("network 'bdtopo:' needs a path, e.g. 'bdtopo:TRONCON_DE_ROUTE.shp'")
+        return NetworkSpec(t, "bdtopo", path=path)
+    if t in SKELETON_DATASETS:
+        return NetworkSpec(t, "osm-pbf", dataset=t)
+    if low.endswith(".pbf"):
+        return NetworkSpec(t, "osm-pbf", path=t)
+    if low.endswith((".gpkg", ".shp")):
+        return NetworkSpec(t, "bdtopo", path=t)
+    close = difflib.get_close_matches(t, ["approximate", *SKELETON_DATASETS], n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise NetworkError(
+        f"unknown road network {t!r}: expected one of {', '.join(FORMS)}.{hint}")
+
+
+def load_network(
+    spec: str | NetworkSpec,
+    *,
+    area=None,
+    margin_m: float = 25_000.0,
+    profile: SpeedProfile | None = None,
+    data_dir: str | os.PathLike | None = None,
+    communes: gpd.GeoDataFrame | None = None,
+    chefs_lieux: gpd.GeoDataFrame | None = None,
+    density: pd.Series | None = None,
+    approx_params=None,
+    download: bool = True,
+) -> RoadNetwork:
+    """Load the road network a spec names, clipped to ``area`` plus ``margin_m``.
+
+    Parameters
+    ----------
+    spec
+        A network spec (string or :class:`NetworkSpec`).
+    area
+        Study area (shapely geometry, EPSG:2154); ``None`` reads everything.
+    margin_m
+        Margin around ``area``.
+    profile
+        Speed profile (OSM class speeds, snap speed and threshold).
+    data_dir
+        Data directory (skeleton datasets, OSM extracts, graph cache).
+    communes, chefs_lieux, density
+        Inputs of the approximate network (communes covering the area and margin, their
+        chefs-lieux, the INSEE density grid level per code); required for
+        ``"approximate"``.
+    approx_params
+        :class:`~territorial_geo.network.approximate.ApproxParams` (defaults when None).
+    download
+        Allow downloading an OSM extract that is not in the data directory.
+
+    Raises
+    ------
+    NetworkError
+        Unknown spec, missing file, or a reader error (file and cause named).
+    """
+    s = spec if isinstance(spec, NetworkSpec) else parse_network_spec(spec)
+    profile = profile or SpeedProfile()
+    cache = sources.resolve_data_dir(data_dir) / "cache" / "networks"
+    if s.format == "approximate":
+        from territorial_geo.network import approximate
+
+        if communes is None or chefs_lieux is None or density is None:
+            raise NetworkError("the approximate network needs communes, chefs-lieux and the "
+                               "density grid")
+        skeleton = read_pbf(sources.dataset_path("roads-france", data_dir), area=area,
+                            margin_m=margin_m, profile=profile, cache_dir=cache)
+        net = approximate.build_approximate(communes, chefs_lieux, density, skeleton=skeleton,
+                                            params=approx_params, profile=profile)
+        net.source.setdefault("spec", s.text)
+        return net
+    if s.format == "bdtopo":
+        from territorial_geo.network import bdtopo
+
+        path = Path(s.path)
+        if not path.exists():
+            raise NetworkError(f"BD TOPO file {path} not found (network spec {s.text!r})")
+        net = bdtopo.read_bdtopo(path, area=area, margin_m=margin_m, profile=profile,
+                                 cache_dir=cache)
+    else:
+        if s.dataset:
+            path = sources.dataset_path(s.dataset, data_dir)
+            net = read_pbf(path, area=area, margin_m=margin_m, profile=profile, cache_dir=cache)
+            net.source.update(kind="approximate", skeleton=True,
+                              note="classified-road skeleton (motorways, national and "
+                              "departmental roads as straight segments): not a detailed "
+                              "network")
+        else:
+            if s.region:
+                path = sources.osm_extract_path(s.region, data_dir=data_dir, download=download)
+            else:
+                path = Path(s.path)
+            if not Path(path).is_file():
+                raise NetworkError(f"OpenStreetMap file {path} not found (network spec {s.text!r})")
+            net = read_pbf(path, area=area, margin_m=margin_m, profile=profile, cache_dir=cache)
+    net.source.setdefault("spec", s.text)
+    return net
