@@ -153,8 +153,7 @@ def test_snap_to_nearest_road_not_nearest_node(artois, artois_net):
 
 
 def test_town_time_to_itself_is_zero(artois, artois_net, data_dir):
-    z = zoning.build_zones(artois, ["62279", "62045"], network=artois_net, data_dir=data_dir,
-                           polygons=False)
+    z = zoning.build_zones(artois, ["62279", "62045"], network=artois_net, polygons=False)
     m = z.members
     own = m[m["zone"] == m["code"]]
     assert len(own) == 2 and (own["time_s"] == 0).all()

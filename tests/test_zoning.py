@@ -10,8 +10,7 @@ TOWNS = ["62045", "62063", "62279", "62649", "62820"]
 
 @pytest.fixture(scope="module")
 def zones(artois, artois_net, data_dir):
-    return zoning.build_zones(artois, TOWNS, network=artois_net, bands=[5, 10, 15, 20],
-                              data_dir=data_dir)
+    return zoning.build_zones(artois, TOWNS, network=artois_net, bands=[5, 10, 15, 20])
 
 
 def test_each_zone_holds_its_town(zones):
@@ -60,24 +59,26 @@ def test_polygons_contain_member_chefs_lieux(zones, artois):
 
 def test_direction_matters_not_for_symmetric_skeleton(artois, artois_net, data_dir):
     a = zoning.build_zones(artois, ["62045"], network=artois_net, direction="from",
-                           polygons=False, data_dir=data_dir)
+                           polygons=False)
     b = zoning.build_zones(artois, ["62045"], network=artois_net, direction="to",
-                           polygons=False, data_dir=data_dir)
+                           polygons=False)
     # the skeleton has no one-way roads, so both directions agree there
     assert a.membership() == b.membership()
 
 
 def test_bad_zone_inputs(artois, artois_net, data_dir):
-    with pytest.raises(UnknownPlaceError, match="Closest"):
-        zoning.build_zones(artois, ["Aubigny-en-Artoiss"], network=artois_net, data_dir=data_dir)
+    with pytest.raises(UnknownPlaceError, match="closest: Aubigny-en-Artois"):
+        zoning.build_zones(artois, ["Aubigny-en-Artoiss"], network=artois_net)
     with pytest.raises(NetworkError, match="positive"):
-        zoning.build_zones(artois, TOWNS, network=artois_net, budget_min=0, data_dir=data_dir)
+        zoning.build_zones(artois, TOWNS, network=artois_net, budget_min=0)
     with pytest.raises(UnknownPlaceError, match="neither in"):
-        zoning.build_zones(artois, ["13055"], network=artois_net, data_dir=data_dir)
+        zoning.build_zones(artois, ["13055"], network=artois_net)
 
 
 def test_candidate_towns(artois, data_dir):
-    c = zoning.candidate_towns(artois, data_dir=data_dir)
+    from territorial_geo import sources
+
+    c = zoning.candidate_towns(artois, sources.load_density_grid(data_dir)["dens"])
     assert c and set(c) <= set(artois.codes)
 
 

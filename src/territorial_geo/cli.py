@@ -108,7 +108,7 @@ def _cmd_zones(args) -> int:
     t = _territory(args)
     net = _network(args, t)
     z = zoning.build_zones(t, args.towns, network=net, budget_min=args.budget,
-                           bands=args.bands, direction=args.direction, data_dir=args.data_dir)
+                           bands=args.bands, direction=args.direction)
     if args.out:
         z.to_gpkg(args.out)
     ov = z.overlap()

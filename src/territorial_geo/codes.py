@@ -81,3 +81,14 @@ def normalize_codes(values: pd.Series, *, source: str = "input") -> pd.Series:
 def department_of(code: str) -> str:
     """Department code of a commune code (``"62041"`` -> ``"62"``, ``"97105"`` -> ``"971"``)."""
     return code[:3] if code.startswith("97") else code[:2]
+
+
+def fold(text: str) -> str:
+    """Name folded for matching: no accents, lower case, punctuation as spaces
+    (``"Aubigny-en-Artois"`` -> ``"aubigny en artois"``)."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    for ch in "'’-_,.()":
+        t = t.replace(ch, " ")
+    return " ".join(t.split())

@@ -132,7 +132,7 @@ def candidate_codes(
         return resolve_communes(candidate_list or [], data_dir=data_dir, within=terr.all_codes)
     if how == "all":
         return list(terr.codes)
-    return zoning.candidate_towns(terr, data_dir=data_dir)
+    return zoning.candidate_towns(terr, sources.load_density_grid(data_dir)["dens"])
 
 
 def run_study(
@@ -174,11 +174,12 @@ def run_study(
     profile = net.profile
     lap("network")
     say("zones")
-    towns = list(z.market_towns) or (zoning.candidate_towns(terr, data_dir=data_dir)[:5]
+    towns = list(z.market_towns) or (zoning.candidate_towns(
+        terr, sources.load_density_grid(data_dir)["dens"])[:5]
                                      if z.auto_towns else [])
     zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
                                bands=z.bands, direction=z.direction,
-                               edge_buffer_m=z.edge_buffer_m, data_dir=data_dir)
+                               edge_buffer_m=z.edge_buffer_m)
     pole_removed: dict[str, list[str]] = {}
     membership = zones.membership()
     for p in cfg.poles:
@@ -187,7 +188,7 @@ def run_study(
             raise sources.UnknownPlaceError(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
         pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
-                                direction=z.direction, polygons=False, data_dir=data_dir)
+                                direction=z.direction, polygons=False)
         pz.zone_codes[0]
         near_pole = set(pz.within(territory_only=False)["code"])
         pole_removed[zone_code] = [c for c in membership[zone_code] if c not in near_pole]

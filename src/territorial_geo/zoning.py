@@ -8,6 +8,7 @@ segment (the point on the segment, time along it to both ends); the snap legs ar
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field
 
@@ -21,7 +22,8 @@ from shapely.ops import substring
 from territorial_geo import network as netmod
 from territorial_geo import sources
 from territorial_geo.errors import NetworkError, UnknownPlaceError
-from territorial_geo.territory import Territory, resolve_communes
+from territorial_geo.codes import fold, normalize_code
+from territorial_geo.territory import Territory
 
 DIRECTIONS = netmod.DIRECTIONS
 
@@ -162,12 +164,21 @@ class Zones:
 
 
 def candidate_towns(
-    territory: Territory, *, levels: tuple[int, ...] = (4, 5), data_dir=None
+    territory: Territory, density: pd.Series, *, levels: tuple[int, ...] = (4, 5)
 ) -> list[str]:
-    """Market-town candidates: territory communes on density-grid levels 4-5
-    (petites villes, bourgs ruraux), largest population first."""
-    grid = sources.load_density_grid(data_dir)
-    codes = [c for c in territory.codes if c in grid.index and int(grid.loc[c, "dens"]) in levels]
+    """Market-town candidates: territory communes on INSEE density-grid levels 4-5
+    (petites villes, bourgs ruraux), largest population first.
+
+    Parameters
+    ----------
+    territory
+        The study territory.
+    density
+        Density-grid level (1-7) per commune code.
+    levels
+        Levels that count as market towns.
+    """
+    codes = [c for c in territory.codes if c in density.index and int(density.loc[c]) in levels]
     return sorted(codes, key=lambda c: -territory.communes.loc[c, "population"])
 
 
@@ -248,6 +259,39 @@ def fill_holes(geom, min_area_m2: float):
     return shapely.union_all(out) if out else Polygon()
 
 
+def town_code(ref: str, chefs_lieux: gpd.GeoDataFrame, *, where: Territory) -> str:
+    """A market town (INSEE code or name) as the code of one of the territory's (or its
+    ring's) chefs-lieux.
+
+    Raises
+    ------
+    UnknownPlaceError
+        Naming the reference and the closest commune names of the territory and ring.
+    """
+    text = str(ref).strip()
+    try:
+        code = normalize_code(text)
+    except ValueError:
+        code = None
+    if code is not None:
+        if code not in chefs_lieux.index:
+            raise UnknownPlaceError(
+                f"market town {code} is neither in {where.name} nor in its {where.ring_km:g} km "
+                "ring")
+        return code
+    folded = chefs_lieux["nom"].astype(str).map(fold)
+    hits = chefs_lieux.index[folded == fold(text)].tolist()
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise UnknownPlaceError(f"market town {text!r} is ambiguous: {hits}; give the code")
+    close = difflib.get_close_matches(fold(text), folded.tolist(), n=3, cutoff=0.6)
+    names = [chefs_lieux.loc[folded == c, "nom"].iloc[0] for c in close]
+    raise UnknownPlaceError(
+        f"market town {text!r} not found in {where.name} or its ring"
+        + (f"; closest: {', '.join(names)}" if names else ""))
+
+
 def build_zones(
     territory: Territory,
     market_towns: list[str],
@@ -259,7 +303,6 @@ def build_zones(
     polygons: bool = True,
     edge_buffer_m: float = 150.0,
     min_hole_km2: float = 1.0,
-    data_dir=None,
 ) -> Zones:
     """Drive-time zones around market towns.
 
@@ -298,16 +341,10 @@ def build_zones(
     band_list = tuple(sorted({float(b) for b in (bands or ())} | {float(budget_min)}))
     if band_list[0] <= 0:
         raise NetworkError(f"bands must be positive, got {band_list}")
-    codes = resolve_communes(market_towns, data_dir=data_dir, within=territory.all_codes)
+    pts = territory.chefs_lieux
+    codes = [town_code(t, pts, where=territory) for t in market_towns]
     if len(set(codes)) != len(codes):
         raise UnknownPlaceError(f"market towns given twice: {market_towns}")
-    pts = territory.chefs_lieux
-    outside = [c for c in codes if c not in pts.index]
-    if outside:
-        raise UnknownPlaceError(
-            f"market town(s) {outside} are neither in {territory.name} nor in its "
-            f"{territory.ring_km} km ring"
-        )
     snaps = network.snap(pts.geometry)
     far_towns = [c for c in codes if snaps.loc[c, "far"]]
     if far_towns:

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Mutation check for the core: each listed mutation must turn at least one test red.
+
+Every mutation is a textual edit of one source file (the original text must be found
+exactly once: a stale mutation fails the check loudly). For each, the package is copied to
+a temporary folder, the edit applied, and the named tests run against the copy
+(``PYTHONPATH``). The check fails when a mutation *survives* (its tests stay green).
+
+Usage: ``python tools/mutation_check.py [--only NAME ...] [--list]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "src" / "territorial_geo"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    file: str  # relative to src/territorial_geo
+    original: str
+    mutated: str
+    tests: tuple[str, ...]
+
+
+MUTATIONS: list[Mutation] = [
+    Mutation(
+        "oneway-both-ways", "network/osm.py",
+        "    backward = ~forward_only.to_numpy()",
+        "    backward = np.ones(len(forward_only), dtype=bool)",
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "reverse-oneway-ignored", "network/osm.py",
+        "    backward_only = ow.isin(_BACKWARD)",
+        "    backward_only = ow.isin(set())",
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "roundabout-minus-one-dropped", "network/osm.py",
+        "(roundabout & ~ow.isin(_TWO_WAY | _BACKWARD))",
+        "(roundabout & ~ow.isin(_TWO_WAY))",
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "swap-to-from", "network/routing.py",
+        '    return direction == "to"',
+        '    return direction == "from"',
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "seeds-ignore-direction", "network/routing.py",
+        "    return snap_groups(snap, leaving=not reverse)",
+        "    return snap_groups(snap, leaving=True)",
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "snap-to-nearest-node", "network/graph.py",
+        '                "snap_m": dist,',
+        '                "snap_m": np.maximum(dist, np.hypot(shapely.get_x(geoms) - '
+        'self.nodes["x"].to_numpy()[np.where(frac <= 0.5, a, b)], shapely.get_y(geoms) - '
+        'self.nodes["y"].to_numpy()[np.where(frac <= 0.5, a, b)])),',
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "self-time-two-snap-legs", "network/graph.py",
+        "    time = np.where(same, 0.0, time)",
+        "    time = np.where(same, time, time)",
+        ("tests/test_oneway_snap.py",),
+    ),
+    Mutation(
+        "kernel-strict-budget", "network/kernel.py",
+        "            if nd <= limit and nd < dist[v]:",
+        "            if nd < limit and nd < dist[v]:",
+        ("tests/test_network.py", "tests/test_band_edges.py"),
+    ),
+    Mutation(
+        "budget-off-by-one-minute", "zoning.py",
+        "    max_s = band_list[-1] * 60",
+        "    max_s = (band_list[-1] - 1) * 60",
+        ("tests/test_band_edges.py",),
+    ),
+    Mutation(
+        "point-budget-strict", "network/routing.py",
+        '    m = m[m["time_s"] <= budget_s]',
+        '    m = m[m["time_s"] < budget_s]',
+        ("tests/test_band_edges.py",),
+    ),
+]
+
+
+def run_one(m: Mutation, *, python: str, timeout: float) -> tuple[bool, float, str]:
+    """Apply one mutation to a copy of the package and run its tests.
+
+    Returns (killed, seconds, last lines of output).
+    """
+    with tempfile.TemporaryDirectory(prefix="mut-") as tmp:
+        dst = Path(tmp) / "src" / "territorial_geo"
+        shutil.copytree(PKG, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        target = dst / m.file
+        text = target.read_text(encoding="utf-8")
+        n = text.count(m.original)
+        if n != 1:
+            raise SystemExit(f"mutation {m.name}: original text found {n} times in {m.file} "
+                             "(stale mutation: update tools/mutation_check.py)")
+        target.write_text(text.replace(m.original, m.mutated), encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src"),
+               "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache")}
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *m.tests],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+            killed = proc.returncode != 0
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+        except subprocess.TimeoutExpired:
+            killed, tail = True, "timed out (counted as killed)"
+        return killed, time.perf_counter() - t0, tail
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--only", nargs="*", default=None, help="mutation names to run")
+    p.add_argument("--list", action="store_true", help="list the mutations and exit")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds per mutation")
+    args = p.parse_args(argv)
+    todo = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    if args.list:
+        for m in MUTATIONS:
+            print(f"{m.name:32s} {m.file:24s} {' '.join(m.tests)}")
+        return 0
+    survivors = []
+    for m in todo:
+        killed, secs, tail = run_one(m, python=sys.executable, timeout=args.timeout)
+        print(f"{'killed  ' if killed else 'SURVIVED'} {m.name:32s} {secs:6.1f}s", flush=True)
+        if not killed:
+            survivors.append(m.name)
+            print("    " + tail.replace("\n", "\n    "))
+    print(f"mutation check: {len(todo) - len(survivors)} killed, {len(survivors)} survived")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
