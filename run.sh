@@ -2,7 +2,9 @@
 # territorial_geo set-up and entry point.
 #   ./run.sh                 run the main job: the Campagnes de l'Artois study -> maps/campagnes-artois/
 #   ./run.sh study FILE.toml run another study
-#   ./run.sh test            lint and run the whole test suite (notebook and browser test included)
+#   ./run.sh test            lint, the whole test suite (notebook and browser test included), then
+#                            the mutation check of the core (tools/mutation_check.py)
+#   ./run.sh test ARGS...    lint, then pytest ARGS only
 # Each creates what it needs: the virtualenv (.venv), then the data directory (data/, or
 # $TERRITORIAL_GEO_DATA) from the ../shared/data mirror when present, else from the official sources.
 set -euo pipefail
@@ -27,8 +29,13 @@ case "$cmd" in
     exec "$TG" study "$@"
     ;;
   test)
-    "$VENV/bin/ruff" check src tests benchmarks
-    exec "$VENV/bin/python" -m pytest -q "$@"
+    "$VENV/bin/ruff" check src tests benchmarks tools
+    if [ $# -gt 0 ]; then
+      exec "$VENV/bin/python" -m pytest -q "$@"
+    fi
+    "$VENV/bin/python" -m pytest -q
+    # every listed mutation of the core (routing, zoning, demand) must turn a test red
+    exec "$VENV/bin/python" tools/mutation_check.py
     ;;
   *)
     exec "$TG" "$cmd" "$@"
