@@ -90,6 +90,9 @@ def test_duisans_zone_counts_arras(artois_out):
         outside, abs=1e-3)
     assert outside >= arras["seats_total_2025"]
     kept = duisans[duisans["kept_without_pole"].astype(str) == "True"]
+    # the pole is removed from the full membership: members outside the territory that are
+    # not near Arras stay in the "without the pole" variant
+    assert (~kept["in_territory"]).any()
     assert tot.loc["without_pole", "seats"] == pytest.approx(kept["seats_total_2025"].sum(),
                                                              abs=1e-3)
     assert tot.loc["without_pole", "seats"] <= tot.loc["zone", "seats"] - arras["seats_total_2025"]
