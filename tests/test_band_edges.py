@@ -51,8 +51,8 @@ def test_zone_members_at_band_edges(road, terr):
     assert z.members.set_index("code")["band_min"].to_dict() == {
         CODES[0]: 5.0, CODES[1]: 5.0, CODES[2]: 5.0, CODES[3]: 5.0,
         CODES[4]: 10.0, CODES[5]: 10.0, CODES[6]: 10.0}
-    assert sorted(z.within(5)["code"]) == CODES[:4]
-    assert sorted(z.within(10)["code"]) == CODES[:7]
+    assert sorted(z.within(5, territory_only=False)["code"]) == CODES[:4]
+    assert sorted(z.within(10, territory_only=False)["code"]) == CODES[:7]
 
 
 def test_snapped_pair_exactly_at_budget(road, terr):

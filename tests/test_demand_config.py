@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territorial_geo import config, demand
-from territorial_geo.errors import ConfigError
+from territorial_geo import config, demand, study
+from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
 
 from .conftest import ROOT
 
@@ -20,7 +20,8 @@ def _demand(tele, solos, cfg=None, data_year=2018):
     t = demand.seats_table(pd.Series(tele, index=idx, dtype=float),
                            pd.Series(solos, index=idx, dtype=float), data_year, cfg,
                            cfg.output_years)
-    return demand.CommuneDemand(t.assign(teleworkers=tele), cfg.output_years)
+    return demand.CommuneDemand(t.assign(teleworkers=tele), cfg.output_years,
+                                rules=demand.interpolation_rules(cfg.seats, cfg.output_years))
 
 
 def test_hand_computed_seats():
@@ -101,7 +102,7 @@ def test_invariants(tele, data):
 
 
 def test_real_artois_demand(artois, data_dir):
-    d = demand.commune_demand(artois.codes, config.DemandConfig(), data_dir=data_dir)
+    d = study.commune_demand_from_data(artois.codes, config.DemandConfig(), data_dir=data_dir)
     t = d.table
     assert len(t) == 96
     for col in ["teleworkers", "solos_2018", "seats_total_2018", "seats_total_2025"]:
@@ -117,10 +118,17 @@ def test_real_demand_with_sirene(artois, data_dir):
     cfg = config.DemandConfig()
     cfg.solos.sirene_file = str(ROOT / "tests" / "fixtures" / "StockEtablissement_sample.csv")
     cfg.solos.sirene_year = 2024
-    d = demand.commune_demand(artois.codes, cfg, data_dir=data_dir)
+    d = study.commune_demand_from_data(artois.codes, cfg, data_dir=data_dir)
     assert d.table.loc["62045", "solos_data"] == 3
-    assert d.table.loc["62045", "solos_2025"] == pytest.approx(3 * 1.06 ** (2025 - 2024))
+    # default rule "hold": the 2024 count stands for 2018, grown after 2018
+    assert d.table.loc["62045", "solos_2018"] == pytest.approx(3)
+    assert d.table.loc["62045", "solos_2025"] == pytest.approx(3 * 1.06 ** (2025 - 2018))
     assert d.sources["solos"].startswith("SIRENE stock")
+    assert "HELD" in d.sources["solos_growth"]
+    cfg.solos.data_year_rule = "grow"
+    d = study.commune_demand_from_data(artois.codes, cfg, data_dir=data_dir)
+    assert d.table.loc["62045", "solos_2025"] == pytest.approx(3 * 1.06 ** (2025 - 2024))
+    assert d.table.loc["62045", "solos_2018"] == pytest.approx(3 * 1.06 ** (2018 - 2024))
 
 
 def test_config_examples_load():
@@ -165,3 +173,161 @@ def test_presets_are_sourced():
         assert name in config.PRESET_SOURCES
     assert config.DemandConfig().rates()["cadres"] == 0.30
     assert math.isclose(config.SeatsConfig().seat_hours_per_month, 151.666, rel_tol=1e-4)
+
+
+# ---------------------------------------------------------------- interpolation (issue 13, 5)
+
+
+def _seats_cfg(tele_anchors, solo_anchors=None, years=(2018, 2028)):
+    cfg = config.DemandConfig(base_year=2018, horizon_year=2028, years=list(years))
+    cfg.solos.growth_rate = 0.0
+    cfg.seats.teleworkers = tele_anchors
+    cfg.seats.solos = solo_anchors or [config.SoloAnchor(2018, 0.25, 35.0),
+                                       config.SoloAnchor(2028, 0.35, 35.0)]
+    cfg.validate("demand")
+    return cfg
+
+
+def test_interpolation_same_kind_share_of_users():
+    # s = 0.20 in 2018, 0.40 in 2028: in 2023 s = 0.30, tele seats = solo seats x 0.3 / 0.7
+    cfg = _seats_cfg([config.TeleworkerAnchor(2018, share_of_users=0.20),
+                      config.TeleworkerAnchor(2028, share_of_users=0.40)], years=[2023])
+    d = _demand([0.0], [100.0], cfg)
+    solo_2023 = 100 * 0.30 * 35 / H   # solo usage 25 % -> 35 %: 30 % in 2023
+    assert d.table["seats_solos_2023"].iloc[0] == pytest.approx(solo_2023)
+    assert d.table["seats_teleworkers_2023"].iloc[0] == pytest.approx(solo_2023 * 0.3 / 0.7)
+    # not the average of the anchors' seats (0.5 x 0.25 + 0.5 x 0.6667 = 0.4583 x solo)
+    assert d.table["seats_teleworkers_2023"].iloc[0] == pytest.approx(solo_2023 * 0.428571,
+                                                                     rel=1e-5)
+    assert "interpolated between 2018 and 2028" in d.rules[2023]["teleworkers"]
+    assert "share_of_users parameters" in d.rules[2023]["teleworkers"]
+
+
+def test_interpolation_same_kind_usage():
+    # usage 10 % x 20 h in 2018, 30 % x 40 h in 2028: in 2023 20 % x 30 h = 6 h per teleworker
+    cfg = _seats_cfg([config.TeleworkerAnchor(2018, usage_share=0.10, hours_per_month=20.0),
+                      config.TeleworkerAnchor(2028, usage_share=0.30, hours_per_month=40.0)],
+                     years=[2023])
+    d = _demand([1000.0], [0.0], cfg)
+    assert d.table["seats_teleworkers_2023"].iloc[0] == pytest.approx(1000 * 6 / H)
+    assert d.table["seats_teleworkers_2023"].iloc[0] == pytest.approx(39.5604, abs=1e-4)
+    # the anchors themselves
+    assert d.table["seats_teleworkers_2018"].iloc[0] == pytest.approx(1000 * 2 / H)
+    assert d.table["seats_teleworkers_2028"].iloc[0] == pytest.approx(1000 * 12 / H)
+    assert d.rules[2018]["teleworkers"] == "anchor 2018 (usage)"
+
+
+def test_same_anchors_give_the_same_seats_for_both_segments():
+    # issue 13: same anchors, same counts -> solo and teleworker seats agree in every year
+    anchors = [(2018, 0.10, 20.0), (2028, 0.30, 40.0)]
+    cfg = _seats_cfg([config.TeleworkerAnchor(y, usage_share=u, hours_per_month=h)
+                      for y, u, h in anchors],
+                     [config.SoloAnchor(y, u, h) for y, u, h in anchors],
+                     years=[2020, 2023, 2026])
+    d = _demand([500.0], [500.0], cfg)
+    for y in cfg.output_years:
+        assert d.table[f"seats_teleworkers_{y}"].iloc[0] == pytest.approx(
+            d.table[f"seats_solos_{y}"].iloc[0])
+
+
+def test_interpolation_different_kinds_interpolates_seats():
+    # 2018: teleworkers are 20 % of users; 2028: 11 % of teleworkers x 35 h
+    cfg = _seats_cfg([config.TeleworkerAnchor(2018, share_of_users=0.20),
+                      config.TeleworkerAnchor(2028, usage_share=0.11, hours_per_month=35.0)],
+                     years=[2021])
+    d = _demand([400.0], [100.0], cfg)
+    solo_2021 = 100 * 0.28 * 35 / H   # solo usage 25 % -> 35 %: 28 % in 2021
+    expected = 0.7 * solo_2021 * 0.25 + 0.3 * 400 * 0.11 * 35 / H
+    assert d.table["seats_teleworkers_2021"].iloc[0] == pytest.approx(expected)
+    assert d.table["seats_teleworkers_2021"].iloc[0] == pytest.approx(4.1769, abs=1e-4)
+    assert d.rules[2021]["teleworkers"].startswith("seats interpolated between the 2018 anchor "
+                                                   "(share_of_users) and the 2028 anchor (usage)")
+    assert "0.3000" in d.rules[2021]["teleworkers"]
+    assert "usage parameters interpolated" in d.rules[2021]["solos"]
+
+
+def test_interpolation_rules_held_beyond_anchors():
+    seats = config.SeatsConfig()
+    r = demand.interpolation_rules(seats, [2018, 2025, 2030])
+    assert r[2018] == {"solos": "anchor 2018 (usage)", "teleworkers": "anchor 2018 (share_of_users)"}
+    assert r[2030]["teleworkers"] == "held from the 2025 anchor 2025 (usage)"
+
+
+# ---------------------------------------------------------------- growth base (issue 13, 6)
+
+
+@pytest.mark.parametrize("rule,data_year,s2018,s2025", [
+    ("hold", 2014, 100.0, 150.3630),   # 100 x 1.06^7
+    ("grow", 2014, 126.2477, 189.8299),  # 100 x 1.06^4, 100 x 1.06^11
+    ("hold", 2024, 100.0, 150.3630),
+    ("grow", 2024, 70.4961, 106.0),     # 100 x 1.06^-6, 100 x 1.06^1
+    ("hold", 2018, 100.0, 150.3630),
+    ("grow", 2018, 100.0, 150.3630),
+])
+def test_growth_base_rule(rule, data_year, s2018, s2025):
+    cfg = config.DemandConfig()
+    cfg.solos.data_year_rule = rule
+    d = _demand([0.0], [100.0], cfg, data_year=data_year)
+    assert d.table["solos_2018"].iloc[0] == pytest.approx(s2018, abs=1e-4)
+    assert d.table["solos_2025"].iloc[0] == pytest.approx(s2025, abs=1e-4)
+
+
+def test_growth_note_says_the_rule():
+    assert "HELD as the 2018" in demand.growth_note(2014, 2018, 0.06, "hold")
+    n = demand.growth_note(2014, 2018, 0.06, "grow")
+    assert "grown +6.0%/year to 2018 (x1.262" in n
+    assert "back-cast" in demand.growth_note(2024, 2018, 0.06, "grow")
+    with pytest.raises(ConfigError, match="data_year_rule"):
+        config.config_from_dict({"demand": {"solos": {"data_year_rule": "compound"}}})
+    with pytest.raises(ConfigError, match="data_year_rule"):
+        demand.solos_at(1.0, 2020, data_year=2014, base_year=2018, growth_rate=0.06, rule="x")
+    assert config.DemandConfig().solos.data_year_rule == "hold"
+    assert "METHOD.md" in config.DEFAULT_SOURCES["demand.solos.data_year_rule"]
+
+
+# ---------------------------------------------------------------- pure stage (I/O at the edges)
+
+
+def _inputs():
+    census = pd.DataFrame({"P18_POP": [500.0], "P18_ACT1564": [200.0], "P18_RSECOCC": [10.0]},
+                          index=["62001"])
+    shares = pd.DataFrame({"agri": [0.0], "artis": [0.0], "cadres": [25.0], "profint": [25.0],
+                           "employes": [25.0], "ouvriers": [25.0]}, index=["62001"])
+    est = pd.DataFrame({"E14TS0ND": [50.0, 25.0]}, index=["62001", "62002"])
+    return census, shares, est
+
+
+def test_commune_demand_from_frames_by_hand():
+    census, shares, est = _inputs()
+    d = demand.commune_demand(["62001", "62002"], config.DemandConfig(), census=census,
+                              csp_shares=shares, establishments=est)
+    t = d.table
+    # 50 employed per CSP 3-6: 0.30x50 + 0.11x50 + 0.039x50 + 0 + 0.05 x 10 secondary res.
+    assert t.loc["62001", "teleworkers"] == pytest.approx(15 + 5.5 + 1.95 + 0.5)
+    assert t.loc["62002", "teleworkers"] == 0.0
+    assert t.loc["62001", "solos_data"] == pytest.approx(50 * 0.08)
+    # 2014 fallback held at 2018 (default rule)
+    assert t.loc["62002", "solos_2018"] == pytest.approx(25 * 0.08)
+    assert t.loc["62001", "seats_solos_2018"] == pytest.approx(4 * 0.25 * 35 / H)
+    assert not t.loc["62002", "census_match"]
+    assert any("62002" in n for n in d.notes)
+    assert "HELD as the 2018" in d.sources["solos_growth"]
+    assert d.rules[2025]["teleworkers"] == "anchor 2025 (usage)"
+
+
+def test_commune_demand_bad_inputs():
+    census, shares, est = _inputs()
+    with pytest.raises(DataFormatError, match="census.*P18_RSECOCC"):
+        demand.commune_demand(["62001"], config.DemandConfig(),
+                              census=census.drop(columns="P18_RSECOCC"), csp_shares=shares,
+                              establishments=est)
+    with pytest.raises(DataMissingError, match="establishments"):
+        demand.commune_demand(["62001"], config.DemandConfig(), census=census, csp_shares=shares)
+    cfg = config.DemandConfig()
+    cfg.solos.sirene_file, cfg.solos.sirene_year = "stock.csv", 2024
+    with pytest.raises(DataMissingError, match="count_sirene_solos"):
+        demand.commune_demand(["62001"], cfg, census=census, csp_shares=shares,
+                              establishments=est)
+    d = demand.commune_demand(["62001"], cfg, census=census, csp_shares=shares,
+                              sirene_counts=pd.DataFrame({"solos": [7]}, index=["62001"]))
+    assert d.table.loc["62001", "solos_2018"] == 7

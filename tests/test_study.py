@@ -39,7 +39,8 @@ def test_study_contents(artois_out):
     zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
     assert set(zones.loc[zones["variant"] == "zone", "zone"]) == set(towns)
     assert {"zone", "variant", "segment", "year", "seats"} <= set(zones.columns)
-    assert set(zones["variant"]) == {"zone", "union", "exclusive", "without_pole", "net_of_supply"}
+    assert set(zones["variant"]) == {"zone", "union", "exclusive", "without_pole", "net_of_supply",
+                                     "territory_residents"}
     assert zones["seats"].notna().all() and (zones.query("variant != 'net_of_supply'")["seats"] >= 0).all()
     for t in towns:
         assert t in communes.loc[communes["zones"].fillna("").str.contains(t), "code"].tolist()
@@ -68,6 +69,41 @@ def test_study_contents(artois_out):
         assert r.crs.to_epsg() == 2154 and r.count == 2
         band = r.read(1)
         assert (band[band >= 0] < 120).all()
+
+
+def test_duisans_zone_counts_arras(artois_out):
+    """Issue 9: a zone's seats count every member, wherever it lives (Arras, 62041, is
+    outside the EPCI and within 10 minutes of Duisans, 62279)."""
+    zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
+    members = pd.read_csv(artois_out / "zone_members.csv", dtype={"zone": str, "code": str})
+    duisans = members[members["zone"] == "62279"].set_index("code")
+    arras = duisans.loc["62041"]
+    assert not arras["in_territory"] and arras["seats_total_2025"] > 0
+    assert str(arras["kept_without_pole"]) == "False"  # the pole itself is removed
+    tot = zones[(zones["zone"] == "62279") & (zones["segment"] == "total")
+                & (zones["year"] == 2025)].set_index("variant")
+    assert tot.loc["zone", "seats"] == pytest.approx(duisans["seats_total_2025"].sum(), abs=1e-3)
+    assert tot.loc["zone", "n_communes"] == len(duisans)
+    # the seats outside the territory, Arras included, are the zone minus its residents
+    outside = duisans.loc[~duisans["in_territory"], "seats_total_2025"].sum()
+    assert tot.loc["zone", "seats"] - tot.loc["territory_residents", "seats"] == pytest.approx(
+        outside, abs=1e-3)
+    assert outside >= arras["seats_total_2025"]
+    kept = duisans[duisans["kept_without_pole"].astype(str) == "True"]
+    # the pole is removed from the full membership: members outside the territory that are
+    # not near Arras stay in the "without the pole" variant
+    assert (~kept["in_territory"]).any()
+    assert tot.loc["without_pole", "seats"] == pytest.approx(kept["seats_total_2025"].sum(),
+                                                             abs=1e-3)
+    assert tot.loc["without_pole", "seats"] <= tot.loc["zone", "seats"] - arras["seats_total_2025"]
+    ov = pd.read_csv(artois_out / "overlap.csv", dtype={"zone": str}).set_index("zone")
+    ov_t = pd.read_csv(artois_out / "overlap_territory.csv", dtype={"zone": str}).set_index("zone")
+    assert ov.loc["62279", "62279"] == len(duisans)
+    assert ov_t.loc["62279", "62279"] == duisans["in_territory"].sum() < len(duisans)
+    params = json.loads((artois_out / "parameters.json").read_text())
+    assert params["demand_rules_by_year"]["2025"]["teleworkers"] == "anchor 2025 (usage)"
+    assert "HELD" in params["input_sources"]["solos_growth"]
+    assert "overlap_territory.csv" in (artois_out / "report.html").read_text()
 
 
 def test_mormal_study(data_dir, tmp_path):

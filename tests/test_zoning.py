@@ -14,33 +14,53 @@ def zones(artois, artois_net, data_dir):
 
 
 def test_each_zone_holds_its_town(zones):
-    mem = zones.membership()
+    mem = zones.membership(territory_only=True)
     assert list(mem) == TOWNS
     for town, codes in mem.items():
         assert town in codes
 
 
+def test_real_zone_crosses_the_border(zones, artois):
+    # Arras (62041, outside the EPCI) is within 10 minutes of Duisans (62279)
+    full = zones.membership(territory_only=False)
+    own = zones.membership(territory_only=True)
+    assert "62041" in full["62279"] and "62041" not in own["62279"]
+    for z in TOWNS:
+        assert set(own[z]) == set(full[z]) & set(artois.codes)
+    assert set(zones.union(territory_only=True)) < set(zones.union(territory_only=False))
+    assert zones.exclusive(territory_only=False)["62041"] == "62279"
+
+
 def test_overlap_table(zones):
-    ov = zones.overlap()
-    assert list(ov.index) == TOWNS and list(ov.columns) == TOWNS
-    assert (ov.to_numpy() == ov.to_numpy().T).all()
-    for z, codes in zones.membership().items():
-        assert ov.loc[z, z] == len(codes)
-    assert (ov.to_numpy() <= np.diag(ov.to_numpy())[:, None]).all()
-    assert len(zones.union()) + len(zones.uncovered()) == 96
+    for only in (True, False):
+        ov = zones.overlap(territory_only=only)
+        assert list(ov.index) == TOWNS and list(ov.columns) == TOWNS
+        assert (ov.to_numpy() == ov.to_numpy().T).all()
+        for z, codes in zones.membership(territory_only=only).items():
+            assert ov.loc[z, z] == len(codes)
+        assert (ov.to_numpy() <= np.diag(ov.to_numpy())[:, None]).all()
+    # the Duisans zone reaches Arras' suburbs: more members than territory members
+    assert (zones.overlap(territory_only=False).loc["62279", "62279"]
+            > zones.overlap(territory_only=True).loc["62279", "62279"])
 
 
 def test_exclusive_partitions_union(zones):
-    ex = zones.exclusive()
-    assert sorted(ex.index) == zones.union()
-    for code, z in ex.items():
-        assert code in zones.membership()[z]
+    for only in (True, False):
+        ex = zones.exclusive(territory_only=only)
+        assert sorted(ex.index) == zones.union(territory_only=only)
+        mem = zones.membership(territory_only=only)
+        w = zones.within(territory_only=only)
+        best = w.groupby("code")["time_s"].min()
+        for code, z in ex.items():
+            assert code in mem[z]
+            t = w.loc[(w["zone"] == z) & (w["code"] == code), "time_s"].iloc[0]
+            assert t == pytest.approx(best[code], abs=1e-3)  # nearest town
 
 
 def test_bands_nested(zones):
     prev = set()
     for b in zones.bands:
-        cur = set(zones.union(b))
+        cur = set(zones.union(b, territory_only=False))
         assert prev <= cur
         prev = cur
     areas = zones.polygons.pivot(index="zone", columns="band_min", values="area_km2")
@@ -63,7 +83,7 @@ def test_direction_matters_not_for_symmetric_skeleton(artois, artois_net, data_d
     b = zoning.build_zones(artois, ["62045"], network=artois_net, direction="to",
                            polygons=False)
     # the skeleton has no one-way roads, so both directions agree there
-    assert a.membership() == b.membership()
+    assert a.membership(territory_only=False) == b.membership(territory_only=False)
 
 
 def test_bad_zone_inputs(artois, artois_net, data_dir):
@@ -86,7 +106,7 @@ def test_reachability_table_agrees_with_zones(zones, artois, artois_net):
     pts = artois.chefs_lieux.geometry
     table = zoning.reachability_table(artois_net, pts, 600.0, origins=pts.loc[TOWNS])
     assert str(table["code"].dtype) == "category"
-    for town, codes in zones.membership().items():
+    for town, codes in zones.membership(territory_only=True).items():
         got = table[(table["origin"] == town) & table["code"].isin(artois.codes)]
         assert sorted(got["code"].astype(str)) == codes
     full = zoning.reachability_table(artois_net, pts, 600.0)

@@ -111,13 +111,15 @@ def _cmd_zones(args) -> int:
                            bands=args.bands, direction=args.direction)
     if args.out:
         z.to_gpkg(args.out)
-    ov = z.overlap()
+    ov = z.overlap(territory_only=False)  # every member commune, as the study counts
     if args.json:
-        print(json.dumps({"membership": z.membership(), "overlap": ov.to_dict(),
-                          "union": z.union(), "uncovered": z.uncovered()}))
+        print(json.dumps({"membership": z.membership(territory_only=False),
+                          "overlap": ov.to_dict(), "union": z.union(territory_only=False),
+                          "uncovered": z.uncovered()}))
     else:
         print(ov.to_string())
-        print(f"union: {len(z.union())} communes; in no zone: {len(z.uncovered())}")
+        print(f"union: {len(z.union(territory_only=False))} communes (inside or outside "
+              f"the territory); territory communes in no zone: {len(z.uncovered())}")
     return 0
 
 
@@ -141,7 +143,7 @@ def _cmd_study(args) -> int:
 
 
 def _coverage_common(args):
-    from territorial_geo import demand, study
+    from territorial_geo import study
     from territorial_geo.config import StudyConfig
 
     t = _territory(args)
@@ -151,7 +153,7 @@ def _coverage_common(args):
     sites = study.third_places(t, cfg, args.data_dir)
     if args.sites != "both":
         sites = sites[sites["status"] == args.sites]
-    dem = demand.commune_demand(t.codes, cfg.demand, data_dir=args.data_dir)
+    dem = study.commune_demand_from_data(t.codes, cfg.demand, data_dir=args.data_dir)
     return t, net, sites, study.demand_weights(t, dem, cfg.demand)
 
 

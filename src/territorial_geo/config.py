@@ -51,6 +51,9 @@ DEFAULT_SOURCES: dict[str, str] = {
     "demand.solos.naf_codes": "reference study's office-activity list (METHOD.md §4)",
     "demand.solos.bands": "SIRENE bands NN, 00, 01 (< 3 employees)",
     "demand.solos.growth_rate": "reference study (+6 %/year)",
+    "demand.solos.data_year_rule": "METHOD.md §4: growth applies after the base year, so a "
+    "count from another year is held at the base year ('hold'); 'grow' compounds from the "
+    "data year instead",
     "demand.solos.fallback_office_share": "ASSUMPTION: order of magnitude of the office "
     "activities' share of non-employer establishments, not a published figure; supply a "
     "SIRENE extract to replace it",
@@ -92,13 +95,34 @@ class ZoningConfig:
         _positive(self.snap_kmh, f"{where}.snap_kmh")
 
 
+#: Rules for a solo count whose data year differs from the base year (``data_year_rule``).
+DATA_YEAR_RULES = ("hold", "grow")
+
+
 @dataclass
 class SolosConfig:
-    """Solo workers from SIRENE (METHOD.md §4)."""
+    """Solo workers from SIRENE (METHOD.md §4).
+
+    Attributes
+    ----------
+    growth_rate
+        Yearly growth of the solo population (default +6 %).
+    data_year_rule
+        What to do when the solo count's data year (the SIRENE stock's ``sirene_year``, or
+        2014 for the fallback) differs from ``demand.base_year``:
+
+        ``"hold"`` (default, METHOD.md §4: growth applies after the base year)
+            the count is taken as the base-year count, and grown from the base year:
+            ``solos(y) = count x (1 + growth) ^ (y - base_year)``;
+        ``"grow"``
+            the count is grown (or back-cast) from its data year:
+            ``solos(y) = count x (1 + growth) ^ (y - data_year)``.
+    """
 
     naf_codes: list[str] = field(default_factory=lambda: list(STUDY_NAF_CODES))
     bands: list[str] = field(default_factory=lambda: list(SOLO_BANDS))
     growth_rate: float = 0.06
+    data_year_rule: str = "hold"
     sirene_file: str = ""
     sirene_year: int = 0
     fallback_office_share: float = 0.08
@@ -106,6 +130,9 @@ class SolosConfig:
     def validate(self, where: str) -> None:
         if self.growth_rate <= -1:
             raise ConfigError(f"{where}.growth_rate must be > -1, got {self.growth_rate}")
+        if self.data_year_rule not in DATA_YEAR_RULES:
+            raise ConfigError(f"{where}.data_year_rule must be 'hold' or 'grow', got "
+                              f"{self.data_year_rule!r}")
         _share(self.fallback_office_share, f"{where}.fallback_office_share")
         if self.sirene_file and not self.sirene_year:
             raise ConfigError(f"{where}.sirene_year is required with sirene_file "

@@ -4,19 +4,24 @@ Per commune (METHOD.md §3-5)::
 
     employed_k   = actives_15_64 x share_k / sum(share_1..6)        (estimate, flagged)
     teleworkers  = sum_k rate_k x employed_k + rate_rs x secondary_residences
-    solos(y)     = solos(data_year) x (1 + growth) ^ (y - data_year)
+    solos(y)     = solos(data) x (1 + growth) ^ (y - base_year)      (data_year_rule "hold")
+                 | solos(data) x (1 + growth) ^ (y - data_year)      (data_year_rule "grow")
     solo seats   = solos(y) x usage(y) x hours(y) / (seat_hours x occupancy)
     tele seats   = solo seats x s / (1 - s)                 (anchor "share of users" s)
                  | teleworkers x usage x hours / (seat_hours x occupancy)  (anchor "usage")
 
-with usage shares and hours interpolated linearly between anchor years and held beyond.
-Per zone: sums over the zone's communes, the union, an exclusive allocation, the variant
-without a competing pole, and the net of existing supply.
+Anchor parameters (usage share and hours, or share of users) are interpolated linearly
+between two anchors of the same kind and held beyond the ends; between teleworker anchors
+of different kinds the seats are interpolated (see :func:`teleworker_seats`).
+
+Per zone: sums over **every** member commune of the zone, wherever it lives (catchments
+cross the territory's border), the union, an exclusive allocation, the variant without a
+competing pole, the net of existing supply, and the seats living in the territory.
+The stage reads no file: the runner passes the loaded input tables.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,19 +29,26 @@ import pandas as pd
 
 from territorial_geo import sources
 from territorial_geo.config import DemandConfig, SeatsConfig, SoloAnchor, TeleworkerAnchor
+from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
 from territorial_geo.sources import CSP_KEYS
 
 SEGMENTS = ("solos", "teleworkers", "total")
+#: Variants of :func:`zone_table`.
+VARIANTS = ("zone", "union", "exclusive", "without_pole", "net_of_supply", "territory_residents")
 
 
 @dataclass
 class CommuneDemand:
-    """Per-commune demand (a DataFrame indexed by code) and where each input came from."""
+    """Per-commune demand (a DataFrame indexed by code) and where each input came from.
+
+    ``rules`` maps each year to the interpolation rule that gave each segment's seats.
+    """
 
     table: pd.DataFrame
     years: list[int]
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    rules: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def seats(self, segment: str, year: int) -> pd.Series:
         """Seats of one segment (``solos``, ``teleworkers``, ``total``) and year."""
@@ -99,6 +111,48 @@ def project(values: pd.Series | np.ndarray | float, from_year: int, to_year: int
     return values * (1.0 + growth) ** (to_year - from_year)
 
 
+def solos_at(
+    count: pd.Series | np.ndarray | float,
+    year: int,
+    *,
+    data_year: int,
+    base_year: int,
+    growth_rate: float,
+    rule: str = "hold",
+):
+    """Solo workers at ``year`` from a count observed in ``data_year``.
+
+    ``rule`` says what happens when the data year is not the base year:
+
+    ``"hold"`` (METHOD.md §4: growth applies after the base year)
+        the count stands for the base year: ``count x (1 + g) ^ (year - base_year)``;
+    ``"grow"``
+        the count is grown (or back-cast) from its own year:
+        ``count x (1 + g) ^ (year - data_year)``.
+
+    With ``data_year == base_year`` both rules agree.
+    """
+    if rule == "hold":
+        return project(count, base_year, year, growth_rate)
+    if rule == "grow":
+        return project(count, data_year, year, growth_rate)
+    raise ConfigError(f"demand.solos.data_year_rule must be 'hold' or 'grow', got {rule!r}")
+
+
+def growth_note(data_year: int, base_year: int, growth_rate: float, rule: str) -> str:
+    """One sentence saying how the solo count was carried from its data year to the years."""
+    g = f"{growth_rate:+.1%}/year"
+    if data_year == base_year:
+        return (f"Solo count observed in {data_year} (the base year), grown {g} after it.")
+    if rule == "hold":
+        return (f"Solo count observed in {data_year}, HELD as the {base_year} (base year) count "
+                f"(demand.solos.data_year_rule = 'hold'), grown {g} after {base_year}.")
+    factor = (1.0 + growth_rate) ** (base_year - data_year)
+    verb = "grown" if base_year > data_year else "back-cast"
+    return (f"Solo count observed in {data_year}, {verb} {g} to {base_year} (x{factor:.3f}, "
+            f"demand.solos.data_year_rule = 'grow') and grown {g} after it.")
+
+
 def _interp(years: list[int], year: int) -> tuple[int, int, float]:
     """Bracketing anchor indices and weight of the second (held beyond the ends)."""
     order = np.argsort(years)
@@ -125,32 +179,87 @@ def solo_seats(solos: pd.Series, seats: SeatsConfig, year: int) -> pd.Series:
     return solos * share * hours / (seats.seat_hours_per_month * seats.occupancy)
 
 
+def _kind(anchor: TeleworkerAnchor) -> str:
+    return "share_of_users" if anchor.share_of_users is not None else "usage"
+
+
+def _tele_from_share(s: float, solo_s: pd.Series) -> pd.Series:
+    return solo_s * s / (1.0 - s)
+
+
+def _tele_from_usage(share: float, hours: float, tele: pd.Series, seats: SeatsConfig) -> pd.Series:
+    return tele * share * hours / (seats.seat_hours_per_month * seats.occupancy)
+
+
 def _tele_rule(anchor: TeleworkerAnchor, tele: pd.Series, solo_s: pd.Series,
                seats: SeatsConfig) -> pd.Series:
     if anchor.share_of_users is not None:
-        s = anchor.share_of_users
-        return solo_s * s / (1.0 - s)
-    return tele * anchor.usage_share * anchor.hours_per_month / (
-        seats.seat_hours_per_month * seats.occupancy)
+        return _tele_from_share(anchor.share_of_users, solo_s)
+    return _tele_from_usage(anchor.usage_share, anchor.hours_per_month, tele, seats)
 
 
 def teleworker_seats(tele: pd.Series, solo_s: pd.Series, seats: SeatsConfig, year: int) -> pd.Series:
-    """Teleworker seats at a year: each bracketing anchor's rule, interpolated linearly."""
+    """Teleworker seats at a year (METHOD.md §5).
+
+    At an anchor year, or beyond the first / last anchor (held), the anchor's rule applies:
+    ``share_of_users`` s gives ``solo seats x s / (1 - s)``; a ``usage_share`` u with
+    ``hours_per_month`` h gives ``teleworkers x u x h / (seat_hours x occupancy)``.
+
+    Between two anchors of the **same kind** the anchor parameters are interpolated linearly
+    (s, or u and h), as solo usage is, then the rule is applied. Between anchors of
+    **different kinds** (a share of users in 2018, a usage share in 2025) no parameter is
+    common to both, so each anchor's seats are computed for the year and the *seats* are
+    interpolated. :func:`interpolation_rules` says which rule applied to each year.
+    """
     i, j, w = _interp([a.year for a in seats.teleworkers], year)
-    a = _tele_rule(seats.teleworkers[i], tele, solo_s, seats)
+    a, b = seats.teleworkers[i], seats.teleworkers[j]
     if w == 0.0:
-        return a
-    b = _tele_rule(seats.teleworkers[j], tele, solo_s, seats)
-    return (1 - w) * a + w * b
+        return _tele_rule(a, tele, solo_s, seats)
+    if _kind(a) == _kind(b) == "share_of_users":
+        return _tele_from_share((1 - w) * a.share_of_users + w * b.share_of_users, solo_s)
+    if _kind(a) == _kind(b) == "usage":
+        return _tele_from_usage((1 - w) * a.usage_share + w * b.usage_share,
+                                (1 - w) * a.hours_per_month + w * b.hours_per_month, tele, seats)
+    return ((1 - w) * _tele_rule(a, tele, solo_s, seats)
+            + w * _tele_rule(b, tele, solo_s, seats))
+
+
+def _anchor_rule(kind: str, anchors: list, i: int, j: int, w: float, year: int) -> str:
+    a, b = anchors[i], anchors[j]
+    if w == 0.0:
+        where = "anchor" if a.year == year else f"held from the {a.year} anchor"
+        return f"{where} {a.year} ({kind(a)})"
+    if kind(a) == kind(b):
+        return (f"{kind(a)} parameters interpolated between {a.year} and {b.year} "
+                f"(weight {w:.4f} on {b.year})")
+    return (f"seats interpolated between the {a.year} anchor ({kind(a)}) and the {b.year} "
+            f"anchor ({kind(b)}) (weight {w:.4f} on {b.year}): anchors of different kinds")
+
+
+def interpolation_rules(seats: SeatsConfig, years: list[int]) -> dict[int, dict[str, str]]:
+    """Which rule gave each segment's seats in each year (written to ``parameters.json``)."""
+    out: dict[int, dict[str, str]] = {}
+    for y in years:
+        i, j, w = _interp([a.year for a in seats.solos], y)
+        solo = _anchor_rule(lambda _a: "usage", seats.solos, i, j, w, y)
+        i, j, w = _interp([a.year for a in seats.teleworkers], y)
+        tele = _anchor_rule(_kind, seats.teleworkers, i, j, w, y)
+        out[y] = {"solos": solo, "teleworkers": tele}
+    return out
 
 
 def seats_table(
     tele: pd.Series, solos_data: pd.Series, data_year: int, cfg: DemandConfig, years: list[int]
 ) -> pd.DataFrame:
-    """Solos, and seats per segment for each year (columns ``seats_{segment}_{year}``)."""
+    """Solos, and seats per segment for each year (columns ``seats_{segment}_{year}``).
+
+    The solo count of ``data_year`` is carried to each year by :func:`solos_at` with
+    ``cfg.solos.data_year_rule``, ``cfg.solos.growth_rate`` and ``cfg.base_year``.
+    """
     out = {}
     for y in years:
-        solos_y = project(solos_data, data_year, y, cfg.solos.growth_rate)
+        solos_y = solos_at(solos_data, y, data_year=data_year, base_year=cfg.base_year,
+                           growth_rate=cfg.solos.growth_rate, rule=cfg.solos.data_year_rule)
         s = solo_seats(solos_y, cfg.seats, y)
         t = teleworker_seats(tele, s, cfg.seats, y)
         out[f"solos_{y}"] = solos_y
@@ -163,36 +272,82 @@ def seats_table(
 # ---------------------------------------------------------------------------- with real data
 
 
+def _frame(x: sources.Harmonized | pd.DataFrame, what: str, columns: list[str]) -> tuple[pd.DataFrame, str]:
+    """The table of a loaded input (and its harmonisation report), columns checked."""
+    if isinstance(x, sources.Harmonized):
+        table, rep = x.table, x.report()
+    elif isinstance(x, pd.DataFrame):
+        table, rep = x, ""
+    else:
+        raise DataFormatError(f"demand input {what}: expected a DataFrame, got {type(x).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataFormatError(f"demand input {what}: missing column(s) {missing}")
+    return table, rep
+
+
 def commune_demand(
     codes: list[str],
     cfg: DemandConfig,
     *,
-    data_dir: str | os.PathLike | None = None,
+    census: sources.Harmonized | pd.DataFrame,
+    csp_shares: sources.Harmonized | pd.DataFrame,
+    establishments: sources.Harmonized | pd.DataFrame | None = None,
+    sirene_counts: pd.DataFrame | None = None,
     names: pd.Series | None = None,
 ) -> CommuneDemand:
-    """Teleworkers, solos and seats for a list of communes from the data directory.
+    """Teleworkers, solos and seats for a list of communes, from loaded input tables.
 
-    Inputs: census RP2018 counts (actives 15-64, secondary residences), CSP shares of the
-    census year ``cfg.csp_year``, a SIRENE stock file when ``cfg.solos.sirene_file`` is set
-    (else the labelled fallback: establishments with no employee in 2014 x an office share).
+    The stage reads no file: the runner (:mod:`territorial_geo.study`) loads each dataset
+    once and passes the frames (``study.demand_inputs`` does it for a configuration).
+
+    Parameters
+    ----------
+    codes
+        Communes to compute; for a study, the territory's communes and every commune within
+        any zone's largest band (catchments cross the territory's border).
+    cfg
+        Demand parameters.
+    census
+        Census RP2018 counts by code (``sources.load_census``): ``P18_POP``,
+        ``P18_ACT1564``, ``P18_RSECOCC``.
+    csp_shares
+        CSP shares (%) of the 15+ by code for ``cfg.csp_year`` (``sources.load_csp_shares``).
+    establishments
+        Establishments by code in 2014 (``sources.load_establishments_2014``, column
+        ``E14TS0ND``): the labelled fallback for solo workers, required when
+        ``cfg.solos.sirene_file`` is empty.
+    sirene_counts
+        Solo counts by code from the SIRENE stock (``sources.count_sirene_solos``, column
+        ``solos``), required when ``cfg.solos.sirene_file`` is set.
+    names
+        Commune names by code (optional column ``nom``).
 
     Returns
     -------
     CommuneDemand
         ``table`` indexed by code; ``sources`` says where each input came from; ``notes``
-        list the communes that did not match the census and every estimate made.
+        list the communes that did not match the census and every estimate made; ``rules``
+        which interpolation rule gave each year's seats.
+
+    Raises
+    ------
+    DataFormatError
+        An input table without the columns named above.
+    DataMissingError
+        The solo source the configuration asks for was not passed.
     """
     years = cfg.output_years
-    census = sources.load_census(data_dir)
-    shares = sources.load_csp_shares(cfg.csp_year, data_dir)
+    cen, census_rep = _frame(census, "census", ["P18_POP", "P18_ACT1564", "P18_RSECOCC"])
+    shares, shares_rep = _frame(csp_shares, f"CSP shares {cfg.csp_year}", list(CSP_KEYS))
     idx = pd.Index(codes, name=None)
-    cen = census.table.reindex(idx)
+    cen = cen.reindex(idx)
     notes: list[str] = []
     missing = idx[cen["P18_ACT1564"].isna()].tolist()
     if missing:
         notes.append(f"{len(missing)} commune(s) without a census RP2018 row, counted as 0: "
                      f"{', '.join(missing[:20])}")
-    sh = shares.table.reindex(idx)
+    sh = shares.reindex(idx)
     missing_sh = idx[sh[list(CSP_KEYS)].isna().all(axis=1)].tolist()
     if missing_sh:
         notes.append(f"{len(missing_sh)} commune(s) without CSP shares ({cfg.csp_year}), "
@@ -209,14 +364,21 @@ def commune_demand(
         f"{cfg.secondary_residence_rate} per dwelling (no published source)."
     )
     if cfg.solos.sirene_file:
-        counts = sources.count_sirene_solos(cfg.solos.sirene_file, naf_codes=cfg.solos.naf_codes,
-                                            bands=cfg.solos.bands, communes=codes)
+        if sirene_counts is None:
+            raise DataMissingError(
+                f"demand.solos.sirene_file = {cfg.solos.sirene_file!r} is set but no SIRENE "
+                "counts were passed (load them with sources.count_sirene_solos)")
+        counts, _ = _frame(sirene_counts, "SIRENE counts", ["solos"])
         solos_data = counts["solos"].reindex(idx).fillna(0).astype(float)
         data_year = cfg.solos.sirene_year
         solo_source = f"SIRENE stock {cfg.solos.sirene_file} ({data_year})"
     else:
-        est = sources.load_establishments_2014(data_dir).table.reindex(idx)
-        solos_data = est["E14TS0ND"].fillna(0.0) * cfg.solos.fallback_office_share
+        if establishments is None:
+            raise DataMissingError(
+                "no SIRENE extract configured (demand.solos.sirene_file) and no 2014 "
+                "establishments table passed for the fallback estimate")
+        est, _ = _frame(establishments, "establishments 2014", ["E14TS0ND"])
+        solos_data = est["E14TS0ND"].reindex(idx).fillna(0.0) * cfg.solos.fallback_office_share
         data_year = 2014
         solo_source = (
             "FALLBACK ESTIMATE: establishments with no employee in 2014 (INSEE) x an ASSUMED "
@@ -224,6 +386,8 @@ def commune_demand(
             "was supplied"
         )
         notes.append(f"Solo workers: {solo_source}.")
+    growth = growth_note(data_year, cfg.base_year, cfg.solos.growth_rate, cfg.solos.data_year_rule)
+    notes.append(growth)
     table = pd.DataFrame(index=idx)
     if names is not None:
         table["nom"] = names.reindex(idx).to_numpy()
@@ -237,16 +401,18 @@ def commune_demand(
     table["solos_data"] = solos_data
     table["solos_data_year"] = data_year
     table["solos_source"] = "sirene" if cfg.solos.sirene_file else "fallback_estimate"
+    table["solos_data_year_rule"] = cfg.solos.data_year_rule
     table = table.join(seats_table(tw["teleworkers"], solos_data, data_year, cfg, years))
     src = {
-        "census": f"INSEE RP2018 comparateur ({sources.CATALOG['census-rp2018'].vintage}); "
-        + census.report(),
-        "csp_shares": f"INSEE census {cfg.csp_year} CSP shares (ptod aggregation); "
-        + shares.report(),
+        "census": f"INSEE RP2018 comparateur ({sources.CATALOG['census-rp2018'].vintage})"
+        + (f"; {census_rep}" if census_rep else ""),
+        "csp_shares": f"INSEE census {cfg.csp_year} CSP shares (ptod aggregation)"
+        + (f"; {shares_rep}" if shares_rep else ""),
         "telework_rates": f"preset {cfg.telework_preset}: {cfg.rates()}",
         "solos": solo_source,
+        "solos_growth": growth,
     }
-    return CommuneDemand(table, years, src, notes)
+    return CommuneDemand(table, years, src, notes, interpolation_rules(cfg.seats, years))
 
 
 # ---------------------------------------------------------------------------- per zone
@@ -260,13 +426,18 @@ def zone_table(
     without_pole: dict[str, list[str]] | None = None,
     supply_seats: dict[str, float] | None = None,
     names: dict[str, str] | None = None,
+    territory_codes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Tidy seats per zone, segment and year, in five variants.
+    """Tidy seats per zone, segment and year, in up to six variants.
+
+    Every member commune counts, wherever it lives: pass the full membership
+    (``Zones.membership(territory_only=False)``) and demand computed for all members.
 
     Parameters
     ----------
     demand
-        Per-commune demand.
+        Per-commune demand; it must hold every commune listed in ``membership``,
+        ``exclusive`` and ``without_pole``.
     membership
         Zone (market-town code) -> member commune codes.
     exclusive
@@ -276,26 +447,45 @@ def zone_table(
         pole (only zones that have a pole).
     supply_seats
         Zone -> existing third-place seats within the zone.
+    names
+        Zone code -> display name.
+    territory_codes
+        The territory's own communes: adds the ``territory_residents`` variant (per zone and
+        for the union), the seats of the members living in the territory, with
+        ``share_of_zone`` their share of the zone's (or union's) seats.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``zone`` (town code or ``all``), ``zone_name``, ``variant`` (``zone``,
-        ``union``, ``exclusive``, ``without_pole``, ``net_of_supply``), ``segment``
-        (``solos``, ``teleworkers``, ``total``), ``year``, ``seats``, ``n_communes``.
+        ``union``, ``exclusive``, ``without_pole``, ``net_of_supply``,
+        ``territory_residents``), ``segment`` (``solos``, ``teleworkers``, ``total``),
+        ``year``, ``seats``, ``n_communes``, ``share_of_zone`` (``territory_residents``
+        rows only, NaN elsewhere; NaN too when the zone has no seat).
+
+    Raises
+    ------
+    DataMissingError
+        A member commune has no demand row (nothing is dropped silently).
     """
     t = demand.table
     names = names or {}
     rows = []
 
     def add(zone: str, variant: str, codes: list[str]) -> None:
-        codes = [c for c in codes if c in t.index]
+        lacking = [c for c in codes if c not in t.index]
+        if lacking:
+            raise DataMissingError(
+                f"zone {zone} ({variant}): no demand computed for member commune(s) "
+                f"{lacking[:10]}; compute demand for every member of every zone "
+                "(Zones.within(..., territory_only=False))")
+        codes = list(codes)
         for y in demand.years:
             for seg in SEGMENTS:
                 rows.append({"zone": zone, "zone_name": names.get(zone, zone), "variant": variant,
                              "segment": seg, "year": y,
                              "seats": float(t.loc[codes, f"seats_{seg}_{y}"].sum()),
-                             "n_communes": len(codes)})
+                             "n_communes": len(codes), "share_of_zone": np.nan})
 
     for z, codes in membership.items():
         add(z, "zone", codes)
@@ -306,7 +496,20 @@ def zone_table(
     add("all", "exclusive", exclusive.index.tolist())
     for z, codes in (without_pole or {}).items():
         add(z, "without_pole", codes)
+    if territory_codes is not None:
+        inside = set(territory_codes)
+        for z, codes in membership.items():
+            add(z, "territory_residents", [c for c in codes if c in inside])
+        add("all", "territory_residents", [c for c in union if c in inside])
     out = pd.DataFrame(rows)
+    if territory_codes is not None:
+        key = ["zone", "segment", "year"]
+        whole = out[out["variant"].isin(["zone", "union"])].set_index(key)["seats"]
+        res = out["variant"] == "territory_residents"
+        denom = whole.reindex(pd.MultiIndex.from_frame(out.loc[res, key])).to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.loc[res, "share_of_zone"] = np.where(denom > 0, out.loc[res, "seats"] / denom,
+                                                     np.nan)
     if supply_seats is not None:
         net = out[(out["variant"] == "zone") & (out["segment"] == "total")].copy()
         net["variant"] = "net_of_supply"

@@ -40,12 +40,33 @@ def write_report(
     data_sources: list[dict],
     images: list[Path],
     town_names: dict[str, str],
+    overlap_territory: pd.DataFrame | None = None,
+    territory_name: str = "the territory",
 ) -> None:
-    """Write ``report.html`` (atomically); images are embedded, the map is linked."""
+    """Write ``report.html`` (atomically); images are embedded, the map is linked.
+
+    ``overlap`` counts every member commune of the zones, wherever it lives
+    (``overlap.csv``); ``overlap_territory`` only the territory's own communes
+    (``overlap_territory.csv``). The report labels which is which.
+    """
     def h2(fr: str, en: str) -> str:
         return f"<h2>{html.escape(fr)} <span class='en'>/ {html.escape(en)}</span></h2>"
 
     ov = overlap.rename(index=town_names, columns=town_names)
+    terr = html.escape(territory_name)
+    overlap_parts = [
+        "<p><b>All member communes</b> (overlap.csv): every commune whose chef-lieu is within "
+        f"the budget of the market town, wherever it lives, inside or outside {terr}. "
+        "Communes per zone on the diagonal, communes shared by two zones off it. Zone seats "
+        "count all of them.</p>",
+        _table(ov, "{:,.0f}"),
+    ]
+    if overlap_territory is not None:
+        overlap_parts += [
+            f"<p><b>Communes of {terr} only</b> (overlap_territory.csv): the same table "
+            "restricted to the territory's own communes.</p>",
+            _table(overlap_territory.rename(index=town_names, columns=town_names), "{:,.0f}"),
+        ]
     parts = [
         "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
@@ -70,12 +91,14 @@ def write_report(
         h2("Estimations et hypothèses", "Estimates and assumptions"),
         "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
         h2("Zones et recouvrements", "Zones and overlaps"),
-        "<p>Communes per zone on the diagonal, communes shared by two zones off it.</p>",
-        _table(ov, "{:,.0f}"),
+        *overlap_parts,
         h2("Places de travail par zone", "Seats per zone"),
-        "<p>Zones overlap: the sum of zones double counts shared communes. The union counts "
-        "each commune once; the exclusive allocation gives each commune to its nearest "
-        "market town and sums to the union.</p>",
+        "<p>A zone's seats count every member commune, inside or outside "
+        f"{terr}. Zones overlap: the sum of zones double counts shared communes. The union "
+        "counts each commune once; the exclusive allocation gives each commune to its nearest "
+        "market town (equal times: the town listed first) and sums to the union. "
+        f"<i>territory_residents</i>: the part of the seats living in {terr}'s own "
+        "communes.</p>",
         _table(seats_pivot),
         h2("Concurrence et offre existante", "Competition and supply"),
         _table(competition) if len(competition) else "<p>No competing pole configured.</p>",

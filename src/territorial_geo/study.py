@@ -109,6 +109,38 @@ def third_places(
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=sources.WORKING_CRS)
 
 
+def demand_inputs(
+    cfg: DemandConfig, codes: list[str], *, data_dir: str | os.PathLike | None = None
+) -> dict:
+    """Load, once, the tables the demand stage needs for a configuration.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :func:`demand.commune_demand`: ``census``, ``csp_shares`` and
+        either ``sirene_counts`` (when ``cfg.solos.sirene_file`` is set, counted for
+        ``codes``) or ``establishments`` (the labelled 2014 fallback).
+    """
+    out = {"census": sources.load_census(data_dir),
+           "csp_shares": sources.load_csp_shares(cfg.csp_year, data_dir)}
+    if cfg.solos.sirene_file:
+        out["sirene_counts"] = sources.count_sirene_solos(
+            cfg.solos.sirene_file, naf_codes=cfg.solos.naf_codes, bands=cfg.solos.bands,
+            communes=codes)
+    else:
+        out["establishments"] = sources.load_establishments_2014(data_dir)
+    return out
+
+
+def commune_demand_from_data(
+    codes: list[str], cfg: DemandConfig, *, data_dir: str | os.PathLike | None = None,
+    names: pd.Series | None = None,
+) -> demand.CommuneDemand:
+    """Convenience for the CLI and notebooks: load the inputs, then run the demand stage."""
+    return demand.commune_demand(codes, cfg, names=names,
+                                 **demand_inputs(cfg, codes, data_dir=data_dir))
+
+
 def demand_weights(terr: Territory, dem: demand.CommuneDemand, cfg: DemandConfig) -> pd.DataFrame:
     """Demand measures per territory commune for coverage and site selection: population
     (2026), teleworkers, solos (base year) and seats (horizon year)."""
@@ -181,7 +213,8 @@ def run_study(
                                bands=z.bands, direction=z.direction,
                                edge_buffer_m=z.edge_buffer_m)
     pole_removed: dict[str, list[str]] = {}
-    membership = zones.membership()
+    # every member counts, wherever it lives: a zone's catchment crosses the border
+    membership = zones.membership(territory_only=False)
     for p in cfg.poles:
         zone_code = resolve_communes([p.zone], data_dir=data_dir, within=terr.all_codes)[0]
         if zone_code not in membership:
@@ -189,13 +222,16 @@ def run_study(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
         pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
                                 direction=z.direction, polygons=False)
-        pz.zone_codes[0]
-        near_pole = set(pz.within(territory_only=False)["code"])
-        pole_removed[zone_code] = [c for c in membership[zone_code] if c not in near_pole]
+        pole_removed[zone_code] = zones.without_pole(zone_code, pz, territory_only=False)
     lap("zones")
     say("demand")
-    dem = demand.commune_demand(terr.codes, cfg.demand, data_dir=data_dir,
-                                names=terr.communes["nom"])
+    # demand for the territory and every commune within any zone's largest band
+    widest = zones.within(max(zones.bands), territory_only=False)
+    outside = sorted(set(widest["code"]) - set(terr.codes))
+    demand_codes = sorted(set(terr.codes) | set(outside))
+    dem = demand.commune_demand(demand_codes, cfg.demand,
+                                names=terr.chefs_lieux["nom"].reindex(demand_codes),
+                                **demand_inputs(cfg.demand, demand_codes, data_dir=data_dir))
     sites = third_places(terr, cfg, data_dir)
     all_members = zones.within(territory_only=False)
     supply_rows = []
@@ -208,11 +244,19 @@ def run_study(
     supply = pd.DataFrame(supply_rows)
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
     zone_seats = demand.zone_table(
-        dem, membership, zones.exclusive(), without_pole=pole_removed,
-        supply_seats=dict(zip(supply["zone"], supply["seats"], strict=True)), names=names)
+        dem, membership, zones.exclusive(territory_only=False), without_pole=pole_removed,
+        supply_seats=dict(zip(supply["zone"], supply["seats"], strict=True)), names=names,
+        territory_codes=terr.codes)
     lap("demand")
     site_times = cov = sel = None
     notes = list(dem.notes)
+    n_out = len(set(all_members["code"]) - set(terr.codes))
+    notes.append(
+        f"Zones cross the territory's border: every member commune counts in a zone's seats "
+        f"wherever it lives ({n_out} member commune(s) within {zones.budget_min:g} min lie "
+        f"outside {terr.name}; demand computed for {len(outside)} outside commune(s) within "
+        f"{max(zones.bands):g} min). The 'territory_residents' variant gives the seats living "
+        "in the territory.")
     say("coverage")
     cc = cfg.coverage
     use = sites if cc.sites == "both" else sites[sites["status"] == cc.sites]
@@ -275,6 +319,7 @@ def parameters_doc(res: StudyResult) -> dict:
         "telework_rates_used": cfg.demand.rates(),
         "sources": cfg.provenance(res.overridden),
         "input_sources": res.demand.sources,
+        "demand_rules_by_year": {str(y): r for y, r in res.demand.rules.items()},
         "estimates_and_assumptions": res.notes,
         "datasets": ds,
         "network": res.network.info(),
@@ -285,10 +330,36 @@ def parameters_doc(res: StudyResult) -> dict:
 
 def _seats_pivot(res: StudyResult) -> pd.DataFrame:
     zs = res.zone_seats
-    main = zs[zs["variant"].isin(["zone", "union", "exclusive"])]
+    main = zs[zs["variant"].isin(["zone", "union", "exclusive", "territory_residents"])]
     p = main.pivot_table(index=["variant", "zone_name"], columns=["segment", "year"],
                          values="seats", aggfunc="sum")
     return p
+
+
+def zone_members(res: StudyResult) -> pd.DataFrame:
+    """One row per (zone, member commune) within the budget, wherever the commune lives:
+    ``zone``, ``zone_name``, ``code``, ``nom``, ``in_territory``, ``time_min``, ``band_min``,
+    ``exclusive`` (allocated to this zone), ``kept_without_pole`` (empty for zones without a
+    pole), and the commune's seats per year (``seats_total_{year}``): the rows a zone's
+    seats in ``zones.csv`` add up."""
+    zones = res.zones
+    m = zones.within(territory_only=False)
+    ex = zones.exclusive(territory_only=False)
+    out = pd.DataFrame({
+        "zone": m["zone"].to_numpy(),
+        "zone_name": zones.towns.loc[m["zone"], "nom"].to_numpy(),
+        "code": m["code"].to_numpy(), "nom": m["nom"].to_numpy(),
+        "in_territory": m["in_territory"].to_numpy(),
+        "time_min": m["time_min"].to_numpy(), "band_min": m["band_min"].to_numpy(),
+    })
+    out["exclusive"] = ex.reindex(out["code"]).to_numpy() == out["zone"].to_numpy()
+    kept = {z: set(v) for z, v in res.pole_removed.items()}
+    out["kept_without_pole"] = [("" if z not in kept else c in kept[z])
+                                for z, c in zip(out["zone"], out["code"], strict=True)]
+    for y in res.demand.years:
+        out[f"seats_total_{y}"] = res.demand.table[f"seats_total_{y}"].reindex(
+            out["code"]).to_numpy()
+    return out
 
 
 def write_outputs(
@@ -297,8 +368,10 @@ def write_outputs(
 ) -> Path:
     """Write the study folder atomically and return its path.
 
-    Files: ``zones.gpkg``, ``communes.csv``, ``communes.gpkg``, ``zones.csv``,
-    ``overlap.csv``, ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
+    Files: ``zones.gpkg``, ``communes.csv`` (territory communes), ``communes.gpkg``,
+    ``zones.csv``, ``zone_members.csv`` (every member of every zone, wherever it lives),
+    ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
+    communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
     ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``.
     """
     say = progress or (lambda _m: None)
@@ -328,11 +401,11 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     say("writing tables")
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
     zones.to_gpkg(d / "zones.gpkg")
-    exclusive = zones.exclusive()
-    mem = zones.within()
+    exclusive = zones.exclusive(territory_only=False)
+    mem = zones.within(territory_only=False)
     zone_lists = mem.groupby("code")["zone"].apply(lambda s: ";".join(s))
     times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
-    tab = res.demand.table.copy()
+    tab = res.demand.table.loc[terr.codes].copy()
     tab.insert(0, "code", tab.index)
     if "nom" not in tab:
         tab.insert(1, "nom", terr.communes.loc[tab.index, "nom"].to_numpy())
@@ -353,9 +426,13 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
                            crs=sources.WORKING_CRS)
     gdf.to_file(d / "communes.gpkg", layer="communes", driver="GPKG")
     res.zone_seats.to_csv(d / "zones.csv", index=False, float_format="%.4f")
-    ov = zones.overlap()
+    zone_members(res).to_csv(d / "zone_members.csv", index=False, float_format="%.4f")
+    ov = zones.overlap(territory_only=False)
     ov.index.name = "zone"
     ov.to_csv(d / "overlap.csv")
+    ov_terr = zones.overlap(territory_only=True)
+    ov_terr.index.name = "zone"
+    ov_terr.to_csv(d / "overlap_territory.csv")
     res.supply.to_csv(d / "supply.csv", index=False)
     res.sites.drop(columns="geometry").to_csv(d / "third_places.csv", index=False)
     if res.coverage is not None:
@@ -383,8 +460,10 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     for zc in zones.zone_codes:
         sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
         rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" for r in sub.itertuples())
-        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>{len(zones.membership()[zc])} communes "
-                      f"within {zones.budget_min:g} min{rows}")
+        n_all = len(zones.membership(territory_only=False)[zc])
+        n_in = len(zones.membership(territory_only=True)[zc])
+        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>{n_all} communes within "
+                      f"{zones.budget_min:g} min ({n_in} in the territory){rows}")
     outline = gpd.GeoDataFrame({"name": [terr.name]}, geometry=[terr.outline],
                                crs=sources.WORKING_CRS)
     m = maps.folium_map(
@@ -447,7 +526,8 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     report.write_report(
         d / "report.html", title=f"{cfg.name} — potentiel de tiers-lieux / coworking potential",
         summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
-        provenance=cfg.provenance(res.overridden), overlap=ov, seats_pivot=_seats_pivot(res),
+        provenance=cfg.provenance(res.overridden), overlap=ov, overlap_territory=ov_terr,
+        territory_name=terr.name, seats_pivot=_seats_pivot(res),
         competition=pd.DataFrame(comp), supply=supply_tab, coverage=res.coverage,
         selection=sel, notes=res.notes + [f"{k}: {v}" for k, v in res.demand.sources.items()],
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items() if kk != "sha256"}}

@@ -21,8 +21,8 @@ from shapely.ops import substring
 
 from territorial_geo import network as netmod
 from territorial_geo import sources
-from territorial_geo.errors import NetworkError, UnknownPlaceError
 from territorial_geo.codes import fold, normalize_code
+from territorial_geo.errors import NetworkError, UnknownPlaceError
 from territorial_geo.territory import Territory
 
 DIRECTIONS = netmod.DIRECTIONS
@@ -113,22 +113,29 @@ class Zones:
         """Market-town codes, in the order given."""
         return list(self.towns.index)
 
-    def within(self, band_min: float | None = None, *, territory_only: bool = True) -> pd.DataFrame:
-        """Members within ``band_min`` (default: the budget)."""
+    def within(self, band_min: float | None = None, *, territory_only: bool) -> pd.DataFrame:
+        """Member rows within ``band_min`` (default: the budget).
+
+        ``territory_only`` must be chosen: ``False`` keeps every member wherever it lives
+        (a zone's catchment crosses the territory's border), ``True`` only the territory's
+        own communes.
+        """
         band = self.budget_min if band_min is None else band_min
         m = self.members[self.members["time_min"] <= band + 1e-9]
         if territory_only:
             m = m[m["in_territory"]]
         return pd.DataFrame(m.drop(columns="geometry"))
 
-    def membership(self, band_min: float | None = None) -> dict[str, list[str]]:
-        """Zone -> sorted commune codes (territory communes only)."""
-        m = self.within(band_min)
+    def membership(self, band_min: float | None = None, *,
+                   territory_only: bool) -> dict[str, list[str]]:
+        """Zone -> sorted member codes (all members, or the territory's only)."""
+        m = self.within(band_min, territory_only=territory_only)
         return {z: sorted(m.loc[m["zone"] == z, "code"]) for z in self.zone_codes}
 
-    def overlap(self, band_min: float | None = None) -> pd.DataFrame:
-        """Zone x zone table: communes per zone on the diagonal, shared communes off it."""
-        mem = self.membership(band_min)
+    def overlap(self, band_min: float | None = None, *, territory_only: bool) -> pd.DataFrame:
+        """Zone x zone table: member communes per zone on the diagonal, shared communes off
+        it (all members, or the territory's only)."""
+        mem = self.membership(band_min, territory_only=territory_only)
         z = self.zone_codes
         table = pd.DataFrame(0, index=pd.Index(z, name="zone"), columns=z, dtype=int)
         sets = {k: set(v) for k, v in mem.items()}
@@ -137,21 +144,56 @@ class Zones:
                 table.loc[a, b] = len(sets[a] & sets[b])
         return table
 
-    def union(self, band_min: float | None = None) -> list[str]:
-        """Territory communes in at least one zone."""
-        return sorted(set(self.within(band_min)["code"]))
+    def union(self, band_min: float | None = None, *, territory_only: bool) -> list[str]:
+        """Communes in at least one zone (all members, or the territory's only)."""
+        return sorted(set(self.within(band_min, territory_only=territory_only)["code"]))
 
     def uncovered(self, band_min: float | None = None) -> list[str]:
         """Territory communes in no zone (including those on network islands)."""
-        return sorted(set(self.territory_codes) - set(self.union(band_min)))
+        return sorted(set(self.territory_codes) - set(self.union(band_min, territory_only=True)))
 
-    def exclusive(self, band_min: float | None = None) -> pd.Series:
-        """Each commune of the union allocated to its nearest market town (ties: first town)."""
-        m = self.within(band_min)
+    def exclusive(self, band_min: float | None = None, *, territory_only: bool) -> pd.Series:
+        """Each commune of the union allocated to its nearest market town.
+
+        Nearest = smallest travel time (``time_s``, in the zones' direction). Tie rule:
+        times equal to the millisecond go to the market town listed first (the order the
+        towns were given to :func:`build_zones`, ``zone_codes``).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by commune code (sorted), values the allocated town's code.
+        """
+        m = self.within(band_min, territory_only=territory_only)
         order = {z: i for i, z in enumerate(self.zone_codes)}
-        m = m.assign(_o=m["zone"].map(order)).sort_values(["code", "time_s", "_o"])
+        m = m.assign(_t=np.round(m["time_s"].to_numpy(dtype=float), 3),
+                     _o=m["zone"].map(order)).sort_values(["code", "_t", "_o"])
         first = m.drop_duplicates("code")
         return pd.Series(first["zone"].to_numpy(), index=first["code"].to_numpy(), name="zone")
+
+    def without_pole(self, zone: str, pole: Zones, band_min: float | None = None, *,
+                     territory_only: bool) -> list[str]:
+        """Members of ``zone`` left after removing every commune within the budget of a
+        competing pole (METHOD.md §6).
+
+        Parameters
+        ----------
+        zone
+            One of ``zone_codes``.
+        pole
+            Zones around the pole (e.g. Arras); all its members within its budget are
+            removed, wherever they live.
+        band_min
+            Band of ``zone`` (default: the budget).
+        territory_only
+            Start from the territory's members only, or from every member.
+        """
+        if zone not in self.zone_codes:
+            raise UnknownPlaceError(f"zone {zone!r} is not one of the market towns "
+                                    f"{self.zone_codes}")
+        near = set(pole.union(territory_only=False))
+        return [c for c in self.membership(band_min, territory_only=territory_only)[zone]
+                if c not in near]
 
     def to_gpkg(self, path: str | os.PathLike) -> None:
         """Write layers ``zones`` (polygons), ``members`` and ``towns`` atomically."""
