@@ -38,6 +38,14 @@ def test_hand_computed_seats():
     assert row["seats_total_2025"] == pytest.approx(row["seats_solos_2025"] + 400 * 0.11 * 35 / H)
 
 
+def test_occupancy_target_needs_more_seats():
+    # a target occupancy of 80 %: the same hours need 1/0.8 = 1.25 times the seats
+    cfg = config.DemandConfig(seats=config.SeatsConfig(occupancy=0.8))
+    row = _demand([400.0], [100.0], cfg).table.iloc[0]
+    assert row["seats_solos_2018"] == pytest.approx(100 * 0.25 * 35 / (H * 0.8))  # 7.2115
+    assert row["seats_teleworkers_2025"] == pytest.approx(400 * 0.11 * 35 / (H * 0.8))
+
+
 def test_employed_and_teleworkers_by_hand():
     actives = pd.Series([1000.0], index=["62045"])
     shares = pd.DataFrame({"agri": [5.0], "artis": [5.0], "cadres": [10.0], "profint": [20.0],

@@ -97,6 +97,36 @@ MUTATIONS: list[Mutation] = [
         '    m = m[m["time_s"] < budget_s]',
         ("tests/test_band_edges.py",),
     ),
+    Mutation(
+        "band-edge-strict", "zoning.py",
+        '        m = self.members[self.members["time_min"] <= band + 1e-9]',
+        '        m = self.members[self.members["time_min"] < band - 1e-9]',
+        ("tests/test_band_edges.py", "tests/test_catchment.py"),
+    ),
+    Mutation(
+        "exclusive-first-listed-town", "zoning.py",
+        '_o=m["zone"].map(order)).sort_values(["code", "_t", "_o"])',
+        '_o=m["zone"].map(order)).sort_values(["code", "_o", "_t"])',
+        ("tests/test_catchment.py",),
+    ),
+    Mutation(
+        "growth-sign", "demand.py",
+        "    return values * (1.0 + growth) ** (to_year - from_year)",
+        "    return values * (1.0 - growth) ** (to_year - from_year)",
+        ("tests/test_demand_config.py",),
+    ),
+    Mutation(
+        "secondary-residences-dropped", "demand.py",
+        '"teleworkers": tele_csp + tele_rs})',
+        '"teleworkers": tele_csp})',
+        ("tests/test_demand_config.py",),
+    ),
+    Mutation(
+        "seat-hours-occupancy-inverted", "demand.py",
+        "    return solos * share * hours / (seats.seat_hours_per_month * seats.occupancy)",
+        "    return solos * share * hours * seats.occupancy / seats.seat_hours_per_month",
+        ("tests/test_demand_config.py",),
+    ),
 ]
 
 
