@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +17,7 @@ def test_known_optimum_small_instance():
     sel = C.select_sites(cover, w, 2, labels=["A", "B", "C"])
     assert sel.chosen == ["C", "A"]  # ordered by marginal gain
     assert sel.covered == 31
-    assert sel.method == "mclp-cbc" and sel.gap == 0
+    assert sel.method == "mclp-cbc" and sel.status == "optimal" and sel.gap == 0
     assert sel.curve["covered"].tolist() == [0, 20, 31]
     # with point 4 already covered by an existing site, B is not better than A
     sel2 = C.select_sites(cover, w, 1, labels=["A", "B", "C"],
@@ -35,6 +37,7 @@ def test_mclp_optimal_and_greedy_not_better(n_d, n_c, k, seed):
     bf = C.brute_force_mclp(cover, w, k, base)
     best = w[base | cover[:, bf].any(axis=1)].sum()
     assert sel.covered == pytest.approx(best)
+    assert sel.status == "optimal" and sel.gap == 0  # proved by CBC, matches brute force
     g = C.greedy_mclp(cover, w, k, base)
     assert w[base | cover[:, g].any(axis=1)].sum() <= best + 1e-9
     assert C.lp_bound(cover, w, k, base) >= best - 1e-6
@@ -45,8 +48,121 @@ def test_greedy_path_reports_gap():
     cover = rng.random((300, 40)) < 0.05
     w = rng.random(300) * 100
     sel = C.select_sites(cover, w, 5, max_exact_vars=10)
-    assert sel.method == "greedy"
+    assert sel.method == "greedy" and sel.status == "greedy"
+    ub = C.lp_bound(cover, w, 5, np.zeros(300, bool))
+    assert sel.bound == pytest.approx(ub)
+    assert sel.gap == pytest.approx((ub - sel.covered) / ub)
     assert 0 <= sel.gap < 0.5
+
+
+# A triangle of communes 0, 1, 2 (each pair covered by one candidate) and an isolated
+# commune 3 covered by a fourth candidate, weight 1 each. With k = 2 any two sites cover 3
+# communes; the LP relaxation opens every candidate by half and covers 3.5: gap 0.5 / 3.5.
+TRIANGLE = np.array([[1, 0, 1, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]], bool)
+
+
+def _stopped_cbc(status, sol_status, incumbent=None):
+    """A CBC that solves, then reports what pulp reports when the time limit stops it
+    (optionally with a worse incumbent: the candidates ``incumbent`` open)."""
+    import pulp
+
+    class StoppedCBC(pulp.PULP_CBC_CMD):
+        def actualSolve(self, lp, **kw):
+            super().actualSolve(lp, **kw)
+            if incumbent is not None:
+                for v in lp.variables():
+                    # site variables: spopt's x_<j>_, set_cover's x<j>
+                    m = re.fullmatch(r"x_?(\d+)_?", v.name)
+                    if m:
+                        v.varValue = float(int(m.group(1)) in incumbent)
+            lp.assignStatus(status, sol_status)
+            return status
+
+    return StoppedCBC
+
+
+def test_lp_bound_of_the_triangle_by_hand():
+    assert C.lp_bound(TRIANGLE, np.ones(4), 2, np.zeros(4, bool)) == pytest.approx(3.5)
+    assert C.brute_force_mclp(TRIANGLE, np.ones(4), 2, np.zeros(4, bool)) == [0, 1]
+
+
+def test_time_limit_with_a_solution_is_not_called_optimal(monkeypatch):
+    import pulp
+
+    # pulp's status when CBC stops on time with an incumbent: Optimal + IntegerFeasible
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", _stopped_cbc(pulp.LpStatusOptimal,
+                                                          pulp.LpSolutionIntegerFeasible))
+    sel = C.select_sites(TRIANGLE, np.ones(4), 2, time_limit_s=7)
+    assert sel.status == "time limit"
+    assert sel.covered == 3
+    assert sel.bound == pytest.approx(3.5)
+    assert sel.gap == pytest.approx(0.5 / 3.5)
+    assert any("7 s time limit" in n for n in sel.notes)
+    t = sel.table()
+    assert set(t["status"]) == {"time limit"} and t["gap"].iloc[0] == pytest.approx(1 / 7)
+
+
+def test_time_limit_without_solution_falls_back_to_greedy(monkeypatch):
+    import pulp
+
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", _stopped_cbc(pulp.LpStatusNotSolved,
+                                                          pulp.LpSolutionNoSolutionFound))
+    sel = C.select_sites(TRIANGLE, np.ones(4), 2)
+    assert (sel.status, sel.method) == ("time limit", "greedy")
+    assert sel.covered == 3 and sel.gap == pytest.approx(1 / 7)
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", _stopped_cbc(pulp.LpStatusUndefined,
+                                                          pulp.LpSolutionNoSolutionFound))
+    sel = C.select_sites(TRIANGLE, np.ones(4), 2)
+    assert (sel.status, sel.method) == ("not solved", "greedy")
+
+
+def test_time_limit_keeps_greedy_when_it_beats_the_incumbent(monkeypatch):
+    import pulp
+
+    # CBC "stopped" holding A + B (covers 13); greedy finds C then A (covers 31), which
+    # is the LP bound here (x_C = 1, x_A = 1 is the LP optimum): gap 0, still "time limit"
+    cover = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], bool)
+    w = np.array([10, 1, 1, 1, 20.0])
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", _stopped_cbc(
+        pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible, incumbent={0, 1}))
+    sel = C.select_sites(cover, w, 2, labels=["A", "B", "C"])
+    assert (sel.status, sel.method) == ("time limit", "greedy")
+    assert sel.chosen == ["C", "A"] and sel.covered == 31
+    assert sel.bound == pytest.approx(31) and sel.gap == pytest.approx(0)
+
+
+def test_real_cbc_stopped_by_a_tiny_time_limit():
+    # 1,500 demand points x 400 candidates, k = 15: CBC needs minutes to prove optimality
+    # (measured: not proved after 200 s); with a 1 s limit it must say so.
+    rng = np.random.default_rng(0)
+    cover = rng.random((1500, 400)) < 0.015
+    w = rng.integers(1, 100, 1500).astype(float)
+    sel = C.select_sites(cover, w, 15, time_limit_s=1, max_exact_vars=10**6)
+    ub = C.lp_bound(cover, w, 15, np.zeros(1500, bool))
+    assert sel.status == "time limit"
+    assert sel.bound == pytest.approx(ub)
+    assert sel.gap == pytest.approx((ub - sel.covered) / ub) and sel.gap > 0
+    g = C.greedy_mclp(cover, w, 15, np.zeros(1500, bool))
+    assert sel.covered >= w[cover[:, g].any(axis=1)].sum()  # the better of CBC and greedy
+
+
+def test_set_cover_time_limit_is_reported(monkeypatch):
+    import pulp
+
+    cover = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]], bool)
+    w = np.array([10, 1, 1, 1, 20.0])
+    sel = C.set_cover(cover, w, 0.9, labels=["A", "B", "C"])
+    assert sel.status == "optimal" and sel.gap == 0 and sel.bound == 2
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", _stopped_cbc(pulp.LpStatusOptimal,
+                                                          pulp.LpSolutionIntegerFeasible))
+    sel = C.set_cover(cover, w, 0.9, labels=["A", "B", "C"])
+    assert sel.status == "time limit" and sorted(sel.chosen) == ["A", "C"]
+    assert sel.bound == 2 and sel.gap == 0  # C alone covers 20 < 29.7: at least 2 sites
+    # stopped holding all three sites: greedy's two (C, A) are kept
+    monkeypatch.setattr(pulp, "PULP_CBC_CMD", _stopped_cbc(
+        pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible, incumbent={0, 1, 2}))
+    sel = C.set_cover(cover, w, 0.9, labels=["A", "B", "C"])
+    assert (sel.status, sel.method, sel.chosen) == ("time limit", "greedy", ["C", "A"])
 
 
 def test_set_cover_smallest():

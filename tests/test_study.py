@@ -129,7 +129,7 @@ def test_bad_study_file_is_clear(tmp_path, data_dir, capsys):
 
 
 def test_coverage_cli_json(data_dir, capsys):
-    rc = cli.main(["--data-dir", str(data_dir), "coverage", "200043321", "--minutes", "10", "20",
+    rc = cli.main(["--data-dir", str(data_dir), "coverage", "200043321", "--minutes", "10,20",
                    "--sites", "existing", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)

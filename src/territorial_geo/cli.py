@@ -78,6 +78,7 @@ def _network(args, terr):
     from territorial_geo import study
 
     return study.territory_network(args.network or "roads-hdf", terr, margin_km=args.margin_km,
+                                   profile=getattr(args, "profile", None),
                                    data_dir=args.data_dir)
 
 
@@ -107,8 +108,8 @@ def _cmd_zones(args) -> int:
 
     t = _territory(args)
     net = _network(args, t)
-    z = zoning.build_zones(t, args.towns, network=net, budget_min=args.budget,
-                           bands=args.bands, direction=args.direction)
+    z = zoning.build_zones(t, args.towns, network=net, budget_min=args.zone_minutes,
+                           bands=args.bands or [5.0, 10.0, 15.0, 20.0], direction=args.direction)
     if args.out:
         z.to_gpkg(args.out)
     ov = z.overlap(territory_only=False)  # every member commune, as the study counts
@@ -142,176 +143,470 @@ def _cmd_study(args) -> int:
     return 0
 
 
-def _coverage_common(args):
-    from territorial_geo import study
-    from territorial_geo.config import StudyConfig
+#: Command-line option (dest) -> the study-file key it overrides, for coverage and
+#: site-selection. An option left unset keeps the study file's value (or the default).
+_STUDY_OPTIONS = {
+    "territory": "territory", "ring_km": "ring_km", "network": "zoning.network",
+    "margin_km": "zoning.margin_km", "sites": "coverage.sites", "planned": "supply.planned",
+    "minutes": "coverage.minutes", "k": "coverage.k", "within_minutes": "coverage.budget_min",
+    "candidates": "coverage.candidates", "weight": "coverage.weight",
+}
+_CANDIDATE_KEYWORDS = ("density", "towns", "all")
 
+
+def _leaf_keys(obj, prefix: str) -> dict[str, object]:
+    """Dotted key -> value of every parameter of a config dataclass (tables recursed)."""
+    import dataclasses
+
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        key = f"{prefix}.{f.name}"
+        if dataclasses.is_dataclass(v):
+            out.update(_leaf_keys(v, key))
+        elif isinstance(v, list):
+            out[key] = [dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in v]
+        else:
+            out[key] = v
+    return out
+
+
+def _study_config(args):
+    """The study configuration for ``coverage`` / ``site-selection``: the ``--study`` file
+    (or the METHOD.md defaults), then every option given on the command line.
+
+    Returns
+    -------
+    (StudyConfig, set of str, set of str)
+        The validated configuration, the keys set by the study file and those set by
+        command-line options.
+    """
+    from territorial_geo.config import config_from_dict, load_config
+
+    if args.study:
+        cfg, file_keys = load_config(args.study)
+    else:
+        if args.territory is None:
+            raise TerritorialGeoError(
+                f"{args.cmd}: give a TERRITORY (EPCI SIREN or name, dep:02, ...) or a study "
+                "file with --study FILE.toml")
+        cfg, file_keys = config_from_dict({})
+    cli_keys = set()
+    for dest, key in _STUDY_OPTIONS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        obj, _, attr = key.rpartition(".")
+        target = getattr(cfg, obj) if obj else cfg
+        if dest == "candidates":
+            if value in _CANDIDATE_KEYWORDS:
+                cfg.coverage.candidates = value
+            else:
+                cfg.coverage.candidates = "list"
+                cfg.coverage.candidate_list = list(value.split(","))
+                cli_keys.add("coverage.candidate_list")
+        else:
+            setattr(target, attr, list(value) if isinstance(value, list) else value)
+        cli_keys.add(key)
+    cfg.validate()
+    return cfg, file_keys, cli_keys
+
+
+def _demand_parameters(cfg, file_keys: set[str], cli_keys: set[str]) -> dict[str, dict]:
+    """Every demand parameter with its value and where it came from: ``default`` (the
+    METHOD.md default, with its source), ``study file``."""
+    prov = cfg.provenance(file_keys)
+    out = {}
+    for key, value in _leaf_keys(cfg.demand, "demand").items():
+        origin = "study file" if key in file_keys else "default"
+        src = prov.get(key, "")
+        if not src and origin == "default":
+            src = "METHOD.md default"
+        out[key] = {"value": value, "from": origin, "source": src}
+    return out
+
+
+def _short(value) -> str:
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{len(value)} values]"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _load_inputs(args):
+    """Territory, network, third places, demand weights and the configuration used."""
+    from territorial_geo import network as netmod
+    from territorial_geo import study
+
+    cfg, file_keys, cli_keys = _study_config(args)
+    # _network() and _territory() read these from the namespace
+    args.territory, args.ring_km = cfg.territory, cfg.ring_km
+    args.network, args.margin_km = cfg.zoning.network, cfg.zoning.margin_km
+    z = cfg.zoning
+    args.profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
+                                       snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
     t = _territory(args)
     net = _network(args, t)
-    cfg = StudyConfig(territory=args.territory)
-    cfg.supply.planned = list(args.planned or [])
+    notes = []
     sites = study.third_places(t, cfg, args.data_dir)
-    if args.sites != "both":
-        sites = sites[sites["status"] == args.sites]
-    dem = study.commune_demand_from_data(t.codes, cfg.demand, data_dir=args.data_dir)
-    return t, net, sites, study.demand_weights(t, dem, cfg.demand)
+    if cfg.coverage.sites != "both":
+        sites = sites[sites["status"] == cfg.coverage.sites]
+    dem = study.commune_demand_from_data(t.codes, cfg.demand, data_dir=args.data_dir,
+                                         names=t.communes["nom"])
+    weights = study.demand_weights(t, dem, cfg.demand)
+    params = _demand_parameters(cfg, file_keys, cli_keys)
+    defaults = [k for k, v in params.items() if v["from"] == "default"]
+    info = {
+        "study_file": cfg.source_file or None,
+        "options_from_command_line": sorted(cli_keys),
+        "demand_parameters": params,
+        "demand_defaults": defaults,
+        "demand_inputs": dem.sources,
+        "notes": notes + list(dem.notes),
+    }
+    return t, net, sites, weights, cfg, info
+
+
+def _print_demand_info(info: dict) -> None:
+    params = info["demand_parameters"]
+    if info["study_file"] is None:
+        print("demand parameters: all METHOD.md defaults (no --study file given):")
+    else:
+        n = len(info["demand_defaults"])
+        print(f"demand parameters from {info['study_file']}; {n} left at their default:")
+    for key, p in params.items():
+        src = f"  ({p['source']})" if p["source"] and p["from"] == "default" else ""
+        print(f"  {p['from']:10s} {key} = {_short(p['value'])}{src}")
+    for k, v in info["demand_inputs"].items():
+        print(f"  input {k}: {v}")
+    for n in info["notes"]:
+        print(f"note: {n}")
+
+
+def _shares_json(shares, measures) -> dict:
+    out = {}
+    for m in measures:
+        out[f"share_{m}_within"] = {f"{n:g}": float(v) for n, v in
+                                   zip(shares["minutes"], shares[f"share_{m}"], strict=True)}
+        out[f"covered_{m}_within"] = {f"{n:g}": float(v) for n, v in
+                                     zip(shares["minutes"], shares[f"covered_{m}"], strict=True)}
+        out[f"total_{m}"] = float(shares[f"total_{m}"].iloc[0])
+    return out
 
 
 def _cmd_coverage(args) -> int:
     from territorial_geo import coverage
 
-    t, net, sites, weights = _coverage_common(args)
+    t, net, sites, weights, cfg, info = _load_inputs(args)
+    minutes = cfg.coverage.minutes
     pts = t.chefs_lieux.loc[t.codes].geometry
     times = coverage.nearest_site_times(net, pts, sites)
-    shares = coverage.coverage_shares(times["time_min"], weights[["population", "teleworkers", "solos"]],
-                                      args.minutes)
-    unc = coverage.uncovered(times["time_min"], weights, max(args.minutes), t.communes["nom"])
+    measures = ["population", "teleworkers", "solos"]
+    shares = coverage.coverage_shares(times["time_min"], weights[measures], minutes)
+    unc = coverage.uncovered(times["time_min"], weights, max(minutes), t.communes["nom"])
     if args.json:
         print(json.dumps({
             "territory": t.name, "n_communes": len(t.codes), "n_sites": len(sites),
-            "share_population_within": {f"{m:g}": float(v) for m, v in
-                                        zip(shares["minutes"], shares["share_population"], strict=True)},
-            "share_teleworkers_within": {f"{m:g}": float(v) for m, v in
-                                         zip(shares["minutes"], shares["share_teleworkers"], strict=True)},
-            "share_solos_within": {f"{m:g}": float(v) for m, v in
-                                   zip(shares["minutes"], shares["share_solos"], strict=True)},
+            "sites": cfg.coverage.sites, "minutes": minutes,
+            **_shares_json(shares, measures),
             "uncovered": unc.index[:50].tolist(),
-        }, ensure_ascii=False))
+            **info,
+        }, ensure_ascii=False, default=str))
     else:
-        print(f"{t.name}: {len(sites)} third place(s) in the territory and its ring")
+        print(f"{t.name}: {len(sites)} third place(s) ({cfg.coverage.sites}) in the territory "
+              "and its ring")
         print(shares[["minutes", "share_population", "share_teleworkers", "share_solos"]].to_string(index=False))
-        print(f"{len(unc)} commune(s) beyond {max(args.minutes):g} min; largest:")
-        print(unc.head(10)[["nom", "population", "time_min"]].to_string())
+        if len(unc):
+            print(f"{len(unc)} commune(s) beyond {max(minutes):g} min; largest:")
+            print(unc.head(10)[["nom", "population", "time_min"]].to_string())
+        else:
+            print(f"every commune is within {max(minutes):g} min of a third place")
+        _print_demand_info(info)
     return 0
 
 
 def _cmd_select(args) -> int:
     import numpy as np
 
-    from territorial_geo import coverage, study
+    from territorial_geo import coverage, study, zoning
+    from territorial_geo.territory import resolve_communes
 
-    t, net, sites, weights = _coverage_common(args)
+    t, net, sites, weights, cfg, info = _load_inputs(args)
+    cc = cfg.coverage
     pts = t.chefs_lieux.loc[t.codes].geometry
     existing = np.zeros(len(t.codes), bool)
     if len(sites):
         times = coverage.nearest_site_times(net, pts, sites)
-        existing = (times["time_min"] <= args.budget).to_numpy()
-    how = args.candidates if args.candidates in ("density", "all") else "list"
-    cands = study.candidate_codes(t, how, candidate_list=args.candidates.split(","),
-                                  data_dir=args.data_dir)
+        existing = (times["time_min"] <= cc.budget_min).to_numpy()
+    towns = None
+    if cc.candidates == "towns":
+        towns = (resolve_communes(cfg.zoning.market_towns, data_dir=args.data_dir,
+                                  within=t.all_codes) if cfg.zoning.market_towns else
+                 zoning.candidate_towns(t, data_dir=args.data_dir)[:5]
+                 if cfg.zoning.auto_towns else [])
+    cands = study.candidate_codes(t, cc.candidates, towns=towns,
+                                  candidate_list=cc.candidate_list, data_dir=args.data_dir)
     if not cands:
         raise TerritorialGeoError("site selection: no candidate commune (try --candidates all)")
     cover = np.isfinite(coverage.cover_matrix(net, pts, t.chefs_lieux.loc[cands].geometry,
-                                              args.budget * 60))
+                                              cc.budget_min * 60))
     labels = [f"{t.chefs_lieux.loc[c, 'nom']} ({c})" for c in cands]
-    w = weights[args.weight].to_numpy()
+    w = weights[cc.weight].to_numpy()
     if args.target_share is not None:
-        sel = coverage.set_cover(cover, w, args.target_share, labels=labels, existing_cover=existing)
+        sel = coverage.set_cover(cover, w, args.target_share, labels=labels,
+                                 existing_cover=existing, time_limit_s=args.time_limit)
     else:
-        sel = coverage.select_sites(cover, w, args.k, labels=labels, existing_cover=existing)
-    if args.json:
-        curve = sel.curve.astype(object).where(sel.curve.notna(), None)
-        print(json.dumps({"chosen": sel.chosen, "method": sel.method, "gap": sel.gap,
-                          "curve": curve.to_dict(orient="records")}, default=str))
-    else:
-        print(f"method: {sel.method}, gap to LP bound: {sel.gap:.2%}")
-        print(sel.curve.to_string(index=False))
+        sel = coverage.select_sites(cover, w, min(cc.k, len(cands)), labels=labels,
+                                    existing_cover=existing, time_limit_s=args.time_limit)
+    info["notes"] = sel.notes + info["notes"]
+    print(_selection_text(sel, info, as_json=args.json,
+                          extra={"time_limit_s": args.time_limit, "weight": cc.weight,
+                                 "within_minutes": cc.budget_min}))
+    if not args.json:
+        _print_demand_info(info)
     return 0
 
 
+def _selection_text(sel, info: dict, *, as_json: bool, extra: dict | None = None) -> str:
+    """The site-selection output: JSON, or text with the solver status and gap first."""
+    import math
+
+    if as_json:
+        curve = sel.curve.astype(object).where(sel.curve.notna(), None)
+        return json.dumps({"chosen": sel.chosen, "method": sel.method, "status": sel.status,
+                           "gap": sel.gap if math.isfinite(sel.gap) else None,
+                           "bound": sel.bound if math.isfinite(sel.bound) else None,
+                           **(extra or {}), "curve": curve.to_dict(orient="records"), **info},
+                          default=str, ensure_ascii=False)
+    what = "the LP-relaxation bound" if sel.status != "optimal" else "the optimum (proved)"
+    gap = f"{sel.gap:.2%}" if math.isfinite(sel.gap) else "unknown (no LP bound)"
+    lines = [f"method: {sel.method}, solver status: {sel.status}, gap to {what}: {gap}",
+             sel.curve.to_string(index=False)]
+    return "\n".join(lines)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: ``error: <what> (see <prog> --help)``."""
+
+    #: hints for options that changed name or syntax
+    HINTS = {
+        "--budget": "--budget was renamed: --zone-minutes (zones) and --within-minutes "
+                    "(site-selection)",
+    }
+
+    def error(self, message: str):  # noqa: D102  (argparse API)
+        hint = ""
+        if message.startswith("unrecognized arguments: "):
+            extras = message.split(": ", 1)[1].split()
+            hint = next((h for k, h in self.HINTS.items() if k in extras), "")
+            if not hint and not any(e.startswith("-") for e in extras):
+                hint = ("list options take one comma-separated value, or repeat the option: "
+                        "--towns 62045,62063 or --towns 62045 --towns 62063")
+        line = f"error: {self.prog}: {message}"
+        line += f"; {hint}" if hint else ""
+        self.exit(2, f"{line} (see {self.prog} --help)\n")
+
+
+def _number(kind: type, *, low: float, strict: bool, what: str):
+    """An argparse type: a number of ``kind`` above ``low`` (or at least ``low``)."""
+
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} expected, got {text!r}") from None
+        if v < low or (strict and v == low) or v != v:
+            raise argparse.ArgumentTypeError(
+                f"must be {'>' if strict else '>='} {low:g}, got {text!r}")
+        return v
+
+    parse.__name__ = what
+    return parse
+
+
+def _share(text: str) -> float:
+    v = _number(float, low=0, strict=True, what="a share")(text)
+    if v > 1:
+        raise argparse.ArgumentTypeError(f"must be a share in (0, 1], got {text!r}")
+    return v
+
+
+def _comma_list(item=str, what: str = "value"):
+    """An argparse type for ``action="extend"``: ``A,B,C`` -> [A, B, C], empty items refused."""
+
+    def parse(text: str) -> list:
+        parts = [p.strip() for p in text.split(",")]
+        if not all(parts):
+            raise argparse.ArgumentTypeError(f"empty {what} in {text!r} (use A,B,C)")
+        return [item(p) for p in parts]
+
+    parse.__name__ = f"comma-separated {what}s"
+    return parse
+
+
+_positive = _number(float, low=0, strict=True, what="a positive number")
+_nonneg = _number(float, low=0, strict=False, what="a number >= 0")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
-    top = argparse.ArgumentParser(add_help=False)
+    """The argument parser (exposed for documentation and tests).
+
+    List-valued options take exactly one argument each (comma-separated, and the option may
+    be repeated), so an option never swallows the positional territory.
+    """
+    top = _Parser(add_help=False)
     top.add_argument("--data-dir", default=None,
                      help="data directory (default: $TERRITORIAL_GEO_DATA, else data/)")
     top.add_argument("--quiet", action="store_true", help="no progress output")
     # the same options after a sub-command, without overriding the ones given before it
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common = _Parser(add_help=False)
+    common.add_argument("--data-dir", default=argparse.SUPPRESS,
+                        help="data directory (default: $TERRITORIAL_GEO_DATA, else data/)")
     common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS,
-                        help=argparse.SUPPRESS)
-    p = argparse.ArgumentParser(prog="territorial-geo", parents=[top],
-                                description="Drive-time zones, coworking demand and third-place "
-                                "coverage for French territories.")
-    p.add_argument("--version", action="version", version=f"territorial-geo {__version__}")
-    sub = p.add_subparsers(dest="cmd", required=True)
+                        help="no progress output")
+    p = _Parser(prog="territorial-geo", parents=[top], allow_abbrev=False,
+                description="Drive-time zones, coworking demand and third-place "
+                "coverage for French territories.")
+    p.add_argument("--version", action="version", version=f"territorial-geo {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
+                           help="data, network, territory, zones, study, coverage or site-selection")
 
-    d = sub.add_parser("data", parents=[common], help="fetch and inspect datasets")
-    dsub = d.add_subparsers(dest="data_cmd", required=True)
-    f = dsub.add_parser("fetch", parents=[common], help="copy from a mirror or download")
+    def command(parent, name, helptext):
+        return parent.add_parser(name, parents=[common], help=helptext, description=helptext,
+                                 allow_abbrev=False)
+
+    d = command(sub, "data", "fetch and inspect datasets")
+    dsub = d.add_subparsers(dest="data_cmd", required=True, metavar="ACTION",
+                            help="fetch, status or manifest")
+    f = command(dsub, "fetch", "copy datasets from a mirror or download them")
     f.add_argument("--mirror", default=None, help="mirror folder (default ../shared/data)")
-    f.add_argument("--dataset", action="append", help="dataset name (repeatable)")
-    f.add_argument("--no-download", action="store_true", help="mirror only")
-    s = dsub.add_parser("status", parents=[common], help="what is present")
-    s.add_argument("--json", action="store_true")
-    mf = dsub.add_parser("manifest", parents=[common], help="print or write the catalog")
-    mf.add_argument("--write", default=None, help="write to this path (data/manifest.json)")
+    f.add_argument("--dataset", action="append",
+                   help="dataset name (repeatable; default: every required dataset)")
+    f.add_argument("--no-download", action="store_true",
+                   help="copy from the mirror only, never download")
+    s = command(dsub, "status", "what is present in the data directory")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    mf = command(dsub, "manifest", "print or write the dataset catalog")
+    mf.add_argument("--write", default=None,
+                    help="write the catalog to this path (e.g. data/manifest.json)")
 
-    def territory_args(sp):
-        sp.add_argument("territory", help="EPCI SIREN or name, dep:02, deps:59,62, communes:A,B")
-        sp.add_argument("--ring-km", type=float, default=15.0)
+    territory_help = "EPCI SIREN or name, dep:02, deps:59,62 or communes:62041,62045"
 
-    def net_args(sp):
-        sp.add_argument("--network", default=None, help="dataset name or .osm.pbf path")
-        sp.add_argument("--margin-km", type=float, default=25.0)
+    def ring_arg(sp, default):
+        sp.add_argument("--ring-km", type=_nonneg, default=default,
+                        help="neighbouring communes within this distance are kept as the ring "
+                        "(sites and routes beyond the border)"
+                        + (f" (default {default:g})" if default is not None else
+                           " (default: study file, else 15)"))
 
-    nw = sub.add_parser("network", parents=[common], help="road networks")
-    nsub = nw.add_subparsers(dest="network_cmd", required=True)
-    ni = nsub.add_parser("info", parents=[common],
-                         help="summary of a road network (kind, format, counts, speed sources)")
+    def net_args(sp, study: bool):
+        dflt = " (default: study file, else %s)" if study else " (default %s)"
+        sp.add_argument("--network", default=None,
+                        help="road network: approximate, osm:REGION, bdtopo:PATH, roads-hdf, "
+                        "roads-france or a .osm.pbf / .gpkg / .shp path"
+                        + dflt % "roads-hdf")
+        sp.add_argument("--margin-km", type=_nonneg, default=None if study else 25.0,
+                        help="road network read this far around the territory" + dflt % "25")
+
+    nw = command(sub, "network", "road networks")
+    nsub = nw.add_subparsers(dest="network_cmd", required=True, metavar="ACTION", help="info")
+    ni = command(nsub, "info", "summary of a road network (kind, format, counts, speed sources)")
     ni.add_argument("source", help="approximate | osm:REGION | bdtopo:PATH | roads-hdf | "
                     "roads-france | PATH.osm.pbf | PATH.gpkg | PATH.shp")
     ni.add_argument("--territory", default=None,
                     help="clip to this territory plus --margin-km (required for approximate)")
-    ni.add_argument("--ring-km", type=float, default=15.0, help="ring of neighbouring communes (km)")
-    ni.add_argument("--margin-km", type=float, default=25.0, help="margin around the territory (km)")
-    ni.add_argument("--json", action="store_true", help="one JSON object")
+    ring_arg(ni, 15.0)
+    ni.add_argument("--margin-km", type=_nonneg, default=25.0,
+                    help="road network read this far around the territory (default 25)")
+    ni.add_argument("--json", action="store_true", help="print JSON")
 
-    t = sub.add_parser("territory", parents=[common], help="territories")
-    tsub = t.add_subparsers(dest="territory_cmd", required=True)
-    ts = tsub.add_parser("show", parents=[common], help="summary of a territory")
-    territory_args(ts)
-    ts.add_argument("--json", action="store_true")
+    t = command(sub, "territory", "territories")
+    tsub = t.add_subparsers(dest="territory_cmd", required=True, metavar="ACTION",
+                            help="show")
+    ts = command(tsub, "show", "summary of a territory")
+    ts.add_argument("territory", help=territory_help)
+    ring_arg(ts, 15.0)
+    ts.add_argument("--json", action="store_true", help="print JSON")
 
-    z = sub.add_parser("zones", parents=[common], help="drive-time zones around market towns")
-    territory_args(z)
-    net_args(z)
-    z.add_argument("--towns", nargs="+", required=True, help="INSEE codes or names")
-    z.add_argument("--budget", type=float, default=10.0, help="minutes")
-    z.add_argument("--bands", type=float, nargs="*", default=[5, 10, 15, 20])
-    z.add_argument("--direction", choices=["to", "from"], default="to")
-    z.add_argument("--out", default=None, help="GeoPackage to write")
-    z.add_argument("--json", action="store_true")
+    z = command(sub, "zones", "drive-time zones around market towns")
+    z.add_argument("territory", help=territory_help)
+    ring_arg(z, 15.0)
+    net_args(z, study=False)
+    z.add_argument("--towns", type=_comma_list(what="town"), action="extend", required=True,
+                   help="market towns, INSEE codes or names, comma-separated "
+                   "(--towns 62045,62063) or repeated (--towns 62045 --towns 62063)")
+    z.add_argument("--zone-minutes", type=_positive, default=10.0,
+                   help="zone budget: a commune belongs to a town's zone when it is within "
+                   "this many minutes of it (default 10)")
+    z.add_argument("--bands", type=_comma_list(_positive, "minute"), action="extend",
+                   default=None,
+                   help="isochrone bands in minutes, comma-separated (default 5,10,15,20)")
+    z.add_argument("--direction", choices=["to", "from"], default="to",
+                   help="'to': time from each commune to the town; 'from': town to commune "
+                   "(default to)")
+    z.add_argument("--out", default=None,
+                   help="output: a GeoPackage file of the zones and their polygons")
+    z.add_argument("--json", action="store_true", help="print JSON")
 
-    st = sub.add_parser("study", parents=[common], help="run a whole study from a TOML file")
+    st = command(sub, "study", "run a whole study from a TOML file")
     st.add_argument("study", help="study file, e.g. examples/campagnes-artois.toml")
-    st.add_argument("--out", default=None, help="output folder (default maps/<study name>)")
+    st.add_argument("--out", default=None,
+                    help="output: a folder, written atomically (default maps/<study name>)")
 
     for name, helptext in (("coverage", "coverage of third places"),
                            ("site-selection", "best new third-place sites")):
-        c = sub.add_parser(name, parents=[common], help=helptext)
-        territory_args(c)
-        net_args(c)
-        c.add_argument("--sites", choices=["existing", "planned", "both"], default="both")
-        c.add_argument("--planned", nargs="*", default=[], help="planned sites (communes)")
-        c.add_argument("--json", action="store_true")
+        c = command(sub, name, helptext)
+        c.add_argument("territory", nargs="?", default=None,
+                       help=territory_help + " (default: the study file's territory)")
+        c.add_argument("--study", default=None, metavar="FILE.toml",
+                       help="take the territory, network, demand parameters, supply and "
+                       "coverage settings from this study file; options given here override "
+                       "it. Without it the demand parameters are the METHOD.md defaults "
+                       "(listed in the output)")
+        ring_arg(c, None)
+        net_args(c, study=True)
+        c.add_argument("--sites", choices=["existing", "planned", "both"], default=None,
+                       help="which third places count (default: study file, else both)")
+        c.add_argument("--planned", type=_comma_list(what="commune"), action="extend",
+                       default=None,
+                       help="planned sites, communes comma-separated or repeated "
+                       "(replaces the study file's supply.planned)")
+        c.add_argument("--json", action="store_true", help="print JSON")
         if name == "coverage":
-            c.add_argument("--minutes", type=float, nargs="+", default=[10.0, 20.0])
+            c.add_argument("--minutes", type=_comma_list(_positive, "minute"), action="extend",
+                           default=None,
+                           help="report the share of demand within these minutes of a site, "
+                           "comma-separated (default: study file, else 10,20)")
         else:
-            c.add_argument("--k", type=int, default=3)
-            c.add_argument("--budget", type=float, default=10.0)
-            c.add_argument("--candidates", default="density",
-                           help="density | all | comma-separated communes")
+            c.add_argument("--k", type=_number(int, low=0, strict=False, what="an integer"),
+                           default=None,
+                           help="number of new sites (default: study file, else 3)")
+            c.add_argument("--within-minutes", type=_positive, default=None,
+                           help="a site covers the communes within this many minutes "
+                           "(default: study file coverage.budget_min, else 10)")
+            c.add_argument("--candidates", default=None,
+                           help="candidate communes: density (grid levels 4-5), towns (the "
+                           "study's market towns), all, or comma-separated communes "
+                           "(default: study file, else density)")
             c.add_argument("--weight", choices=["population", "teleworkers", "solos", "seats"],
-                           default="population")
-            c.add_argument("--target-share", type=float, default=None,
-                           help="smallest set covering this share (set covering)")
+                           default=None,
+                           help="demand to cover (default: study file, else population)")
+            c.add_argument("--target-share", type=_share, default=None,
+                           help="instead of k sites, the smallest set covering this share "
+                           "(set covering)")
+            c.add_argument("--time-limit", type=_positive, default=60.0, metavar="SECONDS",
+                           help="CBC time limit; when hit, the status says 'time limit' and "
+                           "the gap is measured against the LP bound (default 60)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``territorial-geo`` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else 2
     handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
                 "study": _cmd_study, "coverage": _cmd_coverage, "site-selection": _cmd_select}
     try:

@@ -4,8 +4,10 @@
   multi-source Dijkstra pass (compiled kernel).
 * :func:`coverage_shares`: share of population / teleworkers / solos within N minutes.
 * :func:`select_sites`: maximal covering location (PySAL spopt ``MCLP`` with CBC) keeping
-  existing sites, with a greedy heuristic and its optimality gap against the LP bound for
-  large instances; :func:`set_cover` for the smallest set reaching a target share.
+  existing sites, with a greedy heuristic for large instances; :func:`set_cover` for the
+  smallest set reaching a target share. Both report how the solve ended
+  (:data:`STATUSES`: optimal, time limit, not solved, greedy) and, unless optimality was
+  proved, the gap to the bound of the LP relaxation.
 """
 
 from __future__ import annotations
@@ -136,6 +138,14 @@ def cover_matrix(
     return m
 
 
+#: Solver status words reported with every site selection.
+#: ``optimal``: CBC proved optimality (or the choice is trivial); ``time limit``: CBC was
+#: stopped by its time limit, the best solution found is kept; ``not solved``: CBC ended
+#: without a usable answer (greedy fallback); ``greedy``: the instance was too large for the
+#: exact solver and the greedy heuristic was used.
+STATUSES = ("optimal", "time limit", "not solved", "greedy")
+
+
 @dataclass
 class SiteSelection:
     """Chosen sites in order of marginal gain, with the coverage curve.
@@ -147,24 +157,43 @@ class SiteSelection:
     curve
         ``step`` (0 = existing sites only), ``site``, ``gain``, ``covered``, ``share``.
     method
-        ``"mclp-cbc"`` (optimal), ``"greedy"`` or ``"brute-force"``.
+        What produced the chosen set: ``"mclp-cbc"``, ``"set-cover-cbc"``, ``"greedy"`` or
+        ``"none"`` (k = 0).
+    status
+        How the solve ended, one of :data:`STATUSES`.
     gap
-        Relative gap between the LP upper bound and the solution (0 when optimal).
+        0 when ``status`` is ``"optimal"``; otherwise the relative gap between the solution
+        and the bound of the LP relaxation (maximal covering: ``(bound - covered) / bound``;
+        set covering: ``(n_sites - bound) / n_sites``), an upper limit on the distance to
+        the optimum. NaN when the bound could not be computed.
     total
         Total demand weight.
+    bound
+        LP-relaxation bound: the most demand any k sites could cover (maximal covering), or
+        the fewest sites that could reach the target (set covering, rounded up).
+    notes
+        Plain-language remarks (time limit hit, fallback used...).
     """
 
     chosen: list[str]
     curve: pd.DataFrame
     method: str
+    status: str
     gap: float
     total: float
+    bound: float = float("nan")
     notes: list[str] = field(default_factory=list)
 
     @property
     def covered(self) -> float:
         """Demand covered with existing and chosen sites."""
         return float(self.curve["covered"].iloc[-1])
+
+    def table(self) -> pd.DataFrame:
+        """The curve with ``method``, ``status``, ``gap`` and ``bound`` columns (the
+        ``site_selection.csv`` layout)."""
+        return self.curve.assign(method=self.method, status=self.status, gap=self.gap,
+                                 bound=self.bound)
 
 
 def _check_instance(cover: np.ndarray, weights: np.ndarray, k: int, n_cand: int) -> None:
@@ -281,6 +310,9 @@ def select_sites(
     max_exact_vars
         Above this instance size (demand x candidates) the greedy heuristic is used and its
         gap to the LP bound reported.
+    time_limit_s
+        CBC time limit. When it is hit the better of CBC's best solution and the greedy one
+        is kept, ``status`` is ``"time limit"`` and ``gap`` is measured against the LP bound.
 
     Returns
     -------
@@ -297,21 +329,59 @@ def select_sites(
         notes.append("all demand weights are zero: every choice covers 0")
     ub = lp_bound(cover, w, k, base)
     if k == 0:
-        chosen, method = [], "none"
+        chosen, method, status = [], "none", "optimal"
     elif n_d * n_c <= max_exact_vars:
-        chosen, method = _solve_spopt(cover, w, k, base, time_limit_s), "mclp-cbc"
+        chosen, status, why = _solve_spopt(cover, w, k, base, time_limit_s)
+        method = "mclp-cbc"
+        if status != "optimal":
+            g = greedy_mclp(cover, w, k, base)
+            if chosen is None or _value(cover, w, base, g) > _value(cover, w, base, chosen):
+                chosen, method = g, "greedy"
+            notes.append(f"{why}; kept the better of CBC's best solution and the greedy one "
+                         f"({method}); gap measured against the LP-relaxation bound")
     else:
-        chosen, method = greedy_mclp(cover, w, k, base), "greedy"
+        chosen, method, status = greedy_mclp(cover, w, k, base), "greedy", "greedy"
+        notes.append(f"{n_d} x {n_c} = {n_d * n_c} variables > max_exact_vars "
+                     f"({max_exact_vars}): greedy heuristic, gap against the LP bound")
     order, curve = _curve(cover, w, base, chosen, labels)
     val = float(curve["covered"].iloc[-1])
-    gap = 0.0 if ub <= 0 or not np.isfinite(ub) else max(0.0, (ub - val) / ub)
-    if method == "mclp-cbc":
-        gap = 0.0  # CBC proved optimality; the LP bound only adds the integrality gap
-    return SiteSelection(order, curve, method, gap, float(w.sum()), notes)
+    if status == "optimal":
+        gap = 0.0
+    elif not np.isfinite(ub):
+        gap = float("nan")
+    else:
+        gap = max(0.0, (ub - val) / ub) if ub > 0 else 0.0
+    return SiteSelection(order, curve, method, status, gap, float(w.sum()), ub, notes)
+
+
+def _value(cover: np.ndarray, w: np.ndarray, base: np.ndarray, chosen: list[int]) -> float:
+    return float(w[base | cover[:, list(chosen)].any(axis=1)].sum()) if chosen else float(
+        w[base].sum())
+
+
+def _cbc_status(prob, time_limit_s: float) -> tuple[str, str]:
+    """Map pulp's status of a CBC run to one of :data:`STATUSES` and an explanation.
+
+    pulp reports a run stopped by the time limit with an integer solution as status
+    ``Optimal`` with ``sol_status`` ``IntegerFeasible``, and one stopped with no integer
+    solution as ``Not Solved``; only ``sol_status`` ``Optimal`` is a proof of optimality.
+    """
+    import pulp
+
+    if prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal:
+        return "optimal", "CBC proved optimality"
+    if prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionIntegerFeasible:
+        return "time limit", (f"CBC stopped at its {time_limit_s:g} s time limit before "
+                              "proving optimality")
+    if prob.status == pulp.LpStatusNotSolved:
+        return "time limit", (f"CBC stopped at its {time_limit_s:g} s time limit with no "
+                              "integer solution")
+    return "not solved", f"CBC ended with status {pulp.LpStatus.get(prob.status, prob.status)!r}"
 
 
 def _solve_spopt(cover: np.ndarray, w: np.ndarray, k: int, base: np.ndarray,
-                 time_limit_s: float) -> list[int]:
+                 time_limit_s: float) -> tuple[list[int] | None, str, str]:
+    """Solve the MCLP with spopt + CBC; return (chosen or None, status, explanation)."""
     import pulp
     from spopt.locate import MCLP
 
@@ -319,26 +389,59 @@ def _solve_spopt(cover: np.ndarray, w: np.ndarray, k: int, base: np.ndarray,
     wf = np.where(base, 0.0, w)
     keep = wf > 0
     if not keep.any():
-        return list(range(k))
+        return list(range(k)), "optimal", "nothing left to cover: any choice is optimal"
     cost = np.where(cover[keep], 0.0, 2.0)
     model = MCLP.from_cost_matrix(cost, wf[keep], service_radius=1.0, p_facilities=k)
-    model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    # solve the pulp problem directly: spopt's solve() raises on anything but "Optimal"
+    try:
+        model.problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    except pulp.PulpSolverError as exc:
+        return None, "not solved", f"CBC failed ({exc})"
+    status, why = _cbc_status(model.problem, time_limit_s)
+    if model.problem.status != pulp.LpStatusOptimal:
+        return None, status, why
     chosen = [j for j, v in enumerate(model.fac_vars) if v.value() is not None and v.value() > 0.5]
     # spopt may return fewer than k when extra sites add nothing; fill with the next best
     if len(chosen) < k:
         extra = [j for j in greedy_mclp(cover, w, cover.shape[1], base) if j not in chosen]
         chosen += extra[: k - len(chosen)]
-    return chosen
+    return chosen, status, why
+
+
+def set_cover_lp_bound(cover: np.ndarray, w: np.ndarray, need: float, base: np.ndarray) -> float:
+    """Lower bound on the number of new sites reaching ``need`` covered weight: the LP
+    relaxation of the set-covering model (HiGHS), rounded up."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, hstack, identity, vstack
+
+    free = ~base
+    rest = need - float(w[base].sum())
+    if rest <= 1e-9:
+        return 0.0
+    cov = cover[free].astype(float)
+    wf = w[free]
+    n_d, n_c = cov.shape
+    # variables x_j (n_c), y_i (n_d): min sum x ; y_i <= sum_j a_ij x_j ; sum w_i y_i >= rest
+    c = np.r_[np.ones(n_c), np.zeros(n_d)]
+    a_ub = vstack([hstack([coo_matrix(-cov), identity(n_d)]),
+                   np.r_[np.zeros(n_c), -wf][None, :]]).tocsr()
+    b_ub = np.r_[np.zeros(n_d), -rest + 1e-9]
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs")
+    if res.status != 0:
+        return float("nan")
+    return float(np.ceil(res.fun - 1e-6))
 
 
 def set_cover(
     cover: np.ndarray, weights: np.ndarray, target_share: float, *,
     labels: list[str] | None = None, existing_cover: np.ndarray | None = None,
+    time_limit_s: float = 60.0,
 ) -> SiteSelection:
     """Smallest set of new sites reaching ``target_share`` of the demand.
 
-    Solved exactly with CBC (minimise the number of sites subject to covered weight >=
-    target); falls back to greedy if the solver fails.
+    Solved with CBC (minimise the number of sites subject to covered weight >= target);
+    when CBC stops at ``time_limit_s`` the better of its solution and the greedy one is
+    kept, ``status`` says ``"time limit"`` and ``gap`` is measured against the LP bound.
 
     Raises
     ------
@@ -370,17 +473,32 @@ def set_cover(
         else:
             prob += y[i] <= pulp.lpSum(x[j] for j in np.flatnonzero(cover[i]))
     prob += pulp.lpSum(float(w[i]) * y[i] for i in range(n_d)) >= need - 1e-9
-    status = prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=60))
-    if pulp.LpStatus[status] == "Optimal":
+    notes = []
+    try:
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+        status, why = _cbc_status(prob, time_limit_s)
+    except pulp.PulpSolverError as exc:
+        status, why = "not solved", f"CBC failed ({exc})"
+    chosen = None
+    if status != "not solved" and prob.status == pulp.LpStatusOptimal:
         chosen = [j for j in range(n_c) if x[j].value() and x[j].value() > 0.5]
-        method = "set-cover-cbc"
-    else:
-        chosen, covered = [], base.copy()
+    method = "set-cover-cbc"
+    if status != "optimal":
+        g, covered = [], base.copy()
         while float(w[covered].sum()) + 1e-9 < need:
             j = greedy_mclp(cover, w, 1, covered)[0]
-            chosen.append(j)
+            g.append(j)
             covered |= cover[:, j]
-        method = "greedy"
+        if chosen is None or len(g) < len(chosen):
+            chosen, method = g, "greedy"
+        notes.append(f"{why}; kept the smaller of CBC's best solution and the greedy one "
+                     f"({method}); gap measured against the LP-relaxation bound")
+    lb = set_cover_lp_bound(cover, w, need, base)
     order, curve = _curve(cover, w, base, chosen, labels)
-    return SiteSelection(order, curve, method, 0.0, total)
-
+    if status == "optimal":
+        gap = 0.0
+    elif not np.isfinite(lb):
+        gap = float("nan")
+    else:
+        gap = max(0.0, (len(chosen) - lb) / len(chosen)) if chosen else 0.0
+    return SiteSelection(order, curve, method, status, gap, total, lb, notes)

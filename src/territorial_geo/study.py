@@ -438,8 +438,8 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     if res.coverage is not None:
         res.coverage.to_csv(d / "coverage.csv", index=False, float_format="%.6f")
     if res.selection is not None:
-        res.selection.curve.assign(method=res.selection.method, gap=res.selection.gap).to_csv(
-            d / "site_selection.csv", index=False, float_format="%.4f")
+        res.selection.table().to_csv(d / "site_selection.csv", index=False,
+                                     float_format="%.4f")
     params = parameters_doc(res)
     (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
                                                   default=str), encoding="utf-8")
@@ -521,8 +521,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     }
     sel = None
     if res.selection is not None:
-        sel = res.selection.curve.assign(method=res.selection.method,
-                                         gap=round(res.selection.gap, 4))
+        sel = res.selection.table().round({"gap": 4})
     report.write_report(
         d / "report.html", title=f"{cfg.name} — potentiel de tiers-lieux / coworking potential",
         summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
