@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -296,7 +297,7 @@ def download(
                       opener=opener)
             last = None
             break
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as exc:
             if isinstance(exc, FileNotFoundError) or (
                     isinstance(exc, urllib.error.HTTPError) and exc.code in (403, 404, 410)):
                 raise DataMissingError(f"{url}: {exc}") from exc
