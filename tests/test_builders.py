@@ -197,12 +197,13 @@ DENS_HEADER = ["CODGEO", "LIBGEO", "DENS", "LIBDENS", "PMUN13", "P1", "P2", "P3"
 
 def test_build_density_grid_picks_the_edition(tmp_path, data_dir):
     z = density_zip(tmp_path / "grille_densite_7_niveaux_2015-2020.zip", {
+        # the 2016 sheet comes first in the zip: the builder must pick the edition by name
+        2016: ([h.replace("13", "14") for h in DENS_HEADER],
+               [[1001, "L'Abergement-Clémenciat", 5, "Bourgs ruraux", 770, 0, 0, 0, 0, 90, 10, 0]]),
         2015: (DENS_HEADER, [[1001, "L'Abergement-Clémenciat", 6, "Rural à habitat dispersé",
                               767, 0, 0, 0, 0, 0, 78.6, 21.4],
                              ["2A004", "Ajaccio", 2, "Centres urbains intermédiaires", 67507,
                               0, 80, 0, 0, 0, 20, 0]]),
-        2016: ([h.replace("13", "14") for h in DENS_HEADER],
-               [[1001, "L'Abergement-Clémenciat", 5, "Bourgs ruraux", 770, 0, 0, 0, 0, 90, 10, 0]]),
     })
     out = tmp_path / "grid.csv"
     sources.build_density_grid(z, out)

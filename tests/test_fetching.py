@@ -52,13 +52,31 @@ def test_mirror_search_order(fake_checkout, monkeypatch, tmp_path):
         sources.default_mirror()
 
 
-def test_explicit_mirror_wins_over_environment(tmp_path, data_dir, monkeypatch):
+def test_explicit_mirror_wins_over_environment(tmp_path, monkeypatch):
     bogus = tmp_path / "bogus" / "sirene"
     bogus.mkdir(parents=True)
     (bogus / "tranches-effectifs.csv").write_text("code,libelle\nNN,x\n")
+    good = tmp_path / "good"
+    (good / "sirene").mkdir(parents=True)
+    sources.build_employee_bands(good / "sirene" / "tranches-effectifs.csv")  # pinned edition
     monkeypatch.setenv(sources.ENV_MIRROR, str(bogus.parent))
-    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=data_dir, quiet=True)
+    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=good, quiet=True)
     assert res[0].action == "copied" and res[0].sha256 == sources.CATALOG["sirene-bands"].sha256
+
+
+def test_fetch_all_skips_mirror_only_datasets_the_mirror_lacks(tmp_path, data_dir):
+    """`data fetch` with no dataset named reports what it could not get instead of failing."""
+    partial = tmp_path / "partial-mirror"
+    for ds in sources.CATALOG.values():
+        if not ds.path.startswith(("roads/", "webassets/")):
+            (partial / ds.path).parent.mkdir(parents=True, exist_ok=True)
+            (partial / ds.path).symlink_to(sources.dataset_path(ds.name, data_dir).resolve())
+    res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=partial,
+                                                   download=False, quiet=True)}
+    assert res.pop("roads-france") == res.pop("roads-hdf") == res.pop("leaflet") == "unavailable"
+    assert set(res.values()) == {"copied"}
+    with pytest.raises(DataMissingError, match="roads-hdf"):  # named: an error
+        sources.fetch(["roads-hdf"], data_dir=tmp_path / "d", mirror=partial, quiet=True)
 
 
 def test_package_repo_root_is_this_checkout():

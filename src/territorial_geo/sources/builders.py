@@ -161,9 +161,7 @@ def build_communes_gpkg(
     member_of = {m["code"]: e for e in epcis for m in e.get("membres", [])}
     g = read_geojson(contours)
     _require_columns(g, ["code", "nom"], contours)
-    if "commune" in g.columns:  # arrondissements municipaux point to their commune
-        g = g[g["commune"].isna()]
-    g = g[g["code"].isin(current)].drop_duplicates("code").copy()
+    g = g[g["code"].isin(current)]  # drops arrondissements and collectivities (not current).drop_duplicates("code").copy()
     missing = sorted(set(current) - set(g["code"]))
     if missing:
         raise DataFormatError(

@@ -562,8 +562,9 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
         return FetchResult(name, dst, "copied", digest)
     o = ds.official
     if o is None or not download:
-        if not explicit and o is None:
-            _say(quiet, f"{name}: not in {where} and mirror-only; skipped. {ds.notes}")
+        if not explicit and (o is None or name == "leaflet"):
+            _say(quiet, f"{name}: not in {where} and "
+                 f"{'mirror-only' if o is None else 'downloads are disabled'}; skipped. {ds.notes}")
             return FetchResult(name, None, "unavailable", None)
         how = "downloads are disabled (--no-download)" if o is not None else \
             "it has no official source (mirror only)"
