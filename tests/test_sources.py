@@ -114,24 +114,20 @@ def test_fetch_downloads_from_url(tmp_path, data_dir):
 
 
 def test_fetch_without_source_is_clear(tmp_path):
-    with pytest.raises(DataMissingError, match="csp-shares"):
-        sources.fetch(["csp-shares"], data_dir=tmp_path, mirror=tmp_path / "none", quiet=True)
+    with pytest.raises(DataMissingError, match=r"roads-hdf.*mirror only.*osm:nord-pas-de-calais"):
+        sources.fetch(["roads-hdf"], data_dir=tmp_path, mirror=False, quiet=True)
 
 
-def test_build_communes_gpkg_from_geo_api_json(tmp_path):
-    rows = [{"code": "62041", "nom": "Arras", "codeDepartement": "62", "codeEpci": "200033579",
-             "epci": {"code": "200033579", "nom": "CU d'Arras"}, "population": 41000,
-             "contour": {"type": "Polygon", "coordinates": [[[2.7, 50.2], [2.8, 50.2],
-                                                             [2.8, 50.3], [2.7, 50.2]]]},
-             "mairie": {"type": "Point", "coordinates": [2.77, 50.29]}}]
-    src = tmp_path / "communes.json"
-    src.write_text(json.dumps(rows))
-    out = tmp_path / "communes.gpkg"
-    sources.build_communes_gpkg(src.as_uri(), out)
-    import geopandas as gpd
-
-    assert gpd.read_file(out, layer="communes")["code"].tolist() == ["62041"]
-    assert gpd.read_file(out, layer="chefs_lieux")["source"].tolist() == ["mairie"]
+def test_missing_dataset_message_wording(tmp_path):
+    """Issue 13 defect 7: no 'not in the no mirror'; the message says no mirror was found."""
+    with pytest.raises(DataMissingError) as err:
+        sources.fetch(["csp-shares"], data_dir=tmp_path, mirror=False, download=False, quiet=True)
+    msg = str(err.value)
+    assert "the no mirror" not in msg
+    assert "not in any mirror (none found) and downloads are disabled" in msg
+    with pytest.raises(DataMissingError, match=f"not in the mirror {tmp_path}"):
+        sources.fetch(["csp-shares"], data_dir=tmp_path / "d", mirror=tmp_path, download=False,
+                      quiet=True)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

@@ -1,0 +1,131 @@
+"""INSEE census tables: the RP2018 comparateur, CSP shares, the density grid."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from territorial_geo.codes import normalize_codes
+from territorial_geo.errors import DataFormatError
+from territorial_geo.sources.cog import Harmonized, code_mapping, harmonize, load_commune_list
+from territorial_geo.sources.fetching import dataset_path
+from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+
+CENSUS_COLUMNS = [
+    "P18_POP", "P18_LOG", "P18_RP", "P18_RSECOCC", "P18_LOGVAC", "P18_POP1564",
+    "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "P18_EMPLT_SAL", "ETTOT18", "SUPERF",
+]
+
+
+def read_census_rp2018(path: Path | str) -> pd.DataFrame:
+    """Read the INSEE comparateur RP2018 zip (or its CSV) into a numeric table by code."""
+    path = Path(path)
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                members = [
+                    n for n in zf.namelist()
+                    if n.lower().endswith(".csv") and not n.lower().startswith("meta")
+                ]
+                if not members:
+                    raise DataFormatError(f"{path}: no data CSV inside the zip")
+                raw = _read_csv(io.BytesIO(zf.read(members[0])), label=f"{path}:{members[0]}",
+                                sep=";", engine="c")
+        else:
+            raw = _read_csv(path, sep=";", engine="c")
+    except zipfile.BadZipFile as exc:
+        raise DataFormatError(f"{path}: corrupt zip ({exc})") from exc
+    _require_columns(raw, ["CODGEO", *CENSUS_COLUMNS], path)
+    out = pd.DataFrame(index=normalize_codes(raw["CODGEO"], source=f"{path}:CODGEO"))
+    for c in CENSUS_COLUMNS:
+        out[c] = to_number(raw[c], source=f"{path}:{c}").to_numpy()
+    return out
+
+
+def load_census(data_dir: str | os.PathLike | None = None) -> Harmonized:
+    """Census RP2018 counts per commune, moved to COG 2026 (merged communes summed).
+
+    Returns
+    -------
+    Harmonized
+        ``table`` indexed by code with :data:`CENSUS_COLUMNS`; ``remapped`` and ``dropped``
+        say which codes of the COG 2021 file were merged or unknown.
+    """
+    df = read_census_rp2018(dataset_path("census-rp2018", data_dir))
+    sum_cols = [c for c in CENSUS_COLUMNS]
+    return harmonize(
+        df,
+        current=load_commune_list(data_dir).index,
+        mapping=code_mapping(data_dir),
+        sum_cols=sum_cols,
+    )
+
+
+CSP_KEYS = ("agri", "artis", "cadres", "profint", "employes", "ouvriers")
+CSP_LABELS = {
+    "agri": "1 agriculteurs",
+    "artis": "2 artisans, commerçants, chefs d'entreprise",
+    "cadres": "3 cadres",
+    "profint": "4 professions intermédiaires",
+    "employes": "5 employés",
+    "ouvriers": "6 ouvriers",
+}
+CSP_YEARS = (2011, 2016, 2022)
+
+
+def load_csp_shares(year: int, data_dir: str | os.PathLike | None = None) -> Harmonized:
+    """Shares (%) of the 15+ population by CSP for census year 2011, 2016 or 2022.
+
+    Returns
+    -------
+    Harmonized
+        ``table`` indexed by code with columns ``agri ... ouvriers`` (percent) and
+        ``population``; merged communes averaged weighted by population.
+    """
+    if year not in CSP_YEARS:
+        raise DataFormatError(f"CSP shares exist for {CSP_YEARS}, not {year}")
+    p = dataset_path("csp-shares", data_dir)
+    yy = str(year)[2:]
+    cols = [f"dsp_csp_{k}_pct_{yy}" for k in CSP_KEYS]
+    try:
+        raw = pd.read_parquet(p, columns=["COM", f"P{yy}_POP", *cols])
+    except Exception as exc:
+        raise DataFormatError(f"{p}: cannot read columns COM, P{yy}_POP, {cols} ({exc})") from exc
+    df = raw[cols].astype(float)
+    df.columns = list(CSP_KEYS)
+    df["population"] = raw[f"P{yy}_POP"].astype(float).to_numpy()
+    df.index = normalize_codes(raw["COM"], source=f"{p}:COM")
+    return harmonize(
+        df,
+        current=load_commune_list(data_dir).index,
+        mapping=code_mapping(data_dir),
+        sum_cols=["population"],
+        mean_cols=list(CSP_KEYS),
+        weight_col="population",
+    )
+
+
+def load_density_grid(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """INSEE 7-level density grid (2015), indexed by code: ``dens`` (1-7), ``libdens``."""
+    p = dataset_path("density-grid", data_dir)
+    raw = _read_csv(p, sep=";", engine="c")
+    _require_columns(raw, ["CODGEO", "DENS", "LIBDENS"], p)
+    df = pd.DataFrame(
+        {
+            "dens": to_number(raw["DENS"], source=f"{p}:DENS").astype("Int64").to_numpy(),
+            "libdens": raw["LIBDENS"].to_numpy(),
+        },
+        index=normalize_codes(raw["CODGEO"], source=f"{p}:CODGEO"),
+    )
+    mapping = code_mapping(data_dir)
+    current = set(load_commune_list(data_dir).index)
+    df["code2026"] = [c if c in current else mapping.get(c) for c in df.index]
+    # a merged commune takes the densest level of its former parts (lowest DENS)
+    kept = df.dropna(subset=["code2026"]).sort_values("dens")
+    out = kept.groupby("code2026").first()
+    return out.rename_axis(None)
+

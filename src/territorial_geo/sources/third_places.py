@@ -1,0 +1,59 @@
+"""CGET 2019 third places (tiers-lieux) as points, located in their COG 2026 commune."""
+
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import numpy as np
+
+from territorial_geo.codes import normalize_codes
+from territorial_geo.sources.catalog import WEB_CRS, WORKING_CRS
+from territorial_geo.sources.cog import code_mapping
+from territorial_geo.sources.communes import load_communes
+from territorial_geo.sources.fetching import dataset_path
+from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+
+
+def load_third_places(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """CGET 2019 third places as points in Lambert-93.
+
+    Rows whose ``INSEECOM`` is missing (``0``) get their commune from their coordinates;
+    codes are moved to COG 2026. Columns: ``id``, ``name``, ``type``, ``address``, ``code``,
+    ``commune``, ``code_source`` (``file`` or ``located``), ``geometry``.
+    """
+    p = dataset_path("third-places", data_dir)
+    raw = _read_csv(p, sep=",", engine="c")
+    _require_columns(raw, ["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"], p)
+    lat = to_number(raw["LAT"], source=f"{p}:LAT")
+    lon = to_number(raw["LONG"], source=f"{p}:LONG")
+    g = gpd.GeoDataFrame(
+        {
+            "id": raw["ID"].to_numpy(),
+            "name": raw["NOM_TL"].to_numpy(),
+            "type": raw["TYPO"].fillna("non renseigné").to_numpy(),
+            "address": (raw["ADRESSE"].fillna("") + " " + raw["CP"].fillna("")).str.strip()
+            if "ADRESSE" in raw else "",
+            "commune": raw.get("NOMCOM"),
+            "raw_code": raw["INSEECOM"].fillna("0").to_numpy(),
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=WEB_CRS,
+    ).to_crs(WORKING_CRS)
+    g = g[g.geometry.is_valid & ~g.geometry.is_empty]
+    has_code = g["raw_code"].str.strip().str.fullmatch(r"\d{4,5}|2[ABab]\d{3}").fillna(False)
+    g["code"] = None
+    g.loc[has_code, "code"] = normalize_codes(g.loc[has_code, "raw_code"], source=f"{p}:INSEECOM")
+    g["code_source"] = np.where(has_code, "file", "located")
+    communes = load_communes(data_dir)
+    mapping = code_mapping(data_dir)
+    g["code"] = [c if (c is None or c in communes.index) else mapping.get(c, c) for c in g["code"]]
+    need = g["code"].isna() | ~g["code"].isin(communes.index)
+    if bool(need.any()):
+        joined = gpd.sjoin(g.loc[need, ["geometry"]], communes[["code", "geometry"]],
+                           how="left", predicate="within")
+        joined = joined[~joined.index.duplicated()]
+        g.loc[need, "code"] = joined["code"].to_numpy()
+        g.loc[need, "code_source"] = "located"
+    return g.drop(columns=["raw_code"]).reset_index(drop=True)
+

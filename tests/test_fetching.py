@@ -1,0 +1,242 @@
+"""Data directory, mirror discovery, downloads (resume, retry, checksum) and run.sh fetching."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from territorial_geo import sources
+from territorial_geo.errors import DataFormatError, DataMissingError
+from territorial_geo.sources import fetching
+
+from .conftest import ROOT
+from .http_stub import Stub
+
+
+@pytest.fixture
+def fake_checkout(tmp_path, monkeypatch):
+    """tmp/work/repo (a checkout with a sub-directory) and tmp/work/shared/data (a mirror)."""
+    repo = tmp_path / "work" / "repo"
+    (repo / "examples" / "deeper").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    mirror = tmp_path / "work" / "shared" / "data"
+    (mirror / "sirene").mkdir(parents=True)
+    monkeypatch.delenv(sources.ENV_MIRROR, raising=False)
+    monkeypatch.setattr(fetching, "package_repo_root", lambda: None)
+    return repo, mirror
+
+
+def test_mirror_found_from_any_directory_of_the_checkout(fake_checkout, monkeypatch):
+    """Issue 13 defect 7: the mirror was found only from the repository root."""
+    repo, mirror = fake_checkout
+    for cwd in (repo, repo / "examples", repo / "examples" / "deeper"):
+        monkeypatch.chdir(cwd)
+        assert sources.default_mirror() == mirror.resolve()
+
+
+def test_mirror_search_order(fake_checkout, monkeypatch, tmp_path):
+    repo, mirror = fake_checkout
+    monkeypatch.chdir(repo / "examples")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    monkeypatch.setenv(sources.ENV_MIRROR, str(other))
+    assert sources.default_mirror() == other  # the environment wins over ../shared/data
+    monkeypatch.setenv(sources.ENV_MIRROR, "none")
+    assert sources.default_mirror() is None  # official sources only
+    monkeypatch.setenv(sources.ENV_MIRROR, str(tmp_path / "typo"))
+    with pytest.raises(DataMissingError, match="TERRITORIAL_GEO_MIRROR=.*typo.*not a directory"):
+        sources.default_mirror()
+
+
+def test_explicit_mirror_wins_over_environment(tmp_path, monkeypatch):
+    bogus = tmp_path / "bogus" / "sirene"
+    bogus.mkdir(parents=True)
+    (bogus / "tranches-effectifs.csv").write_text("code,libelle\nNN,x\n")
+    good = tmp_path / "good"
+    (good / "sirene").mkdir(parents=True)
+    sources.build_employee_bands(good / "sirene" / "tranches-effectifs.csv")  # pinned edition
+    monkeypatch.setenv(sources.ENV_MIRROR, str(bogus.parent))
+    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=good, quiet=True)
+    assert res[0].action == "copied" and res[0].sha256 == sources.CATALOG["sirene-bands"].sha256
+
+
+def test_fetch_all_skips_mirror_only_datasets_the_mirror_lacks(tmp_path, data_dir):
+    """`data fetch` with no dataset named reports what it could not get instead of failing."""
+    partial = tmp_path / "partial-mirror"
+    for ds in sources.CATALOG.values():
+        if not ds.path.startswith(("roads/", "webassets/")):
+            (partial / ds.path).parent.mkdir(parents=True, exist_ok=True)
+            (partial / ds.path).symlink_to(sources.dataset_path(ds.name, data_dir).resolve())
+    res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=partial,
+                                                   download=False, quiet=True)}
+    assert res.pop("roads-france") == res.pop("roads-hdf") == res.pop("leaflet") == "unavailable"
+    assert set(res.values()) == {"copied"}
+    with pytest.raises(DataMissingError, match="roads-hdf"):  # named: an error
+        sources.fetch(["roads-hdf"], data_dir=tmp_path / "d", mirror=partial, quiet=True)
+
+
+def test_package_repo_root_is_this_checkout():
+    """The package-relative fallback points at the checkout, not its parent's parent."""
+    assert fetching.package_repo_root() == ROOT
+    labels = [lab for lab, _ in sources.mirror_candidates(ROOT)]
+    assert labels[-1] == "../shared/data beside the installed package's repository"
+    assert sources.mirror_candidates(ROOT)[-1][1] == ROOT.parent / "shared" / "data"
+
+
+# --------------------------------------------------------------------------------------
+# downloads
+# --------------------------------------------------------------------------------------
+
+BLOB = bytes(range(256)) * 4096  # 1 MiB, every byte value
+MD5 = hashlib.md5(BLOB).hexdigest()
+
+
+def test_download_file_url_verifies_and_renames(tmp_path):
+    src = tmp_path / "src.bin"
+    src.write_bytes(BLOB)
+    dst = tmp_path / "out" / "file.bin"
+    digest = sources.download(src.as_uri(), dst, expected=("md5", MD5))
+    assert dst.read_bytes() == BLOB and digest == hashlib.sha256(BLOB).hexdigest()
+    assert not (tmp_path / "out" / "file.bin.part").exists()
+
+
+def test_download_wrong_checksum_leaves_nothing(tmp_path):
+    src = tmp_path / "src.bin"
+    src.write_bytes(BLOB[:1000])  # a truncated copy
+    dst = tmp_path / "file.bin"
+    with pytest.raises(DataFormatError, match="md5 of the downloaded file"):
+        sources.download(src.as_uri(), dst, expected=("md5", MD5))
+    assert not dst.exists() and not dst.with_name("file.bin.part").exists()
+
+
+class _FlakyResponse:
+    """A response whose reader fails after ``fail_at`` bytes (a dropped connection)."""
+
+    def __init__(self, body: bytes, *, status=200, headers=None, fail_at=None):
+        self.body, self.status, self.headers = body, status, headers or {}
+        self.fail_at, self.pos = fail_at, 0
+
+    def read(self, n=-1):
+        if self.fail_at is not None and self.pos >= self.fail_at:
+            raise ConnectionResetError("connection reset by peer")
+        end = len(self.body) if n < 0 else self.pos + n
+        if self.fail_at is not None:
+            end = min(end, self.fail_at)
+        chunk = self.body[self.pos:end]
+        self.pos += len(chunk)
+        return chunk
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_interrupted_download_keeps_only_the_part_and_resumes(tmp_path):
+    calls = []
+
+    def opener(req, timeout):
+        rng = req.get_header("Range")
+        calls.append(rng)
+        if rng is None:  # first attempt: the reader fails after 300 000 bytes
+            return _FlakyResponse(BLOB, headers={"Content-Length": str(len(BLOB))},
+                                  fail_at=300_000)
+        start = int(rng[6:-1])
+        return _FlakyResponse(BLOB[start:], status=206, headers={
+            "Content-Length": str(len(BLOB) - start),
+            "Content-Range": f"bytes {start}-{len(BLOB) - 1}/{len(BLOB)}"})
+
+    dst = tmp_path / "extract.osm.pbf"
+    with pytest.raises(DataMissingError, match="kept and the next fetch resumes it"):
+        sources.download("https://example.invalid/x", dst, expected=("md5", MD5), retries=0,
+                         opener=opener)
+    assert not dst.exists()  # nothing half-written under the final name
+    assert dst.with_name(dst.name + ".part").stat().st_size == 300_000
+    sources.download("https://example.invalid/x", dst, expected=("md5", MD5), retries=0,
+                     opener=opener)
+    assert calls == [None, "bytes=300000-"]
+    assert dst.read_bytes() == BLOB
+
+
+def test_server_without_range_restarts_cleanly(tmp_path):
+    dst = tmp_path / "f.bin"
+    dst.with_name("f.bin.part").write_bytes(b"stale bytes from another file")
+    with Stub({"/f.bin": BLOB}, support_range=False) as srv:
+        sources.download(f"{srv.url}/f.bin", dst, expected=("md5", MD5), retries=0)
+    assert srv.requests == [("/f.bin", "bytes=29-")]
+    assert dst.read_bytes() == BLOB
+
+
+def test_dropped_connection_is_retried_from_where_it_stopped(tmp_path):
+    """A real socket closed part-way (loopback server): the retry asks for the rest."""
+    with Stub({"/big.pbf": BLOB}, drop_after=200_000) as srv:
+        out = tmp_path / "big.pbf"
+        sources.download(f"{srv.url}/big.pbf", out, expected=("md5", MD5), retries=2)
+    assert out.read_bytes() == BLOB
+    assert srv.requests[0] == ("/big.pbf", None)
+    assert srv.requests[1][1].startswith("bytes=") and int(srv.requests[1][1][6:-1]) > 0
+
+
+def test_missing_remote_file_is_not_retried(tmp_path):
+    with Stub({}) as srv:
+        with pytest.raises(DataMissingError, match="404"):
+            sources.download(f"{srv.url}/nothing", tmp_path / "x", retries=3)
+    assert len(srv.requests) == 1
+
+
+def test_url_overrides_from_environment(monkeypatch):
+    ds = sources.CATALOG["csp-shares"]
+    monkeypatch.setenv("TERRITORIAL_GEO_URL_CSP_SHARES__2011", "file:///tmp/iris2011.zip")
+    got = fetching.source_urls(ds)
+    assert got["2011"] == "file:///tmp/iris2011.zip"
+    assert got["2016"] == ds.official.files[1].url
+    monkeypatch.setenv("TERRITORIAL_GEO_URL_THIRD_PLACES", "file:///tmp/tl.csv")
+    assert fetching.source_urls(sources.CATALOG["third-places"]) == {"data": "file:///tmp/tl.csv"}
+    assert fetching.source_urls(ds, {"csp-shares": {"2016": "file:///x"}})["2016"] == "file:///x"
+
+
+# --------------------------------------------------------------------------------------
+# run.sh
+# --------------------------------------------------------------------------------------
+
+
+def _fake_checkout_for_run_sh(tmp_path: Path) -> Path:
+    """A copy of run.sh beside a fake .venv whose tools log their arguments."""
+    d = tmp_path / "clone"
+    (d / ".venv" / "bin").mkdir(parents=True)
+    (d / "run.sh").write_text((ROOT / "run.sh").read_text())
+    (d / "pyproject.toml").write_text("")
+    log = d / "calls.log"
+    for tool in ("python", "territorial-geo", "ruff"):
+        p = d / ".venv" / "bin" / tool
+        p.write_text(f"#!/bin/sh\necho \"{tool} $*\" >> {log}\n")
+        p.chmod(0o755)
+    installed = d / ".venv" / ".installed"
+    installed.write_text("")
+    os.utime(d / "pyproject.toml", (1, 1))  # older than .installed: no pip install
+    return d
+
+
+def test_run_sh_test_does_not_fetch_data(tmp_path):
+    """Issue 13 defect 7: `./run.sh test` fetched every dataset before running pytest."""
+    d = _fake_checkout_for_run_sh(tmp_path)
+    subprocess.run(["bash", "run.sh", "test", "-k", "x"], cwd=d, check=True, timeout=60)
+    calls = (d / "calls.log").read_text().splitlines()
+    assert calls == ["ruff check src tests benchmarks", "python -m pytest -q -k x"]
+
+
+def test_run_sh_study_fetches_first(tmp_path):
+    d = _fake_checkout_for_run_sh(tmp_path)
+    subprocess.run(["bash", "run.sh"], cwd=d, check=True, timeout=60)
+    calls = (d / "calls.log").read_text().splitlines()
+    assert calls == ["territorial-geo --quiet data fetch",
+                     "territorial-geo study examples/campagnes-artois.toml"]
+    (d / "calls.log").unlink()
+    subprocess.run(["bash", "run.sh", "data", "status"], cwd=d, check=True, timeout=60)
+    assert (d / "calls.log").read_text().splitlines() == ["territorial-geo data status"]
+
