@@ -214,6 +214,23 @@ def test_skeleton_village_crossing_penalty_by_hand():
     assert net.source["n_village_crossings"] == 2
 
 
+def test_access_links_follow_a_one_way_skeleton_segment():
+    communes, cl, dens = grid(2)
+    # one segment drawn west -> east, drivable that way only, 100 m north of 99001
+    seg = gpd.GeoDataFrame(
+        {"u_id": [-1], "v_id": [-2], "forward": [True], "backward": [False], "speed_kmh": [80.0],
+         "speed_source": ["default"], "highway": ["secondary"]},
+        geometry=[LineString([(X0 + 500, Y0 + 1600), (X0 + 2500, Y0 + 1600)])], crs=WORKING_CRS)
+    sk = network_from_segments(seg, source={"path": "x"})
+    net = build_approximate(communes, cl, dens, skeleton=sk)
+    osm = net.nodes["osmid"].to_numpy()
+    e = net.edges[net.edges["link"] == "access"]
+    pairs = {(int(osm[u]), int(osm[v])) for u, v in zip(e["u"], e["v"], strict=True)}
+    c = net.source["chef_lieu_base"]  # 99001 is the first commune
+    # leave eastwards (with the traffic) and arrive from the west end; never against it
+    assert pairs == {(c, -2), (-1, c)}
+
+
 # --------------------------------------------------------------------------- calibration
 
 TRUE = ApproxParams(detour=1.3,
@@ -384,3 +401,23 @@ def test_artois_adjacency_and_connectivity(artois_approx):
     cl_nodes = net.nodes.index[net.nodes["osmid"] >= net.source["chef_lieu_base"]]
     assert len(cl_nodes) == len(com)
     assert len(set(lab[cl_nodes])) == 1
+
+
+def test_cli_network_calibrate(data_dir, capsys):
+    """The command runs end to end; here the mirror's skeleton stands in for the detailed
+    network (the only French network mirrored), so the fit itself means nothing."""
+    import json
+
+    from territorial_geo.cli import main
+
+    argv = ["--data-dir", str(data_dir), "network", "calibrate", "--detailed", "roads-hdf",
+            "--area", "200069482", "--skeleton", "", "--margin-km", "5", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["detailed"]["format"] == "osm-pbf"
+    assert out["n_covered_communes"] >= 96  # the EPCI's 96 communes and some of the margin
+    assert set(out["before"]) == set(out["after"])
+    assert out["fit"]["n_pairs"] > 0 and 1.0 <= out["params"]["detour"] <= 5.0
+    assert main(["--data-dir", str(data_dir), "network", "calibrate", "--detailed", "nope",
+                 "--area", "200069482"]) == 2
+    assert "neither a file nor a dataset" in capsys.readouterr().err

@@ -102,6 +102,33 @@ def _cmd_zones(args) -> int:
     return 0
 
 
+def _cmd_network(args) -> int:
+    from territorial_geo import network, sources
+    from territorial_geo.network.approximate import area_frames
+    from territorial_geo.network.calibrate import calibrate
+    from territorial_geo.territory import load_territory
+
+    t = load_territory(args.area, ring_km=args.ring_km, data_dir=args.data_dir)
+    margin = args.margin_km * 1000
+
+    def read(ref):
+        if not Path(ref).is_file() and ref not in sources.CATALOG:
+            raise TerritorialGeoError(f"network {ref!r} is neither a file nor a dataset "
+                                      f"({', '.join(k for k in sources.CATALOG if k.startswith('roads'))})")
+        path = Path(ref) if Path(ref).is_file() else sources.dataset_path(ref, args.data_dir)
+        return network.read_pbf(path, area=t.outline, margin_m=margin,
+                                cache_dir=sources.resolve_data_dir(args.data_dir) / "cache" / "networks")
+
+    detailed = read(args.detailed)
+    skeleton = read(args.skeleton) if args.skeleton else None
+    com, cl, dens = area_frames(t.outline, communes=sources.load_communes(args.data_dir),
+                                chefs_lieux=sources.load_chefs_lieux(args.data_dir),
+                                density=sources.load_density_grid(args.data_dir), margin_m=margin)
+    res = calibrate(detailed, com, cl, dens, skeleton=skeleton, budget_min=args.budget)
+    print(json.dumps(res.to_dict(), ensure_ascii=False, default=str) if args.json else res.summary())
+    return 0
+
+
 def _cmd_study(args) -> int:
     from territorial_geo import study
     from territorial_geo.config import load_config
@@ -250,6 +277,19 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--out", default=None, help="GeoPackage to write")
     z.add_argument("--json", action="store_true")
 
+    nw = sub.add_parser("network", parents=[common], help="road networks")
+    nsub = nw.add_subparsers(dest="network_cmd", required=True)
+    nc = nsub.add_parser("calibrate", parents=[common],
+                         help="fit the approximate network to a detailed network")
+    nc.add_argument("--detailed", required=True, help="detailed network: dataset name or .osm.pbf")
+    nc.add_argument("--area", required=True, help="territory (as for `territory show`)")
+    nc.add_argument("--skeleton", default="roads-hdf",
+                    help="skeleton merged into the approximate network ('' for none)")
+    nc.add_argument("--ring-km", type=float, default=15.0)
+    nc.add_argument("--margin-km", type=float, default=25.0)
+    nc.add_argument("--budget", type=float, default=10.0, help="minutes")
+    nc.add_argument("--json", action="store_true")
+
     st = sub.add_parser("study", parents=[common], help="run a whole study from a TOML file")
     st.add_argument("study", help="study file, e.g. examples/campagnes-artois.toml")
     st.add_argument("--out", default=None, help="output folder (default maps/<study name>)")
@@ -280,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``territorial-geo`` console script."""
     args = build_parser().parse_args(argv)
     handlers = {"data": _cmd_data, "territory": _cmd_territory, "zones": _cmd_zones,
-                "study": _cmd_study, "coverage": _cmd_coverage, "site-selection": _cmd_select}
+                "study": _cmd_study, "coverage": _cmd_coverage, "site-selection": _cmd_select,
+                "network": _cmd_network}
     try:
         return handlers[args.cmd](args)
     except TerritorialGeoError as exc:

@@ -257,12 +257,14 @@ def fit_params(
     # them), paces solved exactly for each candidate
     h = dict(h_fixed)
     if bu_g:
-        coarse = np.arange(0.0, 3001.0, 25.0)
+        coarse = np.arange(0.0, 3001.0, 50.0)
         best = profile(h)[1]
         for _ in range(4):
             moved = False
             for gi in bu_g:
-                for grid_h in (coarse, h[gi] + np.arange(-25.0, 25.5, 1.0)):
+                for span, step in ((None, None), (50.0, 5.0), (5.0, 1.0)):
+                    # coarse grid, then finer grids around the best value so far
+                    grid_h = coarse if span is None else h[gi] + np.arange(-span, span + step / 2, step)
                     for cand in grid_h[grid_h >= 0]:
                         c = profile({**h, gi: float(cand)})[1]
                         if c < best - 1e-9:
