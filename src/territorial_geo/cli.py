@@ -83,7 +83,7 @@ def _network(args, terr):
 
 
 def _cmd_network(args) -> int:
-    from territorial_geo import network
+    from territorial_geo import network, sources
 
     if args.network_cmd == "info":
         spec = network.parse_network_spec(args.source)
@@ -100,8 +100,30 @@ def _cmd_network(args) -> int:
         else:
             for k, v in info.items():
                 print(f"{k:22s} {v}")
-    return 0
+        return 0
+    from territorial_geo.network.approximate import area_frames
+    from territorial_geo.network.calibrate import calibrate
 
+    t = _territory(argparse.Namespace(territory=args.area, ring_km=args.ring_km,
+                                      data_dir=args.data_dir))
+
+    def read(spec: str):
+        return _network(argparse.Namespace(network=spec, margin_km=args.margin_km,
+                                           data_dir=args.data_dir), t)
+
+    detailed = read(args.detailed)
+    if detailed.kind != "detailed":
+        print(f"note: {args.detailed!r} is not a detailed network ({detailed.kind}); the fit "
+              "only measures agreement with it", file=sys.stderr)
+    skeleton = read(args.skeleton) if args.skeleton else None
+    com, cl, dens = area_frames(t.outline, communes=sources.load_communes(args.data_dir),
+                                chefs_lieux=sources.load_chefs_lieux(args.data_dir),
+                                density=sources.load_density_grid(args.data_dir),
+                                margin_m=args.margin_km * 1000)
+    res = calibrate(detailed, com, cl, dens, skeleton=skeleton, budget_min=args.zone_minutes)
+    print(json.dumps(res.to_dict(), ensure_ascii=False, default=str) if args.json
+          else res.summary())
+    return 0
 
 def _cmd_zones(args) -> int:
     from territorial_geo import zoning
@@ -510,7 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="road network read this far around the territory" + dflt % "25")
 
     nw = command(sub, "network", "road networks")
-    nsub = nw.add_subparsers(dest="network_cmd", required=True, metavar="ACTION", help="info")
+    nsub = nw.add_subparsers(dest="network_cmd", required=True, metavar="ACTION",
+                             help="info or calibrate")
     ni = command(nsub, "info", "summary of a road network (kind, format, counts, speed sources)")
     ni.add_argument("source", help="approximate | osm:REGION | bdtopo:PATH | roads-hdf | "
                     "roads-france | PATH.osm.pbf | PATH.gpkg | PATH.shp")
@@ -520,6 +543,23 @@ def build_parser() -> argparse.ArgumentParser:
     ni.add_argument("--margin-km", type=_nonneg, default=25.0,
                     help="road network read this far around the territory (default 25)")
     ni.add_argument("--json", action="store_true", help="print JSON")
+    nc = command(nsub, "calibrate",
+                 "fit the approximate network's detour factor and speeds to a detailed network")
+    nc.add_argument("--detailed", required=True,
+                    help="road network: the detailed network to fit to (osm:REGION, "
+                    "bdtopo:PATH or a .osm.pbf / .gpkg / .shp path)")
+    nc.add_argument("--area", required=True,
+                    help="territory: EPCI SIREN or name, dep:02, deps:59,62 or communes:A,B")
+    nc.add_argument("--skeleton", default="roads-hdf",
+                    help="classified-road skeleton merged into the approximate network "
+                    "('' for none; default roads-hdf)")
+    ring_arg(nc, 15.0)
+    nc.add_argument("--margin-km", type=_nonneg, default=25.0,
+                    help="road network read this far around the territory (default 25)")
+    nc.add_argument("--zone-minutes", type=_positive, default=10.0,
+                    help="zone budget: a commune belongs to a town's zone when it is within "
+                    "this many minutes of it (default 10)")
+    nc.add_argument("--json", action="store_true", help="print JSON")
 
     t = command(sub, "territory", "territories")
     tsub = t.add_subparsers(dest="territory_cmd", required=True, metavar="ACTION",

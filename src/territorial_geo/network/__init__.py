@@ -11,8 +11,19 @@ Modules
     Point-to-point times on snapped points, with explicit direction.
 ``osm``
     OpenStreetMap PBF reader.
+``approximate``
+    The sourced approximate network (neighbouring chefs-lieux + classified skeleton).
+``calibrate``
+    Fit of the approximate network's parameters to a detailed network.
 """
 
+from territorial_geo.network.approximate import (
+    ApproxParams,
+    area_frames,
+    build_approximate,
+    commune_adjacency,
+)
+from territorial_geo.network.calibrate import CalibrationResult, calibrate
 from territorial_geo.network.graph import (
     DEFAULT_HIGHWAY_KMH,
     RoadNetwork,
@@ -49,6 +60,8 @@ from territorial_geo.network.routing import (
 )
 
 __all__ = [
+    "ApproxParams", "CalibrationResult", "area_frames", "build_approximate", "calibrate",
+    "commune_adjacency",
     "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
     "access_legs",    "NetworkSpec", "load_network", "parse_network_spec", "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
     "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",

@@ -1,0 +1,527 @@
+"""Fit the approximate network's parameters to a detailed network the user has.
+
+Over the communes whose chefs-lieux the detailed network covers:
+
+1. for every pair of communes sharing a border (the approximate network's local links),
+   the fastest route on the detailed network gives a time and a road length;
+2. the **detour factor** is fitted on lengths (road length / crow-fly distance, robust
+   least squares), since times alone cannot tell a longer road from a slower one;
+3. the **open-road speed** and the **built-up stretch** of each group of density levels are
+   fitted on times (robust non-linear least squares, :func:`scipy.optimize.least_squares`),
+   with the link-time rule of :func:`~territorial_geo.network.approximate.link_times`;
+4. the approximate network is rebuilt with the fitted parameters and compared with the
+   detailed one on every pair within the budget (time errors) and on zone memberships
+   (each covered chef-lieu taken as a zone centre, commune-to-centre direction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.optimize import least_squares, lsq_linear
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from territorial_geo.errors import NetworkError
+from territorial_geo.network.approximate import (
+    DENSITY_LEVELS,
+    ApproxParams,
+    _fill_density,
+    build_approximate,
+    commune_adjacency,
+    link_times,
+)
+from territorial_geo.network.graph import RoadNetwork, same_segment_times
+from territorial_geo.network.routing import snapped_times
+from territorial_geo.sources import WORKING_CRS
+
+#: Density-level groups fitted together by default: urban centres, small towns and urban
+#: belts, rural bourgs and villages.
+DEFAULT_GROUPS: tuple[tuple[int, ...], ...] = ((1, 2), (3, 4), (5, 6, 7))
+
+
+def covered_codes(detailed: RoadNetwork, chefs_lieux: gpd.GeoDataFrame) -> pd.Index:
+    """Chefs-lieux the detailed network covers: inside the convex hull of its nodes and
+    within the snap threshold of one of its roads."""
+    pts = chefs_lieux.geometry
+    if pts.crs is not None and pts.crs != WORKING_CRS:
+        pts = pts.to_crs(WORKING_CRS)
+    if detailed.n_nodes < 3:
+        return pd.Index([])
+    hull = shapely.convex_hull(shapely.multipoints(
+        np.c_[detailed.nodes["x"].to_numpy(), detailed.nodes["y"].to_numpy()]))
+    inside = shapely.covers(hull, pts.to_numpy())
+    pts = pts[inside]
+    if len(pts) == 0:
+        return pd.Index([])
+    snap = detailed.snap(pts)
+    return pd.Index(pts.index[~snap["far"].to_numpy()])
+
+
+def _edge_table(net: RoadNetwork) -> pd.DataFrame:
+    e = pd.DataFrame({"u": net.edges["u"].to_numpy(np.int64), "v": net.edges["v"].to_numpy(np.int64),
+                      "t": net.edges["time_s"].to_numpy(float),
+                      "len": net.edges["length_m"].to_numpy(float)})
+    return e.sort_values("t", kind="stable").drop_duplicates(["u", "v"])
+
+
+def fastest_pairs(
+    net: RoadNetwork, points: gpd.GeoSeries, origin: np.ndarray, target: np.ndarray, *,
+    limit_s: float = 3600.0, batch: int = 16,
+) -> pd.DataFrame:
+    """Time and road length of the fastest route between given pairs of points.
+
+    Parameters
+    ----------
+    net
+        Road network.
+    points
+        Points (EPSG:2154); pairs refer to their row positions.
+    origin, target
+        Row positions of the pairs (travel from origin to target).
+    limit_s
+        Pairs slower than this are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin``, ``target``, ``time_s``, ``length_m`` (along the fastest route, snap
+        legs included) for the pairs reached within the limit.
+    """
+    snap = net.snap(points)
+    n = net.n_nodes
+    k = len(points)
+    e = _edge_table(net)
+    seg_len = net.edges.groupby("seg")["length_m"].first()
+    slen = seg_len.reindex(snap["seg"].to_numpy()).to_numpy(float)
+    frac = snap["frac"].to_numpy(float)
+    sm = snap["snap_m"].to_numpy(float)
+    out_n = np.vstack(snap["out_nodes"].to_numpy()).astype(np.int64)
+    out_s = np.vstack(snap["out_s"].to_numpy())
+    in_n = np.vstack(snap["in_nodes"].to_numpy()).astype(np.int64)
+    in_s = np.vstack(snap["in_s"].to_numpy())
+    # leaving: slot 0 to b along a->b ((1-frac) of the segment), slot 1 to a (frac)
+    out_len = np.c_[sm + (1 - frac) * slen, sm + frac * slen]
+    # arriving: slot 0 from a (frac), slot 1 from b (1-frac)
+    in_len = np.c_[sm + frac * slen, sm + (1 - frac) * slen]
+    pid = np.repeat(np.arange(k), 2)
+    o_ok = out_n.ravel() >= 0
+    i_ok = in_n.ravel() >= 0
+    u = np.r_[e["u"].to_numpy(), n + pid[o_ok], in_n.ravel()[i_ok]]
+    v = np.r_[e["v"].to_numpy(), out_n.ravel()[o_ok], n + k + pid[i_ok]]
+    t = np.r_[e["t"].to_numpy(), out_s.ravel()[o_ok], in_s.ravel()[i_ok]]
+    length = np.r_[e["len"].to_numpy(), out_len.ravel()[o_ok], in_len.ravel()[i_ok]]
+    m = n + 2 * k
+    dd = pd.DataFrame({"u": u, "v": v, "t": np.maximum(t, 1e-9), "len": length})
+    dd = dd.sort_values("t", kind="stable").drop_duplicates(["u", "v"])
+    graph = csr_matrix((dd["t"].to_numpy(), (dd["u"].to_numpy(), dd["v"].to_numpy())), shape=(m, m))
+    key = dd["u"].to_numpy(np.int64) * m + dd["v"].to_numpy(np.int64)
+    order = np.argsort(key)
+    key, klen = key[order], dd["len"].to_numpy()[order]
+
+    pairs = pd.DataFrame({"origin": np.asarray(origin, np.int64), "target": np.asarray(target, np.int64)})
+    pairs = pairs[pairs["origin"] != pairs["target"]].drop_duplicates()
+    out = []
+    origins = np.unique(pairs["origin"].to_numpy())
+    for s in range(0, len(origins), batch):
+        ob = origins[s:s + batch]
+        dist, pred = dijkstra(graph, directed=True, indices=n + ob, limit=limit_s,
+                              return_predecessors=True)
+        row_of = {o: r for r, o in enumerate(ob)}
+        p = pairs[pairs["origin"].isin(ob)]
+        rows = p["origin"].map(row_of).to_numpy()
+        cur = (n + k + p["target"].to_numpy()).astype(np.int64)
+        tt = dist[rows, cur]
+        ok = np.isfinite(tt)
+        rows, cur, tt, p = rows[ok], cur[ok], tt[ok], p[ok]
+        acc = np.zeros(len(cur))
+        active = np.ones(len(cur), bool)
+        while active.any():
+            prv = pred[rows[active], cur[active]].astype(np.int64)
+            has = prv >= 0
+            idx = np.flatnonzero(active)
+            ek = prv[has] * m + cur[active][has]
+            pos = np.searchsorted(key, ek)
+            acc[idx[has]] += klen[pos]
+            cur[idx[has]] = prv[has]
+            active[idx[~has]] = False
+        out.append(pd.DataFrame({"origin": p["origin"].to_numpy(), "target": p["target"].to_numpy(),
+                                 "time_s": tt, "length_m": acc}))
+    res = (pd.concat(out, ignore_index=True) if out else
+           pd.DataFrame({"origin": [], "target": [], "time_s": [], "length_m": []}))
+    # two points on one segment: the direct way along it may beat the graph
+    direct = same_segment_times(snap, snap, origin_to_target=True, budget_s=limit_s)
+    if len(direct) and len(res):
+        d = direct.merge(res, on=["origin", "target"], suffixes=("_d", ""))
+        better = d[d["time_s_d"] < d["time_s"] - 1e-9]
+        if len(better):
+            f = frac
+            blen = (np.abs(f[better["origin"]] - f[better["target"]]) *
+                    slen[better["origin"]] + sm[better["origin"]] + sm[better["target"]])
+            upd = pd.DataFrame({"origin": better["origin"].to_numpy(),
+                                "target": better["target"].to_numpy(),
+                                "time_s": better["time_s_d"].to_numpy(), "length_m": blen})
+            res = pd.concat([res.merge(upd[["origin", "target"]], how="left", indicator=True)
+                             .query("_merge == 'left_only'").drop(columns="_merge"), upd],
+                            ignore_index=True)
+    return res.sort_values(["origin", "target"]).reset_index(drop=True)
+
+
+def _group_params(x_speed: dict, x_built: dict, params0: ApproxParams, detour: float,
+                  groups) -> ApproxParams:
+    speeds = dict(params0.speed_kmh)
+    built = dict(params0.builtup_m)
+    for gi, g in enumerate(groups):
+        for lev in g:
+            if gi in x_speed:
+                speeds[lev] = float(x_speed[gi])
+            if gi in x_built:
+                built[lev] = float(x_built[gi])
+    return params0.replace(detour=float(detour), speed_kmh=speeds, builtup_m=built)
+
+
+def fit_params(
+    crow_m: np.ndarray, level_a: np.ndarray, level_b: np.ndarray, time_s: np.ndarray,
+    length_m: np.ndarray, *, params0: ApproxParams | None = None,
+    groups: tuple[tuple[int, ...], ...] = DEFAULT_GROUPS, fit_builtup: bool = True,
+) -> tuple[ApproxParams, dict]:
+    """Fit the detour factor (on lengths) and per-group speeds and built-up stretches (on
+    times) to observed link times and lengths.
+
+    Parameters
+    ----------
+    crow_m, level_a, level_b
+        Crow-fly distance and density levels of each observed pair of chefs-lieux.
+    time_s, length_m
+        Fastest time and its road length on the detailed network.
+    params0
+        Starting point; parameters not fitted are kept from it.
+    groups
+        Density levels sharing one speed and one built-up stretch.
+    fit_builtup
+        Also fit the built-up stretches (else kept from ``params0``).
+
+    Returns
+    -------
+    (ApproxParams, dict)
+        Fitted parameters and fit details (per group: speed, built-up, pairs used).
+    """
+    params0 = params0 or ApproxParams()
+    crow = np.asarray(crow_m, float)
+    ok = (crow > 0) & np.isfinite(time_s) & np.isfinite(length_m)
+    crow, la, lb = crow[ok], np.asarray(level_a)[ok], np.asarray(level_b)[ok]
+    t, ln = np.asarray(time_s, float)[ok], np.asarray(length_m, float)[ok]
+    if len(crow) < 3:
+        raise NetworkError(f"calibration: only {len(crow)} pair(s) of neighbouring communes on the "
+                           "detailed network; it must cover more of the area")
+    flat = sorted(lev for g in groups for lev in g)
+    if sorted(set(flat)) != flat or not set(flat) <= set(DENSITY_LEVELS):
+        raise NetworkError(f"calibration groups must partition density levels 1..7, got {groups}")
+    ratio = ln / crow
+    det = least_squares(lambda f: ratio - f[0], x0=[float(np.median(ratio))], loss="soft_l1",
+                        f_scale=0.05, bounds=([1.0], [5.0]))
+    detour = float(det.x[0])
+    g_of = {lev: gi for gi, g in enumerate(groups) for lev in g}
+    ga = np.array([g_of[int(v)] for v in la])
+    gb = np.array([g_of[int(v)] for v in lb])
+    n_obs = {gi: int((ga == gi).sum() + (gb == gi).sum()) for gi in range(len(groups))}
+    sp_g = [gi for gi in range(len(groups)) if n_obs[gi] > 0]
+    bu_g = sp_g if fit_builtup else []
+    half = detour * crow / 2
+    u_pace = 3.6 / params0.urban_kmh  # s/m on the built-up stretch
+    h_fixed = {gi: float(np.mean([params0.builtup_m[lev] for lev in groups[gi]])) for gi in sp_g}
+    pace_lo, pace_hi = 3.6 / 150.0, 3.6 / 5.0
+
+    def design(h: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Times are linear in the paces once the built-up stretches are fixed."""
+        a_mat = np.zeros((len(t), len(sp_g)))
+        const = np.zeros(len(t))
+        for col, gi in enumerate(sp_g):
+            for g_end in (ga, gb):
+                on = g_end == gi
+                built = np.minimum(half[on], h[gi])
+                const[on] += built * u_pace
+                a_mat[on, col] += half[on] - built
+        return a_mat, const
+
+    def profile(h: dict) -> tuple[np.ndarray, float]:
+        a_mat, const = design(h)
+        sol = lsq_linear(a_mat, t - const, bounds=(pace_lo, pace_hi))
+        return sol.x, float(np.sum((a_mat @ sol.x + const - t) ** 2))
+
+    # built-up stretches by coordinate search over a grid (the problem is not convex in
+    # them), paces solved exactly for each candidate
+    h = dict(h_fixed)
+    if bu_g:
+        coarse = np.arange(0.0, 3001.0, 50.0)
+        best = profile(h)[1]
+        for _ in range(4):
+            moved = False
+            for gi in bu_g:
+                for span, step in ((None, None), (50.0, 5.0), (5.0, 1.0)):
+                    # coarse grid, then finer grids around the best value so far
+                    grid_h = coarse if span is None else h[gi] + np.arange(-span, span + step / 2, step)
+                    for cand in grid_h[grid_h >= 0]:
+                        c = profile({**h, gi: float(cand)})[1]
+                        if c < best - 1e-9:
+                            best, h, moved = c, {**h, gi: float(cand)}, True
+            if not moved:
+                break
+    paces, _ = profile(h)
+    # robust polish of paces and stretches together (soft_l1: routes that leave the
+    # neighbour link, e.g. through a faster road, weigh less)
+    x0 = list(paces) + [h[gi] for gi in bu_g]
+    lo = [pace_lo] * len(sp_g) + [0.0] * len(bu_g)
+    hi = [pace_hi] * len(sp_g) + [5000.0] * len(bu_g)
+    x0 = list(np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9))
+
+    def unpack(x):
+        sp_ = {gi: 3.6 / x[i] for i, gi in enumerate(sp_g)}
+        bu_ = dict(zip(bu_g, x[len(sp_g):], strict=True)) if bu_g else {}
+        return sp_, bu_
+
+    def resid(x):
+        sp_, bu_ = unpack(x)
+        p = _group_params(sp_, bu_, params0, detour, groups)
+        return link_times(crow, la, lb, p) - t
+
+    res = least_squares(resid, x0=x0, loss="soft_l1", f_scale=30.0, bounds=(lo, hi),
+                        x_scale=[1e-3] * len(sp_g) + [100.0] * len(bu_g))
+    sp, bu = unpack(res.x)
+    params = _group_params(sp, bu, params0, detour, groups)
+    details = {
+        "n_pairs": int(len(crow)),
+        "detour": {"value": round(detour, 4), "median_ratio": round(float(np.median(ratio)), 4),
+                   "p10_ratio": round(float(np.percentile(ratio, 10)), 4),
+                   "p90_ratio": round(float(np.percentile(ratio, 90)), 4)},
+        "groups": {
+            "-".join(map(str, g)): {
+                "levels": list(g),
+                "n_link_ends": n_obs[gi],
+                "speed_kmh": round(float(sp[gi]), 2) if gi in sp else None,
+                "builtup_m": round(float(bu[gi]), 1) if gi in bu else None,
+            }
+            for gi, g in enumerate(groups)
+        },
+        "time_fit_converged": bool(res.success),
+    }
+    return params, details
+
+
+def _stats(err: np.ndarray, rel: np.ndarray) -> dict:
+    if len(err) == 0:
+        return {"n": 0}
+    return {"n": int(len(err)),
+            "median_abs_s": round(float(np.median(np.abs(err))), 1),
+            "p90_abs_s": round(float(np.percentile(np.abs(err), 90)), 1),
+            "median_rel": round(float(np.median(np.abs(rel))), 4),
+            "p90_rel": round(float(np.percentile(np.abs(rel), 90)), 4),
+            "median_bias_s": round(float(np.median(err)), 1)}
+
+
+def compare_networks(
+    detailed: RoadNetwork, approx: RoadNetwork, points: gpd.GeoSeries, budget_s: float,
+) -> dict:
+    """Pair-time errors and zone-membership agreement of ``approx`` against ``detailed``.
+
+    Every point is taken as a zone centre; a point is a member of a zone when its time *to*
+    the centre is within ``budget_s``. Errors are over the pairs within the budget on the
+    detailed network (approximate times searched up to three budgets; beyond counts as
+    missing).
+    """
+    def table(net, limit):
+        s = net.snap(points)
+        r = snapped_times(net, s, s, limit, reverse=True)
+        r = r[r["origin"] != r["target"]]
+        return r.set_index(["origin", "target"])["time_s"]
+
+    det = table(detailed, budget_s)
+    app = table(approx, 3 * budget_s)
+    both = det.to_frame("det").join(app.rename("app"), how="left")
+    found = both["app"].notna()
+    err = (both["app"] - both["det"])[found].to_numpy()
+    rel = err / np.maximum(both["det"][found].to_numpy(), 1.0)
+    in_det = set(det.index)
+    in_app = set(app[app <= budget_s].index)
+    inter = len(in_det & in_app)
+    union = len(in_det | in_app)
+    d_df = pd.DataFrame(sorted(in_det), columns=["origin", "target"], dtype=np.int64)
+    a_df = pd.DataFrame(sorted(in_app), columns=["origin", "target"], dtype=np.int64)
+    m = d_df.merge(a_df, on=["origin", "target"], how="outer", indicator=True)
+    per_zone = (m["_merge"] == "both").groupby(m["origin"]).mean()
+    per = per_zone.to_numpy()
+    return {
+        "budget_min": budget_s / 60,
+        "n_points": int(len(points)),
+        "pairs_within_budget_detailed": int(len(det)),
+        "pairs_within_budget_approximate": int(len(in_app)),
+        "pairs_missing_in_approximate": int((~found).sum()),
+        "time_error": _stats(err, rel),
+        "membership_jaccard": round(inter / union, 4) if union else 1.0,
+        "membership_recall": round(inter / len(in_det), 4) if in_det else 1.0,
+        "membership_precision": round(inter / len(in_app), 4) if in_app else 1.0,
+        "zone_jaccard_median": round(float(np.median(per)), 4) if len(per) else 1.0,
+    }
+
+
+@dataclass
+class CalibrationResult:
+    """What :func:`calibrate` found.
+
+    Attributes
+    ----------
+    params
+        Fitted :class:`ApproxParams` (build the approximate network with them).
+    params0
+        Starting parameters.
+    fit
+        Fit details (pairs used, detour ratios, per-group speed and built-up stretch).
+    before, after
+        :func:`compare_networks` with ``params0`` and with the fitted parameters.
+    budget_min
+        Budget of the comparison.
+    n_covered
+        Chefs-lieux covered by the detailed network.
+    detailed_source
+        The detailed network's provenance.
+    """
+
+    params: ApproxParams
+    params0: ApproxParams
+    fit: dict
+    before: dict
+    after: dict
+    budget_min: float
+    n_covered: int
+    detailed_source: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-able result."""
+        return {
+            "budget_min": self.budget_min,
+            "n_covered_communes": self.n_covered,
+            "detailed": {k: v for k, v in self.detailed_source.items()
+                         if isinstance(v, str | int | float | bool | None)},
+            "fit": self.fit,
+            "params": {k: v["value"] for k, v in self.params.to_dict().items()},
+            "params0": {k: v["value"] for k, v in self.params0.to_dict().items()},
+            "before": self.before,
+            "after": self.after,
+        }
+
+    def summary(self) -> str:
+        """A printable summary of the fit."""
+        f = self.fit
+        lines = [
+            f"calibration on {self.n_covered} communes covered by the detailed network "
+            f"({self.detailed_source.get('format', '?')}); {f['n_pairs']} neighbour pairs",
+            f"  detour factor: {self.params0.detour:.3f} -> {f['detour']['value']:.3f} "
+            f"(road/crow-fly ratio median {f['detour']['median_ratio']:.3f}, "
+            f"p10-p90 {f['detour']['p10_ratio']:.2f}-{f['detour']['p90_ratio']:.2f})",
+        ]
+        for name, g in f["groups"].items():
+            if g["speed_kmh"] is None:
+                lines.append(f"  levels {name}: no pair, kept")
+                continue
+            lines.append(f"  levels {name}: speed {g['speed_kmh']:.1f} km/h, built-up stretch "
+                         f"{g['builtup_m'] if g['builtup_m'] is not None else '-'} m "
+                         f"({g['n_link_ends']} link ends)")
+        for label, r in (("before", self.before), ("after", self.after)):
+            te = r["time_error"]
+            if te.get("n", 0) == 0:
+                lines.append(f"  {label}: no pair within {self.budget_min:g} min")
+                continue
+            lines.append(
+                f"  {label}: pair times within {self.budget_min:g} min (n={te['n']}): median |error| "
+                f"{te['median_abs_s']:.0f} s ({te['median_rel']:.0%}), p90 {te['p90_abs_s']:.0f} s "
+                f"({te['p90_rel']:.0%}), bias {te['median_bias_s']:+.0f} s; memberships: "
+                f"Jaccard {r['membership_jaccard']:.2f}, recall {r['membership_recall']:.2f}, "
+                f"precision {r['membership_precision']:.2f}")
+        return "\n".join(lines)
+
+
+def calibrate(
+    detailed: RoadNetwork,
+    communes: gpd.GeoDataFrame,
+    chefs_lieux: gpd.GeoDataFrame,
+    density: pd.Series,
+    *,
+    skeleton: RoadNetwork | None = None,
+    budget_min: float = 10.0,
+    params0: ApproxParams | None = None,
+    groups: tuple[tuple[int, ...], ...] = DEFAULT_GROUPS,
+    fit_builtup: bool = True,
+    limit_min: float = 30.0,
+) -> CalibrationResult:
+    """Fit the approximate network's parameters to a detailed network.
+
+    Parameters
+    ----------
+    detailed
+        A detailed network (OSM, BD TOPO) covering part or all of the area.
+    communes, chefs_lieux, density
+        As for :func:`~territorial_geo.network.approximate.build_approximate`.
+    skeleton
+        Skeleton merged into the approximate network (for the before/after comparison).
+    budget_min
+        Budget of the comparison (pair errors and zone memberships).
+    params0
+        Starting parameters (:class:`ApproxParams` defaults).
+    groups
+        Density levels sharing one fitted speed and built-up stretch.
+    fit_builtup
+        Fit the built-up stretches too.
+    limit_min
+        Neighbour pairs slower than this on the detailed network are left out of the fit.
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    NetworkError
+        Fewer than three neighbour pairs covered, or a non-positive budget.
+    """
+    if not budget_min > 0:
+        raise NetworkError(f"budget_min must be positive, got {budget_min}")
+    params0 = params0 or ApproxParams()
+    if communes.crs is not None and communes.crs != WORKING_CRS:
+        communes = communes.to_crs(WORKING_CRS)
+    cl = chefs_lieux.to_crs(WORKING_CRS) if chefs_lieux.crs not in (None, WORKING_CRS) else chefs_lieux
+    cl = cl.reindex(communes.index).dropna(subset=["geometry"])
+    cov = covered_codes(detailed, cl)
+    if len(cov) < 2:
+        raise NetworkError(
+            f"calibration: the detailed network ({detailed.source.get('path', 'given')}) covers "
+            f"{len(cov)} chef(s)-lieu(x) of the {len(communes)} communes given; pass the area it covers")
+    adj = commune_adjacency(communes, min_shared_m=params0.min_shared_border_m)
+    level, _ = _fill_density(pd.Index(communes.index), density, adj)
+    lev = pd.Series(level, index=communes.index)
+    ca, cb = adj["code_a"].to_numpy(), adj["code_b"].to_numpy()
+    keep = np.isin(ca, cov) & np.isin(cb, cov)
+    ca, cb = ca[keep], cb[keep]
+    pts = cl.geometry.loc[cov]
+    pos = pd.Series(np.arange(len(cov)), index=cov)
+    o = np.r_[pos[ca].to_numpy(), pos[cb].to_numpy()]
+    t = np.r_[pos[cb].to_numpy(), pos[ca].to_numpy()]
+    obs = fastest_pairs(detailed, pts, o, t, limit_s=limit_min * 60)
+    xy = shapely.get_coordinates(pts.to_numpy())
+    crow = np.hypot(*(xy[obs["origin"]] - xy[obs["target"]]).T)
+    codes = np.asarray(cov)
+    params, fit = fit_params(crow, lev[codes[obs["origin"]]].to_numpy(),
+                             lev[codes[obs["target"]]].to_numpy(), obs["time_s"].to_numpy(),
+                             obs["length_m"].to_numpy(), params0=params0, groups=groups,
+                             fit_builtup=fit_builtup)
+    budget_s = budget_min * 60
+    before = compare_networks(detailed, build_approximate(communes, cl, density, skeleton=skeleton,
+                                                          params=params0), pts, budget_s)
+    after = compare_networks(detailed, build_approximate(communes, cl, density, skeleton=skeleton,
+                                                         params=params), pts, budget_s)
+    return CalibrationResult(params=params, params0=params0, fit=fit, before=before, after=after,
+                             budget_min=float(budget_min), n_covered=int(len(cov)),
+                             detailed_source=dict(detailed.source))
