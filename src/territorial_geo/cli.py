@@ -77,7 +77,7 @@ def _cmd_territory(args) -> int:
 def _network(args, terr):
     from territorial_geo import study
 
-    return study.territory_network(args.network or "roads-hdf", terr, margin_km=args.margin_km,
+    return study.territory_network(args.network or "approximate", terr, margin_km=args.margin_km,
                                    profile=getattr(args, "profile", None),
                                    data_dir=args.data_dir)
 
@@ -527,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--network", default=None,
                         help="road network: approximate, osm:REGION, bdtopo:PATH, roads-hdf, "
                         "roads-france or a .osm.pbf / .gpkg / .shp path"
-                        + dflt % "roads-hdf")
+                        + dflt % "approximate")
         sp.add_argument("--margin-km", type=_nonneg, default=None if study else 25.0,
                         help="road network read this far around the territory" + dflt % "25")
 

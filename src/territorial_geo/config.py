@@ -45,6 +45,8 @@ DEFAULT_SOURCES: dict[str, str] = {
     "dual carriageway 110, urban 50",
     "zoning.snap_kmh": "METHOD.md §2 (assumption: low speed on local roads)",
     "zoning.max_snap_m": "METHOD.md §2",
+    "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
+    "no detailed network is named",
     "demand.telework_preset": "see preset source",
     "demand.secondary_residence_rate": "ASSUMPTION: no published source (METHOD.md §3)",
     "demand.csp_year": "census year of CSP shares closest to the base year",
@@ -74,7 +76,7 @@ class ZoningConfig:
     budget_min: float = 10.0
     bands: list[float] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
     direction: str = "to"
-    network: str = "roads-hdf"
+    network: str = "approximate"
     margin_km: float = 25.0
     speeds: dict[str, float] = field(default_factory=dict)
     speed_factor: float = 1.0
@@ -82,9 +84,42 @@ class ZoningConfig:
     max_snap_m: float = 2000.0
     edge_buffer_m: float = 150.0
     auto_towns: bool = False
+    approximate: dict[str, Any] = field(default_factory=dict)
+
+    def approx_params(self, where: str = "zoning"):
+        """:class:`~territorial_geo.network.approximate.ApproxParams` with the study file's
+        ``[zoning.approximate]`` overrides (tables such as ``speed_kmh`` merged by level)."""
+        import dataclasses as dc
+
+        from territorial_geo.errors import NetworkError
+        from territorial_geo.network.approximate import ApproxParams
+
+        base = ApproxParams()
+        names = {f.name for f in dc.fields(ApproxParams)}
+        unknown = sorted(set(self.approximate) - names)
+        if unknown:
+            raise ConfigError(f"unknown key(s) {', '.join(f'{where}.approximate.{u}' for u in unknown)}"
+                              f"; known here: {', '.join(sorted(names))}")
+        changes = {}
+        for k, v in self.approximate.items():
+            cur = getattr(base, k)
+            if isinstance(cur, dict):
+                if not isinstance(v, dict):
+                    raise ConfigError(f"{where}.approximate.{k} must be a table by density level")
+                changes[k] = {**cur, **{int(kk): vv for kk, vv in v.items()}}
+            elif isinstance(cur, tuple):
+                changes[k] = tuple(v)
+            else:
+                changes[k] = v
+        try:
+            return dc.replace(base, **changes)
+        except (NetworkError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}.approximate: {exc}") from exc
 
     def validate(self, where: str) -> None:
         _positive(self.budget_min, f"{where}.budget_min")
+        if self.approximate:
+            self.approx_params(where)
         for i, b in enumerate(self.bands):
             _positive(b, f"{where}.bands[{i}]")
         if self.direction not in ("to", "from"):
