@@ -11,8 +11,16 @@ Modules
     Point-to-point times on snapped points, with explicit direction.
 ``osm``
     OpenStreetMap PBF reader.
+``bdtopo``
+    IGN BD TOPO reader (v3 ``troncon_de_route``, v2 ``ROUTE``).
 """
 
+from territorial_geo.network.bdtopo import (
+    DEFAULT_BDTOPO_KMH,
+    detect_schema,
+    network_from_bdtopo,
+    read_bdtopo,
+)
 from territorial_geo.network.graph import (
     DEFAULT_HIGHWAY_KMH,
     RoadNetwork,
@@ -44,6 +52,7 @@ from territorial_geo.network.routing import (
 )
 
 __all__ = [
+    "DEFAULT_BDTOPO_KMH", "detect_schema", "network_from_bdtopo", "read_bdtopo",
     "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
     "access_legs",    "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
     "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
