@@ -262,6 +262,9 @@ def test_v2_counts(v2_net, v2_raw):
     assert len(v2_net.edges) == 2 * 925 - 139
     assert s["n_toll_sections"] is None  # v2 has no access/toll field
     assert v2_net.n_nodes == 805  # unique end points of the 925 kept sections (numpy)
+    # v2 placeholders "NR" (non renseigné) / "NC" (non concerné) are not names or numbers
+    assert not {"NR", "NC"} & (set(v2_net.edges["name"]) | set(v2_net.edges["ref"]))
+    assert "D306" in set(v2_net.edges["ref"])
 
 
 @needs_v2
@@ -377,6 +380,30 @@ def test_sub_metre_gap_joined_and_counted(v3_raw):
     assert joined.source["n_endpoints_joined"] == 1 and joined.n_nodes == 3
     apart = network_from_bdtopo(two, tolerance_m=0.0)
     assert apart.source["n_endpoints_joined"] == 0 and apart.n_nodes == 4
+
+
+@needs_v3
+def test_vitesse_1_on_a_road_means_not_for_cars(v3_raw):
+    # IGN's route-graph-generator maps vitesse_moyenne_vl = 1 to 0 (no car): on a road
+    # nature too, the section is left out and counted
+    two = v3_raw.set_index("cleabs").loc[["TRONROUT0000000040969374",
+                                          "TRONROUT0000000040969348"]].reset_index()
+    two.loc[1, "vitesse_moyenne_vl"] = 1
+    net = network_from_bdtopo(two)
+    assert net.source["excluded_by_reason"] == {"vitesse_moyenne_vl: 1": 1}
+    assert list(net.edges["bdtopo_id"]) == ["TRONROUT0000000040969374"]
+
+
+@needs_v2
+def test_v2_motorway_natures_timed_as_type_autoroutier(v2_raw):
+    # v2 "Autoroute" and "Quasi-autoroute" have no v3 counterpart of their own: timed as
+    # "Type autoroutier" (IGN model, non-urban: 105 km/h)
+    rows = _v2_rows_clean(v2_raw, 3)
+    rows["NATURE"] = ["Autoroute", "Quasi-autoroute", "Route à 1 chaussée"]
+    rows["IMPORTANCE"] = ["1", "1", "5"]
+    e = network_from_bdtopo(rows).edges.drop_duplicates("seg").set_index("nature")
+    assert e["speed_kmh"].to_dict() == {"Autoroute": 105.0, "Quasi-autoroute": 105.0,
+                                        "Route à 1 chaussée": 35.0}
 
 
 # --- bad input -------------------------------------------------------------------------------

@@ -309,8 +309,8 @@ def repair_values(values: pd.Series, vocabulary: tuple[str, ...]) -> tuple[pd.Se
 def _text(frame: pd.DataFrame, col: str | None) -> pd.Series:
     if col is None or col not in frame.columns:
         return pd.Series(None, index=frame.index, dtype=object)
-    return frame[col].astype(object).where(frame[col].notna(), None).map(
-        lambda v: v.strip() if isinstance(v, str) else v)
+    s = frame[col].astype("string").str.strip()
+    return s.astype(object).where(s.notna(), None)
 
 
 def _labels(field: str, values: pd.Series) -> np.ndarray:
