@@ -13,6 +13,9 @@ Readers
     :func:`territorial_geo.network.read_bdtopo` on the mirror's two real BD TOPO fixtures
     (v2 ``ROUTE.shp`` of La Flèche, 1,070 sections; v3 ``troncon_de_route`` GeoPackage of
     Marseille 10e, 2,936 sections), whole file and clipped to a 1 km box (no margin).
+    With ``--bdtopo-tiles N`` also a **synthetic** département-sized GeoPackage (labelled
+    as such): the v3 fixture copied on an N x N grid (7 km x 4.5 km apart, ids suffixed),
+    read whole and clipped to one tile plus a 5 km margin.
 
 Other readers (OSM) add a ``bench_<name>`` function returning the same rows and register
 it in :data:`READERS`.
@@ -84,8 +87,36 @@ def run_case(reader: str, label: str, path: Path, *, area: list[float] | None = 
             **json.loads(out.stdout.strip().splitlines()[-1])}
 
 
-def bench_bdtopo(repeats: int = 5, mirror: Path | None = None) -> list[dict]:
-    """BD TOPO fixtures: v2 Shapefile and v3 GeoPackage, whole and clipped to 1 km."""
+def synthetic_bdtopo(v3: Path, tiles: int, out: Path) -> Path:
+    """SYNTHETIC: the v3 fixture repeated on a ``tiles`` x ``tiles`` grid (for scaling only)."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    if out.is_file():
+        return out
+    g = pyogrio.read_dataframe(v3)
+    parts = []
+    for i in range(tiles):
+        for j in range(tiles):
+            h = g.copy()
+            h["cleabs"] = h["cleabs"] + f"_{i}_{j}"
+            h = h.set_geometry(h.geometry.translate(i * 7000.0, j * 4500.0))
+            parts.append(h)
+    big = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=g.crs)
+    tmp = out.with_suffix(".part.gpkg")
+    pyogrio.write_dataframe(big, tmp, layer="troncon_de_route")
+    tmp.rename(out)
+    return out
+
+
+def bench_bdtopo(repeats: int = 5, mirror: Path | None = None, tiles: int = 0) -> list[dict]:
+    """BD TOPO fixtures: v2 Shapefile and v3 GeoPackage, whole and clipped to 1 km; with
+    ``tiles`` > 0 also the synthetic tiled GeoPackage, whole and clipped to one tile."""
+    import tempfile
+
+    import pyogrio
+
     from territorial_geo import sources
 
     mirror = mirror or sources.default_mirror()
@@ -106,6 +137,16 @@ def bench_bdtopo(repeats: int = 5, mirror: Path | None = None) -> list[dict]:
         rows.append(run_case("bdtopo", f"{label}, whole file", path, repeats=repeats))
         rows.append(run_case("bdtopo", f"{label}, clipped 1 km", path, area=box,
                              repeats=repeats))
+    v3 = cases[1][1]
+    if tiles > 0 and v3.is_file():
+        out = Path(tempfile.gettempdir()) / f"bdtopo-synthetic-{tiles}x{tiles}.gpkg"
+        path = synthetic_bdtopo(v3, tiles, out)
+        minx, miny, maxx, maxy = pyogrio.read_info(v3)["total_bounds"]
+        tile = [minx - 5000, miny - 5000, maxx + 5000, maxy + 5000]
+        label = f"SYNTHETIC v3 x{tiles * tiles} tiles"
+        rows.append(run_case("bdtopo", f"{label}, whole file", path, repeats=repeats))
+        rows.append(run_case("bdtopo", f"{label}, one tile + 5 km", path, area=tile,
+                             repeats=repeats))
     return rows
 
 
@@ -118,6 +159,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--readers", nargs="*", default=list(READERS))
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument("--bdtopo-tiles", type=int, default=0,
+                    help="also a SYNTHETIC tiled BD TOPO file of N x N copies of the v3 fixture")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -126,7 +169,8 @@ def main() -> None:
         return
     rows = []
     for name in args.readers:
-        rows += READERS[name](repeats=args.repeats)
+        extra = {"tiles": args.bdtopo_tiles} if name == "bdtopo" else {}
+        rows += READERS[name](repeats=args.repeats, **extra)
     if args.json:
         print(json.dumps(rows, indent=1))
         return

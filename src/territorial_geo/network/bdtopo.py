@@ -287,10 +287,10 @@ def repair_values(values: pd.Series, vocabulary: tuple[str, ...]) -> tuple[pd.Se
     A U+FFFD (or ``?``) character stands for any one character; matching ignores case.
     Returns the repaired series and the number of values changed.
     """
-    s = values.astype(object)
+    s = values
     known = set(vocabulary)
     fixes = {}
-    for v in pd.unique(s[s.notna()]):
+    for v in pd.unique(s.dropna()):
         if not isinstance(v, str) or v in known or ("\ufffd" not in v and "?" not in v):
             continue
         pat = re.compile("".join("." if ch in "\ufffd?" else re.escape(ch) for ch in v.strip()),
@@ -300,22 +300,16 @@ def repair_values(values: pd.Series, vocabulary: tuple[str, ...]) -> tuple[pd.Se
             fixes[v] = hits[0]
     if not fixes:
         return values, 0
-    changed = s.isin(list(fixes))
-    return s.where(~changed, s.map(fixes)), int(changed.sum())
+    return s.replace(fixes), int(s.isin(list(fixes)).sum())
 
 
 # --- pure part: sections -> network -------------------------------------------------------
 
 def _text(frame: pd.DataFrame, col: str | None) -> pd.Series:
+    """A text column, stripped, as pandas ``string`` dtype (``<NA>`` when missing)."""
     if col is None or col not in frame.columns:
-        return pd.Series(None, index=frame.index, dtype=object)
-    s = frame[col].astype("string").str.strip()
-    return s.astype(object).where(s.notna(), None)
-
-
-def _labels(field: str, values: pd.Series) -> np.ndarray:
-    """``"field: value"`` per row (exclusion reasons)."""
-    return (field + ": " + values.astype("string").fillna("(missing)")).to_numpy(dtype=object)
+        return pd.Series(pd.NA, index=range(len(frame)), dtype="string")
+    return frame[col].astype("string").str.strip().reset_index(drop=True)
 
 
 def _importance(values: pd.Series) -> np.ndarray:
@@ -349,8 +343,8 @@ def default_speeds(nature: pd.Series, urban: np.ndarray, importance: np.ndarray,
     importance of the same nature and context; ties go to the more important class),
     ``fallback`` (nature not in the table: ``fallback_kmh``).
     """
-    nat = nature.astype(object).map(lambda v: NATURE_SPEED_ALIAS.get(v, v))
-    keys = pd.DataFrame({"nature": nat.to_numpy(dtype=object),
+    nat = nature.astype("string").replace(NATURE_SPEED_ALIAS)
+    keys = pd.DataFrame({"nature": nat.to_numpy(dtype=object, na_value=None),
                          "urban": np.asarray(urban, dtype=bool),
                          "importance": np.asarray(importance, dtype=np.int64)})
     table = _default_table().astype({"importance": np.int64})
@@ -362,7 +356,6 @@ def default_speeds(nature: pd.Series, urban: np.ndarray, importance: np.ndarray,
 
 def _single_lines(geom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """LineStrings (multi-part sections merged, else split) and the source row of each."""
-    geom = shapely.force_2d(geom)
     multi = shapely.get_type_id(geom) == 5
     if not multi.any():
         return geom, np.arange(len(geom))
@@ -428,11 +421,11 @@ def network_from_bdtopo(
             if k:
                 repaired[colmap[key]] = k
     for key, s in text.items():
-        bad = int(s.astype("string").str.contains("\ufffd", regex=False).fillna(False).sum())
+        bad = int(s.str.contains("\ufffd", regex=False).fillna(False).sum())
         if bad:
             damaged[colmap[key]] = bad
     for key in ("name", "ref"):  # v2 placeholders: NR "non renseigné", NC "non concerné"
-        text[key] = text[key].where(~text[key].isin(["NR", "NC"]), None)
+        text[key] = text[key].mask(text[key].isin(["NR", "NC"]))
     nature = text["nature"]
     sens = text["sens"]
     access = text["access"]
@@ -444,18 +437,20 @@ def network_from_bdtopo(
     # exclusion, first reason that applies
     reason = np.full(n, None, dtype=object)
 
-    def _exclude(mask: np.ndarray, labels) -> None:
+    def _exclude(mask: np.ndarray, field: str, values: pd.Series | None = None) -> None:
         take = mask & (reason == None)  # noqa: E711 (element-wise)
-        reason[take] = labels[take] if isinstance(labels, np.ndarray) else labels
+        if values is None:
+            reason[take] = field
+        else:
+            reason[take] = (field + ": " + values[take].fillna("(missing)")).to_numpy(object)
 
     _exclude(~geom_ok, "geometry: empty")
     if "etat" in colmap:
-        bad_etat = (etat.notna() & (etat != "En service")).to_numpy() if version == "v3" else \
-            etat.isin(V2_ETAT_EXCLUDED).to_numpy()
-        _exclude(bad_etat, _labels("etat_de_l_objet", etat))
-    nat = nature.to_numpy(dtype=object)
-    _exclude(~nature.isin(DRIVABLE_NATURES).to_numpy(), _labels("nature", nature))
-    _exclude(access.isin(ACCESS_EXCLUDED).to_numpy(), _labels("acces_vehicule_leger", access))
+        bad_etat = (etat.notna() & ~etat.isin(["En service"])) if version == "v3" else \
+            etat.isin(V2_ETAT_EXCLUDED)
+        _exclude(bad_etat.to_numpy(bool), "etat_de_l_objet", etat)
+    _exclude(~nature.isin(DRIVABLE_NATURES).to_numpy(bool), "nature", nature)
+    _exclude(access.isin(ACCESS_EXCLUDED).to_numpy(bool), "acces_vehicule_leger", access)
     _exclude(speed_raw == SPEED_NOT_FOR_CARS, "vitesse_moyenne_vl: 1")
     keep = reason == None  # noqa: E711
     excluded = pd.Series(reason[~keep]).value_counts()
@@ -468,11 +463,11 @@ def network_from_bdtopo(
         )
 
     # directions
-    fwd = sens.map({k: d[0] for k, d in SENS_DIRECTIONS.items()}).fillna(True) \
-        .to_numpy(dtype=bool)
-    bwd = sens.map({k: d[1] for k, d in SENS_DIRECTIONS.items()}).fillna(True) \
-        .to_numpy(dtype=bool)
-    sens_unknown = sens.notna() & ~sens.isin(list(SENS_DIRECTIONS))
+    only_fwd = sens.isin([k for k, d in SENS_DIRECTIONS.items() if d == (True, False)])
+    only_bwd = sens.isin([k for k, d in SENS_DIRECTIONS.items() if d == (False, True)])
+    fwd = ~only_bwd.to_numpy(bool)
+    bwd = ~only_fwd.to_numpy(bool)
+    sens_unknown = (sens.notna() & ~sens.isin(list(SENS_DIRECTIONS))).to_numpy(bool)
 
     # speeds
     urban = (pd.to_numeric(frame[colmap["urbain"]], errors="coerce").fillna(0).to_numpy() > 0
@@ -482,18 +477,18 @@ def network_from_bdtopo(
     use_vl = (speed_raw > 0) & profile.use_maxspeed
     speed = np.where(use_vl, speed_raw, dflt) * profile.factor
     speed_source = np.where(use_vl, "vitesse_moyenne_vl", dsrc)
-    toll = (access == ACCESS_TOLL).to_numpy()
+    toll = access.isin([ACCESS_TOLL]).to_numpy(bool)
 
     attrs = pd.DataFrame({
-        "bdtopo_id": text["id"].to_numpy(dtype=object),
-        "nature": nat,
+        "bdtopo_id": text["id"].array,
+        "nature": nature.array,
         "importance": importance,
-        "sens": sens.to_numpy(dtype=object),
+        "sens": sens.array,
         "toll": toll,
         "urbain": urban,
-        "name": text["name"].to_numpy(dtype=object),
-        "ref": text["ref"].to_numpy(dtype=object),
-        "cl_admin": text["cl_admin"].to_numpy(dtype=object),
+        "name": text["name"].array,
+        "ref": text["ref"].array,
+        "cl_admin": text["cl_admin"].array,
         "forward": fwd, "backward": bwd,
         "speed_kmh": speed, "speed_source": speed_source,
     })
@@ -510,9 +505,9 @@ def network_from_bdtopo(
         kind="detailed", format="bdtopo", version=version,
         n_oneway_sections=int((fwd ^ bwd)[keep].sum()),
         n_toll_sections=int(toll[keep].sum()) if "access" in colmap else None,
-        n_sens_missing=int(sens.isna().to_numpy()[keep].sum()),
-        n_sens_unknown=int(sens_unknown.to_numpy()[keep].sum()),
-        n_access_missing=int(access.isna().to_numpy()[keep].sum()) if "access" in colmap
+        n_sens_missing=int(sens.isna().to_numpy(bool)[keep].sum()),
+        n_sens_unknown=int(sens_unknown[keep].sum()),
+        n_access_missing=int(access.isna().to_numpy(bool)[keep].sum()) if "access" in colmap
         else None,
         n_multipart_split=int(len(lines) - keep.sum()),
         speed_sources_sections={str(k): int(v) for k, v in kept_sp.items()},
