@@ -4,7 +4,10 @@ Reads BD TOPO **v3** ``troncon_de_route`` (GeoPackage layer, or the Shapefile
 ``TRONCON_DE_ROUTE.shp`` with its 10-character field names) and BD TOPO **v2** ``ROUTE``
 (Shapefile). The version is recognised from the columns. Sections meet at shared end points
 (BD TOPO is topologically structured: a section ends at every junction); end points closer
-than ``tolerance_m`` are joined and counted. Z is dropped; lengths are 2-D (Lambert-93).
+than ``tolerance_m`` are joined and counted (default 0.5 m, ASSUMPTION: well below the
+planimetric precision of the data, 1.5 m in the v2 fixture's ``PREC_PLANI``, so that only
+digitising gaps are closed; neither fixture has any such gap). Z is dropped; lengths are
+2-D (Lambert-93).
 
 Sources
 -------
@@ -25,8 +28,9 @@ Sources
   only where its speed is > 0; nodes are section end points.
 * Code de la route R413-2 (as amended by décret n° 2018-487 of 15 June 2018) and R413-3:
   outside built-up areas 130 km/h on motorways, 110 on roads with two carriageways
-  separated by a central reserve, 80 on other roads; 50 in built-up areas. These are the
-  upper bounds every default speed below respects.
+  separated by a central reserve, 80 on other roads; 50 in built-up areas. The non-urban
+  defaults below are under the R413-2 limits of their road type; the urban ones are at
+  most 50 km/h except urban motorways (95).
 
 Decisions
 ---------
@@ -164,7 +168,7 @@ SPEED_NOT_FOR_CARS = 1.0
 #: IGN's average light-vehicle speed model (km/h) by (nature, urban) and importance: the
 #: ``vitesse_moyenne_vl`` of BD TOPO v3 (2022-23) cell by cell, read on every free-access
 #: section of the Marseille 10e extract (n sections in comments; "mode" where a cell holds
-#: two values). Every value is below the legal limit of its class (R413-2, R413-3).
+#: two values). Non-urban values are under the R413-2 limits (130 / 110 / 80 km/h).
 DEFAULT_BDTOPO_KMH: dict[tuple[str, bool], dict[int, float]] = {
     ("Type autoroutier", False): {1: 105.0},                      # n=6
     ("Type autoroutier", True): {1: 95.0},                        # n=34, mode (33 x 95, 1 x 100)
