@@ -62,8 +62,9 @@ Drivable (first reason that applies is the one counted in ``excluded_by_reason``
    ==========================  =========  ============================================
    nature (fixtures: v3 / v2)   drivable   why
    ==========================  =========  ============================================
-   Type autoroutier (40 / -)    yes        motorway (v3 merges Autoroute and
-   Autoroute, Quasi-autoroute   yes        Quasi-autoroute of v2)
+   Type autoroutier (40 / -)    yes        motorway
+   Autoroute, Quasi-autoroute   yes        v2 only; timed as Type autoroutier
+   (- / -)                                 (ASSUMPTION)
    Route à 2 chaussées (85/24)  yes
    Route à 1 chaussée (2012/    yes
    754)
@@ -105,7 +106,7 @@ values are 5 to 25 km/h lower). v2 "Autoroute" and "Quasi-autoroute" use "Type a
 ``vitesse_moyenne_vl`` and times every section from the table.
 
 Encoding: a Shapefile's ``.cpg`` is trusted first; text that is not valid in it is re-read as
-ISO-8859-1 (BD TOPO v2 deliveries are Latin-1), and UTF-8 text decoded as Latin-1/CP1252
+ISO-8859-1 (Latin-1, which decodes any byte), and UTF-8 text decoded as Latin-1/CP1252
 ("Route Ã  1 chaussÃ©e") is re-read as UTF-8. Text already damaged in the file (U+FFFD
 replacement characters, as in the v2 fixture, whose bytes are identical to the
 IGNF/geoxygene original) is repaired for the enumerated fields by matching the BD TOPO value
