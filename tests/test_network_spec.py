@@ -1,10 +1,11 @@
 """Network specs (study files, CLI) and ``network info``."""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from territorial_geo import cli
+from territorial_geo import cli, sources
 from territorial_geo.errors import NetworkError
 from territorial_geo.network import parse_network_spec
 
@@ -31,9 +32,8 @@ def test_unknown_spec_names_closest():
 
 
 def test_network_info_json(capsys, data_dir):
-    from pathlib import Path
 
-    pbf = Path(__file__).resolve().parents[2] / "shared/data/roads/fixtures/gibraltar.osm.pbf"
+    pbf = (sources.default_mirror() or Path("/nonexistent")) / "roads/fixtures/gibraltar.osm.pbf"
     if not pbf.is_file():
         pytest.skip("mirror fixture missing")
     assert cli.main(["--data-dir", str(data_dir), "network", "info", str(pbf), "--json"]) == 0
@@ -43,3 +43,17 @@ def test_network_info_json(capsys, data_dir):
     assert info["n_edges"] == 9260 and info["n_oneway_edges"] == 2708
     assert cli.main(["--data-dir", str(data_dir), "network", "info", "roads-hfd"]) == 2
     assert "roads-hdf" in capsys.readouterr().err
+
+
+def test_network_info_bdtopo(capsys, data_dir):
+    gpkg = (sources.default_mirror() or Path("/nonexistent")) / \
+        "roads/fixtures/bdtopo-v3-marseille-10e.gpkg"
+    if not gpkg.is_file():
+        pytest.skip("mirror fixture missing")
+    assert cli.main(["--data-dir", str(data_dir), "network", "info", f"bdtopo:{gpkg}",
+                     "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    # counted on the file with pyogrio (tests/test_bdtopo.py): 891 of 2,936 sections excluded,
+    # 3,408 directed edges
+    assert info["kind"] == "detailed" and info["format"] == "bdtopo"
+    assert info["n_excluded_sections"] == 891 and info["n_edges"] == 3408

@@ -11,9 +11,9 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from territorial_geo import network as N
-from territorial_geo import zoning
+from territorial_geo import sources, zoning
 
-GIBRALTAR = Path(__file__).resolve().parents[2] / "shared/data/roads/fixtures/gibraltar.osm.pbf"
+GIBRALTAR = (sources.default_mirror() or Path("/nonexistent")) / "roads/fixtures/gibraltar.osm.pbf"
 
 
 def _ways(rows):

@@ -11,6 +11,8 @@ Modules
     Point-to-point times on snapped points, with explicit direction.
 ``osm``
     OpenStreetMap PBF reader.
+``bdtopo``
+    IGN BD TOPO reader (v3 ``troncon_de_route``, v2 ``ROUTE``).
 ``approximate``
     The sourced approximate network (neighbouring chefs-lieux + classified skeleton).
 ``calibrate``
@@ -22,6 +24,12 @@ from territorial_geo.network.approximate import (
     area_frames,
     build_approximate,
     commune_adjacency,
+)
+from territorial_geo.network.bdtopo import (
+    DEFAULT_BDTOPO_KMH,
+    detect_schema,
+    network_from_bdtopo,
+    read_bdtopo,
 )
 from territorial_geo.network.calibrate import CalibrationResult, calibrate
 from territorial_geo.network.graph import (
@@ -61,9 +69,10 @@ from territorial_geo.network.routing import (
 
 __all__ = [
     "ApproxParams", "CalibrationResult", "area_frames", "build_approximate", "calibrate",
-    "commune_adjacency",
+    "commune_adjacency", "DEFAULT_BDTOPO_KMH", "detect_schema", "network_from_bdtopo",
+    "read_bdtopo",
     "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
-    "access_legs",    "NetworkSpec", "load_network", "parse_network_spec", "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
+    "access_legs", "NetworkSpec", "load_network", "parse_network_spec", "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
     "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
     "network_from_segments", "node_times", "node_times_to_nearest", "parse_maxspeed",
     "points_from_node_times", "read_pbf", "same_segment_times", "snap_groups", "snapped_times",
