@@ -2,8 +2,9 @@
 # territorial_geo set-up and entry point.
 #   ./run.sh                 run the main job: the Campagnes de l'Artois study -> maps/campagnes-artois/
 #   ./run.sh study FILE.toml run another study
-#   ./run.sh test            lint, the whole test suite (notebook and browser test included), then
-#                            the mutation check of the core (tools/mutation_check.py)
+#   ./run.sh test            lint, the whole test suite (notebook, browser test and the strict
+#                            documentation build included), then the mutation check of the core
+#                            (tools/mutation_check.py)
 #   ./run.sh test ARGS...    lint, then pytest ARGS only
 #   ./run.sh data ...        territorial-geo data fetch|status|manifest ...
 # Each creates what it needs: the virtualenv (.venv), then (study and other commands) the data
@@ -19,7 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev,docs]"
   touch "$VENV/.installed"
 fi
 TG="$VENV/bin/territorial-geo"

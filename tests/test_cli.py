@@ -167,7 +167,7 @@ def test_study_file_then_command_line_overrides(tmp_path):
     assert cfg.territory == "200069482" and cfg.coverage.minutes == [10.0, 20.0]
     assert cfg.supply.planned == ["59481"] and cfg.demand.telework_preset == "insee2022"
     assert cli_keys == {"territory", "coverage.minutes", "supply.planned"}
-    # no study file: METHOD.md defaults, every demand parameter labelled as such
+    # no study file: the method's defaults, every demand parameter labelled as such
     cfg, file_keys, _ = cli._study_config(_parse("coverage", "200069482"))
     params = cli._demand_parameters(cfg, file_keys, set())
     assert params["demand.telework_preset"] == {

@@ -290,7 +290,7 @@ def test_growth_note_says_the_rule():
     with pytest.raises(ConfigError, match="data_year_rule"):
         demand.solos_at(1.0, 2020, data_year=2014, base_year=2018, growth_rate=0.06, rule="x")
     assert config.DemandConfig().solos.data_year_rule == "hold"
-    assert "METHOD.md" in config.DEFAULT_SOURCES["demand.solos.data_year_rule"]
+    assert "docs/method.md" in config.DEFAULT_SOURCES["demand.solos.data_year_rule"]
 
 
 # ---------------------------------------------------------------- pure stage (I/O at the edges)

@@ -195,7 +195,8 @@ def _leaf_keys(obj, prefix: str) -> dict[str, object]:
 
 def _study_config(args):
     """The study configuration for ``coverage`` / ``site-selection``: the ``--study`` file
-    (or the METHOD.md defaults), then every option given on the command line.
+    (or the method's defaults, ``docs/method.md``), then every option given on the command
+    line.
 
     Returns
     -------
@@ -236,14 +237,14 @@ def _study_config(args):
 
 def _demand_parameters(cfg, file_keys: set[str], cli_keys: set[str]) -> dict[str, dict]:
     """Every demand parameter with its value and where it came from: ``default`` (the
-    METHOD.md default, with its source), ``study file``."""
+    method's default, with its source), ``study file``."""
     prov = cfg.provenance(file_keys)
     out = {}
     for key, value in _leaf_keys(cfg.demand, "demand").items():
         origin = "study file" if key in file_keys else "default"
         src = prov.get(key, "")
         if not src and origin == "default":
-            src = "METHOD.md default"
+            src = "method default (docs/method.md)"
         out[key] = {"value": value, "from": origin, "source": src}
     return out
 
@@ -292,7 +293,7 @@ def _load_inputs(args):
 def _print_demand_info(info: dict) -> None:
     params = info["demand_parameters"]
     if info["study_file"] is None:
-        print("demand parameters: all METHOD.md defaults (no --study file given):")
+        print("demand parameters: all method defaults, docs/method.md (no --study file given):")
     else:
         n = len(info["demand_defaults"])
         print(f"demand parameters from {info['study_file']}; {n} left at their default:")
@@ -602,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--study", default=None, metavar="FILE.toml",
                        help="take the territory, network, demand parameters, supply and "
                        "coverage settings from this study file; options given here override "
-                       "it. Without it the demand parameters are the METHOD.md defaults "
+                       "it. Without it the demand parameters are the method's defaults "
                        "(listed in the output)")
         ring_arg(c, None)
         net_args(c, study=True)

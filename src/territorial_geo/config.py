@@ -1,7 +1,7 @@
 """Typed study configuration loaded from TOML, with every default's source.
 
-A study file overrides any parameter of METHOD.md; unknown keys and impossible values are
-rejected with the key named (``demand.seats.solos[1].usage_share``).
+A study file overrides any parameter of the method (``docs/method.md``); unknown keys and
+impossible values are rejected with the key named (``demand.seats.solos[1].usage_share``).
 """
 
 from __future__ import annotations
@@ -37,30 +37,30 @@ PRESET_SOURCES: dict[str, str] = {
     "insee2022": "INSEE Enquête Emploi 2022",
 }
 
-#: Provenance of every default (METHOD.md); shown next to the value in every output.
+#: Provenance of every default (``docs/method.md`` §8); shown next to the value in every output.
 DEFAULT_SOURCES: dict[str, str] = {
     "zoning.budget_min": "reference study (10-minute zones)",
-    "zoning.direction": "METHOD.md §2: towards the bourg",
+    "zoning.direction": "docs/method.md §2: towards the bourg",
     "zoning.speeds": "French speed limits: rural 80 (décret 2018-487), motorway 130, "
     "dual carriageway 110, urban 50",
-    "zoning.snap_kmh": "METHOD.md §2 (assumption: low speed on local roads)",
-    "zoning.max_snap_m": "METHOD.md §2",
+    "zoning.snap_kmh": "docs/method.md §2 (assumption: low speed on local roads)",
+    "zoning.max_snap_m": "docs/method.md §2",
     "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
     "no detailed network is named",
     "demand.telework_preset": "see preset source",
-    "demand.secondary_residence_rate": "ASSUMPTION: no published source (METHOD.md §3)",
+    "demand.secondary_residence_rate": "ASSUMPTION: no published source (docs/method.md §3)",
     "demand.csp_year": "census year of CSP shares closest to the base year",
-    "demand.solos.naf_codes": "reference study's office-activity list (METHOD.md §4)",
+    "demand.solos.naf_codes": "reference study's office-activity list (docs/method.md §4)",
     "demand.solos.bands": "SIRENE bands NN, 00, 01 (< 3 employees)",
     "demand.solos.growth_rate": "reference study (+6 %/year)",
-    "demand.solos.data_year_rule": "METHOD.md §4: growth applies after the base year, so a "
+    "demand.solos.data_year_rule": "docs/method.md §4: growth applies after the base year, so a "
     "count from another year is held at the base year ('hold'); 'grow' compounds from the "
     "data year instead",
     "demand.solos.fallback_office_share": "ASSUMPTION: order of magnitude of the office "
     "activities' share of non-employer establishments, not a published figure; supply a "
     "SIRENE extract to replace it",
     "demand.seats.seat_hours_per_month": "35 h x 52 / 12 (one full-time seat)",
-    "demand.seats.occupancy": "METHOD.md §5",
+    "demand.seats.occupancy": "docs/method.md §5",
     "demand.seats.solos": "CDC / consultancy (25 % in 2018, 30 % in 2025, 35 h/month)",
     "demand.seats.teleworkers": "CDC, Externalités des télécentres (2014): 20 % of users in "
     "2018; 11 % of teleworkers, 35 h/month in 2025",
@@ -70,7 +70,7 @@ DEFAULT_SOURCES: dict[str, str] = {
 
 @dataclass
 class ZoningConfig:
-    """Drive-time zoning parameters (METHOD.md §2)."""
+    """Drive-time zoning parameters (docs/method.md §2)."""
 
     market_towns: list[str] = field(default_factory=list)
     budget_min: float = 10.0
@@ -136,7 +136,7 @@ DATA_YEAR_RULES = ("hold", "grow")
 
 @dataclass
 class SolosConfig:
-    """Solo workers from SIRENE (METHOD.md §4).
+    """Solo workers from SIRENE (docs/method.md §4).
 
     Attributes
     ----------
@@ -146,7 +146,7 @@ class SolosConfig:
         What to do when the solo count's data year (the SIRENE stock's ``sirene_year``, or
         2014 for the fallback) differs from ``demand.base_year``:
 
-        ``"hold"`` (default, METHOD.md §4: growth applies after the base year)
+        ``"hold"`` (default, docs/method.md §4: growth applies after the base year)
             the count is taken as the base-year count, and grown from the base year:
             ``solos(y) = count x (1 + growth) ^ (y - base_year)``;
         ``"grow"``
@@ -195,7 +195,7 @@ class TeleworkerAnchor:
 
 @dataclass
 class SeatsConfig:
-    """Seats from users (METHOD.md §5)."""
+    """Seats from users (docs/method.md §5)."""
 
     seat_hours_per_month: float = 35 * 52 / 12
     occupancy: float = 1.0
@@ -239,7 +239,7 @@ class SeatsConfig:
 
 @dataclass
 class DemandConfig:
-    """Demand model (METHOD.md §3-5)."""
+    """Demand model (docs/method.md §3-5)."""
 
     base_year: int = 2018
     horizon_year: int = 2025
@@ -311,7 +311,7 @@ class SupplyConfig:
 
 @dataclass
 class CoverageConfig:
-    """Coverage and site selection (METHOD.md §6)."""
+    """Coverage and site selection (docs/method.md §6)."""
 
     minutes: list[float] = field(default_factory=lambda: [10.0, 20.0])
     sites: str = "both"

@@ -1,6 +1,6 @@
 """Stage 4, demand: salaried teleworkers and solo workers turned into seats.
 
-Per commune (METHOD.md §3-5)::
+Per commune (docs/method.md §3-5)::
 
     employed_k   = actives_15_64 x share_k / sum(share_1..6)        (estimate, flagged)
     teleworkers  = sum_k rate_k x employed_k + rate_rs x secondary_residences
@@ -124,7 +124,7 @@ def solos_at(
 
     ``rule`` says what happens when the data year is not the base year:
 
-    ``"hold"`` (METHOD.md §4: growth applies after the base year)
+    ``"hold"`` (docs/method.md §4: growth applies after the base year)
         the count stands for the base year: ``count x (1 + g) ^ (year - base_year)``;
     ``"grow"``
         the count is grown (or back-cast) from its own year:
@@ -199,7 +199,7 @@ def _tele_rule(anchor: TeleworkerAnchor, tele: pd.Series, solo_s: pd.Series,
 
 
 def teleworker_seats(tele: pd.Series, solo_s: pd.Series, seats: SeatsConfig, year: int) -> pd.Series:
-    """Teleworker seats at a year (METHOD.md §5).
+    """Teleworker seats at a year (docs/method.md §5).
 
     At an anchor year, or beyond the first / last anchor (held), the anchor's rule applies:
     ``share_of_users`` s gives ``solo seats x s / (1 - s)``; a ``usage_share`` u with

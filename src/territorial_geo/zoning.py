@@ -174,7 +174,7 @@ class Zones:
     def without_pole(self, zone: str, pole: Zones, band_min: float | None = None, *,
                      territory_only: bool) -> list[str]:
         """Members of ``zone`` left after removing every commune within the budget of a
-        competing pole (METHOD.md §6).
+        competing pole (docs/method.md §6).
 
         Parameters
         ----------
@@ -209,7 +209,7 @@ def candidate_towns(
     territory: Territory, density: pd.Series, *, levels: tuple[int, ...] = (4, 5)
 ) -> list[str]:
     """Market-town candidates: territory communes on INSEE density-grid levels 4-5
-    (petites villes, bourgs ruraux), largest population first.
+    (7-level grid: 4 ceintures urbaines, 5 bourgs ruraux), largest population first.
 
     Parameters
     ----------

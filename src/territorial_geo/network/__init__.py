@@ -2,21 +2,23 @@
 
 Modules
 -------
-``graph``
+graph
     :class:`RoadNetwork` (the directed timed graph all readers return), the common builder
     :func:`network_from_segments`, snapping to the nearest road segment, the on-disk cache.
-``kernel``
+kernel
     Compiled (numba) bounded and multi-source Dijkstra.
-``routing``
+routing
     Point-to-point times on snapped points, with explicit direction.
-``osm``
+osm
     OpenStreetMap PBF reader.
-``bdtopo``
+bdtopo
     IGN BD TOPO reader (v3 ``troncon_de_route``, v2 ``ROUTE``).
-``approximate``
+approximate
     The sourced approximate network (neighbouring chefs-lieux + classified skeleton).
-``calibrate``
+calibrate
     Fit of the approximate network's parameters to a detailed network.
+load
+    Network specs (``approximate``, ``osm:REGION``, ``bdtopo:PATH``, a path) parsed and loaded.
 """
 
 from territorial_geo.network.approximate import (
