@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territorial_geo import config, demand, study
+from territorial_geo import config, demand, sources, study
 from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
 
 from .conftest import ROOT
@@ -119,6 +119,8 @@ def test_real_artois_demand(artois, data_dir):
     assert any("ESTIMATE" in n for n in d.notes)
     assert any("ASSUMED" in n for n in d.notes)
     assert d.sources["solos"].startswith("FALLBACK ESTIMATE")
+    assert "2018 comparateur" in d.sources["solos"]
+    assert (t["solos_data_year"] == 2018).all()
     assert 500 < t["teleworkers"].sum() < 3000
 
 
@@ -297,45 +299,97 @@ def test_growth_note_says_the_rule():
 
 
 def _inputs():
-    census = pd.DataFrame({"P18_POP": [500.0], "P18_ACT1564": [200.0], "P18_RSECOCC": [10.0]},
-                          index=["62001"])
+    # rows in the comparateur's schema (base_cc_comparateur.CSV columns, values by hand)
+    census = pd.DataFrame({
+        "P18_POP": [500.0, 80.0, 300.0], "P18_ACT1564": [200.0, 30.0, 120.0],
+        "P18_RSECOCC": [10.0, 0.0, 0.0],
+        "P18_EMPLT": [120.0, 10.0, 50.0], "P18_EMPLT_SAL": [100.0, 0.0, 45.0],
+        "ETTOT18": [10.0, 0.0, 30.0], "ETGU18": [6.0, 0.0, 10.0], "ETGZ18": [2.0, 0.0, 4.0],
+    }, index=["62001", "62003", "62004"])
     shares = pd.DataFrame({"agri": [0.0], "artis": [0.0], "cadres": [25.0], "profint": [25.0],
                            "employes": [25.0], "ouvriers": [25.0]}, index=["62001"])
-    est = pd.DataFrame({"E14TS0ND": [50.0, 25.0]}, index=["62001", "62002"])
-    return census, shares, est
+    return census, shares
 
 
 def test_commune_demand_from_frames_by_hand():
-    census, shares, est = _inputs()
+    census, shares = _inputs()
     d = demand.commune_demand(["62001", "62002"], config.DemandConfig(), census=census,
-                              csp_shares=shares, establishments=est)
+                              csp_shares=shares)
     t = d.table
     # 50 employed per CSP 3-6: 0.30x50 + 0.11x50 + 0.039x50 + 0 + 0.05 x 10 secondary res.
     assert t.loc["62001", "teleworkers"] == pytest.approx(15 + 5.5 + 1.95 + 0.5)
     assert t.loc["62002", "teleworkers"] == 0.0
-    assert t.loc["62001", "solos_data"] == pytest.approx(50 * 0.08)
-    # 2014 fallback held at 2018 (default rule)
-    assert t.loc["62002", "solos_2018"] == pytest.approx(25 * 0.08)
-    assert t.loc["62001", "seats_solos_2018"] == pytest.approx(4 * 0.25 * 35 / H)
+    # fallback: (120 - 100) non-salaried x (6 - 2) / 10 services x 0.20 office share = 1.6
+    assert t.loc["62001", "non_salaried_2018"] == 20.0
+    assert t.loc["62001", "services_share_2018"] == pytest.approx(0.4)
+    assert t.loc["62001", "solos_data"] == pytest.approx(1.6)
+    assert t.loc["62002", "solos_data"] == 0.0  # no census row
+    # 2018 is the base year: no growth to 2018, +6 %/year after it
+    assert (t["solos_data_year"] == 2018).all()
+    assert t.loc["62001", "solos_2018"] == pytest.approx(1.6)
+    assert t.loc["62001", "solos_2025"] == pytest.approx(1.6 * 1.06 ** 7)
+    assert t.loc["62001", "seats_solos_2018"] == pytest.approx(1.6 * 0.25 * 35 / H)
     assert not t.loc["62002", "census_match"]
     assert any("62002" in n for n in d.notes)
-    assert "HELD as the 2018" in d.sources["solos_growth"]
+    assert d.sources["solos_growth"].startswith("Solo count observed in 2018 (the base year)")
+    assert d.sources["solos"].startswith("FALLBACK ESTIMATE: non-salaried jobs")
+    assert "2018 comparateur: P18_EMPLT - P18_EMPLT_SAL" in d.sources["solos"]
+    assert "(ETGU18 - ETGZ18) / ETTOT18" in d.sources["solos"]
+    assert "ASSUMED office-activity share of 0.2 (range 0.1-0.25" in d.sources["solos"]
     assert d.rules[2025]["teleworkers"] == "anchor 2025 (usage)"
 
 
+def test_fallback_solos_by_hand():
+    census, _ = _inputs()
+    fb = demand.fallback_solos(census, ["62001", "62003", "62004", "62002"], 0.5)
+    # 62003 has no establishment: the share over the rows that have some,
+    # (4 + 6) / (10 + 30) = 0.25; its 10 non-salaried jobs give 10 x 0.25 x 0.5
+    assert fb.loc["62003", "services_share"] == pytest.approx(0.25)
+    assert fb.loc["62003", "services_share_from"] == "all rows"
+    assert fb.loc["62003", "solos"] == pytest.approx(1.25)
+    # 62004: (50 - 45) x (10 - 4) / 30 x 0.5 = 0.5
+    assert fb.loc["62004", "solos"] == pytest.approx(0.5)
+    assert fb.loc["62001", "services_share_from"] == "commune"
+    assert fb.loc["62001", "solos"] == pytest.approx(20 * 0.4 * 0.5)
+    assert fb.loc["62002", "solos"] == 0.0
+    # the office share is a labelled assumption whose central value is the default
+    low, central, high = config.PARAMETER_RANGES["demand.solos.fallback_office_share"]
+    assert low < central < high
+    assert config.SolosConfig().fallback_office_share == central
+    src = config.DEFAULT_SOURCES["demand.solos.fallback_office_share"]
+    assert src.startswith(f"ASSUMPTION (range {low:.2f} / {central:.2f} / {high:.2f})")
+
+
+def test_real_artois_fallback_by_hand(data_dir):
+    # Aubigny-en-Artois (62045) in base_cc_comparateur.CSV: P18_EMPLT 1068.642329,
+    # P18_EMPLT_SAL 976.968685, ETTOT18 66, ETGU18 43, ETGZ18 13
+    census = sources.load_census(data_dir)
+    fb = demand.fallback_solos(census.table, ["62045"], 0.2)
+    assert fb.loc["62045", "solos"] == pytest.approx(
+        (1068.642329 - 976.968685) * (43 - 13) / 66 * 0.2, rel=1e-6)  # 8.334
+    # the central office share is re-derived on the whole file: INSEE's 361,000 non-salaried
+    # in office-type activities (end 2017) over the national fallback base (share 1)
+    base = demand.fallback_solos(census.table, list(census.table.index), 1.0)["solos"].sum()
+    assert base == pytest.approx(1_806_735, rel=1e-5)
+    central = config.PARAMETER_RANGES["demand.solos.fallback_office_share"][1]
+    assert 361_000 / base == pytest.approx(central, abs=5e-4)
+
+
 def test_commune_demand_bad_inputs():
-    census, shares, est = _inputs()
+    census, shares = _inputs()
     with pytest.raises(DataFormatError, match="census.*P18_RSECOCC"):
         demand.commune_demand(["62001"], config.DemandConfig(),
-                              census=census.drop(columns="P18_RSECOCC"), csp_shares=shares,
-                              establishments=est)
-    with pytest.raises(DataMissingError, match="establishments"):
-        demand.commune_demand(["62001"], config.DemandConfig(), census=census, csp_shares=shares)
+                              census=census.drop(columns="P18_RSECOCC"), csp_shares=shares)
+    with pytest.raises(DataFormatError, match="ETGZ18.*solo-worker fallback"):
+        demand.commune_demand(["62001"], config.DemandConfig(),
+                              census=census.drop(columns="ETGZ18"), csp_shares=shares)
     cfg = config.DemandConfig()
     cfg.solos.sirene_file, cfg.solos.sirene_year = "stock.csv", 2024
     with pytest.raises(DataMissingError, match="count_sirene_solos"):
-        demand.commune_demand(["62001"], cfg, census=census, csp_shares=shares,
-                              establishments=est)
-    d = demand.commune_demand(["62001"], cfg, census=census, csp_shares=shares,
+        demand.commune_demand(["62001"], cfg, census=census, csp_shares=shares)
+    # a SIRENE count replaces the fallback, which then needs no establishment column
+    d = demand.commune_demand(["62001"], cfg, census=census.drop(columns="ETGZ18"),
+                              csp_shares=shares,
                               sirene_counts=pd.DataFrame({"solos": [7]}, index=["62001"]))
     assert d.table.loc["62001", "solos_2018"] == 7
+    assert "non_salaried_2018" not in d.table

@@ -1,4 +1,5 @@
-"""A first run anywhere: no mirror, every required dataset built from its official source.
+"""A first run anywhere: no mirror, every required dataset built from its official source,
+then the reference study run end to end, as ``./run.sh`` does.
 
 Each official source is replaced by a ``file://`` stand-in in the publisher's layout, made in
 the test from the mirror's files (Hauts-de-France subsets; nothing is committed): Etalab
@@ -6,15 +7,24 @@ contours and town halls as gzipped GeoJSON, INSEE IRIS bases as .xls zips (2011,
 ``;`` CSV zip (2022), the INSEE density grid as a zip of .xlsx, the NAF lists as .xls, the
 Geofabrik extract (the mirror's Hauts-de-France skeleton stands in for
 nord-pas-de-calais-latest.osm.pbf) with its .md5; files INSEE/Etalab/CGET publish as they are
-(comparateur zip, decoupage-administratif JSON, CGET CSV, establishments CSV) are served
-unchanged. ``territorial-geo data fetch`` then runs in an empty directory with the mirror
-search disabled, and what the loaders return is compared with the mirror, commune by commune.
+(comparateur zip, decoupage-administratif JSON, CGET CSV) are served unchanged.
+
+In an empty directory with the mirror search disabled (``TERRITORIAL_GEO_MIRROR=none``), the
+test makes the CLI calls of ``./run.sh`` (``territorial-geo --quiet data fetch``, every
+dataset, then ``territorial-geo study examples/campagnes-artois.toml``) with the CGET third
+places unobtainable (their address points at a missing file), no address for the 2014
+establishments, no classified-road skeleton (mirror only) and no npm: the optional datasets
+are skipped and the study runs on the fallbacks, saying so. The Geofabrik extract is fetched
+before the study (``data fetch --dataset osm:62``), so the network note points at it. What
+the loaders return is compared with the mirror, commune by commune; the CGET CSV is fetched
+last from a working stand-in.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -23,9 +33,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial_geo import cli, sources
-from territorial_geo.sources import osm
+from territorial_geo import cli, sources, study
+from territorial_geo.sources import fetching, osm
 
+from .conftest import ROOT
 from .official_layouts import (
     density_zip,
     feature,
@@ -74,10 +85,10 @@ def make_standins(root: Path, mirror: Path) -> dict[str, str]:
         for r in cl.itertuples()])
     url("communes", root / "communes-50m.geojson.gz", "contours")
     url("communes", root / "mairies.geojson.gz", "mairies")
-    # INSEE comparateur, CGET third places, 2014 establishments: published files as they are
+    # INSEE comparateur: the published file as it is. The CGET third places are unobtainable
+    # at first (a missing file; served later), the 2014 establishments have no address.
     url("census-rp2018", mirror / "census/base_cc_comparateur_rp2018.zip")
-    url("third-places", mirror / "tierslieux/cget-tierslieux-2019.csv")
-    url("establishments-2014", mirror / "sirene/etablissements-par-tranche-2014.csv")
+    url("third-places", root / "unreachable" / "CGET_TiersLieux_2019.csv")
     # IRIS bases: one pseudo-IRIS per commune whose 15+ count is its population, so that the
     # group counts (share x count / 100) give back the mirror's shares exactly
     p = pd.read_parquet(mirror / "census/csp-logement-parts-2011-2016-2022.parquet")
@@ -136,45 +147,110 @@ def first_run(tmp_path_factory, data_dir):
     mirror = data_dir  # the project's data directory holds the mirror's editions
     root = tmp_path_factory.mktemp("official")
     env = make_standins(root, mirror)
-    empty = tmp_path_factory.mktemp("fresh-clone")
+    clone = tmp_path_factory.mktemp("fresh-clone")  # a clone: examples/, no data/, no mirror
+    (clone / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "campagnes-artois.toml", clone / "examples")
     saved = dict(os.environ)
     cwd = os.getcwd()
     try:
         os.environ.update(env)
         os.environ[sources.ENV_MIRROR] = "none"
         os.environ.pop(sources.ENV_DATA_DIR, None)
-        os.chdir(empty)
-        names = [n for n, d in sources.CATALOG.items() if not d.mirror_only and n != "leaflet"]
-        args = ["--data-dir", "data", "--quiet", "data", "fetch"]
-        for n in [*names, "osm:62"]:
-            args += ["--dataset", n]
-        assert cli.main(args) == 0
-        first = json.loads((empty / "data" / ".fetch-state.json").read_text())
-        assert cli.main(args) == 0  # second run: everything present, nothing rebuilt
-        second = json.loads((empty / "data" / ".fetch-state.json").read_text())
-        st = sources.status(empty / "data")
+        os.chdir(clone)
+        with pytest.MonkeyPatch.context() as mp:
+            def no_npm(_tmp):
+                raise RuntimeError("npm is not available in this test")
+
+            mp.setattr(fetching, "_npm_pack_leaflet", no_npm)
+            # ./run.sh: `territorial-geo --quiet data fetch` (every dataset)
+            assert cli.main(["--quiet", "data", "fetch"]) == 0
+            first = json.loads((clone / "data" / ".fetch-state.json").read_text())
+            assert cli.main(["--quiet", "data", "fetch"]) == 0  # nothing fetched or built again
+            second = json.loads((clone / "data" / ".fetch-state.json").read_text())
+        # a regional OpenStreetMap extract, as the network note suggests
+        assert cli.main(["--quiet", "data", "fetch", "--dataset", "osm:62"]) == 0
+        st = sources.status(clone / "data")
+        status_code = cli.main(["--quiet", "data", "status"])
+        # ./run.sh: `territorial-geo study examples/campagnes-artois.toml`
+        study_code = cli.main(["--quiet", "study", "examples/campagnes-artois.toml"])
+        # the CGET CSV, once its address works
+        os.environ["TERRITORIAL_GEO_URL_THIRD_PLACES"] = (
+            mirror / "tierslieux/cget-tierslieux-2019.csv").resolve().as_uri()
+        assert cli.main(["--quiet", "data", "fetch", "--dataset", "third-places"]) == 0
+        final = json.loads((clone / "data" / ".fetch-state.json").read_text())
     finally:
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update(saved)
-    return {"data": empty / "data", "mirror": mirror, "first": first, "second": second,
-            "status": st, "names": names}
+    return {"data": clone / "data", "mirror": mirror, "first": first, "second": second,
+            "final": final, "status": st, "status_code": status_code, "study_code": study_code,
+            "out": clone / "maps" / "campagnes-artois"}
 
 
 def test_every_required_dataset_is_built_without_a_mirror(first_run):
     st = first_run["status"].set_index("dataset")
-    for name in first_run["names"]:
+    for name in sources.REQUIRED:
         assert st.loc[name, "present"] and st.loc[name, "checksum_ok"], name
+    for name in sources.OPTIONAL:  # skipped, not failed: studies run without them
+        assert not st.loc[name, "present"], name
+    assert first_run["status_code"] == 0  # `data status`: every required dataset present
     actions = {k: v["action"] for k, v in first_run["first"].items()}
     assert actions == {
         "communes-list": "downloaded", "epci": "downloaded", "communes": "built",
         "census-rp2018": "downloaded", "csp-shares": "built", "density-grid": "built",
-        "naf": "built", "sirene-bands": "built", "establishments-2014": "downloaded",
-        "third-places": "downloaded", "osm:nord-pas-de-calais": "downloaded"}
+        "naf": "built", "sirene-bands": "built"}
     assert first_run["second"] == first_run["first"]  # nothing fetched or built again
+    assert first_run["final"]["osm:nord-pas-de-calais"]["action"] == "downloaded"
+    assert first_run["final"]["third-places"]["action"] == "downloaded"
     assert st.loc["sirene-bands", "checksum"] == "pinned"
     assert (first_run["data"] / "osm" / "nord-pas-de-calais-latest.osm.pbf").read_bytes() == \
         (first_run["mirror"] / "roads/hauts-de-france-classified.osm.pbf").read_bytes()
+
+
+def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
+    assert first_run["study_code"] == 0
+    out = first_run["out"]
+    for f in ("report.html", "map.html", "zones.csv", "zones.gpkg", "communes.csv",
+              "communes.gpkg", "zone_members.csv", "supply.csv", "parameters.json",
+              "site_selection.csv", "drive_time.tif", "map_seats_2025.png"):
+        assert (out / f).is_file(), f
+    assert not (out / "coverage.csv").exists()  # coverage of existing sites: skipped
+    communes = pd.read_csv(out / "communes.csv", dtype={"code": str})
+    expected = sources.load_communes(first_run["data"]).query("epci_siren == @ARTOIS").index
+    assert len(communes) == 96 and set(communes["code"]) == set(expected)
+    assert (communes["solos_source"] == "fallback_estimate").all()
+    assert (communes["solos_data_year"] == 2018).all()
+    p = json.loads((out / "parameters.json").read_text(encoding="utf-8"))
+    # which sources were official stand-ins (file://), which were replaced by a fallback
+    for name in ("communes", "communes-list", "epci", "census-rp2018", "csp-shares",
+                 "density-grid"):
+        d = p["datasets"][name]
+        assert d["available"] and d["obtained"]["action"] in ("downloaded", "built"), name
+        urls = [s["url"] for s in d["obtained"]["sources"].values()]
+        assert urls and all(u.startswith("file://") for u in urls), name
+        assert d["origin"].startswith(("downloaded (file://", "built from the official"))
+    assert p["datasets"]["third-places"]["available"] is False
+    assert p["supply_inventory"] == study.NO_INVENTORY
+    fb = p["fallbacks"]
+    assert len(fb) == 3
+    assert fb[0].startswith("solos: FALLBACK ESTIMATE") and "2018 comparateur" in fb[0]
+    assert fb[1] == f"third places: {study.NO_INVENTORY}"
+    assert fb[2].startswith("road network: skeleton not available: local links only")
+    net = p["network"]
+    assert net["kind"] == "approximate" and net["skeleton"] is None
+    assert net["note"].startswith("skeleton not available: local links only")
+    assert "network = 'osm:nord-pas-de-calais'" in net["note"]  # the extract fetched above
+    assert net["n_access_links"] == 0 and set(net["speed_sources"]) == {
+        "approximate: detour x density-level speed"}
+    supply = pd.read_csv(out / "supply.csv")
+    assert supply["n_sites"].isna().all() and (supply["inventory"] == study.NO_INVENTORY).all()
+    assert "net_of_supply" not in set(pd.read_csv(out / "zones.csv")["variant"])
+    report = (out / "report.html").read_text(encoding="utf-8")
+    cov = report[report.index("Couverture"):report.index("Nouveaux sites")]
+    assert f"skipped: {study.NO_INVENTORY}" in cov
+    sup = report[report.index("Concurrence et offre"):report.index("Couverture")]
+    assert study.NO_INVENTORY in sup
+    assert "skeleton not available: local links only" in report
 
 
 def test_built_communes_match_the_mirror(first_run):
@@ -210,8 +286,6 @@ def test_built_census_tables_match_the_mirror(first_run):
     assert (g.loc[codes, "dens"] == r.loc[codes, "dens"]).all()
     assert (sources.load_census(d).table.loc[codes, "P18_POP"]
             == sources.load_census(m).table.loc[codes, "P18_POP"]).all()
-    e = sources.load_establishments_2014(d).table.loc[codes]
-    assert e.equals(sources.load_establishments_2014(m).table.loc[codes])
 
 
 def test_built_nomenclatures_match_the_mirror(first_run):

@@ -172,3 +172,51 @@ def test_density_grid(data_dir):
     g = sources.load_density_grid(data_dir)
     assert g.loc["01001", "dens"] == 6
     assert set(g["dens"].dropna().unique()) <= set(range(1, 8))
+
+
+def test_census_labels_are_insee_long_labels(data_dir):
+    # the fallback's documentation quotes INSEE's own labels (meta file in the zip)
+    with zipfile.ZipFile(sources.dataset_path("census-rp2018", data_dir)) as zf:
+        meta = pd.read_csv(zf.open("meta_base_cc_comparateur.CSV"), sep=";", dtype=str)
+    labels = meta.drop_duplicates("COD_VAR").set_index("COD_VAR")["LIB_VAR_LONG"]
+    for var, label in sources.CENSUS_LABELS.items():
+        assert labels[var] == label, var
+    assert set(sources.CENSUS_LABELS) <= set(sources.CENSUS_COLUMNS)
+
+
+def test_third_places_from_a_user_file_in_the_cget_layout(tmp_path, data_dir):
+    f = tmp_path / "mes-tiers-lieux.csv"
+    f.write_text(
+        "ID,NOM_TL,ADRESSE,INSEECOM,TYPO,LAT,LONG\n"
+        "T1,Espace Arras,1 place des Héros,62041,Tiers lieux à dominante coworking,"
+        "50.2912,2.7775\n"
+        "T2,Grange partagée,,0,Tiers lieux à dominante fablab,50.3515,2.5900\n",
+        encoding="utf-8")
+    tp = sources.load_third_places(data_dir, path=f)
+    assert tp["code"].tolist() == ["62041", "62045"]  # the second located in Aubigny
+    assert tp["code_source"].tolist() == ["file", "located"]
+    assert tp["address"].tolist() == ["1 place des Héros", ""]
+    with pytest.raises(DataMissingError, match="supply.file"):
+        sources.load_third_places(data_dir, path=tmp_path / "absent.csv")
+
+
+def test_fetch_all_skips_optional_datasets_it_cannot_obtain(tmp_path, data_dir, monkeypatch):
+    from territorial_geo.sources import fetching
+
+    sub = {n: sources.CATALOG[n] for n in ("census-rp2018", "third-places", "establishments-2014")}
+    monkeypatch.setattr(fetching, "CATALOG", sub)
+    ok = (data_dir / sub["census-rp2018"].path).resolve().as_uri()
+    gone = (tmp_path / "gone.csv").as_uri()
+    urls = {"census-rp2018": ok, "third-places": gone}
+    res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=False,
+                                                   quiet=True, urls=urls)}
+    # the CGET file does not download and the 2014 file has no address: skipped, not failed
+    assert res == {"census-rp2018": "downloaded", "third-places": "unavailable",
+                   "establishments-2014": "unavailable"}
+    with pytest.raises(DataMissingError, match="third-places"):  # named: an error
+        sources.fetch(["third-places"], data_dir=tmp_path / "d", mirror=False, quiet=True,
+                      urls=urls)
+    with pytest.raises(DataMissingError, match="census-rp2018"):  # required: never skipped
+        sources.fetch(None, data_dir=tmp_path / "e", mirror=False, quiet=True,
+                      urls={"census-rp2018": gone, "third-places": gone})
+    assert "third-places" in sources.OPTIONAL and "census-rp2018" in sources.REQUIRED

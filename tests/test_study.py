@@ -102,7 +102,7 @@ def test_duisans_zone_counts_arras(artois_out):
     assert ov_t.loc["62279", "62279"] == duisans["in_territory"].sum() < len(duisans)
     params = json.loads((artois_out / "parameters.json").read_text())
     assert params["demand_rules_by_year"]["2025"]["teleworkers"] == "anchor 2025 (usage)"
-    assert "HELD" in params["input_sources"]["solos_growth"]
+    assert "observed in 2018 (the base year)" in params["input_sources"]["solos_growth"]
     assert "overlap_territory.csv" in (artois_out / "report.html").read_text()
 
 

@@ -127,6 +127,12 @@ MUTATIONS: list[Mutation] = [
         "    return solos * share * hours * seats.occupancy / seats.seat_hours_per_month",
         ("tests/test_demand_config.py",),
     ),
+    Mutation(
+        "solo-fallback-commerce-kept", "demand.py",
+        '    share = ((c["ETGU18"] - c["ETGZ18"]).astype(float)',
+        '    share = ((c["ETGU18"] + 0 * c["ETGZ18"]).astype(float)',
+        ("tests/test_demand_config.py",),
+    ),
 ]
 
 

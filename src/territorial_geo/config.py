@@ -56,15 +56,29 @@ DEFAULT_SOURCES: dict[str, str] = {
     "demand.solos.data_year_rule": "docs/method.md §4: growth applies after the base year, so a "
     "count from another year is held at the base year ('hold'); 'grow' compounds from the "
     "data year instead",
-    "demand.solos.fallback_office_share": "ASSUMPTION: order of magnitude of the office "
-    "activities' share of non-employer establishments, not a published figure; supply a "
-    "SIRENE extract to replace it",
+    "demand.solos.fallback_office_share": "ASSUMPTION (range 0.10 / 0.20 / 0.25): share of "
+    "office-type activities among non-salaried workers in services other than commerce, set "
+    "so that the fallback's national total matches INSEE's count of non-salaried workers at "
+    "end 2017 in information-communication (82,000), management consulting (112,000), "
+    "architecture-engineering (73,000) and other specialised activities (94,000) (Insee "
+    "Références 'Emploi et revenus des indépendants' 2020, fiche 'Services aux entreprises et "
+    "services mixtes', figure 1): 361,000 / 1,806,735 (the national sum over 2026 communes of "
+    "non-salaried jobs x services share, census 2018 comparateur) = 0.20; low 0.10 counts "
+    "consulting and architecture-engineering only (185,000), high 0.25 adds legal and "
+    "accounting activities (90,000); supply a SIRENE extract to replace it",
     "demand.seats.seat_hours_per_month": "35 h x 52 / 12 (one full-time seat)",
     "demand.seats.occupancy": "docs/method.md §5",
     "demand.seats.solos": "CDC / consultancy (25 % in 2018, 30 % in 2025, 35 h/month)",
     "demand.seats.teleworkers": "CDC, Externalités des télécentres (2014): 20 % of users in "
     "2018; 11 % of teleworkers, 35 h/month in 2025",
     "supply.seats_per_site": "ASSUMPTION: CGET 2019 gives no seat counts",
+}
+
+
+#: Low / central / high values of uncertain parameters for scenario and sensitivity work
+#: (issue 11); the central value is the default, each range's source is in DEFAULT_SOURCES.
+PARAMETER_RANGES: dict[str, tuple[float, float, float]] = {
+    "demand.solos.fallback_office_share": (0.10, 0.20, 0.25),
 }
 
 
@@ -144,7 +158,7 @@ class SolosConfig:
         Yearly growth of the solo population (default +6 %).
     data_year_rule
         What to do when the solo count's data year (the SIRENE stock's ``sirene_year``, or
-        2014 for the fallback) differs from ``demand.base_year``:
+        2018 for the census fallback) differs from ``demand.base_year``:
 
         ``"hold"`` (default, docs/method.md §4: growth applies after the base year)
             the count is taken as the base-year count, and grown from the base year:
@@ -152,6 +166,11 @@ class SolosConfig:
         ``"grow"``
             the count is grown (or back-cast) from its data year:
             ``solos(y) = count x (1 + growth) ^ (y - data_year)``.
+    fallback_office_share
+        Without a SIRENE extract, solos are ESTIMATED from the census 2018 comparateur as
+        non-salaried jobs x the share of services other than commerce x this share
+        (:func:`territorial_geo.demand.fallback_solos`); an ASSUMPTION whose range is in
+        :data:`PARAMETER_RANGES`.
     """
 
     naf_codes: list[str] = field(default_factory=lambda: list(STUDY_NAF_CODES))
@@ -160,7 +179,7 @@ class SolosConfig:
     data_year_rule: str = "hold"
     sirene_file: str = ""
     sirene_year: int = 0
-    fallback_office_share: float = 0.08
+    fallback_office_share: float = PARAMETER_RANGES["demand.solos.fallback_office_share"][1]
 
     def validate(self, where: str) -> None:
         if self.growth_rate <= -1:
@@ -296,9 +315,21 @@ class PoleConfig:
 
 @dataclass
 class SupplyConfig:
-    """Existing and planned third places."""
+    """Existing and planned third places.
+
+    Attributes
+    ----------
+    use_cget
+        Take the existing third places from the CGET 2019 inventory (dataset
+        ``third-places``); when it cannot be obtained the study still runs and says so.
+    file
+        A CSV of existing third places in the CGET layout (``ID``, ``NOM_TL``, ``INSEECOM``,
+        ``TYPO``, ``LAT``, ``LONG``), used instead of the CGET dataset (relative paths are
+        read from the current directory, as ``demand.solos.sirene_file``).
+    """
 
     use_cget: bool = True
+    file: str = ""
     seats_per_site: float = 10.0
     site_seats: dict[str, float] = field(default_factory=dict)
     planned: list[str] = field(default_factory=list)

@@ -4,6 +4,8 @@ Per commune (docs/method.md §3-5)::
 
     employed_k   = actives_15_64 x share_k / sum(share_1..6)        (estimate, flagged)
     teleworkers  = sum_k rate_k x employed_k + rate_rs x secondary_residences
+    solos(data)  = SIRENE count (demand.solos.sirene_file)
+                 | non_salaried_2018 x services_share x office_share   (labelled fallback)
     solos(y)     = solos(data) x (1 + growth) ^ (y - base_year)      (data_year_rule "hold")
                  | solos(data) x (1 + growth) ^ (y - data_year)      (data_year_rule "grow")
     solo seats   = solos(y) x usage(y) x hours(y) / (seat_hours x occupancy)
@@ -28,7 +30,13 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo import sources
-from territorial_geo.config import DemandConfig, SeatsConfig, SoloAnchor, TeleworkerAnchor
+from territorial_geo.config import (
+    PARAMETER_RANGES,
+    DemandConfig,
+    SeatsConfig,
+    SoloAnchor,
+    TeleworkerAnchor,
+)
 from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
 from territorial_geo.sources import CSP_KEYS
 
@@ -153,6 +161,74 @@ def growth_note(data_year: int, base_year: int, growth_rate: float, rule: str) -
             f"demand.solos.data_year_rule = 'grow') and grown {g} after it.")
 
 
+#: Census 2018 comparateur variables read by :func:`fallback_solos` (INSEE labels in
+#: :data:`territorial_geo.sources.CENSUS_LABELS`).
+FALLBACK_COLUMNS = ("P18_EMPLT", "P18_EMPLT_SAL", "ETTOT18", "ETGU18", "ETGZ18")
+FALLBACK_YEAR = 2018
+
+
+def fallback_solos(census: pd.DataFrame, codes: list[str], office_share: float) -> pd.DataFrame:
+    """Solo workers in 2018 estimated from the census 2018 comparateur (no SIRENE extract).
+
+    Per commune::
+
+        non_salaried = P18_EMPLT - P18_EMPLT_SAL
+        services     = (ETGU18 - ETGZ18) / ETTOT18
+        solos        = non_salaried x services x office_share
+
+    ``P18_EMPLT`` "Emplois au LT en 2018" minus ``P18_EMPLT_SAL`` "Emplois salariés au LT en
+    2018" is the number of people whose main job in the commune is not salaried (RP2018):
+    self-employed, micro-entrepreneurs, liberal professions, employers. ``ETGU18``
+    "Établissements actifs du commerce, transports et services divers" minus ``ETGZ18``
+    "dont ... commerce et réparation automobile" over ``ETTOT18`` "Total des établissements
+    actifs fin 2018" is the commune's share of establishments in services other than
+    commerce (NAF sections H-N and R-U). The comparateur cannot separate transport (H) and
+    hospitality (I) from the other services, and it has no sector x size table; its
+    establishments are *employer* establishments (Flores), so their "0 salarié" difference
+    ``ETTOT18 - ETTEF118 - ETTEFP1018`` (employers with nobody on the payroll on 31 December)
+    would miss the non-employer self-employed that solo workers mostly are: the non-salaried
+    jobs are counted instead, and the sector mix of employer establishments stands in for
+    theirs (an ESTIMATE). A commune with no establishment (``ETTOT18`` 0 or missing) takes
+    the share over every row of ``census`` (the national share for the real file, 0.477).
+
+    Parameters
+    ----------
+    census
+        The comparateur by code (``sources.load_census``): :data:`FALLBACK_COLUMNS`.
+    codes
+        Communes to estimate (missing rows give 0).
+    office_share
+        Share of office-type activities among those non-salaried workers
+        (``demand.solos.fallback_office_share``, an ASSUMPTION with a range).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``codes``: ``non_salaried_2018``, ``services_share``,
+        ``services_share_from`` (``commune`` or ``all rows``), ``solos``.
+    """
+    missing = [c for c in FALLBACK_COLUMNS if c not in census.columns]
+    if missing:
+        raise DataFormatError(f"demand input census: missing column(s) {missing} needed by the "
+                              "solo-worker fallback (INSEE comparateur RP2018)")
+    tot = census["ETTOT18"].astype(float)
+    serv = (census["ETGU18"] - census["ETGZ18"]).astype(float).clip(lower=0)
+    ok = tot > 0
+    overall = float(serv[ok].sum() / tot[ok].sum()) if ok.any() else 0.0
+    c = census.reindex(pd.Index(codes))
+    ctot = c["ETTOT18"].astype(float)
+    share = ((c["ETGU18"] - c["ETGZ18"]).astype(float).clip(lower=0) / ctot.where(ctot > 0))
+    own = share.notna()
+    share = share.fillna(overall).clip(upper=1.0)
+    nonsal = (c["P18_EMPLT"] - c["P18_EMPLT_SAL"]).astype(float).clip(lower=0).fillna(0.0)
+    return pd.DataFrame({
+        "non_salaried_2018": nonsal,
+        "services_share": share,
+        "services_share_from": np.where(own, "commune", "all rows"),
+        "solos": nonsal * share * office_share,
+    }, index=pd.Index(codes))
+
+
 def _interp(years: list[int], year: int) -> tuple[int, int, float]:
     """Bracketing anchor indices and weight of the second (held beyond the ends)."""
     order = np.argsort(years)
@@ -272,6 +348,11 @@ def seats_table(
 # ---------------------------------------------------------------------------- with real data
 
 
+def _range_text(key: str) -> str:
+    low, central, high = PARAMETER_RANGES[key]
+    return f"{low:g}-{high:g}, central {central:g}"
+
+
 def _frame(x: sources.Harmonized | pd.DataFrame, what: str, columns: list[str]) -> tuple[pd.DataFrame, str]:
     """The table of a loaded input (and its harmonisation report), columns checked."""
     if isinstance(x, sources.Harmonized):
@@ -292,7 +373,6 @@ def commune_demand(
     *,
     census: sources.Harmonized | pd.DataFrame,
     csp_shares: sources.Harmonized | pd.DataFrame,
-    establishments: sources.Harmonized | pd.DataFrame | None = None,
     sirene_counts: pd.DataFrame | None = None,
     names: pd.Series | None = None,
 ) -> CommuneDemand:
@@ -309,14 +389,12 @@ def commune_demand(
     cfg
         Demand parameters.
     census
-        Census RP2018 counts by code (``sources.load_census``): ``P18_POP``,
-        ``P18_ACT1564``, ``P18_RSECOCC``.
+        Census RP2018 comparateur by code (``sources.load_census``): ``P18_POP``,
+        ``P18_ACT1564``, ``P18_RSECOCC``, and, for the labelled solo-worker fallback used
+        when ``cfg.solos.sirene_file`` is empty, :data:`FALLBACK_COLUMNS`
+        (:func:`fallback_solos`).
     csp_shares
         CSP shares (%) of the 15+ by code for ``cfg.csp_year`` (``sources.load_csp_shares``).
-    establishments
-        Establishments by code in 2014 (``sources.load_establishments_2014``, column
-        ``E14TS0ND``): the labelled fallback for solo workers, required when
-        ``cfg.solos.sirene_file`` is empty.
     sirene_counts
         Solo counts by code from the SIRENE stock (``sources.count_sirene_solos``, column
         ``solos``), required when ``cfg.solos.sirene_file`` is set.
@@ -339,6 +417,7 @@ def commune_demand(
     """
     years = cfg.output_years
     cen, census_rep = _frame(census, "census", ["P18_POP", "P18_ACT1564", "P18_RSECOCC"])
+    cen_all = cen
     shares, shares_rep = _frame(csp_shares, f"CSP shares {cfg.csp_year}", list(CSP_KEYS))
     idx = pd.Index(codes, name=None)
     cen = cen.reindex(idx)
@@ -373,19 +452,24 @@ def commune_demand(
         data_year = cfg.solos.sirene_year
         solo_source = f"SIRENE stock {cfg.solos.sirene_file} ({data_year})"
     else:
-        if establishments is None:
-            raise DataMissingError(
-                "no SIRENE extract configured (demand.solos.sirene_file) and no 2014 "
-                "establishments table passed for the fallback estimate")
-        est, _ = _frame(establishments, "establishments 2014", ["E14TS0ND"])
-        solos_data = est["E14TS0ND"].reindex(idx).fillna(0.0) * cfg.solos.fallback_office_share
-        data_year = 2014
+        share = cfg.solos.fallback_office_share
+        fb = fallback_solos(cen_all, list(idx), share)
+        solos_data = fb["solos"]
+        data_year = FALLBACK_YEAR
         solo_source = (
-            "FALLBACK ESTIMATE: establishments with no employee in 2014 (INSEE) x an ASSUMED "
-            f"office-activity share of {cfg.solos.fallback_office_share}; no SIRENE extract "
-            "was supplied"
+            "FALLBACK ESTIMATE: non-salaried jobs at the place of work in 2018 (INSEE census "
+            "2018 comparateur: P18_EMPLT - P18_EMPLT_SAL) x the commune's share of employer "
+            "establishments in services other than commerce ((ETGU18 - ETGZ18) / ETTOT18, "
+            f"INSEE Flores 2018 in the same comparateur) x an ASSUMED office-activity share of "
+            f"{share:g} (range {_range_text('demand.solos.fallback_office_share')}); no "
+            "SIRENE extract was supplied (demand.solos.sirene_file)"
         )
         notes.append(f"Solo workers: {solo_source}.")
+        n_all = int((fb["services_share_from"] == "all rows").sum())
+        if n_all:
+            notes.append(f"Solo-worker fallback: {n_all} commune(s) without any establishment "
+                         "in the comparateur take the national share of services other than "
+                         "commerce.")
     growth = growth_note(data_year, cfg.base_year, cfg.solos.growth_rate, cfg.solos.data_year_rule)
     notes.append(growth)
     table = pd.DataFrame(index=idx)
@@ -398,6 +482,9 @@ def commune_demand(
     for k in CSP_KEYS:
         table[f"employed_{k}_est"] = emp[k]
     table = table.join(tw)
+    if not cfg.solos.sirene_file:
+        table["non_salaried_2018"] = fb["non_salaried_2018"]
+        table["services_share_2018"] = fb["services_share"]
     table["solos_data"] = solos_data
     table["solos_data_year"] = data_year
     table["solos_source"] = "sirene" if cfg.solos.sirene_file else "fallback_estimate"

@@ -23,6 +23,8 @@ import pandas as pd
 from territorial_geo import __version__, coverage, demand, maps, report, sources, zoning
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig
+from territorial_geo.network.load import NO_SKELETON
+from territorial_geo.sources.fetching import load_state
 from territorial_geo.territory import Territory, load_territory, resolve_communes
 
 
@@ -45,6 +47,17 @@ class StudyResult:
     selection: coverage.SiteSelection | None
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Where the existing third places came from, or why there are none
+    #: (:data:`NO_INVENTORY` when the CGET inventory could not be obtained).
+    inventory: str = ""
+    #: The data directory's fetch state (how each dataset was obtained: copied from a
+    #: mirror, downloaded or built from official sources, with the addresses used).
+    data_state: dict = field(default_factory=dict)
+
+    @property
+    def inventory_missing(self) -> bool:
+        """True when existing third places could not be obtained (supply unknown)."""
+        return self.inventory == NO_INVENTORY
 
 
 def territory_network(
@@ -78,18 +91,53 @@ def study_network(cfg: StudyConfig, terr: Territory, *, data_dir=None) -> netmod
                              data_dir=data_dir)
 
 
-def third_places(
-    territory: Territory, cfg: StudyConfig, data_dir=None
-) -> gpd.GeoDataFrame:
-    """Existing (CGET 2019) and planned third places in the territory and its ring.
+#: Said in the supply and coverage sections when no inventory of existing third places
+#: could be obtained.
+NO_INVENTORY = ("no third-place inventory available (CGET 2019 not obtainable: give "
+                "supply.file or TERRITORIAL_GEO_URL_THIRD_PLACES)")
+_LOAD = object()
 
-    Columns ``name``, ``type``, ``status`` (``existing``/``planned``), ``code``, ``seats``,
-    ``seats_source``, geometry (EPSG:2154).
+
+def supply_inventory(cfg: StudyConfig, data_dir=None) -> tuple[gpd.GeoDataFrame | None, str]:
+    """The inventory of existing third places a study uses, loaded once, and its label.
+
+    ``supply.file`` (a CSV in the CGET layout) when set, else the CGET 2019 dataset when
+    ``supply.use_cget``; when that dataset is not in the data directory (no mirror and no
+    reachable address) the study runs on: ``(None, NO_INVENTORY)``.
+
+    Raises
+    ------
+    DataMissingError
+        ``supply.file`` is set but not found.
     """
+    if cfg.supply.file:
+        return (sources.load_third_places(data_dir, path=cfg.supply.file),
+                f"study file supply.file = {cfg.supply.file}")
+    if not cfg.supply.use_cget:
+        return None, "not used (supply.use_cget = false)"
+    try:
+        sources.dataset_path("third-places", data_dir)
+    except sources.DataMissingError:
+        return None, NO_INVENTORY
+    d = sources.CATALOG["third-places"]
+    return sources.load_third_places(data_dir), f"{d.source} {d.vintage} (dataset third-places)"
+
+
+def third_places(
+    territory: Territory, cfg: StudyConfig, data_dir=None, *, inventory=_LOAD,
+) -> gpd.GeoDataFrame:
+    """Existing (CGET 2019 or ``supply.file``) and planned third places in the territory and
+    its ring.
+
+    ``inventory`` is the frame :func:`supply_inventory` returned (``None``: no existing
+    place); loaded here when not given. Columns ``name``, ``type``, ``status``
+    (``existing``/``planned``), ``code``, ``seats``, ``seats_source``, geometry (EPSG:2154).
+    """
+    if inventory is _LOAD:
+        inventory, _ = supply_inventory(cfg, data_dir)
     frames = []
-    if cfg.supply.use_cget:
-        tp = sources.load_third_places(data_dir)
-        tp = tp[tp["code"].isin(territory.all_codes)].copy()
+    if inventory is not None:
+        tp = inventory[inventory["code"].isin(territory.all_codes)].copy()
         tp["status"] = "existing"
         tp["seats"] = [cfg.supply.site_seats.get(str(i), cfg.supply.seats_per_site) for i in tp["id"]]
         tp["seats_source"] = ["study file" if str(i) in cfg.supply.site_seats else
@@ -120,9 +168,9 @@ def demand_inputs(
     Returns
     -------
     dict
-        Keyword arguments for :func:`demand.commune_demand`: ``census``, ``csp_shares`` and
-        either ``sirene_counts`` (when ``cfg.solos.sirene_file`` is set, counted for
-        ``codes``) or ``establishments`` (the labelled 2014 fallback).
+        Keyword arguments for :func:`demand.commune_demand`: ``census`` (which also feeds
+        the labelled solo-worker fallback), ``csp_shares`` and, when
+        ``cfg.solos.sirene_file`` is set, ``sirene_counts`` (counted for ``codes``).
     """
     out = {"census": sources.load_census(data_dir),
            "csp_shares": sources.load_csp_shares(cfg.csp_year, data_dir)}
@@ -130,8 +178,6 @@ def demand_inputs(
         out["sirene_counts"] = sources.count_sirene_solos(
             cfg.solos.sirene_file, naf_codes=cfg.solos.naf_codes, bands=cfg.solos.bands,
             communes=codes)
-    else:
-        out["establishments"] = sources.load_establishments_2014(data_dir)
     return out
 
 
@@ -235,24 +281,32 @@ def run_study(
     dem = demand.commune_demand(demand_codes, cfg.demand,
                                 names=terr.chefs_lieux["nom"].reindex(demand_codes),
                                 **demand_inputs(cfg.demand, demand_codes, data_dir=data_dir))
-    sites = third_places(terr, cfg, data_dir)
+    inventory, inv_label = supply_inventory(cfg, data_dir)
+    missing_inv = inv_label == NO_INVENTORY
+    sites = third_places(terr, cfg, data_dir, inventory=inventory)
     all_members = zones.within(territory_only=False)
     supply_rows = []
     for zc in zones.zone_codes:
         in_zone = set(all_members.loc[all_members["zone"] == zc, "code"])
         s = sites[sites["code"].isin(in_zone) & (sites["status"] == "existing")]
         supply_rows.append({"zone": zc, "zone_name": zones.towns.loc[zc, "nom"],
-                            "n_sites": len(s), "seats": float(s["seats"].sum()),
-                            "sites": "; ".join(s["name"].astype(str))})
+                            # unknown, not zero, when there is no inventory
+                            "n_sites": np.nan if missing_inv else len(s),
+                            "seats": np.nan if missing_inv else float(s["seats"].sum()),
+                            "sites": "; ".join(s["name"].astype(str)), "inventory": inv_label})
     supply = pd.DataFrame(supply_rows)
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
     zone_seats = demand.zone_table(
         dem, membership, zones.exclusive(territory_only=False), without_pole=pole_removed,
-        supply_seats=dict(zip(supply["zone"], supply["seats"], strict=True)), names=names,
-        territory_codes=terr.codes)
+        supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
+                                                       strict=True)),
+        names=names, territory_codes=terr.codes)
     lap("demand")
     site_times = cov = sel = None
     notes = list(dem.notes)
+    if missing_inv:
+        notes.append(f"Existing supply: {NO_INVENTORY}; supply.csv gives no count and "
+                     "zones.csv no net_of_supply variant.")
     n_out = len(set(all_members["code"]) - set(terr.codes))
     notes.append(
         f"Zones cross the territory's border: every member commune counts in a zone's seats "
@@ -265,6 +319,8 @@ def run_study(
     use = sites if cc.sites == "both" else sites[sites["status"] == cc.sites]
     pts = terr.chefs_lieux.loc[terr.codes].geometry
     weights = demand_weights(terr, dem, cfg.demand)
+    # existing sites count in coverage and selection unless only planned ones are asked for
+    inv_matters = missing_inv and cc.sites in ("existing", "both")
     if len(use):
         site_times = coverage.nearest_site_times(net, pts, use)
         wcols = weights[["population", "teleworkers", "solos"]]
@@ -276,6 +332,11 @@ def run_study(
                 groups=terr.communes[col].reindex(terr.codes).fillna("none")).assign(level=level))
         cov = pd.concat(parts, ignore_index=True)
         existing_cover = (site_times["time_min"] <= cc.budget_min).to_numpy()
+        if inv_matters:
+            notes.append(f"Coverage counts the planned sites only: {NO_INVENTORY}.")
+    elif inv_matters:
+        notes.append(f"Coverage skipped: {NO_INVENTORY}.")
+        existing_cover = np.zeros(len(terr.codes), bool)
     else:
         notes.append("No third place in the territory or its ring: coverage is 0 everywhere.")
         existing_cover = np.zeros(len(terr.codes), bool)
@@ -289,6 +350,9 @@ def run_study(
             sel = coverage.select_sites(cover, weights[cc.weight].to_numpy(),
                                         min(cc.k, len(cands)), labels=labels,
                                         existing_cover=existing_cover)
+            if inv_matters:
+                notes.append("Site selection counts no existing third place as covering "
+                             f"({NO_INVENTORY}).")
         else:
             notes.append("Site selection skipped: no candidate commune.")
     lap("coverage")
@@ -300,19 +364,59 @@ def run_study(
     if zones.uncovered():
         notes.append(f"{len(zones.uncovered())} commune(s) of the territory are in no "
                      f"{z.budget_min:g}-minute zone: {', '.join(zones.uncovered()[:30])}")
+    if net.kind == "approximate" and net.source.get("note", "").startswith(
+            NO_SKELETON):
+        notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
-                       sites, supply, site_times, cov, sel, timings, notes)
+                       sites, supply, site_times, cov, sel, timings, notes, inv_label,
+                       load_state(sources.resolve_data_dir(data_dir)))
+
+
+def _origin(entry: dict | None) -> str:
+    """One line saying how the data directory obtained a dataset (its fetch-state entry)."""
+    if not entry:
+        return "present (no fetch record)"
+    action = entry.get("action", "?")
+    if action == "copied":
+        return f"copied from the mirror ({entry.get('from', '?')})"
+    urls = [v.get("url", "?") for v in (entry.get("sources") or {}).values()]
+    if action == "built":
+        return f"built from the official source(s) ({', '.join(urls) or 'transcription'})"
+    if action == "downloaded":
+        return f"downloaded ({', '.join(urls) or entry.get('url', '?')})"
+    return action
+
+
+def fallbacks(res: StudyResult) -> list[str]:
+    """What the study replaced because a source was missing (empty when nothing was)."""
+    out = []
+    if res.demand.sources.get("solos", "").startswith("FALLBACK"):
+        out.append(f"solos: {res.demand.sources['solos']}")
+    if res.inventory_missing:
+        out.append(f"third places: {NO_INVENTORY}")
+    note = res.network.source.get("note") or ""
+    if res.network.kind == "approximate" and note.startswith(NO_SKELETON):
+        out.append(f"road network: {note}")
+    return out
 
 
 def parameters_doc(res: StudyResult) -> dict:
-    """The parameters.json content: every parameter, its source, data vintages, version."""
+    """The parameters.json content: every parameter, its source, data vintages and how each
+    dataset was obtained (mirror, official download or build, with addresses), what was
+    replaced by a fallback, version."""
     cfg = res.config
     ds = {}
-    for name in ("communes", "communes-list", "epci", "census-rp2018", "csp-shares",
-                 "density-grid", "establishments-2014", "third-places"):
+    used = ["communes", "communes-list", "epci", "census-rp2018", "csp-shares", "density-grid"]
+    if cfg.supply.use_cget and not cfg.supply.file:
+        used.append("third-places")
+    for name in used:
         d = sources.CATALOG[name]
+        entry = res.data_state.get(name)
+        available = not (name == "third-places" and res.inventory_missing)
         ds[name] = {"vintage": d.vintage, "source": d.source, "licence": d.licence,
-                    "sha256": d.sha256}
+                    "sha256": d.sha256, "available": available,
+                    "origin": _origin(entry) if available else f"not available: {NO_INVENTORY}",
+                    "obtained": entry}
     ds["road_network"] = {k: v for k, v in res.network.source.items()}
     return {
         "engine": {"name": "territorial_geo", "version": __version__},
@@ -323,6 +427,8 @@ def parameters_doc(res: StudyResult) -> dict:
         "sources": cfg.provenance(res.overridden),
         "input_sources": res.demand.sources,
         "demand_rules_by_year": {str(y): r for y, r in res.demand.rules.items()},
+        "fallbacks": fallbacks(res),
+        "supply_inventory": res.inventory,
         "estimates_and_assumptions": res.notes,
         "datasets": ds,
         "network": res.network.info(),
@@ -530,9 +636,15 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
         provenance=cfg.provenance(res.overridden), overlap=ov, overlap_territory=ov_terr,
         territory_name=terr.name, seats_pivot=_seats_pivot(res),
-        competition=pd.DataFrame(comp), supply=supply_tab, coverage=res.coverage,
+        competition=pd.DataFrame(comp),
+        supply=pd.DataFrame({"existing third places": [NO_INVENTORY]})
+        if res.inventory_missing else supply_tab,
+        coverage=pd.DataFrame({"coverage": [f"skipped: {NO_INVENTORY}"]})
+        if res.coverage is None and res.inventory_missing and cfg.coverage.sites != "planned"
+        else res.coverage,
         selection=sel, notes=res.notes + [f"{k}: {v}" for k, v in res.demand.sources.items()],
-        data_sources=[{"name": k, **{kk: vv for kk, vv in v.items() if kk != "sha256"}}
+        data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
+                                     if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],
         images=images, town_names=names,
     )

@@ -3,7 +3,9 @@
 A network *spec* is one of:
 
 ``"approximate"``
-    the sourced approximate network (adjacent communes' chefs-lieux + classified roads);
+    the sourced approximate network (adjacent communes' chefs-lieux + classified roads;
+    local links only, said in ``source["note"]``, when the mirror-only skeleton
+    ``roads-france`` is not in the data directory);
 ``"osm:REGION"``
     a Geofabrik regional OpenStreetMap extract (``osm:nord-pas-de-calais``), fetched into
     the data directory;
@@ -97,6 +99,40 @@ def parse_network_spec(text: str) -> NetworkSpec:
         f"unknown road network {t!r}: expected one of {', '.join(FORMS)}.{hint}")
 
 
+#: Said wherever the approximate network is reported when the skeleton was not available.
+NO_SKELETON = "skeleton not available: local links only"
+
+
+def no_skeleton_note(codes, data_dir: str | os.PathLike | None = None) -> str:
+    """The note of an approximate network built without the classified-road skeleton.
+
+    Names the Geofabrik extracts covering the communes' départements that are already in the
+    data directory (``osm:REGION``, a detailed network), else how to fetch one.
+    """
+    from territorial_geo.sources import osm
+
+    deps = pd.Series([str(c)[:3] if str(c).startswith("97") else str(c)[:2] for c in codes])
+    regions: list[str] = []
+    for dep in deps.value_counts().index:  # the département with the most communes first
+        try:
+            regions += [r for r in osm.regions_for_departments([dep]) if r not in regions]
+        except sources.UnknownPlaceError:
+            continue
+    root = sources.resolve_data_dir(data_dir)
+    have = [r for r in regions if (root / osm.OSM_DIR / f"{r}-latest.osm.pbf").is_file()]
+    text = (f"{NO_SKELETON} (the classified-road skeleton roads-france is a mirror-only "
+            "dataset: links between neighbouring communes' chefs-lieux, no motorway or main "
+            "road, so long trips are slower than on real roads)")
+    if have:
+        return text + ("; an OpenStreetMap extract of the area is in the data directory: "
+                       f"network = {' or '.join(repr('osm:' + r) for r in have)} gives a "
+                       "detailed network")
+    if regions:
+        return text + (f"; for a detailed network: `territorial-geo data fetch --dataset "
+                       f"osm:{regions[0]}` then network = 'osm:{regions[0]}'")
+    return text
+
+
 def load_network(
     spec: str | NetworkSpec,
     *,
@@ -147,10 +183,15 @@ def load_network(
         if communes is None or chefs_lieux is None or density is None:
             raise NetworkError("the approximate network needs communes, chefs-lieux and the "
                                "density grid")
-        skeleton = read_pbf(sources.dataset_path("roads-france", data_dir), area=area,
-                            margin_m=margin_m, profile=profile, cache_dir=cache)
+        sk_path = sources.resolve_data_dir(data_dir) / sources.CATALOG["roads-france"].path
+        skeleton = None
+        if sk_path.is_file():
+            skeleton = read_pbf(sk_path, area=area, margin_m=margin_m, profile=profile,
+                                cache_dir=cache)
         net = approximate.build_approximate(communes, chefs_lieux, density, skeleton=skeleton,
                                             params=approx_params, profile=profile)
+        if skeleton is None:
+            net.source["note"] = no_skeleton_note(communes.index, data_dir)
         net.source.setdefault("spec", s.text)
         return net
     if s.format == "bdtopo":

@@ -26,6 +26,7 @@ from territorial_geo.sources.catalog import (
     CATALOG,
     ENV_DATA_DIR,
     ENV_MIRROR,
+    OPTIONAL,
     REQUIRED,
     WEB_CRS,
     WORKING_CRS,
@@ -36,6 +37,7 @@ from territorial_geo.sources.catalog import (
 )
 from territorial_geo.sources.census import (
     CENSUS_COLUMNS,
+    CENSUS_LABELS,
     CSP_KEYS,
     CSP_LABELS,
     CSP_YEARS,
@@ -84,9 +86,9 @@ from territorial_geo.sources.tables import _read_csv, _require_columns, to_numbe
 from territorial_geo.sources.third_places import load_third_places
 
 __all__ = [
-    "BUILDERS", "CATALOG", "CENSUS_COLUMNS", "CSP_KEYS", "CSP_LABELS", "CSP_YEARS",
+    "BUILDERS", "CATALOG", "CENSUS_COLUMNS", "CENSUS_LABELS", "CSP_KEYS", "CSP_LABELS", "CSP_YEARS",
     "DEPARTEMENT_REGIONS", "DataFormatError", "DataMissingError", "Dataset", "ENV_DATA_DIR",
-    "ENV_MIRROR", "FetchResult", "Harmonized", "OfficialSource", "REGION_DEPARTMENTS",
+    "ENV_MIRROR", "FetchResult", "Harmonized", "OPTIONAL", "OfficialSource", "REGION_DEPARTMENTS",
     "REQUIRED", "SIRENE_BANDS", "SIRENE_COLUMNS", "SOLO_BANDS", "STUDY_NAF_CODES", "SourceFile",
     "UnknownPlaceError", "WEB_CRS", "WORKING_CRS", "_fold", "_read_csv", "_require_columns",
     "atomic_write", "build_communes_gpkg", "build_csp_shares", "build_density_grid",

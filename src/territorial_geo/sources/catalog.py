@@ -24,6 +24,8 @@ ENV_URL_PREFIX = "TERRITORIAL_GEO_URL_"
 
 INSEE_FILES = "https://www.insee.fr/fr/statistiques/fichier"
 CONTOURS_2026 = "https://contours-administratifs.s3.rbx.io.cloud.ovh.net/2026/geojson"
+CGET_REPO_RAW = ("https://raw.githubusercontent.com/anct-carto/mission_coworking/"
+                 "f228a034e88183f315ece63d2f4a90decbdfd017")
 
 
 @dataclass(frozen=True)
@@ -351,13 +353,14 @@ CATALOG: dict[str, Dataset] = {
                     "';'-separated CSV: CODGEO, LIBGEO, REG, DEP, E14TST, E14TS0ND, E14TS1, "
                     "E14TS6 ... E14TS500 (codes without leading zero)"),),
                 verified_offline=True,
-                note="The mirror's copy comes from a public Kaggle mirror of the INSEE file; no "
-                "address of INSEE's own file could be verified offline. Give one with "
-                "TERRITORIAL_GEO_URL_ESTABLISHMENTS_2014, or run studies with a SIRENE stock "
-                "file (demand.solos.sirene_file). The official comparateur (census-rp2018) gives "
-                "the 2018 equivalent: ETTOT18 - ETTEF118 - ETTEFP1018 = establishments with no "
-                "employee.",
+                note="Optional, no longer read by studies: the solo-worker fallback now uses the "
+                "census 2018 comparateur (census-rp2018; demand.fallback_solos). Kept for "
+                "comparison with the former 2014 fallback. The mirror's copy comes from a "
+                "public Kaggle mirror of the INSEE file (CLAP scope: 3.06 million establishments "
+                "with no employee or unknown size); no address of INSEE's own file could be "
+                "verified offline: give one with TERRITORIAL_GEO_URL_ESTABLISHMENTS_2014.",
             ),
+            notes="Optional: not needed by studies since the 2018 census fallback.",
         ),
         _D(
             "third-places",
@@ -368,17 +371,25 @@ CATALOG: dict[str, Dataset] = {
             "Licence Ouverte 2.0",
             "58452f478d4288d245aa62068a6e005f9b7b2954f853cdac2cc40305188cb5e0",
             _O(
-                "CGET (now ANCT) Mission Coworking, 'Tiers-lieux' 2019, on data.gouv.fr",
-                None,
-                (_S("data", None,
+                "CGET (now ANCT) Mission Coworking, 'Tiers-lieux' 2019, published by ANCT's "
+                "cartography team on GitHub",
+                "https://github.com/anct-carto/mission_coworking",
+                (_S("data", f"{CGET_REPO_RAW}/CGET_TiersLieux_2019.csv",
                     "','-separated UTF-8 CSV: ID, NOM_TL, ADRESSE, CP, INSEECOM, NOMCOM, TYPO, LAT, "
-                    "LONG, ... (INSEECOM 0 when unknown)"),),
+                    "LONG, ... (INSEECOM 0 when unknown)",
+                    "58452f478d4288d245aa62068a6e005f9b7b2954f853cdac2cc40305188cb5e0"),),
                 verified_offline=True,
-                note="The mirror holds the published CSV (layout verified), but the resource "
-                "address on data.gouv.fr could not be verified offline: download the CSV from the "
-                "dataset page and set TERRITORIAL_GEO_URL_THIRD_PLACES=file:///path/to/file.csv "
-                "(or any URL), or use --mirror.",
+                note="The address is the publisher's repository (anct-carto/mission_coworking, "
+                "README: 'publiée par le CGET', Licence Ouverte 2.0) pinned at commit f228a03 "
+                "(13 June 2019); the file at that commit (blob 689fa22, last changed in 3975c9f) "
+                "has exactly the mirror's SHA-256, checked offline on a snapshot of the "
+                "repository; the address itself was not reached over the network. No "
+                "data.gouv.fr resource address could be found. Optional: without it studies run "
+                "and say that no third-place inventory is available; give another copy with "
+                "TERRITORIAL_GEO_URL_THIRD_PLACES=file:///path/to/file.csv or a study's "
+                "supply.file.",
             ),
+            notes="Optional: studies run without it (no existing-supply inventory).",
         ),
         _D(
             "roads-france",
@@ -389,8 +400,10 @@ CATALOG: dict[str, Dataset] = {
             "no licence stated: testing and demonstration only",
             "5e03e7a898fd5a906785ec5370fd29e736c6ac2abda23808c1f1ba45aff479cb",
             None,
-            notes="Mirror only. Without a mirror use a Geofabrik regional extract: "
-            "`territorial-geo data fetch --dataset osm:<region>` (see sources.osm).",
+            notes="Mirror only. Without it the approximate network is built from local links "
+            "between neighbouring communes only (said in its outputs); for a detailed network "
+            "use a Geofabrik regional extract: `territorial-geo data fetch --dataset "
+            "osm:<region>` and network = 'osm:<region>' (see sources.osm).",
         ),
         _D(
             "roads-hdf",
@@ -420,8 +433,14 @@ CATALOG: dict[str, Dataset] = {
     ]
 }
 
-#: Datasets the reference study needs (web assets are optional: maps fall back to a CDN).
-REQUIRED = tuple(n for n in CATALOG if n != "leaflet")
+#: Datasets a study runs without, saying so in its outputs: Leaflet (maps load it from a
+#: CDN), the 2014 establishments (no longer read), the CGET third places (no existing-supply
+#: inventory) and the mirror-only classified-road skeletons (the approximate network uses
+#: local links only). ``data fetch`` without names reports them ``unavailable`` when they
+#: cannot be obtained instead of failing.
+OPTIONAL = ("leaflet", "establishments-2014", "third-places", "roads-france", "roads-hdf")
+#: Datasets the reference study needs.
+REQUIRED = tuple(n for n in CATALOG if n not in OPTIONAL)
 
 
 def manifest() -> dict:
@@ -432,6 +451,7 @@ def manifest() -> dict:
         out.append(
             {
                 "name": d.name,
+                "required": d.name in REQUIRED,
                 "path": d.path,
                 "title": d.title,
                 "source": d.source,

@@ -18,7 +18,23 @@ from territorial_geo.sources.tables import _read_csv, _require_columns, to_numbe
 CENSUS_COLUMNS = [
     "P18_POP", "P18_LOG", "P18_RP", "P18_RSECOCC", "P18_LOGVAC", "P18_POP1564",
     "P18_ACT1564", "P18_CHOM1564", "P18_EMPLT", "P18_EMPLT_SAL", "ETTOT18", "SUPERF",
+    "ETAZ18", "ETBE18", "ETFZ18", "ETGU18", "ETGZ18", "ETOQ18", "ETTEF118", "ETTEFP1018",
 ]
+#: INSEE long labels (LIB_VAR_LONG of meta_base_cc_comparateur.CSV) of the comparateur
+#: variables the solo-worker fallback reads or rules out. The ``ET*`` counts are *employer* establishments (INSEE, Flores 2018: the
+#: same figures are published as "Établissements actifs employeurs par secteur d'activité
+#: agrégé et taille fin 2018", e.g. 21,812 in Vaucluse), so their "0 salarié" difference
+#: (ETTOT18 - ETTEF118 - ETTEFP1018) counts employers with nobody on the payroll on
+#: 31 December, not the non-employer self-employed.
+CENSUS_LABELS = {
+    "P18_EMPLT": "Nombre d'emplois au lieu de travail en 2018",
+    "P18_EMPLT_SAL": "Nombre d'emplois salariés au lieu de travail en 2018",
+    "ETTOT18": "Total des établissements actifs fin 2018",
+    "ETGU18": "Établissements actifs du commerce, transports et services divers fin 2018",
+    "ETGZ18": "dont Établissements actifs du commerce et réparation automobile fin 2018",
+    "ETTEF118": "Établissements actifs de 1 à 9 salariés fin 2018",
+    "ETTEFP1018": "Établissements actifs de 10 salariés ou plus fin 2018",
+}
 
 
 def read_census_rp2018(path: Path | str) -> pd.DataFrame:

@@ -52,6 +52,7 @@ from territorial_geo.sources.catalog import (
     ENV_DATA_DIR,
     ENV_MIRROR,
     ENV_URL_PREFIX,
+    OPTIONAL,
     Dataset,
 )
 
@@ -479,8 +480,9 @@ def fetch(
     names
         Dataset names (keys of :data:`CATALOG`) and/or OpenStreetMap extracts
         (``osm:nord-pas-de-calais``, or ``osm:62,59`` for the extracts covering those
-        départements); all catalog datasets when ``None`` (mirror-only datasets absent from
-        the mirror are then reported ``unavailable`` instead of failing).
+        départements); all catalog datasets when ``None`` (optional datasets,
+        :data:`~territorial_geo.sources.catalog.OPTIONAL`, that cannot be obtained are then
+        reported ``unavailable`` instead of failing).
     data_dir
         Target directory (see :func:`resolve_data_dir`).
     mirror
@@ -526,8 +528,16 @@ def fetch(
         )
     results: list[FetchResult] = []
     for name in _expand([n for n in selected if n in CATALOG]):
-        results.append(_fetch_one(CATALOG[name], target, src_root, download=download,
-                                  quiet=quiet, urls=urls, explicit=explicit or name not in selected))
+        named = explicit or name not in selected
+        try:
+            results.append(_fetch_one(CATALOG[name], target, src_root, download=download,
+                                      quiet=quiet, urls=urls, explicit=named))
+        except DataMissingError as exc:
+            if named or name not in OPTIONAL:
+                raise
+            # an optional dataset (studies run without it and say so): skip, do not fail
+            _say(quiet, f"{name}: not obtained ({exc}); optional, skipped. {CATALOG[name].notes}")
+            results.append(FetchResult(name, None, "unavailable", None))
     for spec in osm_names:
         for region in osm.parse_osm_spec(spec):
             path = osm.osm_extract_path(region, data_dir=target, download=download, quiet=quiet)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from territorial_geo.codes import normalize_codes
+from territorial_geo.errors import DataMissingError
 from territorial_geo.sources.catalog import WEB_CRS, WORKING_CRS
 from territorial_geo.sources.cog import code_mapping
 from territorial_geo.sources.communes import load_communes
@@ -15,14 +18,37 @@ from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
 
 
-def load_third_places(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
-    """CGET 2019 third places as points in Lambert-93.
+def load_third_places(
+    data_dir: str | os.PathLike | None = None, *, path: str | os.PathLike | None = None,
+) -> gpd.GeoDataFrame:
+    """CGET 2019 third places (or a user file in the same layout) as points in Lambert-93.
 
     Rows whose ``INSEECOM`` is missing (``0``) get their commune from their coordinates;
     codes are moved to COG 2026. Columns: ``id``, ``name``, ``type``, ``address``, ``code``,
     ``commune``, ``code_source`` (``file`` or ``located``), ``geometry``.
+
+    Parameters
+    ----------
+    data_dir
+        Data directory (the ``third-places`` dataset, communes for locating rows).
+    path
+        A CSV in the CGET layout (``,``-separated, columns ``ID``, ``NOM_TL``, ``INSEECOM``,
+        ``TYPO``, ``LAT``, ``LONG``; ``ADRESSE``, ``CP``, ``NOMCOM`` optional) read instead
+        of the dataset (a study's ``supply.file``).
+
+    Raises
+    ------
+    DataMissingError
+        The dataset (or ``path``) is missing.
+    DataFormatError
+        A required column is missing or a coordinate is not a number (file and column named).
     """
-    p = dataset_path("third-places", data_dir)
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise DataMissingError(f"third-place file {p} not found (supply.file)")
+    else:
+        p = dataset_path("third-places", data_dir)
     raw = _read_csv(p, sep=",", engine="c")
     _require_columns(raw, ["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"], p)
     lat = to_number(raw["LAT"], source=f"{p}:LAT")
@@ -32,8 +58,9 @@ def load_third_places(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataF
             "id": raw["ID"].to_numpy(),
             "name": raw["NOM_TL"].to_numpy(),
             "type": raw["TYPO"].fillna("non renseigné").to_numpy(),
-            "address": (raw["ADRESSE"].fillna("") + " " + raw["CP"].fillna("")).str.strip()
-            if "ADRESSE" in raw else "",
+            "address": (raw.get("ADRESSE", pd.Series("", index=raw.index)).fillna("")
+                        + " " + raw.get("CP", pd.Series("", index=raw.index)).fillna(""))
+            .str.strip().to_numpy(),
             "commune": raw.get("NOMCOM"),
             "raw_code": raw["INSEECOM"].fillna("0").to_numpy(),
         },
