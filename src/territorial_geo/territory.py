@@ -106,7 +106,37 @@ def _build(
     siren: str | None,
     data_dir: str | os.PathLike | None,
 ) -> Territory:
-    communes = sources.load_communes(data_dir)
+    return build_territory(name, kind, codes, communes=sources.load_communes(data_dir),
+                           chefs_lieux=sources.load_chefs_lieux(data_dir), ring_km=ring_km,
+                           siren=siren)
+
+
+def build_territory(
+    name: str, kind: str, codes: list[str], *, communes: gpd.GeoDataFrame,
+    chefs_lieux: gpd.GeoDataFrame, ring_km: float, siren: str | None = None,
+) -> Territory:
+    """A territory from already loaded frames (no file read): batch runs load the communes
+    and chefs-lieux once per partition and build every EPCI's territory from them.
+
+    Parameters
+    ----------
+    name, kind, siren
+        As in :class:`Territory`.
+    codes
+        Member commune codes.
+    communes
+        Commune polygons (:func:`territorial_geo.sources.load_communes`, or a subset that
+        covers the members and their ring).
+    chefs_lieux
+        Chef-lieu points (:func:`territorial_geo.sources.load_chefs_lieux`, or a subset).
+    ring_km
+        Width of the ring of neighbouring communes.
+
+    Raises
+    ------
+    UnknownPlaceError
+        A member code missing from ``communes``.
+    """
     missing = [c for c in codes if c not in communes.index]
     if missing:
         raise UnknownPlaceError(
@@ -121,7 +151,7 @@ def _build(
     else:
         ring = communes.iloc[0:0].copy()
     ring["in_territory"] = False
-    cl = sources.load_chefs_lieux(data_dir)
+    cl = chefs_lieux
     all_codes = list(members.index) + list(ring.index)
     lacking = [c for c in all_codes if c not in cl.index]
     pts = cl.reindex([c for c in all_codes if c in cl.index]).copy()
