@@ -537,6 +537,230 @@ def write_outputs(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_ye
         batch_maps(table, o, horizon_year=horizon_year)
 
 
-def batch_maps(table: gpd.GeoDataFrame, out: Path, *, horizon_year: int) -> None:
-    """Placeholder replaced below."""
-    return None
+def _popup(r: pd.Series, horizon_year: int) -> str:
+    import html
+
+    e = html.escape
+    if r["status"] != "ok":
+        return (f"<b>{e(str(r['name']))}</b> ({r['siren']})<br>status: error<br>"
+                f"{e(str(r['error']))}")
+    h = horizon_year
+
+    def f(col: str, fmt: str = "{:.1f}") -> str:
+        v = r.get(col)
+        return "n/a" if v is None or pd.isna(v) else fmt.format(v)
+
+    return (f"<b>{e(str(r['name']))}</b> ({r['siren']})<br>"
+            f"{int(r['n_communes'])} communes, population {r['population']:,.0f}<br>"
+            f"{int(r['n_zones'])} zones (market towns {e(str(r['market_towns']))})<br>"
+            f"Seats {h} (union of zones): {f(f'seats_total_{h}')}<br>"
+            f"Existing seats in the zones: {f('supply_seats')} (ASSUMPTION: seats_per_site)<br>"
+            f"Unmet seats {h}: {f(f'unmet_seats_{h}')}<br>"
+            f"Population within 10 / 20 min of a third place: "
+            f"{f('share_population_10min', '{:.0%}')} / {f('share_population_20min', '{:.0%}')}"
+            f"<br>Population farther than the coverage budget: {f('uncovered_population', '{:,.0f}')}")
+
+
+def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year: int) -> None:
+    """``map.html`` (Folium choropleth of unmet seats by EPCI, click for the EPCI's summary;
+    EPCIs in error in grey) and ``map.png`` (the same choropleth, printable)."""
+    import folium
+
+    from territorial_geo import maps
+
+    o = Path(out)
+    col = f"unmet_seats_{horizon_year}"
+    t = table.copy()
+    if col not in t:
+        t[col] = np.nan
+    ok = (t["status"] == "ok") & t[col].notna()
+    fills = pd.Series("#bbbbbb", index=t.index)
+    bins: list[float] = []
+    if ok.any():
+        classes, bins = maps.classify(t.loc[ok, col])
+        fills[ok] = [maps.SEQ_COLOURS[min(int(c), 4)] for c in classes]
+    web = t.assign(geometry=t.geometry.simplify(100)).to_crs(sources.WEB_CRS)
+    minx, miny, maxx, maxy = web.total_bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8,
+                   tiles="OpenStreetMap", control_scale=True)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    fg = folium.FeatureGroup(name=f"EPCIs: unmet seats {horizon_year}")
+    for i, r in web.iterrows():
+        gj = folium.GeoJson(
+            gpd.GeoDataFrame({"siren": [r["siren"]], "name": [r["name"]]},
+                             geometry=[r.geometry], crs=sources.WEB_CRS).to_json(),
+            style_function=lambda _f, c=fills[i]: {"fillColor": c, "color": "#444",
+                                                   "weight": 0.8, "fillOpacity": 0.75},
+            tooltip=str(r["name"]))
+        folium.Popup(_popup(r, horizon_year), max_width=360).add_to(gj)
+        gj.add_to(fg)
+    fg.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    from branca.element import Element
+
+    m.get_root().html.add_child(Element(
+        '<div style="position:fixed;bottom:20px;left:10px;z-index:9999;background:white;'
+        'padding:6px;font:12px sans-serif">'
+        + maps._legend_html(f"Unmet seats {horizon_year} (grey: error)", maps.SEQ_COLOURS, bins)
+        + f"<div>{html_escape(maps.CREDITS)}</div></div>"))
+    maps.save_map(m, o / "map.html")
+
+    def png(p: Path) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(9, 9))
+        t.plot(ax=ax, color=fills.to_numpy(), edgecolor="#444", linewidth=0.3)
+        ax.set_axis_off()
+        ax.set_title(f"Unmet coworking seats {horizon_year} by EPCI (grey: error)")
+        fig.text(0.01, 0.01, maps.CREDITS, fontsize=6)
+        fig.savefig(p, dpi=110, format="png")
+        plt.close(fig)
+
+    sources.atomic_write(o / "map.png", png)
+
+
+def html_escape(text: str) -> str:
+    """HTML-escape a text."""
+    import html
+
+    return html.escape(text)
+
+
+# ----------------------------------------------------------------------------- national coverage
+
+
+@dataclass
+class NationalCoverage:
+    """Minutes from every commune to the nearest CGET third place, and population shares.
+
+    Attributes
+    ----------
+    communes
+        ``code``, ``nom``, ``departement``, ``region``, ``population``, ``minutes`` (inf when
+        no third place is reachable on the partition's network), ``error`` (empty, or why the
+        département could not be computed; its communes then have NaN minutes).
+    departements, regions
+        ``departement`` / ``region``, ``minutes`` (10, 20, 30), ``covered_population``,
+        ``total_population``, ``share_population``.
+    """
+
+    communes: pd.DataFrame
+    departements: pd.DataFrame
+    regions: pd.DataFrame
+
+
+def coverage_partition(
+    cfg: StudyConfig, dep: str, *, data_dir: str | os.PathLike | None = None,
+) -> pd.DataFrame:
+    """Minutes from each commune of département ``dep`` to the nearest existing third place
+    (inventory within the département plus ``zoning.margin_km``), on the template's network
+    over the département plus that margin. The Dask task of :func:`national_coverage`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``nom``, ``departement``, ``population``, ``minutes``, ``error``.
+    """
+    from territorial_geo import study
+
+    communes = sources.load_communes(data_dir)
+    codes = sorted(communes.index[communes["departement"] == dep])
+    out = pd.DataFrame({"code": codes, "nom": communes.loc[codes, "nom"].to_numpy(),
+                        "departement": dep,
+                        "population": communes.loc[codes, "population"].to_numpy(float)})
+    try:
+        inventory, label = study.supply_inventory(cfg, data_dir)
+        if inventory is None:
+            raise TerritorialGeoError(label)
+        cl = sources.load_chefs_lieux(data_dir)
+        terr = build_territory(f"Département {dep}", "department", codes, communes=communes,
+                               chefs_lieux=cl, ring_km=0.0)
+        net = study.study_network(cfg, terr, data_dir=data_dir)
+        reach = terr.outline.buffer(cfg.zoning.margin_km * 1000)
+        sites = inventory[inventory.geometry.within(reach)]
+        if len(sites):
+            t = coverage.nearest_site_times(net, terr.chefs_lieux.loc[codes].geometry, sites)
+            out["minutes"] = t["time_min"].to_numpy()
+        else:
+            out["minutes"] = np.inf
+        out["error"] = ""
+    except Exception as exc:  # noqa: BLE001  (reported per département)
+        out["minutes"] = np.nan
+        out["error"] = " ".join(str(exc).split()) or type(exc).__name__
+    return out
+
+
+def coverage_tables(
+    communes: pd.DataFrame, by: str, minutes: tuple[float, ...] = NATIONAL_MINUTES,
+) -> pd.DataFrame:
+    """Population within each threshold of a third place, per value of column ``by``
+    (``departement`` or ``region``): ``covered_population``, ``total_population``,
+    ``share_population`` (NaN when the group has no population)."""
+    rows = []
+    for key, sub in communes.groupby(by, sort=True):
+        tot = float(sub["population"].sum())
+        for n in minutes:
+            cov = float(sub.loc[sub["minutes"] <= n, "population"].sum())
+            rows.append({by: key, "minutes": float(n), "covered_population": cov,
+                         "total_population": tot,
+                         "share_population": cov / tot if tot > 0 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def national_coverage(
+    cfg: StudyConfig, deps: list[str], *, client=None,
+    data_dir: str | os.PathLike | None = None, minutes: tuple[float, ...] = NATIONAL_MINUTES,
+    progress: bool = False,
+) -> NationalCoverage:
+    """Coverage of the CGET 2019 third places over départements ``deps``, one task per
+    département (``client``: Dask; ``None``: serially here), merged.
+
+    Parameters
+    ----------
+    cfg
+        Study file giving the network settings (``zoning.network``, speeds, margin).
+    deps
+        Département codes (all of them for France: :func:`all_departements`).
+    """
+    dd = str(sources.resolve_data_dir(data_dir))
+    tcfg = template(cfg)
+    if client is None:
+        parts = [coverage_partition(tcfg, d, data_dir=dd) for d in deps]
+    else:
+        from distributed import as_completed
+
+        futs = [client.submit(coverage_partition, tcfg, d, data_dir=dd, pure=False,
+                              key=f"coverage-{d}-{template_key(cfg)}") for d in deps]
+        t0 = time.perf_counter()
+        for i, _f in enumerate(as_completed(futs)):
+            if progress:
+                print(_bar(i + 1, len(futs), 0, 0, t0).split(", 0/0")[0], end="",
+                      file=sys.stderr, flush=True)
+        if progress:
+            print(file=sys.stderr)
+        parts = client.gather(futs)
+    com = pd.concat(parts, ignore_index=True)
+    regions = sources.load_commune_list(dd)["region"].astype(str)
+    com.insert(3, "region", com["code"].map(regions).fillna("").to_numpy())
+    com = com.sort_values("code").reset_index(drop=True)
+    return NationalCoverage(com, coverage_tables(com, "departement", minutes),
+                            coverage_tables(com, "region", minutes))
+
+
+def all_departements(data_dir: str | os.PathLike | None = None) -> list[str]:
+    """Every département with a commune in the communes layer."""
+    return sorted(sources.load_communes(data_dir)["departement"].dropna().astype(str).unique())
+
+
+def write_coverage(cov: NationalCoverage, out: str | os.PathLike) -> None:
+    """``coverage_communes.csv``, ``coverage_departements.csv``, ``coverage_regions.csv``,
+    each atomically (unreachable communes: empty minutes)."""
+    o = Path(out)
+    com = cov.communes.assign(minutes=cov.communes["minutes"].replace(np.inf, np.nan))
+    for name, df in (("communes", com), ("departements", cov.departements),
+                     ("regions", cov.regions)):
+        sources.atomic_write(o / f"coverage_{name}.csv",
+                             lambda p, df=df: df.to_csv(p, index=False, float_format="%.4f"))

@@ -1,4 +1,4 @@
-"""Command line: ``territorial-geo data|territory|zones|study|coverage|site-selection``.
+"""Command line: ``territorial-geo data|territory|zones|study|batch|coverage|site-selection``.
 
 Exit codes: 0 success, 2 bad input or missing data (a one-line message, no traceback),
 1 unexpected failure.
@@ -162,6 +162,47 @@ def _cmd_study(args) -> int:
         for r in tot.itertuples():
             print(f"  seats {r.year} (union, each commune once): {r.seats:.1f}")
         print(f"outputs in {path}/ (report.html, map.html, zones.csv, ...)")
+    return 0
+
+
+def _cmd_batch(args) -> int:
+    from territorial_geo import batch, sources
+    from territorial_geo.config import load_config
+
+    if args.workers is not None and args.scheduler:
+        raise TerritorialGeoError("give --workers or --scheduler, not both")
+    cfg, _keys = load_config(args.study)
+    epcis = batch.select_epcis(args.epcis, epci=sources.load_epci(args.data_dir),
+                               commune_list=sources.load_commune_list(args.data_dir))
+    say = _progress(args.quiet)
+    say(f"{len(epcis)} EPCIs in {epcis['partition'].nunique()} partition(s) (départements)")
+    client = None
+    if args.workers != 0:
+        client = batch.make_client(workers=args.workers, scheduler=args.scheduler)
+    try:
+        res = batch.run_batch(cfg, epcis, args.out, client=client, data_dir=args.data_dir,
+                              progress=not args.quiet)
+        cov = None
+        if args.national_coverage:
+            say("national coverage")
+            cov = batch.national_coverage(cfg, sorted(epcis["partition"].unique()),
+                                          client=client, data_dir=args.data_dir)
+            batch.write_coverage(cov, args.out)
+    finally:
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    t = res.table
+    n_err = int((t["status"] == "error").sum())
+    if not args.quiet:
+        print(f"{len(t)} EPCIs: {len(t) - n_err} ok, {n_err} error(s); "
+              f"{len(res.computed)} partition(s) computed, {len(res.skipped)} resumed; "
+              f"{res.seconds:.1f} s")
+        if cov is not None:
+            print(f"national coverage: {len(cov.communes)} communes")
+        print(f"outputs in {res.out}/ (epcis.csv, ranking.csv, errors.csv, map.html, ...)")
     return 0
 
 
@@ -493,7 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"territorial-geo {__version__}",
                    help="print the version and exit")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
-                           help="data, network, territory, zones, study, coverage or site-selection")
+                           help="data, network, territory, zones, study, batch, coverage or "
+                           "site-selection")
 
     def command(parent, name, helptext):
         return parent.add_parser(name, parents=[common], help=helptext, description=helptext,
@@ -595,6 +637,27 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--out", default=None,
                     help="output: a folder, written atomically (default maps/<study name>)")
 
+    ba = command(sub, "batch", "a study per EPCI of a département, a region or France, on Dask")
+    ba.add_argument("study", help="study file used as a template (its market towns, poles "
+                    "and planned sites are replaced: towns come from the density grid per EPCI)")
+    ba.add_argument("--epcis", required=True,
+                    help="dep:CODE, region:CODE (INSEE, e.g. 32), france, or comma-separated "
+                    "EPCI SIRENs")
+    ba.add_argument("--out", required=True,
+                    help="output folder (epcis.csv/.parquet/.gpkg, ranking.csv, errors.csv, "
+                    "map.html, map.png; partitions/ makes a rerun resume)")
+    ba.add_argument("--workers", type=_number(int, low=0, strict=False, what="an integer"),
+                    default=None,
+                    help="local Dask worker processes (default: one per core; 0 runs serially "
+                    "without Dask)")
+    ba.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on an existing Dask scheduler (tcp://host:8786) instead of a "
+                    "local cluster")
+    ba.add_argument("--national-coverage", action="store_true",
+                    help="also compute minutes from every commune of the selected EPCIs' "
+                    "départements to the nearest CGET third place and the shares within "
+                    "10/20/30 min per département and region (coverage_*.csv)")
+
     for name, helptext in (("coverage", "coverage of third places"),
                            ("site-selection", "best new third-place sites")):
         c = command(sub, name, helptext)
@@ -649,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else 2
     handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
-                "study": _cmd_study, "coverage": _cmd_coverage, "site-selection": _cmd_select}
+                "study": _cmd_study, "batch": _cmd_batch, "coverage": _cmd_coverage, "site-selection": _cmd_select}
     try:
         return handlers[args.cmd](args)
     except TerritorialGeoError as exc:
