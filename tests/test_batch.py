@@ -1,0 +1,213 @@
+"""Batch studies on Dask: serial and Dask runs agree, resume, error rows, a killed worker,
+national coverage, and the batch map in a real browser (a few EPCIs, mirror data)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from territorial_geo import batch, cli, sources
+from territorial_geo.config import load_config
+from territorial_geo.errors import TerritorialGeoError, UnknownPlaceError
+
+from .conftest import ROOT
+from .test_study import _browser
+
+STUDY = ROOT / "examples" / "campagnes-artois.toml"
+ARTOIS, EVIAN, CHAMONIX, VIMEU = "200069482", "200071967", "200023372", "200070944"
+#: Chamonix's 4 communes are on density levels 3 and 6: no market town (an error row)
+SMALL = f"{ARTOIS},{EVIAN},{CHAMONIX}"
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(STUDY)[0]
+
+
+@pytest.fixture(scope="module")
+def frames(data_dir):
+    return {"epci": sources.load_epci(data_dir), "commune_list": sources.load_commune_list(data_dir)}
+
+
+@pytest.fixture(scope="module")
+def serial_out(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch") / "serial"
+    rc = cli.main(["--data-dir", str(data_dir), "--quiet", "batch", str(STUDY), "--epcis", SMALL,
+                   "--out", str(out), "--workers", "0"])
+    assert rc == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def client():
+    c = batch.make_client(workers=2)
+    yield c
+    cluster = c.cluster
+    c.close()
+    cluster.close()
+
+
+def _table(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"siren": str, "partition": str}).drop(columns="time_s")
+
+
+def test_select_epcis(frames):
+    hdf = batch.select_epcis("region:32", **frames)
+    assert len(hdf) == 90 and hdf["siren"].is_unique
+    assert set(hdf["partition"]) == {"02", "59", "60", "62", "80"}
+    dep = batch.select_epcis("dep:62", **frames)
+    assert set(dep["siren"]) < set(hdf["siren"]) and ARTOIS in set(dep["siren"])
+    # an EPCI straddling départements belongs to the one holding most of its communes
+    for r in dep.itertuples():
+        deps = pd.Series([m[:2] for m in r.members]).value_counts()
+        assert deps.index[0] == "62" or deps.iloc[0] == deps.get("62")
+    lst = batch.select_epcis(f"{EVIAN},{ARTOIS}", **frames)
+    assert list(lst["siren"]) == [ARTOIS, EVIAN] and list(lst["partition"]) == ["62", "74"]
+    with pytest.raises(UnknownPlaceError, match="123"):
+        batch.select_epcis("123", **frames)
+    with pytest.raises(UnknownPlaceError, match="region"):
+        batch.select_epcis("region:99", **frames)
+
+
+def test_outputs_and_error_row(serial_out):
+    t = _table(serial_out / "epcis.csv")
+    assert list(t["siren"]) == sorted([ARTOIS, EVIAN, CHAMONIX])
+    status = dict(zip(t["siren"], t["status"], strict=True))
+    assert status == {ARTOIS: "ok", EVIAN: "ok", CHAMONIX: "error"}
+    err = pd.read_csv(serial_out / "errors.csv", dtype={"siren": str})
+    assert list(err["siren"]) == [CHAMONIX] and "no market town" in err["error"].iloc[0]
+    a = t.set_index("siren").loc[ARTOIS]
+    assert a["n_communes"] == 96 and a["n_zones"] == 5
+    for col in ["seats_solos_2025", "seats_teleworkers_2025", "seats_total_2018",
+                "share_population_10min", "share_population_20min", "uncovered_population"]:
+        assert col in t
+    assert a["seats_total_2025"] == pytest.approx(a["seats_solos_2025"] + a["seats_teleworkers_2025"])
+    assert 0 <= a["share_population_10min"] <= a["share_population_20min"] <= 1
+    assert a["unmet_seats_2025"] == pytest.approx(a["seats_total_2025"] - a["supply_seats"])
+    rank = pd.read_csv(serial_out / "ranking.csv", dtype={"siren": str})
+    assert list(rank["siren"]) == list(t[t["status"] == "ok"].sort_values(
+        "unmet_seats_2025", ascending=False)["siren"])
+    import geopandas as gpd
+
+    for f in ("epcis.parquet", "epcis.gpkg"):
+        g = gpd.read_file(serial_out / f) if f.endswith("gpkg") else gpd.read_parquet(serial_out / f)
+        assert sorted(g["siren"].astype(str)) == sorted(t["siren"]) and g.crs.to_epsg() == 2154
+    assert (serial_out / "map.png").stat().st_size > 10_000
+    assert sorted(p.name for p in (serial_out / "partitions").iterdir()) == [
+        "62.done", "62.parquet", "74.done", "74.parquet"]
+
+
+def test_dask_equals_serial(serial_out, client, cfg, frames, data_dir, tmp_path):
+    epcis = batch.select_epcis(SMALL, **frames)
+    res = batch.run_batch(cfg, epcis, tmp_path / "dask", client=client, data_dir=data_dir,
+                          progress=False)
+    assert sorted(res.computed) == ["62", "74"]
+    pd.testing.assert_frame_equal(_table(tmp_path / "dask" / "epcis.csv"),
+                                  _table(serial_out / "epcis.csv"))
+    assert {t["pid"] for t in res.tasks} != {os.getpid()}  # ran in the worker processes
+
+
+def test_resume_skips_done_and_never_reads_partial(serial_out, cfg, frames, data_dir, tmp_path):
+    out = tmp_path / "resume"
+    shutil.copytree(serial_out, out)
+    parts = out / "partitions"
+    # 74 stopped half-way: a partial data file, no marker
+    (parts / "74.done").unlink()
+    (parts / "74.parquet").write_bytes(b"PAR1 truncated")
+    with pytest.raises(TerritorialGeoError, match="not finished"):
+        batch.read_partitions(out, ["62", "74"])
+    epcis = batch.select_epcis(SMALL, **frames)
+    res = batch.run_batch(cfg, epcis, out, data_dir=data_dir, progress=False)
+    assert res.computed == ["74"] and res.skipped == ["62"]
+    pd.testing.assert_frame_equal(_table(out / "epcis.csv"), _table(serial_out / "epcis.csv"))
+    # a marker written for another template is not taken as done
+    import dataclasses
+
+    other = dataclasses.replace(cfg, ring_km=cfg.ring_km + 1)
+    assert batch.template_key(other) != batch.template_key(cfg)
+    res2 = batch.run_batch(other, epcis[epcis["partition"] == "62"], out, data_dir=data_dir,
+                           progress=False, write=False)
+    assert res2.computed == ["62"]
+
+
+def test_killed_worker_loses_no_epci(serial_out, client, cfg, frames, data_dir, tmp_path):
+    epcis = batch.select_epcis(f"{SMALL},{VIMEU}", **frames)
+    out = tmp_path / "killed"
+    box: dict = {}
+    th = threading.Thread(target=lambda: box.update(res=batch.run_batch(
+        cfg, epcis, out, client=client, data_dir=data_dir, progress=False)))
+    th.start()
+    victim = None
+    deadline = time.time() + 60
+    while victim is None and time.time() < deadline:
+        busy = {w: ks for w, ks in client.processing().items() if ks}
+        if busy:
+            w, keys = next(iter(busy.items()))
+            time.sleep(1.0)  # mid-task: partition loads take several seconds
+            pid = client.run(os.getpid, workers=[w]).get(w)
+            if pid is not None:
+                victim = (pid, keys[0])
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+    th.join(timeout=300)
+    assert victim is not None, "no worker was ever busy"
+    res = box["res"]
+    t = _table(out / "epcis.csv")
+    assert t["siren"].is_unique and sorted(t["siren"]) == sorted(epcis["siren"])
+    assert victim[0] not in {r["pid"] for r in res.tasks}  # the killed task ran again elsewhere
+    ref = _table(serial_out / "epcis.csv")
+    pd.testing.assert_frame_equal(t[t["siren"].isin(ref["siren"])].reset_index(drop=True), ref)
+    assert t.set_index("siren").loc[VIMEU, "status"] == "ok"
+
+
+def test_national_coverage_dask_equals_serial(client, cfg, data_dir):
+    serial = batch.national_coverage(cfg, ["62", "80"], data_dir=data_dir)
+    dask = batch.national_coverage(cfg, ["62", "80"], client=client, data_dir=data_dir)
+    pd.testing.assert_frame_equal(serial.communes, dask.communes)
+    pd.testing.assert_frame_equal(serial.departements, dask.departements)
+    pd.testing.assert_frame_equal(serial.regions, dask.regions)
+    c = serial.communes
+    assert (c["error"] == "").all() and set(c["departement"]) == {"62", "80"}
+    assert c["code"].str.len().eq(5).all() and set(c["region"]) == {"32"}
+    reg = serial.regions.set_index("minutes")
+    # shares grow with the threshold; the region's share is the population-weighted merge
+    assert reg["share_population"].is_monotonic_increasing
+    d = serial.departements
+    for n in (10.0, 20.0, 30.0):
+        sub = d[d["minutes"] == n]
+        assert reg.loc[n, "covered_population"] == pytest.approx(sub["covered_population"].sum())
+        assert reg.loc[n, "covered_population"] == pytest.approx(
+            c.loc[c["minutes"] <= n, "population"].sum())
+
+
+@pytest.mark.browser
+def test_batch_map_in_browser(serial_out):
+    pw, exe = _browser()
+    errors = []
+    with pw as p:
+        b = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = b.new_page(viewport={"width": 1200, "height": 900})
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((serial_out / "map.html").as_uri())
+        page.wait_for_selector("path.leaflet-interactive")
+        paths = page.locator("path.leaflet-interactive")
+        assert paths.count() == 3  # one feature per EPCI
+        fills = {paths.nth(i).get_attribute("fill") for i in range(3)}
+        assert "#bbbbbb" in fills  # Chamonix (error) in grey
+        texts = []
+        for i in range(3):
+            paths.nth(i).dispatch_event("click")
+            page.wait_for_selector(".leaflet-popup-content")
+            texts.append(page.locator(".leaflet-popup-content").last.inner_text())
+        assert any("Campagnes de l'Artois" in t and "Unmet seats 2025" in t for t in texts)
+        assert any("no market town" in t for t in texts)
+        b.close()
+    assert errors == []
