@@ -173,11 +173,38 @@ class PartitionInputs:
     network: netmod.RoadNetwork
 
 
+#: National datasets loaded once per process (a Dask worker keeps them across partitions).
+_NATIONAL: dict[tuple, dict] = {}
+
+
+def national_frames(cfg: StudyConfig, data_dir: str | os.PathLike | None = None) -> dict:
+    """The national datasets a partition reads (``communes``, ``chefs_lieux``, ``density``
+    (the grid frame), ``census``, ``csp_shares``, ``inventory``, ``inventory_label``), loaded
+    once per process and data directory, then shared by every partition the process runs."""
+    from territorial_geo import study
+
+    root = str(sources.resolve_data_dir(data_dir))
+    key = (root, cfg.demand.csp_year, cfg.supply.file, cfg.supply.use_cget)
+    if key not in _NATIONAL:
+        inventory, label = study.supply_inventory(cfg, root)
+        inputs = study.demand_inputs(dataclasses.replace(
+            cfg.demand, solos=dataclasses.replace(cfg.demand.solos, sirene_file="")), [],
+            data_dir=root)
+        _NATIONAL.clear()
+        _NATIONAL[key] = {
+            "communes": sources.load_communes(root), "chefs_lieux": sources.load_chefs_lieux(root),
+            "density": sources.load_density_grid(root), "census": inputs["census"],
+            "csp_shares": inputs["csp_shares"], "inventory": inventory,
+            "inventory_label": label}
+    return _NATIONAL[key]
+
+
 def load_partition(
     cfg: StudyConfig, members: list[str], *, data_dir: str | os.PathLike | None = None,
 ) -> PartitionInputs:
-    """Load a partition's inputs once: datasets, and the network over ``members``' outline
-    plus ``zoning.margin_km`` (from the network cache when it was built before).
+    """A partition's inputs: the national datasets (:func:`national_frames`, loaded once
+    per process) cut to the partition, and the network over ``members``' outline plus
+    ``zoning.margin_km`` (from the network cache when it was built before).
 
     Parameters
     ----------
@@ -187,23 +214,30 @@ def load_partition(
         Every member commune of the partition's EPCIs.
     data_dir
         Data directory.
+
+    Raises
+    ------
+    TerritorialGeoError
+        ``demand.solos.sirene_file`` is set (batches use the census solo-worker fallback
+        or the default SIRENE counts only).
     """
     from territorial_geo import study
 
-    communes = sources.load_communes(data_dir)
-    cl = sources.load_chefs_lieux(data_dir)
+    if cfg.demand.solos.sirene_file:
+        raise TerritorialGeoError("demand.solos.sirene_file is not supported by batch runs "
+                                  "(a per-territory SIRENE extract); remove it from the template")
+    nat = national_frames(cfg, data_dir)
+    communes, cl = nat["communes"], nat["chefs_lieux"]
     area = build_territory("partition", "communes", sorted(set(members)), communes=communes,
                            chefs_lieux=cl, ring_km=0.0)
     keep = communes.geometry.intersects(area.outline.buffer(cfg.zoning.margin_km * 1000))
     sub = communes[keep]
-    net = study.study_network(cfg, area, data_dir=data_dir)
-    inputs = study.demand_inputs(cfg.demand, list(sub.index), data_dir=data_dir)
-    inventory, label = study.supply_inventory(cfg, data_dir)
+    net = study.study_network(cfg, area, data_dir=data_dir,
+                              frames=(communes, cl, nat["density"]))
     return PartitionInputs(
         communes=sub, chefs_lieux=cl[cl.index.isin(sub.index)],
-        density=sources.load_density_grid(data_dir)["dens"], census=inputs["census"],
-        csp_shares=inputs["csp_shares"], inventory=inventory, inventory_label=label,
-        network=net)
+        density=nat["density"]["dens"], census=nat["census"], csp_shares=nat["csp_shares"],
+        inventory=nat["inventory"], inventory_label=nat["inventory_label"], network=net)
 
 
 def epci_summary(
@@ -296,7 +330,7 @@ def partition_rows(
 ) -> gpd.GeoDataFrame:
     """Every EPCI of one partition: one row each (``status`` ok or error), EPCI outline as
     geometry (EPSG:2154). A partition whose inputs cannot be loaded gives error rows."""
-    communes = sources.load_communes(data_dir)
+    communes = national_frames(cfg, data_dir)["communes"]
     members_all = [c for m in epcis["members"] for c in m]
     try:
         data = load(cfg, members_all, data_dir=data_dir)
@@ -666,19 +700,21 @@ def coverage_partition(
     """
     from territorial_geo import study
 
-    communes = sources.load_communes(data_dir)
+    nat = national_frames(cfg, data_dir)
+    communes = nat["communes"]
     codes = sorted(communes.index[communes["departement"] == dep])
     out = pd.DataFrame({"code": codes, "nom": communes.loc[codes, "nom"].to_numpy(),
                         "departement": dep,
                         "population": communes.loc[codes, "population"].to_numpy(float)})
     try:
-        inventory, label = study.supply_inventory(cfg, data_dir)
+        inventory = nat["inventory"]
         if inventory is None:
-            raise TerritorialGeoError(label)
-        cl = sources.load_chefs_lieux(data_dir)
+            raise TerritorialGeoError(nat["inventory_label"])
+        cl = nat["chefs_lieux"]
         terr = build_territory(f"Département {dep}", "department", codes, communes=communes,
                                chefs_lieux=cl, ring_km=0.0)
-        net = study.study_network(cfg, terr, data_dir=data_dir)
+        net = study.study_network(cfg, terr, data_dir=data_dir,
+                                  frames=(communes, cl, nat["density"]))
         reach = terr.outline.buffer(cfg.zoning.margin_km * 1000)
         sites = inventory[inventory.geometry.within(reach)]
         if len(sites):

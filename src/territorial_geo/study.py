@@ -63,32 +63,37 @@ class StudyResult:
 def territory_network(
     spec: str, terr: Territory, *, margin_km: float = 25.0,
     profile: netmod.SpeedProfile | None = None, approx_params=None, data_dir=None,
+    frames: tuple | None = None,
 ) -> netmod.RoadNetwork:
     """The road network a spec names (see :mod:`territorial_geo.network.load`), clipped to
-    the territory plus ``margin_km``; loads the approximate network's inputs when needed."""
+    the territory plus ``margin_km``; loads the approximate network's inputs when needed
+    (``frames``: the already loaded ``(communes, chefs_lieux, density_grid)``)."""
     from territorial_geo.network.approximate import area_frames
 
     parsed = netmod.parse_network_spec(spec)
     kw = {}
     if parsed.format == "approximate":
-        communes, cl, dens = area_frames(
-            terr.outline, communes=sources.load_communes(data_dir),
-            chefs_lieux=sources.load_chefs_lieux(data_dir),
-            density=sources.load_density_grid(data_dir), margin_m=margin_km * 1000)
+        c0, cl0, d0 = frames or (sources.load_communes(data_dir),
+                                 sources.load_chefs_lieux(data_dir),
+                                 sources.load_density_grid(data_dir))
+        communes, cl, dens = area_frames(terr.outline, communes=c0, chefs_lieux=cl0,
+                                         density=d0, margin_m=margin_km * 1000)
         kw = {"communes": communes, "chefs_lieux": cl, "density": dens,
               "approx_params": approx_params}
     return netmod.load_network(parsed, area=terr.outline, margin_m=margin_km * 1000,
                                profile=profile, data_dir=data_dir, **kw)
 
 
-def study_network(cfg: StudyConfig, terr: Territory, *, data_dir=None) -> netmod.RoadNetwork:
-    """The road network of a study (``zoning.network``, speeds and snap settings)."""
+def study_network(cfg: StudyConfig, terr: Territory, *, data_dir=None,
+                  frames: tuple | None = None) -> netmod.RoadNetwork:
+    """The road network of a study (``zoning.network``, speeds and snap settings);
+    ``frames`` as in :func:`territory_network`."""
     z = cfg.zoning
     profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
                                   snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
     return territory_network(z.network, terr, margin_km=z.margin_km, profile=profile,
                              approx_params=z.approx_params() if z.approximate else None,
-                             data_dir=data_dir)
+                             data_dir=data_dir, frames=frames)
 
 
 #: Said in the supply and coverage sections when no inventory of existing third places
