@@ -54,6 +54,8 @@ def one_run(cfg, epcis, workers: int, data_dir) -> dict:
     return {"wall": wall, "startup": startup, "peak_mb": max(r["peak_mb"] for r in res.tasks),
             "n": len(tab), "n_ok": int((tab["status"] == "ok").sum()),
             "epci_s": float(tab["time_s"].median()),
+            "cpu": sum(r["cpu_s"] for r in res.tasks),
+            "max_task_cpu": max(r["cpu_s"] for r in res.tasks),
             "tasks": sorted((r["partition"], r["seconds"]) for r in res.tasks)}
 
 
@@ -74,12 +76,18 @@ def main() -> None:
         for r in runs[w]:
             print(f"workers={w} wall={r['wall']:.1f}s startup={r['startup']:.1f}s "
                   f"peak_mb={r['peak_mb']:.0f} ok={r['n_ok']}/{r['n']} "
-                  f"median_epci_compute_s={r['epci_s']:.3f} tasks={r['tasks']}")
+                  f"median_epci_compute_s={r['epci_s']:.3f} task_cpu_s={r['cpu']:.1f} "
+                  f"tasks={r['tasks']}")
     wall = {w: statistics.median(r["wall"] for r in rs) for w, rs in runs.items()}
     peak = max(r["peak_mb"] for rs in runs.values() for r in rs)
     n = runs[1][0]["n"]
     speedup = wall[1] / wall[2]
     per_epci = wall[1] / n
+    cpu1 = statistics.median(r["cpu"] for r in runs[1])
+    cpu2 = statistics.median(r["cpu"] for r in runs[2])
+    print(f"median task CPU time: 1 worker {cpu1:.1f}s, 2 workers {cpu2:.1f}s (sum over "
+          "tasks; the 2-worker sum includes the second worker's dataset load); CPU-bound "
+          f"ideal speed-up on 2 free cores ~ {cpu1 / max(cpu2 / 2, max(r['max_task_cpu'] for r in runs[2])):.2f}x")
     print(f"median wall: 1 worker {wall[1]:.1f}s, 2 workers {wall[2]:.1f}s; "
           f"speed-up {speedup:.2f}x; {per_epci:.2f}s per EPCI on 1 worker (loads included)")
     cov_s = float("nan")

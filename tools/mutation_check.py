@@ -133,6 +133,42 @@ MUTATIONS: list[Mutation] = [
         '    share = ((c["ETGU18"] + 0 * c["ETGZ18"]).astype(float)',
         ("tests/test_demand_config.py",),
     ),
+    Mutation(
+        "batch-error-row-raises", "batch.py",
+        "            rows.append(_error_row(r.siren, r.name, r.members, pop, exc))",
+        "            raise",
+        ("tests/test_batch.py::test_outputs_and_error_row",),
+    ),
+    Mutation(
+        "batch-marker-ignores-template", "batch.py",
+        '    return got.get("template") == exp["template"] and got.get("sirens") == exp["sirens"]',
+        "    return True",
+        ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
+    ),
+    Mutation(
+        "batch-reads-unfinished-partition", "batch.py",
+        "        if not _marker(o, d).is_file():",
+        "        if False:",
+        ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
+    ),
+    Mutation(
+        "batch-unmet-ignores-supply", "batch.py",
+        '    row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan) - row["supply_seats"]',
+        '    row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan)',
+        ("tests/test_batch.py::test_outputs_and_error_row",),
+    ),
+    Mutation(
+        "batch-no-retry-after-worker-death", "batch.py",
+        "ALLOWED_FAILURES = 3",
+        "ALLOWED_FAILURES = 0",
+        ("tests/test_batch.py::test_killed_worker_loses_no_epci",),
+    ),
+    Mutation(
+        "national-coverage-region-sum", "batch.py",
+        '            cov = float(sub.loc[sub["minutes"] <= n, "population"].sum())',
+        '            cov = float(sub.loc[sub["minutes"] <= n, "population"].mean())',
+        ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
+    ),
 ]
 
 

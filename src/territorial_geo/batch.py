@@ -6,14 +6,17 @@ five most populated communes on levels 4-5). The template's ``zoning.market_town
 ``[[poles]]`` and ``supply.planned`` name communes of one territory and are not used.
 
 Work is split by *partition*, one per département (an EPCI belongs to the département of
-most of its communes). A partition task loads the datasets once (communes, chefs-lieux,
-density grid, census, CSP shares, third-place inventory) and the road network of its EPCIs
-plus the template's margin (through the network cache), never France, then runs the pure
-stage functions per EPCI (:func:`epci_summary`). An EPCI that fails becomes a
-``status = error`` row; the others complete.
+most of its communes); a département with more than :data:`EPCIS_PER_TASK` EPCIs is cut
+into several tasks (``62-1``, ``62-2``...) so that the workers stay balanced. A task loads
+the road network of its EPCIs plus the template's margin (through the network cache), never
+France; the national tables (communes, chefs-lieux, density grid, census, CSP shares,
+third-place inventory) are loaded once per worker process and shared by its tasks
+(:func:`national_frames`). The pure stage functions then run per EPCI
+(:func:`epci_summary`). An EPCI that fails becomes a ``status = error`` row; the others
+complete.
 
-Each finished partition is written atomically to ``OUT/partitions/<dep>.parquet``, then its
-``<dep>.done`` marker (written last, it names the template and EPCIs it was computed for): a
+Each finished task is written atomically to ``OUT/partitions/<task>.parquet``, then its
+``<task>.done`` marker (written last, it names the template and EPCIs it was computed for): a
 restarted batch skips the partitions whose marker matches and never reads a partition
 without one. A task rerun after a worker died writes the same file again, so no EPCI is lost
 or counted twice.
@@ -51,6 +54,9 @@ EPCI_MINUTES = (10.0, 20.0)
 #: Coverage thresholds of the national coverage.
 NATIONAL_MINUTES = (10.0, 20.0, 30.0)
 SEGMENTS = ("solos", "teleworkers", "total")
+#: A partition task whose worker dies is run again on another worker, up to this many times
+#: (local clusters; an existing scheduler keeps its own setting).
+ALLOWED_FAILURES = 3
 
 
 def department_of(code: str) -> str:
@@ -390,12 +396,12 @@ def run_partition(
     Returns
     -------
     dict
-        ``partition``, ``n`` (EPCIs), ``n_error``, ``seconds``, ``pid``, ``peak_mb`` (the
-        process's peak resident memory).
+        ``partition``, ``n`` (EPCIs), ``n_error``, ``seconds`` (wall), ``cpu_s`` (CPU time
+        of the task's process), ``pid``, ``peak_mb`` (the process's peak resident memory).
     """
     import resource
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rows = partition_rows(cfg, epcis, data_dir=data_dir)
     o = Path(out)
     sources.atomic_write(_part_path(o, dep), lambda p: rows.to_parquet(p, index=False))
@@ -404,11 +410,35 @@ def run_partition(
     sources.atomic_write(_marker(o, dep), lambda p: p.write_text(json.dumps(marker),
                                                                  encoding="utf-8"))
     return {"partition": dep, "n": len(rows), "n_error": marker["n_error"],
-            "seconds": round(time.perf_counter() - t0, 3), "pid": os.getpid(),
+            "seconds": round(time.perf_counter() - t0, 3),
+            "cpu_s": round(time.process_time() - c0, 3), "pid": os.getpid(),
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 # ----------------------------------------------------------------------------- driver
+
+#: Largest number of EPCIs in one task (a département with more is split).
+EPCIS_PER_TASK = 8
+
+
+def task_groups(epcis: pd.DataFrame, epcis_per_task: int = EPCIS_PER_TASK) -> dict:
+    """The tasks of a batch: task id -> its EPCIs. A département (``partition``) with at
+    most ``epcis_per_task`` EPCIs is one task named after it (``"62"``); a larger one is
+    cut, in SIREN order, into ``ceil(n / epcis_per_task)`` balanced tasks ``"62-1"``,
+    ``"62-2"``... Each task loads the network of its own EPCIs plus the margin."""
+    if epcis_per_task < 1:
+        raise TerritorialGeoError(f"epcis_per_task must be >= 1, got {epcis_per_task}")
+    out = {}
+    for dep, g in epcis.groupby("partition", sort=True):
+        g = g.sort_values("siren").reset_index(drop=True)
+        k = -(-len(g) // epcis_per_task)
+        if k == 1:
+            out[str(dep)] = g
+            continue
+        for i, idx in enumerate(np.array_split(np.arange(len(g)), k), start=1):
+            out[f"{dep}-{i}"] = g.iloc[idx].reset_index(drop=True)
+    return out
+
 
 
 @dataclass
@@ -433,19 +463,21 @@ def _bar(done: int, total: int, n_epci: int, total_epci: int, t0: float) -> str:
 def make_client(*, workers: int | None = None, scheduler: str | None = None):
     """A ``dask.distributed`` client: on ``scheduler`` when given, else on a new
     ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, dashboard_address=":0")
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=":0")
     return Client(cluster)
 
 
 def run_batch(
     cfg: StudyConfig, epcis: pd.DataFrame, out: str | os.PathLike, *,
     client=None, data_dir: str | os.PathLike | None = None, progress: bool = True,
-    write: bool = True,
+    write: bool = True, epcis_per_task: int = EPCIS_PER_TASK,
 ) -> BatchResult:
     """Run every EPCI's study, one task per partition, and write the outputs.
 
@@ -466,6 +498,9 @@ def run_batch(
         Print the dashboard link and a progress bar to stderr.
     write
         Write the merged outputs (:func:`write_outputs`).
+    epcis_per_task
+        A département with more EPCIs is split into tasks of at most this many
+        (:func:`task_groups`): smaller tasks balance the workers.
     """
     t_start = time.perf_counter()
     tcfg = template(cfg)
@@ -473,7 +508,7 @@ def run_batch(
     o = Path(out).resolve()
     (o / "partitions").mkdir(parents=True, exist_ok=True)
     dd = str(sources.resolve_data_dir(data_dir))
-    groups = {dep: g.reset_index(drop=True) for dep, g in epcis.groupby("partition", sort=True)}
+    groups = task_groups(epcis, epcis_per_task)
     todo = [d for d, g in groups.items() if not partition_done(o, d, key, list(g["siren"]))]
     skipped = [d for d in groups if d not in todo]
     err = sys.stderr
@@ -649,6 +684,16 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
         t.plot(ax=ax, color=fills.to_numpy(), edgecolor="#444", linewidth=0.3)
         ax.set_axis_off()
         ax.set_title(f"Unmet coworking seats {horizon_year} by EPCI (grey: error)")
+        from matplotlib.patches import Patch
+
+        lo, handles = None, []
+        for c, b in zip(maps.SEQ_COLOURS, bins, strict=False):
+            handles.append(Patch(facecolor=c, edgecolor="#444",
+                                 label=f"≤ {b:.0f}" if lo is None else f"{lo:.0f} – {b:.0f}"))
+            lo = b
+        handles.append(Patch(facecolor="#bbbbbb", edgecolor="#444", label="error"))
+        ax.legend(handles=handles, title=f"Unmet seats {horizon_year}", loc="lower left",
+                  fontsize=8)
         fig.text(0.01, 0.01, maps.CREDITS, fontsize=6)
         fig.savefig(p, dpi=110, format="png")
         plt.close(fig)

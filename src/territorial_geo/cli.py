@@ -181,7 +181,7 @@ def _cmd_batch(args) -> int:
         client = batch.make_client(workers=args.workers, scheduler=args.scheduler)
     try:
         res = batch.run_batch(cfg, epcis, args.out, client=client, data_dir=args.data_dir,
-                              progress=not args.quiet)
+                              progress=not args.quiet, epcis_per_task=args.epcis_per_task)
         cov = None
         if args.national_coverage:
             say("national coverage")
@@ -198,7 +198,7 @@ def _cmd_batch(args) -> int:
     n_err = int((t["status"] == "error").sum())
     if not args.quiet:
         print(f"{len(t)} EPCIs: {len(t) - n_err} ok, {n_err} error(s); "
-              f"{len(res.computed)} partition(s) computed, {len(res.skipped)} resumed; "
+              f"{len(res.computed)} task(s) computed, {len(res.skipped)} resumed; "
               f"{res.seconds:.1f} s")
         if cov is not None:
             print(f"national coverage: {len(cov.communes)} communes")
@@ -653,6 +653,10 @@ def build_parser() -> argparse.ArgumentParser:
     ba.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="run on an existing Dask scheduler (tcp://host:8786) instead of a "
                     "local cluster")
+    ba.add_argument("--epcis-per-task", type=_number(int, low=1, strict=False,
+                                                      what="an integer >= 1"), default=8,
+                    help="a département with more EPCIs is split into tasks of at most this "
+                    "many (default 8)")
     ba.add_argument("--national-coverage", action="store_true",
                     help="also compute minutes from every commune of the selected EPCIs' "
                     "départements to the nearest CGET third place and the shares within "
