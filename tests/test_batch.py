@@ -203,6 +203,20 @@ def test_national_coverage_dask_equals_serial(client, cfg, data_dir):
             c.loc[c["minutes"] <= n, "population"].sum())
 
 
+def test_coverage_tables_leave_failed_departements_out():
+    import numpy as np
+
+    com = pd.DataFrame({"code": ["62001", "62002", "2A001", "2A002"],
+                        "departement": ["62", "62", "2A", "2A"], "region": ["32", "32", "94", "94"],
+                        "population": [100.0, 300.0, 50.0, 50.0],
+                        "minutes": [5.0, np.inf, np.nan, np.nan]})
+    d = batch.coverage_tables(com, "departement", (10.0,)).set_index("departement")
+    assert d.loc["62", "share_population"] == pytest.approx(0.25)  # unreachable: not covered
+    assert np.isnan(d.loc["2A", "share_population"]) and d.loc["2A", "communes_without_result"] == 2
+    allc = batch.coverage_tables(com.assign(country="FR"), "country", (10.0,)).iloc[0]
+    assert allc["total_population"] == 400.0 and allc["share_population"] == pytest.approx(0.25)
+
+
 @pytest.mark.browser
 def test_batch_map_in_browser(serial_out):
     pw, exe = _browser()

@@ -164,6 +164,12 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_killed_worker_loses_no_epci",),
     ),
     Mutation(
+        "national-coverage-counts-failed-departements", "batch.py",
+        "        sub = all_sub[~failed]",
+        "        sub = all_sub",
+        ("tests/test_batch.py::test_coverage_tables_leave_failed_departements_out",),
+    ),
+    Mutation(
         "national-coverage-region-sum", "batch.py",
         '            cov = float(sub.loc[sub["minutes"] <= n, "population"].sum())',
         '            cov = float(sub.loc[sub["minutes"] <= n, "population"].mean())',

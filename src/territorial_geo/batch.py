@@ -779,15 +779,20 @@ def coverage_tables(
 ) -> pd.DataFrame:
     """Population within each threshold of a third place, per value of column ``by``
     (``departement`` or ``region``): ``covered_population``, ``total_population``,
-    ``share_population`` (NaN when the group has no population)."""
+    ``share_population`` (NaN when the group has no population with a result),
+    ``communes_without_result`` (communes whose département could not be computed, left out
+    of both sums)."""
     rows = []
-    for key, sub in communes.groupby(by, sort=True):
+    for key, all_sub in communes.groupby(by, sort=True):
+        failed = all_sub["minutes"].isna()
+        sub = all_sub[~failed]
         tot = float(sub["population"].sum())
         for n in minutes:
             cov = float(sub.loc[sub["minutes"] <= n, "population"].sum())
             rows.append({by: key, "minutes": float(n), "covered_population": cov,
                          "total_population": tot,
-                         "share_population": cov / tot if tot > 0 else np.nan})
+                         "share_population": cov / tot if tot > 0 else np.nan,
+                         "communes_without_result": int(failed.sum())})
     return pd.DataFrame(rows)
 
 
