@@ -167,6 +167,10 @@ def test_map_in_real_browser(artois_out, tmp_path):
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = b.new_page(viewport={"width": 1300, "height": 900})
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # offline and deterministic: tile servers are unreachable in CI, and a slow DNS
+        # failure must not stall the page
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else r.abort())
         page.goto((artois_out / "map.html").as_uri())
         page.wait_for_selector(".leaflet-control-layers-overlays")
         overlays = page.locator(".leaflet-control-layers-overlays label")
