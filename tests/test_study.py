@@ -147,6 +147,18 @@ def test_site_selection_cli(data_dir, capsys):
     assert cov == sorted(cov)
 
 
+def test_site_selection_among_automatic_market_towns(data_dir, tmp_path, capsys):
+    # no market towns named, zoning.auto_towns: candidates are the density-grid towns
+    f = tmp_path / "auto.toml"
+    f.write_text('territory = "200069482"\n[zoning]\nauto_towns = true\n', encoding="utf-8")
+    rc = cli.main(["--data-dir", str(data_dir), "site-selection", "--study", str(f),
+                   "--candidates", "towns", "--k", "1", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    # Avesnes-le-Comte (bourg rural, 62063) is among the automatic towns and covers most
+    assert out["chosen"] == ["Avesnes-le-Comte (62063)"]
+
+
 def _browser():
     if CHROMIUM is None:
         if os.environ.get("CI"):

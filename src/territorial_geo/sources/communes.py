@@ -86,7 +86,9 @@ _EPCI_PREFIXES = ("cc ", "ca ", "cu ", "communaute de communes ", "communaute d 
                   "communaute urbaine ", "metropole ")
 
 
-def find_epci(query: str, data_dir: str | os.PathLike | None = None) -> pd.Series:
+def find_epci(
+    query: str, data_dir: str | os.PathLike | None = None, *, epci: pd.DataFrame | None = None,
+) -> pd.Series:
     """Find an EPCI by SIREN (``"200069482"``) or by a loose name (``"campagnes de l'artois"``).
 
     Raises
@@ -94,7 +96,8 @@ def find_epci(query: str, data_dir: str | os.PathLike | None = None) -> pd.Serie
     UnknownPlaceError
         With the closest names when nothing (or more than one EPCI) matches.
     """
-    epci = load_epci(data_dir)
+    if epci is None:
+        epci = load_epci(data_dir)
     q = query.strip()
     if q.isdigit():
         if q in epci.index:
