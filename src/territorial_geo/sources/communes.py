@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 import unicodedata
-from functools import cache
 
 import geopandas as gpd
 import pandas as pd
@@ -17,7 +16,6 @@ from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _json, _require_columns
 
 
-@cache
 def _communes_frame(path: str, layer: str) -> gpd.GeoDataFrame:
     try:
         g = gpd.read_file(path, layer=layer, engine="pyogrio")
