@@ -147,6 +147,18 @@ def test_site_selection_cli(data_dir, capsys):
     assert cov == sorted(cov)
 
 
+def test_site_selection_among_automatic_market_towns(data_dir, tmp_path, capsys):
+    # no market towns named, zoning.auto_towns: candidates are the density-grid towns
+    f = tmp_path / "auto.toml"
+    f.write_text('territory = "200069482"\n[zoning]\nauto_towns = true\n', encoding="utf-8")
+    rc = cli.main(["--data-dir", str(data_dir), "site-selection", "--study", str(f),
+                   "--candidates", "towns", "--k", "1", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    # Avesnes-le-Comte (bourg rural, 62063) is among the automatic towns and covers most
+    assert out["chosen"] == ["Avesnes-le-Comte (62063)"]
+
+
 def _browser():
     if CHROMIUM is None:
         if os.environ.get("CI"):
@@ -167,6 +179,10 @@ def test_map_in_real_browser(artois_out, tmp_path):
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = b.new_page(viewport={"width": 1300, "height": 900})
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # offline and deterministic: tile servers are unreachable in CI, and a slow DNS
+        # failure must not stall the page
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else r.abort())
         page.goto((artois_out / "map.html").as_uri())
         page.wait_for_selector(".leaflet-control-layers-overlays")
         overlays = page.locator(".leaflet-control-layers-overlays label")

@@ -10,7 +10,7 @@ most of its communes); a département with more than :data:`EPCIS_PER_TASK` EPCI
 into several tasks (``62-1``, ``62-2``...) so that the workers stay balanced. A task loads
 the road network of its EPCIs plus the template's margin (through the network cache), never
 France; the national tables (communes, chefs-lieux, density grid, census, CSP shares,
-third-place inventory) are loaded once per worker process and shared by its tasks
+third-place inventory) are loaded once by the driver and scattered to every worker
 (:func:`national_frames`). The pure stage functions then run per EPCI
 (:func:`epci_summary`). An EPCI that fails becomes a ``status = error`` row; the others
 complete.
@@ -179,37 +179,43 @@ class PartitionInputs:
     network: netmod.RoadNetwork
 
 
-#: National datasets loaded once per process (a Dask worker keeps them across partitions).
-_NATIONAL: dict[tuple, dict] = {}
+def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
+    """The national tables every task reads, loaded once by the driver: ``communes``,
+    ``chefs_lieux``, ``density`` (the grid frame), ``census``, ``csp_shares``,
+    ``inventory``, ``inventory_label``. On Dask they are scattered to every worker once
+    (``Client.scatter(..., broadcast=True)``) and handed to the tasks: no worker reads
+    them again.
 
-
-def national_frames(cfg: StudyConfig, data_dir: str | os.PathLike | None = None) -> dict:
-    """The national datasets a partition reads (``communes``, ``chefs_lieux``, ``density``
-    (the grid frame), ``census``, ``csp_shares``, ``inventory``, ``inventory_label``), loaded
-    once per process and data directory, then shared by every partition the process runs."""
+    Parameters
+    ----------
+    cfg
+        The template (CSP year, supply settings).
+    data
+        The batch's datasets (:class:`~territorial_geo.sources.Datasets`).
+    """
     from territorial_geo import study
 
-    root = str(sources.resolve_data_dir(data_dir))
-    key = (root, cfg.demand.csp_year, cfg.supply.file, cfg.supply.use_cget)
-    if key not in _NATIONAL:
-        inventory, label = study.supply_inventory(cfg, root)
-        inputs = study.demand_inputs(dataclasses.replace(
-            cfg.demand, solos=dataclasses.replace(cfg.demand.solos, sirene_file="")), [],
-            data_dir=root)
-        _NATIONAL.clear()
-        _NATIONAL[key] = {
-            "communes": sources.load_communes(root), "chefs_lieux": sources.load_chefs_lieux(root),
-            "density": sources.load_density_grid(root), "census": inputs["census"],
-            "csp_shares": inputs["csp_shares"], "inventory": inventory,
+    inventory, label = study.supply_inventory(cfg, data=data)
+    return {"communes": data.communes(), "chefs_lieux": data.chefs_lieux(),
+            "density": data.density_grid(), "census": data.census(),
+            "csp_shares": data.csp_shares(cfg.demand.csp_year), "inventory": inventory,
             "inventory_label": label}
-    return _NATIONAL[key]
+
+
+def _datasets(nat: dict, data_dir) -> sources.Datasets:
+    """A Datasets handle pre-filled with the scattered national tables (no read)."""
+    d = sources.Datasets(data_dir)
+    d._memo.update({("communes",): nat["communes"], ("chefs_lieux",): nat["chefs_lieux"],
+                    ("density_grid",): nat["density"]})
+    return d
 
 
 def load_partition(
-    cfg: StudyConfig, members: list[str], *, data_dir: str | os.PathLike | None = None,
+    cfg: StudyConfig, members: list[str], *, nat: dict,
+    data_dir: str | os.PathLike | None = None,
 ) -> PartitionInputs:
-    """A partition's inputs: the national datasets (:func:`national_frames`, loaded once
-    per process) cut to the partition, and the network over ``members``' outline plus
+    """A task's inputs: the national tables (:func:`national_frames`, loaded once by the
+    driver) cut to the task's area, and the network over ``members``' outline plus
     ``zoning.margin_km`` (from the network cache when it was built before).
 
     Parameters
@@ -218,6 +224,8 @@ def load_partition(
         The template.
     members
         Every member commune of the partition's EPCIs.
+    nat
+        :func:`national_frames`.
     data_dir
         Data directory.
 
@@ -232,14 +240,12 @@ def load_partition(
     if cfg.demand.solos.sirene_file:
         raise TerritorialGeoError("demand.solos.sirene_file is not supported by batch runs "
                                   "(a per-territory SIRENE extract); remove it from the template")
-    nat = national_frames(cfg, data_dir)
     communes, cl = nat["communes"], nat["chefs_lieux"]
     area = build_territory("partition", "communes", sorted(set(members)), communes=communes,
                            chefs_lieux=cl, ring_km=0.0)
     keep = communes.geometry.intersects(area.outline.buffer(cfg.zoning.margin_km * 1000))
     sub = communes[keep]
-    net = study.study_network(cfg, area, data_dir=data_dir,
-                              frames=(communes, cl, nat["density"]))
+    net = study.study_network(cfg, area, data_dir=data_dir, data=_datasets(nat, data_dir))
     return PartitionInputs(
         communes=sub, chefs_lieux=cl[cl.index.isin(sub.index)],
         density=nat["density"]["dens"], census=nat["census"], csp_shares=nat["csp_shares"],
@@ -331,15 +337,16 @@ def _error_row(siren: str, name: str, members: list[str], pop: float, exc: BaseE
 
 
 def partition_rows(
-    cfg: StudyConfig, epcis: pd.DataFrame, *, data_dir: str | os.PathLike | None = None,
+    cfg: StudyConfig, epcis: pd.DataFrame, *, nat: dict,
+    data_dir: str | os.PathLike | None = None,
     load: Callable[..., PartitionInputs] = load_partition,
 ) -> gpd.GeoDataFrame:
-    """Every EPCI of one partition: one row each (``status`` ok or error), EPCI outline as
-    geometry (EPSG:2154). A partition whose inputs cannot be loaded gives error rows."""
-    communes = national_frames(cfg, data_dir)["communes"]
+    """Every EPCI of one task: one row each (``status`` ok or error), EPCI outline as
+    geometry (EPSG:2154). A task whose inputs cannot be loaded gives error rows."""
+    communes = nat["communes"]
     members_all = [c for m in epcis["members"] for c in m]
     try:
-        data = load(cfg, members_all, data_dir=data_dir)
+        data = load(cfg, members_all, nat=nat, data_dir=data_dir)
         failed = None
     except Exception as exc:  # noqa: BLE001  (reported as error rows)
         data, failed = None, exc
@@ -388,7 +395,7 @@ def partition_done(out: str | os.PathLike, dep: str, key: str, sirens: list[str]
 
 def run_partition(
     cfg: StudyConfig, dep: str, epcis: pd.DataFrame, out: str, *,
-    data_dir: str | None = None, template_id: str = "",
+    nat: dict, data_dir: str | None = None, template_id: str = "",
 ) -> dict:
     """Compute one partition and write it atomically: ``partitions/<dep>.parquet``, then the
     ``<dep>.done`` marker. The Dask task (a rerun rewrites the same files).
@@ -402,7 +409,7 @@ def run_partition(
     import resource
 
     t0, c0 = time.perf_counter(), time.process_time()
-    rows = partition_rows(cfg, epcis, data_dir=data_dir)
+    rows = partition_rows(cfg, epcis, nat=nat, data_dir=data_dir)
     o = Path(out)
     sources.atomic_write(_part_path(o, dep), lambda p: rows.to_parquet(p, index=False))
     marker = {**_expected(template_id, list(epcis["siren"])), "n": len(rows),
@@ -518,10 +525,11 @@ def run_batch(
     if progress and skipped:
         print(f"resuming: {len(skipped)} partition(s) already done ({', '.join(skipped)})",
               file=err)
+    nat = national_frames(tcfg, sources.Datasets(dd)) if todo else {}
     if client is None:
         n = 0
         for i, d in enumerate(todo):
-            tasks.append(run_partition(tcfg, d, groups[d], str(o), data_dir=dd,
+            tasks.append(run_partition(tcfg, d, groups[d], str(o), nat=nat, data_dir=dd,
                                        template_id=key))
             n += len(groups[d])
             if progress:
@@ -533,7 +541,8 @@ def run_batch(
             print(f"Dask dashboard: {client.dashboard_link}", file=err, flush=True)
         # big partitions first, so the last task is a short one
         order = sorted(todo, key=lambda d: -len(groups[d]))
-        futs = {client.submit(run_partition, tcfg, d, groups[d], str(o), data_dir=dd,
+        [nat_f] = client.scatter([nat], broadcast=True) if todo else [None]
+        futs = {client.submit(run_partition, tcfg, d, groups[d], str(o), nat=nat_f, data_dir=dd,
                               template_id=key, key=f"epci-partition-{d}-{key}", pure=False): d for d in order}
         n = 0
         for i, f in enumerate(as_completed(futs)):
@@ -732,7 +741,7 @@ class NationalCoverage:
 
 
 def coverage_partition(
-    cfg: StudyConfig, dep: str, *, data_dir: str | os.PathLike | None = None,
+    cfg: StudyConfig, dep: str, *, nat: dict, data_dir: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
     """Minutes from each commune of département ``dep`` to the nearest existing third place
     (inventory within the département plus ``zoning.margin_km``), on the template's network
@@ -745,7 +754,6 @@ def coverage_partition(
     """
     from territorial_geo import study
 
-    nat = national_frames(cfg, data_dir)
     communes = nat["communes"]
     codes = sorted(communes.index[communes["departement"] == dep])
     out = pd.DataFrame({"code": codes, "nom": communes.loc[codes, "nom"].to_numpy(),
@@ -759,7 +767,7 @@ def coverage_partition(
         terr = build_territory(f"Département {dep}", "department", codes, communes=communes,
                                chefs_lieux=cl, ring_km=0.0)
         net = study.study_network(cfg, terr, data_dir=data_dir,
-                                  frames=(communes, cl, nat["density"]))
+                                  data=_datasets(nat, data_dir))
         reach = terr.outline.buffer(cfg.zoning.margin_km * 1000)
         sites = inventory[inventory.geometry.within(reach)]
         if len(sites):
@@ -813,12 +821,15 @@ def national_coverage(
     """
     dd = str(sources.resolve_data_dir(data_dir))
     tcfg = template(cfg)
+    data = sources.Datasets(dd)
+    nat = national_frames(tcfg, data)
     if client is None:
-        parts = [coverage_partition(tcfg, d, data_dir=dd) for d in deps]
+        parts = [coverage_partition(tcfg, d, nat=nat, data_dir=dd) for d in deps]
     else:
         from distributed import as_completed
 
-        futs = [client.submit(coverage_partition, tcfg, d, data_dir=dd, pure=False,
+        [nat_f] = client.scatter([nat], broadcast=True)
+        futs = [client.submit(coverage_partition, tcfg, d, nat=nat_f, data_dir=dd, pure=False,
                               key=f"coverage-{d}-{template_key(cfg)}") for d in deps]
         t0 = time.perf_counter()
         for i, _f in enumerate(as_completed(futs)):
@@ -829,7 +840,7 @@ def national_coverage(
             print(file=sys.stderr)
         parts = client.gather(futs)
     com = pd.concat(parts, ignore_index=True)
-    regions = sources.load_commune_list(dd)["region"].astype(str)
+    regions = data.commune_list()["region"].astype(str)
     com.insert(3, "region", com["code"].map(regions).fillna("").to_numpy())
     com = com.sort_values("code").reset_index(drop=True)
     return NationalCoverage(com, coverage_tables(com, "departement", minutes),

@@ -52,10 +52,11 @@ def _cmd_data(args) -> int:
     return 0
 
 
-def _territory(args):
+def _territory(args, data=None):
     from territorial_geo.territory import load_territory
 
-    return load_territory(args.territory, ring_km=args.ring_km, data_dir=args.data_dir)
+    return load_territory(args.territory, ring_km=args.ring_km, data_dir=args.data_dir,
+                          data=data)
 
 
 def _cmd_territory(args) -> int:
@@ -74,12 +75,12 @@ def _cmd_territory(args) -> int:
     return 0
 
 
-def _network(args, terr):
+def _network(args, terr, data=None):
     from territorial_geo import study
 
     return study.territory_network(args.network or "approximate", terr, margin_km=args.margin_km,
                                    profile=getattr(args, "profile", None),
-                                   data_dir=args.data_dir)
+                                   data_dir=args.data_dir, data=data)
 
 
 def _cmd_network(args) -> int:
@@ -116,9 +117,9 @@ def _cmd_network(args) -> int:
         print(f"note: {args.detailed!r} is not a detailed network ({detailed.kind}); the fit "
               "only measures agreement with it", file=sys.stderr)
     skeleton = read(args.skeleton) if args.skeleton else None
-    com, cl, dens = area_frames(t.outline, communes=sources.load_communes(args.data_dir),
-                                chefs_lieux=sources.load_chefs_lieux(args.data_dir),
-                                density=sources.load_density_grid(args.data_dir),
+    data = sources.Datasets(args.data_dir)
+    com, cl, dens = area_frames(t.outline, communes=data.communes(),
+                                chefs_lieux=data.chefs_lieux(), density=data.density_grid(),
                                 margin_m=args.margin_km * 1000)
     res = calibrate(detailed, com, cl, dens, skeleton=skeleton, budget_min=args.zone_minutes)
     print(json.dumps(res.to_dict(), ensure_ascii=False, default=str) if args.json
@@ -298,9 +299,10 @@ def _short(value) -> str:
 
 
 def _load_inputs(args):
-    """Territory, network, third places, demand weights and the configuration used."""
+    """Territory, network, third places, demand weights, the configuration used, its
+    summary and the datasets read (each once)."""
     from territorial_geo import network as netmod
-    from territorial_geo import study
+    from territorial_geo import sources, study
 
     cfg, file_keys, cli_keys = _study_config(args)
     # _network() and _territory() read these from the namespace
@@ -309,13 +311,14 @@ def _load_inputs(args):
     z = cfg.zoning
     args.profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
                                        snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
-    t = _territory(args)
-    net = _network(args, t)
+    data = sources.Datasets(args.data_dir)
+    t = _territory(args, data)
+    net = _network(args, t, data)
     notes = []
-    sites = study.third_places(t, cfg, args.data_dir)
+    sites = study.third_places(t, cfg, data=data)
     if cfg.coverage.sites != "both":
         sites = sites[sites["status"] == cfg.coverage.sites]
-    dem = study.commune_demand_from_data(t.codes, cfg.demand, data_dir=args.data_dir,
+    dem = study.commune_demand_from_data(t.codes, cfg.demand, data=data,
                                          names=t.communes["nom"])
     weights = study.demand_weights(t, dem, cfg.demand)
     params = _demand_parameters(cfg, file_keys, cli_keys)
@@ -328,7 +331,7 @@ def _load_inputs(args):
         "demand_inputs": dem.sources,
         "notes": notes + list(dem.notes),
     }
-    return t, net, sites, weights, cfg, info
+    return t, net, sites, weights, cfg, info, data
 
 
 def _print_demand_info(info: dict) -> None:
@@ -361,7 +364,7 @@ def _shares_json(shares, measures) -> dict:
 def _cmd_coverage(args) -> int:
     from territorial_geo import coverage
 
-    t, net, sites, weights, cfg, info = _load_inputs(args)
+    t, net, sites, weights, cfg, info, _ = _load_inputs(args)
     minutes = cfg.coverage.minutes
     pts = t.chefs_lieux.loc[t.codes].geometry
     times = coverage.nearest_site_times(net, pts, sites)
@@ -395,7 +398,7 @@ def _cmd_select(args) -> int:
     from territorial_geo import coverage, study, zoning
     from territorial_geo.territory import resolve_communes
 
-    t, net, sites, weights, cfg, info = _load_inputs(args)
+    t, net, sites, weights, cfg, info, data = _load_inputs(args)
     cc = cfg.coverage
     pts = t.chefs_lieux.loc[t.codes].geometry
     existing = np.zeros(len(t.codes), bool)
@@ -404,12 +407,12 @@ def _cmd_select(args) -> int:
         existing = (times["time_min"] <= cc.budget_min).to_numpy()
     towns = None
     if cc.candidates == "towns":
-        towns = (resolve_communes(cfg.zoning.market_towns, data_dir=args.data_dir,
-                                  within=t.all_codes) if cfg.zoning.market_towns else
-                 zoning.candidate_towns(t, data_dir=args.data_dir)[:5]
+        towns = (resolve_communes(cfg.zoning.market_towns, data=data, within=t.all_codes)
+                 if cfg.zoning.market_towns else
+                 zoning.candidate_towns(t, data.density_grid()["dens"])[:5]
                  if cfg.zoning.auto_towns else [])
     cands = study.candidate_codes(t, cc.candidates, towns=towns,
-                                  candidate_list=cc.candidate_list, data_dir=args.data_dir)
+                                  candidate_list=cc.candidate_list, data=data)
     if not cands:
         raise TerritorialGeoError("site selection: no candidate commune (try --candidates all)")
     cover = np.isfinite(coverage.cover_matrix(net, pts, t.chefs_lieux.loc[cands].geometry,

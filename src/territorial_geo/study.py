@@ -63,37 +63,36 @@ class StudyResult:
 def territory_network(
     spec: str, terr: Territory, *, margin_km: float = 25.0,
     profile: netmod.SpeedProfile | None = None, approx_params=None, data_dir=None,
-    frames: tuple | None = None,
+    data: sources.Datasets | None = None,
 ) -> netmod.RoadNetwork:
     """The road network a spec names (see :mod:`territorial_geo.network.load`), clipped to
-    the territory plus ``margin_km``; loads the approximate network's inputs when needed
-    (``frames``: the already loaded ``(communes, chefs_lieux, density_grid)``)."""
+    the territory plus ``margin_km``; the approximate network's inputs come from ``data``
+    (the run's datasets, read once; built from ``data_dir`` when not given)."""
     from territorial_geo.network.approximate import area_frames
 
     parsed = netmod.parse_network_spec(spec)
     kw = {}
     if parsed.format == "approximate":
-        c0, cl0, d0 = frames or (sources.load_communes(data_dir),
-                                 sources.load_chefs_lieux(data_dir),
-                                 sources.load_density_grid(data_dir))
-        communes, cl, dens = area_frames(terr.outline, communes=c0, chefs_lieux=cl0,
-                                         density=d0, margin_m=margin_km * 1000)
+        data = data or sources.Datasets(data_dir)
+        communes, cl, dens = area_frames(
+            terr.outline, communes=data.communes(), chefs_lieux=data.chefs_lieux(),
+            density=data.density_grid(), margin_m=margin_km * 1000)
         kw = {"communes": communes, "chefs_lieux": cl, "density": dens,
               "approx_params": approx_params}
     return netmod.load_network(parsed, area=terr.outline, margin_m=margin_km * 1000,
                                profile=profile, data_dir=data_dir, **kw)
 
 
-def study_network(cfg: StudyConfig, terr: Territory, *, data_dir=None,
-                  frames: tuple | None = None) -> netmod.RoadNetwork:
-    """The road network of a study (``zoning.network``, speeds and snap settings);
-    ``frames`` as in :func:`territory_network`."""
+def study_network(
+    cfg: StudyConfig, terr: Territory, *, data_dir=None, data: sources.Datasets | None = None,
+) -> netmod.RoadNetwork:
+    """The road network of a study (``zoning.network``, speeds and snap settings)."""
     z = cfg.zoning
     profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
                                   snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
     return territory_network(z.network, terr, margin_km=z.margin_km, profile=profile,
                              approx_params=z.approx_params() if z.approximate else None,
-                             data_dir=data_dir, frames=frames)
+                             data_dir=data_dir, data=data)
 
 
 #: Said in the supply and coverage sections when no inventory of existing third places
@@ -103,7 +102,9 @@ NO_INVENTORY = ("no third-place inventory available (CGET 2019 not obtainable: g
 _LOAD = object()
 
 
-def supply_inventory(cfg: StudyConfig, data_dir=None) -> tuple[gpd.GeoDataFrame | None, str]:
+def supply_inventory(
+    cfg: StudyConfig, data_dir=None, *, data: sources.Datasets | None = None,
+) -> tuple[gpd.GeoDataFrame | None, str]:
     """The inventory of existing third places a study uses, loaded once, and its label.
 
     ``supply.file`` (a CSV in the CGET layout) when set, else the CGET 2019 dataset when
@@ -115,21 +116,23 @@ def supply_inventory(cfg: StudyConfig, data_dir=None) -> tuple[gpd.GeoDataFrame 
     DataMissingError
         ``supply.file`` is set but not found.
     """
+    data = data or sources.Datasets(data_dir)
     if cfg.supply.file:
-        return (sources.load_third_places(data_dir, path=cfg.supply.file),
+        return (data.third_places(cfg.supply.file),
                 f"study file supply.file = {cfg.supply.file}")
     if not cfg.supply.use_cget:
         return None, "not used (supply.use_cget = false)"
     try:
-        sources.dataset_path("third-places", data_dir)
+        sources.dataset_path("third-places", data.data_dir)
     except sources.DataMissingError:
         return None, NO_INVENTORY
     d = sources.CATALOG["third-places"]
-    return sources.load_third_places(data_dir), f"{d.source} {d.vintage} (dataset third-places)"
+    return data.third_places(), f"{d.source} {d.vintage} (dataset third-places)"
 
 
 def third_places(
     territory: Territory, cfg: StudyConfig, data_dir=None, *, inventory=_LOAD,
+    data: sources.Datasets | None = None,
 ) -> gpd.GeoDataFrame:
     """Existing (CGET 2019 or ``supply.file``) and planned third places in the territory and
     its ring.
@@ -138,8 +141,9 @@ def third_places(
     place); loaded here when not given. Columns ``name``, ``type``, ``status``
     (``existing``/``planned``), ``code``, ``seats``, ``seats_source``, geometry (EPSG:2154).
     """
+    data = data or sources.Datasets(data_dir)
     if inventory is _LOAD:
-        inventory, _ = supply_inventory(cfg, data_dir)
+        inventory, _ = supply_inventory(cfg, data=data)
     frames = []
     if inventory is not None:
         tp = inventory[inventory["code"].isin(territory.all_codes)].copy()
@@ -150,7 +154,7 @@ def third_places(
         frames.append(tp[["id", "name", "type", "status", "code", "seats", "seats_source",
                           "geometry"]])
     if cfg.supply.planned:
-        codes = resolve_communes(cfg.supply.planned, data_dir=data_dir, within=territory.all_codes)
+        codes = resolve_communes(cfg.supply.planned, data=data, within=territory.all_codes)
         cl = territory.chefs_lieux
         frames.append(gpd.GeoDataFrame({
             "id": [f"planned-{c}" for c in codes],
@@ -166,7 +170,8 @@ def third_places(
 
 
 def demand_inputs(
-    cfg: DemandConfig, codes: list[str], *, data_dir: str | os.PathLike | None = None
+    cfg: DemandConfig, codes: list[str], *, data_dir: str | os.PathLike | None = None,
+    data: sources.Datasets | None = None,
 ) -> dict:
     """Load, once, the tables the demand stage needs for a configuration.
 
@@ -177,8 +182,8 @@ def demand_inputs(
         the labelled solo-worker fallback), ``csp_shares`` and, when
         ``cfg.solos.sirene_file`` is set, ``sirene_counts`` (counted for ``codes``).
     """
-    out = {"census": sources.load_census(data_dir),
-           "csp_shares": sources.load_csp_shares(cfg.csp_year, data_dir)}
+    data = data or sources.Datasets(data_dir)
+    out = {"census": data.census(), "csp_shares": data.csp_shares(cfg.csp_year)}
     if cfg.solos.sirene_file:
         out["sirene_counts"] = sources.count_sirene_solos(
             cfg.solos.sirene_file, naf_codes=cfg.solos.naf_codes, bands=cfg.solos.bands,
@@ -188,11 +193,12 @@ def demand_inputs(
 
 def commune_demand_from_data(
     codes: list[str], cfg: DemandConfig, *, data_dir: str | os.PathLike | None = None,
-    names: pd.Series | None = None,
+    names: pd.Series | None = None, data: sources.Datasets | None = None,
 ) -> demand.CommuneDemand:
-    """Convenience for the CLI and notebooks: load the inputs, then run the demand stage."""
+    """Convenience for the CLI and notebooks: load the inputs (from ``data`` when given),
+    then run the demand stage."""
     return demand.commune_demand(codes, cfg, names=names,
-                                 **demand_inputs(cfg, codes, data_dir=data_dir))
+                                 **demand_inputs(cfg, codes, data_dir=data_dir, data=data))
 
 
 def demand_weights(terr: Territory, dem: demand.CommuneDemand, cfg: DemandConfig) -> pd.DataFrame:
@@ -208,17 +214,18 @@ def demand_weights(terr: Territory, dem: demand.CommuneDemand, cfg: DemandConfig
 
 def candidate_codes(
     terr: Territory, how: str, *, towns: list[str] | None = None,
-    candidate_list: list[str] | None = None, data_dir=None,
+    candidate_list: list[str] | None = None, data_dir=None, data: sources.Datasets | None = None,
 ) -> list[str]:
     """Candidate communes for new sites: ``density`` (grid levels 4-5), ``towns`` (the
     market towns), ``all`` (every territory commune) or ``list`` (``candidate_list``)."""
     if how == "towns":
         return list(towns or [])
+    data = data or sources.Datasets(data_dir)
     if how == "list":
-        return resolve_communes(candidate_list or [], data_dir=data_dir, within=terr.all_codes)
+        return resolve_communes(candidate_list or [], data=data, within=terr.all_codes)
     if how == "all":
         return list(terr.codes)
-    return zoning.candidate_towns(terr, sources.load_density_grid(data_dir)["dens"])
+    return zoning.candidate_towns(terr, data.density_grid()["dens"])
 
 
 def run_study(
@@ -227,6 +234,7 @@ def run_study(
     overridden: set[str] | None = None,
     data_dir: str | os.PathLike | None = None,
     progress: Callable[[str], None] | None = None,
+    data: sources.Datasets | None = None,
 ) -> StudyResult:
     """Run a whole study in memory (no file written).
 
@@ -240,6 +248,9 @@ def run_study(
         Data directory.
     progress
         Called with a short message before each step.
+    data
+        The datasets to read from, each once (:class:`~territorial_geo.sources.Datasets`);
+        a new one over ``data_dir`` when not given.
     """
     say = progress or (lambda _m: None)
     timings: dict[str, float] = {}
@@ -252,16 +263,17 @@ def run_study(
         t0 = now
 
     say("territory")
-    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data_dir=data_dir)
+    data = data or sources.Datasets(data_dir)  # each dataset read once, here at the edge
+    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data=data)
     lap("territory")
     say("road network")
     z = cfg.zoning
-    net = study_network(cfg, terr, data_dir=data_dir)
+    net = study_network(cfg, terr, data_dir=data.data_dir, data=data)
     profile = net.profile
     lap("network")
     say("zones")
     towns = list(z.market_towns) or (zoning.candidate_towns(
-        terr, sources.load_density_grid(data_dir)["dens"])[:5]
+        terr, data.density_grid()["dens"])[:5]
                                      if z.auto_towns else [])
     zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
                                bands=z.bands, direction=z.direction,
@@ -270,7 +282,7 @@ def run_study(
     # every member counts, wherever it lives: a zone's catchment crosses the border
     membership = zones.membership(territory_only=False)
     for p in cfg.poles:
-        zone_code = resolve_communes([p.zone], data_dir=data_dir, within=terr.all_codes)[0]
+        zone_code = resolve_communes([p.zone], data=data, within=terr.all_codes)[0]
         if zone_code not in membership:
             raise sources.UnknownPlaceError(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
@@ -285,10 +297,10 @@ def run_study(
     demand_codes = sorted(set(terr.codes) | set(outside))
     dem = demand.commune_demand(demand_codes, cfg.demand,
                                 names=terr.chefs_lieux["nom"].reindex(demand_codes),
-                                **demand_inputs(cfg.demand, demand_codes, data_dir=data_dir))
-    inventory, inv_label = supply_inventory(cfg, data_dir)
+                                **demand_inputs(cfg.demand, demand_codes, data=data))
+    inventory, inv_label = supply_inventory(cfg, data=data)
     missing_inv = inv_label == NO_INVENTORY
-    sites = third_places(terr, cfg, data_dir, inventory=inventory)
+    sites = third_places(terr, cfg, inventory=inventory, data=data)
     all_members = zones.within(territory_only=False)
     supply_rows = []
     for zc in zones.zone_codes:
@@ -347,7 +359,7 @@ def run_study(
         existing_cover = np.zeros(len(terr.codes), bool)
     if cc.k > 0:
         cands = candidate_codes(terr, cc.candidates, towns=zones.zone_codes,
-                                candidate_list=cc.candidate_list, data_dir=data_dir)
+                                candidate_list=cc.candidate_list, data=data)
         if cands:
             cover = np.isfinite(coverage.cover_matrix(
                 net, pts, terr.chefs_lieux.loc[cands].geometry, cc.budget_min * 60))
@@ -374,7 +386,7 @@ def run_study(
         notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
-                       load_state(sources.resolve_data_dir(data_dir)))
+                       load_state(sources.resolve_data_dir(data.data_dir)))
 
 
 def _origin(entry: dict | None) -> str:
