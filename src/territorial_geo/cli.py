@@ -647,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="dep:CODE, region:CODE (INSEE, e.g. 32), france, or comma-separated "
                     "EPCI SIRENs")
     ba.add_argument("--out", required=True,
-                    help="output folder (epcis.csv/.parquet/.gpkg, ranking.csv, errors.csv, "
+                    help="output: a folder (epcis.csv/.parquet/.gpkg, ranking.csv, errors.csv, "
                     "map.html, map.png; partitions/ makes a rerun resume)")
     ba.add_argument("--workers", type=_number(int, low=0, strict=False, what="an integer"),
                     default=None,
