@@ -463,7 +463,7 @@ class BatchResult:
 def _bar(done: int, total: int, n_epci: int, total_epci: int, t0: float) -> str:
     w = 30
     k = int(w * done / max(total, 1))
-    return (f"\r[{'#' * k}{' ' * (w - k)}] {done}/{total} partitions, {n_epci}/{total_epci} "
+    return (f"\r[{'#' * k}{' ' * (w - k)}] {done}/{total} tasks, {n_epci}/{total_epci} "
             f"EPCIs, {time.perf_counter() - t0:.0f}s")
 
 
