@@ -20,7 +20,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo import __version__, coverage, demand, maps, report, sources, zoning
+from territorial_geo import (
+    __version__,
+    coverage,
+    demand,
+    maps,
+    report,
+    sources,
+    uncertainty,
+    zoning,
+)
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig
 from territorial_geo.network.load import NO_SKELETON
@@ -53,6 +62,8 @@ class StudyResult:
     #: The data directory's fetch state (how each dataset was obtained: copied from a
     #: mirror, downloaded or built from official sources, with the addresses used).
     data_state: dict = field(default_factory=dict)
+    #: One-at-a-time sensitivity of the zone seats (:func:`uncertainty.sensitivity`).
+    sensitivity: pd.DataFrame | None = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -301,6 +312,13 @@ def run_study(
         supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
                                                        strict=True)),
         names=names, territory_codes=terr.codes)
+    sens = None
+    if cfg.uncertainty.draws > 0:  # Monte Carlo intervals and sensitivity (issue 11)
+        zone_seats, sens = uncertainty.study_uncertainty(
+            dem, cfg, zone_seats, membership, zones.exclusive(territory_only=False),
+            without_pole=pole_removed, territory_codes=terr.codes,
+            supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
+                                                           strict=True)))
     lap("demand")
     site_times = cov = sel = None
     notes = list(dem.notes)
@@ -369,7 +387,7 @@ def run_study(
         notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
-                       load_state(sources.resolve_data_dir(data_dir)))
+                       load_state(sources.resolve_data_dir(data_dir)), sens)
 
 
 def _origin(entry: dict | None) -> str:
