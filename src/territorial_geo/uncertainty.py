@@ -290,7 +290,7 @@ def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: s
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
 
