@@ -303,7 +303,7 @@ def run_sweep(
         zt.insert(0, "scenario", name)
         for i, path in enumerate(sweep.paths):
             v = vals.get(path, _current(cfg, path))
-            zt.insert(1 + i, path, _cell(v))
+            zt.insert(1 + i, path, "+".join(v) if isinstance(v, list) else v)
         rows.append(zt.drop(columns="share_of_zone"))
     lap("demand")
     table = pd.concat(rows, ignore_index=True)
@@ -397,7 +397,8 @@ def write_sweep(res: SweepResult, out_dir: str | os.PathLike) -> Path:
 
 
 def _write_all(res: SweepResult, d: Path) -> None:
-    res.table.to_csv(d / "scenarios.csv", index=False, float_format="%.4f")
+    res.table.assign(**{p: res.table[p].map(_cell) for p in res.sweep.paths}).to_csv(
+        d / "scenarios.csv", index=False, float_format="%.4f")
     res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
     zones = [z for z in dict.fromkeys(res.table.loc[res.table["variant"] == "zone", "zone"])]
     charts = [comparison_chart(res, z, d / f"chart_{z}.png") for z in [*zones, "all"]]

@@ -586,7 +586,9 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     zs = res.zone_seats
     for zc in zones.zone_codes:
         sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
-        rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" for r in sub.itertuples())
+        rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" + (
+            f" (80 % interval {r.seats_p10:.1f}-{r.seats_p90:.1f})"
+            if "seats_p10" in sub else "") for r in sub.itertuples())
         n_all = len(zones.membership(territory_only=False)[zc])
         n_in = len(zones.membership(territory_only=True)[zc])
         popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>{n_all} communes within "
@@ -625,6 +627,25 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
     say("report")
+    extra = []
+    if "seats_p10" in zs and res.sensitivity is not None:
+        res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
+        hy = cfg.demand.horizon_year
+        tornado = uncertainty.tornado_chart(
+            res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
+            title=f"{cfg.name}: union of the zones, one parameter at a time")
+        iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
+        sens = res.sensitivity
+        sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
+                    & (sens["segment"] == "total") & (sens["year"] == hy)]
+        extra.append(("Incertitude et sensibilité", "Uncertainty and sensitivity",
+                      report.uncertainty_section(
+                          iv[["zone_name", "variant", "year", "seats", "seats_p10", "seats_p50",
+                              "seats_p90"]].set_index(["zone_name", "variant", "year"]),
+                          sens[["parameter", "low", "central", "high", "seats_low",
+                                "seats_high", "swing", "source"]].set_index("parameter"),
+                          year=hy, draws=cfg.uncertainty.draws, seed=cfg.uncertainty.seed,
+                          tornado=tornado)))
     comp = []
     for zc, _kept in res.pole_removed.items():
         full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
@@ -664,7 +685,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
                                      if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],
-        images=images, town_names=names,
+        images=images, town_names=names, extra_sections=extra,
     )
 
 
