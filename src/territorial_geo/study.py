@@ -499,7 +499,9 @@ def write_outputs(
     ``zones.csv``, ``zone_members.csv`` (every member of every zone, wherever it lives),
     ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
     communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
-    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``.
+    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``,
+    and with ``uncertainty.draws > 0`` ``sensitivity.csv`` and ``tornado_union.png``
+    (``zones.csv`` then has ``seats_p10``, ``seats_p50``, ``seats_p90``).
     """
     say = progress or (lambda _m: None)
     out = Path(out_dir)
