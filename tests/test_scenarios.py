@@ -234,6 +234,15 @@ def test_scenarios_table_in_the_study_file(tmp_path):
                    + '\n[scenarios]\nvary = { "zoning.budget_min" = [] }\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="empty sweep"):
         load_config(bad)
+    bad.write_text(ARTOIS.read_text(encoding="utf-8")
+                   + '\n[scenarios]\nvary = { "zoning.budget_mn" = [8] }\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"bad.toml: scenarios.vary: .*closest: zoning.budget_min"):
+        load_config(bad)
+    bad.write_text(ARTOIS.read_text(encoding="utf-8")
+                   + '\n[[scenarios.named]]\nname = "x"\nvalues = { "demand.telework_preset" = '
+                   '"insee2021" }\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"scenarios.named 'x': .*closest: insee2022"):
+        load_config(bad)
 
 
 def test_cli_scenarios_bad_input_writes_nothing(data_dir, tmp_path, capsys):

@@ -127,7 +127,8 @@ def test_study_uncertainty_outputs(artois_out):
             in page.replace("\\u0026", "&"))
     sens = pd.read_csv(artois_out / "sensitivity.csv", dtype={"zone": str})
     assert {"parameter", "seats_low", "seats_high", "swing", "source"} <= set(sens.columns)
-    assert (artois_out / "tornado_union.png").stat().st_size > 5000
+    for z in ("union", "62045", "62063", "62279", "62649", "62820"):
+        assert (artois_out / f"tornado_{z}.png").stat().st_size > 5000
 
 
 def test_mormal_study(data_dir, tmp_path):

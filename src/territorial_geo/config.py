@@ -495,9 +495,10 @@ class StudyConfig:
         self.output.validate("output")
         self.scenarios.validate("scenarios")
         self.uncertainty.validate("uncertainty")
-        from territorial_geo.params import parameter_ranges
+        from territorial_geo.params import check_scenarios, parameter_ranges
 
         parameter_ranges(self)  # unknown path, low above high: the key named
+        check_scenarios(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -251,3 +251,25 @@ def _preset_range(cfg: StudyConfig, over: Any) -> Range:
 def fixed_ranges(cfg: StudyConfig) -> dict[str, list[Any]]:
     """``uncertainty.ranges`` fixing every parameter at the study's value (zero width)."""
     return {r.path: [r.central, r.central] for r in parameter_ranges(cfg)}
+
+
+def check_scenarios(cfg: StudyConfig) -> None:
+    """Check the study file's ``[scenarios]`` table: known paths, values of the right type
+    and among the choices (each error names ``scenarios.vary.PATH`` or the scenario)."""
+    known = sweep_paths(cfg)
+    for path, values in cfg.scenarios.vary.items():
+        try:
+            check_path(cfg, path, known)
+            for v in values:
+                parse_value(cfg, path, v)
+        except ConfigError as exc:
+            raise ConfigError(f"scenarios.vary: {exc}") from None
+    for n in cfg.scenarios.named:
+        if not n.values:
+            raise ConfigError(f"scenarios.named {n.name!r}: no value set")
+        try:
+            for path, v in n.values.items():
+                check_path(cfg, path, known)
+                parse_value(cfg, path, v)
+        except ConfigError as exc:
+            raise ConfigError(f"scenarios.named {n.name!r}: {exc}") from None

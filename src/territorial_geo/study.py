@@ -500,7 +500,8 @@ def write_outputs(
     ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
     communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
     ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``,
-    and with ``uncertainty.draws > 0`` ``sensitivity.csv`` and ``tornado_union.png``
+    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png`` and
+    ``tornado_<zone>.png``
     (``zones.csv`` then has ``seats_p10``, ``seats_p50``, ``seats_p90``).
     """
     say = progress or (lambda _m: None)
@@ -636,6 +637,10 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         tornado = uncertainty.tornado_chart(
             res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
             title=f"{cfg.name}: union of the zones, one parameter at a time")
+        for zc in zones.zone_codes:
+            uncertainty.tornado_chart(
+                res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
+                title=f"{cfg.name}: {names[zc]} ({zc}), one parameter at a time")
         iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
         sens = res.sensitivity
         sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
