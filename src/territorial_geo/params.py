@@ -49,9 +49,12 @@ def _leaves(obj: Any, prefix: str) -> list[str]:
             out += _leaves(v, key)
         elif isinstance(v, list) and v and dataclasses.is_dataclass(v[0]):
             for i, item in enumerate(v):
+                # hours do not enter a "share of users" anchor (docs/method.md §5)
+                unused = (".year", ".hours_per_month") if getattr(
+                    item, "share_of_users", None) is not None else (".year",)
                 out += [k for k in _leaves(item, f"{key}[{i}]")
                         if getattr(item, k.rsplit(".", 1)[1]) is not None
-                        and not k.endswith(".year")]
+                        and not k.endswith(unused)]
         else:
             out.append(key)
     return out
