@@ -54,6 +54,18 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_oneway_snap.py",),
     ),
     Mutation(
+        "osm-clip-drops-border-ways", "network/osm.py",
+        "    return bool(np.any((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))",
+        "    return bool(np.all((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-clip-drops-a-drivable-class", "network/osm.py",
+        '    "trail", "service",\n})',
+        '    "trail", "service", "unclassified",\n})',
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
         "swap-to-from", "network/routing.py",
         '    return direction == "to"',
         '    return direction == "from"',

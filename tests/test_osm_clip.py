@@ -1,0 +1,127 @@
+"""Streaming clip of a PBF (pyosmium) before pyrosm: same network as the whole file restricted
+to the ways with a node in the study box, on the mirror's two real OSM fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyrosm
+import pytest
+import shapely
+
+from territorial_geo import network as N
+from territorial_geo import sources
+from territorial_geo.errors import NetworkError
+from territorial_geo.network import osm as O
+
+FIX = (sources.default_mirror() or Path("/work/shared/data")) / "roads" / "fixtures"
+EXTRA = ["junction", "access", "motor_vehicle", "motorcar"]
+
+
+def _fixture(name: str) -> Path:
+    p = FIX / name
+    if not p.is_file():
+        pytest.skip(f"{name} fixture not available (no mirror)")
+    return p
+
+
+def _whole(path: Path):
+    return pyrosm.OSM(str(path)).get_network(network_type="driving", nodes=True,
+                                             extra_attributes=EXTRA)
+
+
+def _central_area(edges: gpd.GeoDataFrame, half_m: float):
+    """A square of side 2 x ``half_m`` (EPSG:2154) at the centre of the fixture's roads."""
+    b = edges.geometry.to_crs(2154).total_bounds
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    return shapely.box(cx - half_m, cy - half_m, cx + half_m, cy + half_m)
+
+
+def _restricted(nodes, edges, bbox):
+    """The whole file's network restricted to ways with at least one node within ``bbox``."""
+    xy, idx = shapely.get_coordinates(edges.geometry.to_numpy(), return_index=True)
+    minx, miny, maxx, maxy = bbox
+    inside = (xy[:, 0] >= minx) & (xy[:, 0] <= maxx) & (xy[:, 1] >= miny) & (xy[:, 1] <= maxy)
+    ways = set(edges["id"].iloc[np.unique(idx[inside])])
+    return N.network_from_frames(nodes, edges[edges["id"].isin(ways)].reset_index(drop=True)), ways
+
+
+def _edge_set(net) -> set:
+    osm = net.nodes["osmid"].to_numpy()
+    e = net.edges
+    return set(zip(osm[e["u"]].astype(np.int64), osm[e["v"]].astype(np.int64),
+                   e["osm_way"].astype(np.int64), e["oneway"], e["length_m"].round(3),
+                   e["time_s"].round(4), strict=True))
+
+
+@pytest.mark.parametrize("name,half_m,margin_m", [
+    ("gibraltar.osm.pbf", 400.0, 300.0),
+    ("saint_barthelemy.osm.pbf", 1500.0, 500.0),
+])
+def test_stream_clip_equals_whole_file_restricted(tmp_path, name, half_m, margin_m):
+    path = _fixture(name)
+    nodes, whole = _whole(path)
+    area = _central_area(whole, half_m)
+    bbox = O._bbox_4326(area, margin_m)
+    expected, ways = _restricted(nodes, whole, bbox)
+    net = N.read_pbf(path, area=area, margin_m=margin_m, cache_dir=tmp_path)
+    # the box cuts the file: some ways are out, some cross its border
+    assert 0 < len(ways) < whole["id"].nunique()
+    # kept by the clip, then some dropped by pyrosm (access=private...)
+    assert net.source["n_ways_kept"] >= len(ways)
+    assert set(net.edges["osm_way"].astype(np.int64)) == {int(w) for w in ways}
+    assert _edge_set(net) == _edge_set(expected)
+    assert len(net.edges) == len(expected.edges) and net.n_nodes == expected.n_nodes
+    # one-way counts unchanged
+    n_one = int(net.edges["oneway"].sum())
+    assert n_one > 0 and n_one == int(expected.edges["oneway"].sum())
+    # complete ways: nodes outside the box are kept (ways crossing its border)
+    lon = net.nodes.to_crs(4326).geometry.x.to_numpy()
+    assert (lon < bbox[0]).any() or (lon > bbox[2]).any()
+
+
+def test_clipped_pbf_cached_atomically_and_reused(tmp_path):
+    path = _fixture("gibraltar.osm.pbf")
+    _, whole = _whole(path)
+    area = _central_area(whole, 400.0)
+    net = N.read_pbf(path, area=area, margin_m=300.0, cache_dir=tmp_path)
+    clipped = Path(net.source["clipped_pbf"])
+    assert clipped.parent == tmp_path and clipped.is_file()
+    assert clipped.stat().st_size < path.stat().st_size / 3
+    assert not list(tmp_path.glob("*.part*"))
+    assert net.source["clip_cached"] is False
+    # a different speed profile: a new graph, but the clipped file is reused
+    again = N.read_pbf(path, area=area, margin_m=300.0, cache_dir=tmp_path,
+                       profile=N.SpeedProfile(factor=0.9))
+    assert again.source["clip_cached"] is True
+    assert len(again.edges) == len(net.edges)
+
+
+def test_clip_pbf_writes_only_drivable_ways(tmp_path):
+    import osmium
+
+    path = _fixture("gibraltar.osm.pbf")
+    out = tmp_path / "clip.osm.pbf"
+    stats = O.clip_pbf(path, [-180.0, -90.0, 180.0, 90.0], out)
+    highways = [w.tags["highway"] for w in osmium.FileProcessor(str(out), osmium.osm.WAY)]
+    assert len(highways) == stats["n_ways_kept"] < stats["n_highway_ways"]
+    assert not set(highways) & O.NON_DRIVABLE_HIGHWAY
+    assert "residential" in highways
+
+
+def test_no_road_in_study_area_names_file_and_box(tmp_path):
+    path = _fixture("saint_barthelemy.osm.pbf")
+    far = shapely.box(650_000, 6_860_000, 651_000, 6_861_000)  # Paris, not Saint-Barthélemy
+    with pytest.raises(NetworkError, match=r"saint_barthelemy\.osm\.pbf: no drivable road in "
+                       r"the study area \(lon/lat box \[2\.\d+"):
+        N.read_pbf(path, area=far, margin_m=1000.0, cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_not_a_pbf_is_a_network_error(tmp_path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"not a pbf at all" * 100)
+    with pytest.raises(NetworkError, match="bad.osm.pbf"):
+        N.read_pbf(bad, area=shapely.box(0, 0, 1, 1), margin_m=10.0, cache_dir=tmp_path / "c")
