@@ -16,12 +16,13 @@ from territorial_geo import sources
 from territorial_geo.errors import NetworkError
 from territorial_geo.network import osm as O
 
-FIX = (sources.default_mirror() or Path("/work/shared/data")) / "roads" / "fixtures"
+ROADS = (sources.default_mirror() or Path("/work/shared/data")) / "roads"
+FIX = ROADS / "fixtures"
 EXTRA = ["junction", "access", "motor_vehicle", "motorcar"]
 
 
 def _fixture(name: str) -> Path:
-    p = FIX / name
+    p = FIX / name if (FIX / name).is_file() else ROADS / name
     if not p.is_file():
         pytest.skip(f"{name} fixture not available (no mirror)")
     return p
@@ -71,6 +72,7 @@ def test_stream_clip_equals_whole_file_restricted(tmp_path, name, half_m, margin
     assert 0 < len(ways) < whole["id"].nunique()
     # kept by the clip, then some dropped by pyrosm (access=private...)
     assert net.source["n_ways_kept"] >= len(ways)
+    assert net.source["clip"] == "stream"
     assert set(net.edges["osm_way"].astype(np.int64)) == {int(w) for w in ways}
     assert _edge_set(net) == _edge_set(expected)
     assert len(net.edges) == len(expected.edges) and net.n_nodes == expected.n_nodes
@@ -80,6 +82,18 @@ def test_stream_clip_equals_whole_file_restricted(tmp_path, name, half_m, margin
     # complete ways: nodes outside the box are kept (ways crossing its border)
     lon = net.nodes.to_crs(4326).geometry.x.to_numpy()
     assert (lon < bbox[0]).any() or (lon > bbox[2]).any()
+
+
+def test_negative_ids_fall_back_to_pyrosm_bounding_box(tmp_path):
+    """The mirror's skeleton (negative ids, which libosmium's location cache skips) is read
+    as before: pyrosm's bounding box on the whole file."""
+    path = _fixture("hauts-de-france-classified.osm.pbf")
+    area = shapely.box(660_000, 7_010_000, 690_000, 7_040_000)  # around Arras
+    net = N.read_pbf(path, area=area, margin_m=5000.0, cache_dir=tmp_path)
+    assert "not streamable" in net.source["clip"]
+    old = N.read_pbf(path, area=area, margin_m=5000.0, clip="pyrosm")
+    assert _edge_set(net) == _edge_set(old) and len(net.edges) > 100
+    assert not list(tmp_path.glob("*.pbf"))
 
 
 def test_clipped_pbf_cached_atomically_and_reused(tmp_path):

@@ -194,6 +194,11 @@ NON_DRIVABLE_HIGHWAY = frozenset({
 })
 
 
+class UnstreamableError(NetworkError):
+    """The PBF uses negative ids (editor or tool output), which libosmium's location cache
+    and reference tracking do not handle: read the whole file instead."""
+
+
 def _way_in_bbox(way, factory, bbox: list[float]) -> bool:
     """Whether at least one node of ``way`` (with locations) lies within ``bbox`` (lon/lat).
 
@@ -205,6 +210,8 @@ def _way_in_bbox(way, factory, bbox: list[float]) -> bool:
         xy = np.frombuffer(bytes.fromhex(factory.create_linestring(way)), dtype="<f8",
                            offset=9).reshape(-1, 2)
     except Exception:  # fewer than 2 distinct valid locations
+        if len(way.nodes) and way.nodes[0].ref < 0:
+            raise UnstreamableError(f"way {way.id} has negative node ids") from None
         for n in way.nodes:
             loc = n.location
             if loc.valid() and minx <= loc.lon <= maxx and miny <= loc.lat <= maxy:
@@ -276,7 +283,10 @@ def clip_pbf(
                     if writer is None:
                         writer = osmium.BackReferenceWriter(
                             str(tmp), ref_src=str(path), overwrite=True, remove_tags=False)
-                    writer.add_way(way)
+                    try:
+                        writer.add_way(way)
+                    except RuntimeError as exc:  # pybind11: a negative id
+                        raise UnstreamableError(f"way {way.id}: {exc}") from exc
                     stats["n_ways_kept"] += 1
             if writer is None:
                 raise NetworkError(
@@ -384,8 +394,15 @@ def read_pbf(
             folder = Path(cache_dir) if cache_dir is not None else Path(tmpdir)
             clipped = folder / _clip_name(checksum, bbox)
             stats = {"clip_cached": True}
-            if not clipped.is_file():
-                stats = {**clip_pbf(path, bbox, clipped), "clip_cached": False}
+            try:
+                if not clipped.is_file():
+                    stats = {**clip_pbf(path, bbox, clipped), "clip_cached": False}
+            except UnstreamableError as exc:
+                # negative ids (a small tool-made file such as the mirror's classified-road
+                # skeleton): pyrosm's own bounding box on the whole file, as before
+                nodes, edges = _pyrosm_network(path, bbox, label=path)
+                src = {**source, "clip": f"pyrosm bounding box ({exc}: not streamable)"}
+                return network_from_frames(nodes, edges, profile=profile, source=src)
             nodes, edges = _pyrosm_network(clipped, None, label=path)
             src = {**source, "clip": "stream", "clipped_pbf": str(clipped)
                    if cache_dir is not None else None, **stats}
