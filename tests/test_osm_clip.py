@@ -139,3 +139,32 @@ def test_not_a_pbf_is_a_network_error(tmp_path):
     bad.write_bytes(b"not a pbf at all" * 100)
     with pytest.raises(NetworkError, match="bad.osm.pbf"):
         N.read_pbf(bad, area=shapely.box(0, 0, 1, 1), margin_m=10.0, cache_dir=tmp_path / "c")
+
+
+def test_study_network_osm_region_downloads_and_streams(tmp_path, monkeypatch):
+    """A study file naming ``osm:nord-pas-de-calais``: the extract is fetched (here a real
+    fixture served from a ``file://`` Geofabrik-like tree) and clipped while streaming."""
+    from territorial_geo import config
+    from territorial_geo.network import load_network
+    from territorial_geo.sources import osm as osm_sources
+
+    from .official_layouts import geofabrik_tree
+
+    pbf = _fixture("gibraltar.osm.pbf")
+    geofabrik_tree(tmp_path / "geofabrik", "nord-pas-de-calais", pbf)
+    monkeypatch.setenv(osm_sources.ENV_GEOFABRIK, (tmp_path / "geofabrik").as_uri())
+    cfg, _ = config.config_from_dict({"zoning": {"network": "osm:nord-pas-de-calais"}})
+    data = tmp_path / "data"
+    _, whole = _whole(pbf)
+    area = _central_area(whole, 400.0)
+    net = load_network(cfg.zoning.network, area=area, margin_m=300.0, data_dir=data)
+    local = data / "osm" / "nord-pas-de-calais-latest.osm.pbf"
+    assert local.read_bytes() == pbf.read_bytes()
+    assert net.source["spec"] == "osm:nord-pas-de-calais" and net.source["kind"] == "detailed"
+    assert net.source["clip"] == "stream" and net.source["pbf"] == str(local)
+    assert Path(net.source["clipped_pbf"]).parent == data / "cache" / "networks"
+    # the same extract for a study area it does not cover: file and box named
+    arras = shapely.box(680_000, 7_020_000, 690_000, 7_030_000)
+    with pytest.raises(NetworkError, match=r"nord-pas-de-calais-latest\.osm\.pbf: no drivable "
+                       r"road in the study area \(lon/lat box \[2\.7"):
+        load_network(cfg.zoning.network, area=arras, margin_m=1000.0, data_dir=data)
