@@ -17,10 +17,22 @@ Readers
     as such): the v3 fixture copied on an N x N grid (7 km x 4.5 km apart, ids suffixed),
     read whole and clipped to one tile plus a 5 km margin.
 
-Other readers (OSM) add a ``bench_<name>`` function returning the same rows and register
-it in :data:`READERS`.
+``osm``
+    :func:`territorial_geo.network.read_pbf` on the mirror's two real OSM fixtures
+    (Gibraltar, Saint-Barthélemy): whole file, and a central box read with pyrosm's own
+    bounding box over the whole file (``clip="pyrosm"``, the former reader) or clipped
+    while streaming (pyosmium, then pyrosm on the small file; the default). With
+    ``--osm-synthetic`` also a **SYNTHETIC** Hauts-de-France-sized PBF (about 6 M nodes:
+    street grids around every commune chef-lieu, see :func:`synthetic_osm`; generated once
+    into ``benchmarks/results/``) clipped to the CC des Campagnes de l'Artois + 25 km: the
+    streaming clip alone, the parse up to pyrosm's segments (streaming vs pyrosm's box),
+    and the whole read including the graph, each ``--big-repeats`` times without warm-up.
 
-Usage: python benchmarks/bench_readers.py [--repeats 5] [--readers bdtopo] [--json]
+A new reader adds a ``bench_<name>`` function returning the same rows and registers it in
+:data:`READERS`.
+
+Usage: python benchmarks/bench_readers.py [--repeats 5] [--readers bdtopo osm]
+[--osm-synthetic | --only-synthetic] [--big-repeats 1] [--json]
 """
 
 from __future__ import annotations
@@ -56,8 +68,10 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
     """Run inside the subprocess: time one reader call ``repeats`` times (after a warm-up).
 
     ``osm-clip`` times :func:`territorial_geo.network.osm.clip_pbf` alone (the streaming
-    stage, to a temporary file); ``osm`` the whole :func:`read_pbf` (clip, pyrosm on the
-    clipped file, graph). pyrosm's own result cache is cleared before every OSM run, and no
+    stage, to a temporary file; "edges" are then the kept ways); ``osm-parse`` the parse up
+    to pyrosm's segment frame (streaming clip + pyrosm on the small file, or pyrosm's
+    bounding box on the whole file; "edges" are pyrosm's segments); ``osm`` the whole
+    :func:`read_pbf` (parse, then the timed graph). pyrosm's own result cache is cleared before every OSM run, and no
     graph or clip cache is used, so every run parses.
     """
     import tempfile
@@ -77,13 +91,33 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
             source = {"n_sections_read": st["n_highway_ways"]}
         return _Net()
 
+    def parse_only(p, *, area, margin_m, clip):
+        import pyrosm
+
+        pyrosm.OSM.clear_cache()
+        bbox = osm_reader._bbox_4326(area, margin_m)
+        with tempfile.TemporaryDirectory() as tmp:
+            if clip == "pyrosm":
+                _, edges = osm_reader._pyrosm_network(Path(p), bbox, label=p)
+            else:
+                out = Path(tmp) / "clip.osm.pbf"
+                osm_reader.clip_pbf(p, bbox, out)
+                _, edges = osm_reader._pyrosm_network(out, None, label=p)
+
+        class _Net:  # counts only: pyrosm's segments
+            n_nodes = 0
+            source = {"n_sections_read": int(edges["id"].nunique())}
+        _Net.edges = edges
+        return _Net()
+
     def osm(p, **kw):
         import pyrosm
 
         pyrosm.OSM.clear_cache()
         return network.read_pbf(p, **kw)
 
-    fn = {"bdtopo": network.read_bdtopo, "osm": osm, "osm-clip": clip_only}[reader]
+    fn = {"bdtopo": network.read_bdtopo, "osm": osm, "osm-clip": clip_only,
+          "osm-parse": parse_only}[reader]
     kwargs = {"area": shapely.box(*area), "margin_m": margin_m} if area else {}
     if reader.startswith("osm") and area:
         kwargs["clip"] = clip
@@ -306,7 +340,7 @@ def bench_bdtopo(repeats: int = 5, mirror: Path | None = None, tiles: int = 0) -
 
 
 def bench_osm(repeats: int = 3, mirror: Path | None = None, synthetic: bool = False,
-              big_repeats: int = 1) -> list[dict]:
+              big_repeats: int = 1, only_big: bool = False) -> list[dict]:
     """OSM: the two real fixtures (Gibraltar, Saint-Barthélemy) whole file, with pyrosm's
     own bounding box (the former reader: the whole file parsed), and streaming-clipped
     (pyosmium, then pyrosm on the small file); with ``synthetic`` also the SYNTHETIC
@@ -322,8 +356,9 @@ def bench_osm(repeats: int = 3, mirror: Path | None = None, synthetic: bool = Fa
         raise SystemExit("no data mirror (set TERRITORIAL_GEO_MIRROR)")
     fix = Path(mirror) / "roads" / "fixtures"
     rows = []
-    for label, name, half in (("Gibraltar", "gibraltar.osm.pbf", 400.0),
-                              ("Saint-Barthélemy", "saint_barthelemy.osm.pbf", 1500.0)):
+    fixtures = () if only_big else (("Gibraltar", "gibraltar.osm.pbf", 400.0),
+                                    ("Saint-Barthélemy", "saint_barthelemy.osm.pbf", 1500.0))
+    for label, name, half in fixtures:
         path = fix / name
         if not path.is_file():
             print(f"skip {label}: {path} missing", file=sys.stderr)
@@ -346,6 +381,10 @@ def bench_osm(repeats: int = 3, mirror: Path | None = None, synthetic: bool = Fa
         label = f"SYNTHETIC HdF {info['n_nodes'] / 1e6:.1f}M nodes, Artois EPCI + 25 km"
         rows.append(run_case("osm-clip", f"{label}, clip only", out, area=box,
                              margin_m=25_000.0, repeats=big_repeats, warmup=False))
+        for clip in ("stream", "pyrosm"):
+            rows.append(run_case("osm-parse", f"{label}, parse only, {clip}", out, area=box,
+                                 margin_m=25_000.0, repeats=big_repeats, warmup=False,
+                                 clip=clip))
         rows.append(run_case("osm", f"{label}, stream", out, area=box, margin_m=25_000.0,
                              repeats=big_repeats, warmup=False))
         rows.append(run_case("osm", f"{label}, pyrosm", out, area=box, margin_m=25_000.0,
@@ -367,6 +406,8 @@ def main() -> None:
     ap.add_argument("--osm-synthetic", action="store_true",
                     help="also the SYNTHETIC Hauts-de-France PBF (generated once into "
                     "benchmarks/results/, about 6 M nodes; a few minutes)")
+    ap.add_argument("--only-synthetic", action="store_true",
+                    help="OSM: only the SYNTHETIC cases (implies --osm-synthetic)")
     ap.add_argument("--big-repeats", type=int, default=1,
                     help="timed runs of each SYNTHETIC Hauts-de-France case")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -380,7 +421,8 @@ def main() -> None:
     rows = []
     for name in args.readers:
         extra = ({"tiles": args.bdtopo_tiles} if name == "bdtopo" else
-                 {"synthetic": args.osm_synthetic, "big_repeats": args.big_repeats})
+                 {"synthetic": args.osm_synthetic or args.only_synthetic,
+                  "big_repeats": args.big_repeats, "only_big": args.only_synthetic})
         rows += READERS[name](repeats=args.repeats, **extra)
     if args.json:
         print(json.dumps(rows, indent=1))
