@@ -168,3 +168,45 @@ def test_study_network_osm_region_downloads_and_streams(tmp_path, monkeypatch):
     with pytest.raises(NetworkError, match=r"nord-pas-de-calais-latest\.osm\.pbf: no drivable "
                        r"road in the study area \(lon/lat box \[2\.7"):
         load_network(cfg.zoning.network, area=arras, margin_m=1000.0, data_dir=data)
+
+
+def _split(path: Path, out: Path, keep) -> Path:
+    """A complete sub-extract: the ways ``keep(id)`` selects, with their nodes."""
+    import osmium
+
+    w = osmium.BackReferenceWriter(str(out), ref_src=str(path), remove_tags=False)
+    for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
+        if keep(way.id):
+            w.add_way(way)
+    w.close()
+    return out
+
+
+def test_two_regions_clipped_and_merged_like_one(tmp_path, monkeypatch):
+    """Two overlapping extracts (like two Geofabrik regions sharing border ways) read
+    together give the network of the single file; an extract without a road in the area is
+    skipped and named; ``osm:REGION,REGION`` in a study file reads both."""
+    from territorial_geo.network import load_network
+
+    path = _fixture("gibraltar.osm.pbf")
+    data = tmp_path / "data"
+    (data / "osm").mkdir(parents=True)
+    a = _split(path, data / "osm" / "nord-pas-de-calais-latest.osm.pbf",
+               lambda i: i % 2 == 0 or i % 3 == 0)
+    b = _split(path, data / "osm" / "picardie-latest.osm.pbf", lambda i: i % 2 == 1)
+    far = _fixture("saint_barthelemy.osm.pbf")
+    _, whole = _whole(path)
+    area = _central_area(whole, 400.0)
+    one = N.read_pbf(path, area=area, margin_m=300.0)
+    for part in (a, b):  # each half alone misses roads
+        assert len(_edge_set(N.read_pbf(part, area=area, margin_m=300.0))) < len(_edge_set(one))
+    both = N.read_pbf([a, far, b], area=area, margin_m=300.0, cache_dir=tmp_path / "c")
+    assert _edge_set(both) == _edge_set(one) and len(both.edges) == len(one.edges)
+    assert int(both.edges["oneway"].sum()) == int(one.edges["oneway"].sum()) > 0
+    assert both.source["pbf_without_road_in_area"] == [str(far)]
+    net = load_network("osm:nord-pas-de-calais,picardie", area=area, margin_m=300.0,
+                       data_dir=data, download=False)
+    assert _edge_set(net) == _edge_set(one) and len(net.source["pbf"]) == 2
+    with pytest.raises(NetworkError, match=r"no drivable road in the study area"):
+        N.read_pbf([a, b], area=shapely.box(650_000, 6_860_000, 651_000, 6_861_000),
+                   margin_m=100.0)

@@ -66,6 +66,12 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_osm_clip.py",),
     ),
     Mutation(
+        "osm-merge-keeps-duplicates", "network/osm.py",
+        "reader.apply(writer, simplify=True)",
+        "reader.apply(writer, simplify=False)",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
         "swap-to-from", "network/routing.py",
         '    return direction == "to"',
         '    return direction == "from"',

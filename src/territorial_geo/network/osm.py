@@ -308,6 +308,26 @@ def clip_pbf(
     return stats
 
 
+def merge_pbfs(paths: list[str | os.PathLike], out: str | os.PathLike) -> Path:
+    """Merge PBF files into one (libosmium, sorted; an object present in several files, such
+    as a way crossing the border of two Geofabrik regions, is written once). Atomic."""
+    import osmium
+
+    from territorial_geo.sources import atomic_write
+
+    def write(tmp: Path) -> None:
+        reader = osmium.MergeInputReader()
+        for p in paths:
+            reader.add_file(str(p))
+        writer = osmium.SimpleWriter(str(tmp), overwrite=True)
+        try:
+            reader.apply(writer, simplify=True)
+        finally:
+            writer.close()
+
+    return atomic_write(Path(out), write)
+
+
 def _clip_name(checksum: str, bbox: list[float]) -> str:
     key = hashlib.sha256(json.dumps([checksum, [round(b, 7) for b in bbox], 1]).encode())
     return f"osm-clip-{checksum[:12]}-{key.hexdigest()[:12]}.osm.pbf"
@@ -330,7 +350,7 @@ def _pyrosm_network(path: Path, bbox: list[float] | None, *, label: Path):
 
 
 def read_pbf(
-    path: str | os.PathLike,
+    path: str | os.PathLike | list[str | os.PathLike],
     *,
     area=None,
     margin_m: float = 20_000.0,
@@ -338,18 +358,20 @@ def read_pbf(
     cache_dir: str | os.PathLike | None = None,
     clip: str = "stream",
 ) -> RoadNetwork:
-    """Read a drivable road network from an OpenStreetMap PBF file.
+    """Read a drivable road network from an OpenStreetMap PBF file (or several).
 
     With an ``area``, the file is first clipped while streaming (:func:`clip_pbf`, pyosmium):
     only drivable ways with a node within the area's bounding box plus ``margin_m`` are kept,
     whole, so that a regional extract loads with a peak memory that follows the study area,
     not the file. The clipped PBF is cached beside the graph cache, keyed by the source
-    checksum and the box.
+    checksum and the box. Several files (the Geofabrik regions a study area and its margin
+    straddle) are each clipped, then merged (:func:`merge_pbfs`).
 
     Parameters
     ----------
     path
-        A ``.osm.pbf`` file (a regional extract, or the mirror's classified skeleton).
+        A ``.osm.pbf`` file (a regional extract, or the mirror's classified skeleton), or a
+        list of extracts (then ``area`` is required).
     area
         Optional shapely geometry in EPSG:2154 (a territory outline): only ways with a node
         within its bounding box plus ``margin_m`` are read.
@@ -375,6 +397,13 @@ def read_pbf(
     NetworkError
         File missing, not a PBF, or with no drivable way in the area (file and box named).
     """
+    if isinstance(path, list | tuple):
+        paths = [Path(p) for p in path]
+        if len(paths) == 1:
+            path = paths[0]
+        else:
+            return _read_pbfs(paths, area=area, margin_m=margin_m, profile=profile,
+                              cache_dir=cache_dir)
     path = Path(path)
     profile = profile or SpeedProfile()
     if clip not in ("stream", "pyrosm"):
@@ -409,3 +438,53 @@ def read_pbf(
             return network_from_frames(nodes, edges, profile=profile, source=src)
 
     return cached(["osm", checksum, bbox, clip], build, profile=profile, cache_dir=cache_dir)
+
+
+def _read_pbfs(paths: list[Path], *, area, margin_m: float, profile: SpeedProfile | None,
+               cache_dir: str | os.PathLike | None) -> RoadNetwork:
+    """Several extracts: each clipped while streaming (those without a road in the box
+    skipped), the clips merged, then read as one file."""
+    profile = profile or SpeedProfile()
+    label = " + ".join(str(p) for p in paths)
+    if area is None:
+        raise NetworkError(f"{label}: several OpenStreetMap files need a study area to clip to")
+    for p in paths:
+        if not p.is_file():
+            raise NetworkError(f"road network file {p} not found; run `territorial-geo data "
+                               "fetch`")
+    checksums = [sha256_of(p) for p in paths]
+    bbox = _bbox_4326(area, margin_m)
+    source = {"kind": "detailed", "format": "osm-pbf", "path": label,
+              "pbf": [str(p) for p in paths], "sha256": checksums, "bbox_4326": bbox,
+              "clip": "stream"}
+
+    def build() -> RoadNetwork:
+        with tempfile.TemporaryDirectory(prefix="osm-clip-") as tmpdir:
+            folder = Path(cache_dir) if cache_dir is not None else Path(tmpdir)
+            clips, empty = [], []
+            for p, cs in zip(paths, checksums, strict=True):
+                clipped = folder / _clip_name(cs, bbox)
+                if not clipped.is_file():
+                    try:
+                        clip_pbf(p, bbox, clipped)
+                    except UnstreamableError as exc:
+                        raise NetworkError(f"{p}: cannot be combined with other extracts "
+                                           f"({exc})") from exc
+                    except NetworkError as exc:
+                        if "no drivable road" not in str(exc):
+                            raise
+                        empty.append(str(p))
+                        continue
+                clips.append(clipped)
+            if not clips:
+                raise NetworkError(
+                    f"{label}: no drivable road in the study area (lon/lat box "
+                    f"{[round(b, 5) for b in bbox]}, margin included)")
+            merged = folder / _clip_name("+".join(checksums), bbox)
+            merge_pbfs(clips, merged)
+            nodes, edges = _pyrosm_network(merged, None, label=label)
+            src = {**source, "clipped_pbf": str(merged) if cache_dir is not None else None,
+                   "pbf_without_road_in_area": empty}
+            return network_from_frames(nodes, edges, profile=profile, source=src)
+
+    return cached(["osm-multi", checksums, bbox], build, profile=profile, cache_dir=cache_dir)
