@@ -127,6 +127,7 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
     first = time.perf_counter() - t
     times = []
     for _ in range(repeats):
+        net = None  # the previous result is not part of this run's peak
         t = time.perf_counter()
         net = fn(path, **kwargs)
         times.append(time.perf_counter() - t)
