@@ -26,7 +26,8 @@ Readers
     street grids around every commune chef-lieu, see :func:`synthetic_osm`; generated once
     into ``benchmarks/results/``) clipped to the CC des Campagnes de l'Artois + 25 km: the
     streaming clip alone, the parse up to pyrosm's segments (streaming vs pyrosm's box),
-    and the whole read including the graph, each ``--big-repeats`` times without warm-up.
+    and the whole read including the graph (also with ``contract=True``: junction-to-junction
+    edges), each ``--big-repeats`` times without warm-up.
 
 A new reader adds a ``bench_<name>`` function returning the same rows and registers it in
 :data:`READERS`.
@@ -120,7 +121,9 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
           "osm-parse": parse_only}[reader]
     kwargs = {"area": shapely.box(*area), "margin_m": margin_m} if area else {}
     if reader.startswith("osm") and area:
-        kwargs["clip"] = clip
+        kwargs["clip"] = clip.removesuffix("+contract")
+        if clip.endswith("+contract"):
+            kwargs["contract"] = True
     baseline = _status_mb("VmRSS")
     t = time.perf_counter()
     net = fn(path, **kwargs) if warmup else None
@@ -386,8 +389,9 @@ def bench_osm(repeats: int = 3, mirror: Path | None = None, synthetic: bool = Fa
             rows.append(run_case("osm-parse", f"{label}, parse only, {clip}", out, area=box,
                                  margin_m=25_000.0, repeats=big_repeats, warmup=False,
                                  clip=clip))
-        rows.append(run_case("osm", f"{label}, stream", out, area=box, margin_m=25_000.0,
-                             repeats=big_repeats, warmup=False))
+        for clip in ("stream", "stream+contract"):
+            rows.append(run_case("osm", f"{label}, {clip}", out, area=box, margin_m=25_000.0,
+                                 repeats=big_repeats, warmup=False, clip=clip))
         rows.append(run_case("osm", f"{label}, pyrosm", out, area=box, margin_m=25_000.0,
                              repeats=big_repeats, warmup=False, clip="pyrosm"))
     return rows

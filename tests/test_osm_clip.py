@@ -210,3 +210,38 @@ def test_two_regions_clipped_and_merged_like_one(tmp_path, monkeypatch):
     with pytest.raises(NetworkError, match=r"no drivable road in the study area"):
         N.read_pbf([a, b], area=shapely.box(650_000, 6_860_000, 651_000, 6_861_000),
                    margin_m=100.0)
+
+
+def _times_from(net, sources_osm, targets_osm):
+    """Shortest travel times (s) from OSM nodes to OSM nodes over the directed edges."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n = net.n_nodes
+    e = net.edges.groupby(["u", "v"], as_index=False)["time_s"].min()  # parallel edges
+    m = coo_matrix((e["time_s"].to_numpy(), (e["u"].to_numpy(), e["v"].to_numpy())),
+                   shape=(n, n)).tocsr()
+    pos = {int(o): i for i, o in enumerate(net.nodes["osmid"].to_numpy())}
+    d = dijkstra(m, indices=[pos[s] for s in sources_osm])
+    return d[:, [pos[t] for t in targets_osm]]
+
+
+def test_contracted_segments_keep_times_and_directions(tmp_path):
+    path = _fixture("gibraltar.osm.pbf")
+    full = N.read_pbf(path)
+    small = N.read_pbf(path, contract=True)
+    assert small.source["contracted"] is True
+    assert small.n_nodes < full.n_nodes / 2 and len(small.edges) < len(full.edges) / 2
+    # every junction-to-junction time is unchanged, in both directions of one-way streets
+    kept = small.nodes["osmid"].astype(np.int64).to_numpy()
+    rng = np.random.default_rng(9)
+    src = rng.choice(kept, 15, replace=False)
+    a = _times_from(full, src, kept)
+    b = _times_from(small, src, kept)
+    assert np.isfinite(a).sum() > 0.5 * a.size
+    np.testing.assert_allclose(b, a, rtol=1e-9)
+    # lengths and one-way lengths add up; the geometry of a merged edge is the chain's
+    assert small.edges["length_m"].sum() == pytest.approx(full.edges["length_m"].sum())
+    assert small.edges.loc[small.edges["oneway"], "length_m"].sum() == pytest.approx(
+        full.edges.loc[full.edges["oneway"], "length_m"].sum())
+    assert small.edges.geometry.length.sum() == pytest.approx(full.edges.geometry.length.sum())

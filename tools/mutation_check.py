@@ -72,6 +72,12 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_osm_clip.py",),
     ),
     Mutation(
+        "osm-contract-through-t-junctions", "network/osm.py",
+        "n_ends.index[n_ends.to_numpy() != 2]",
+        "n_ends.index[n_ends.to_numpy() > 3]",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
         "swap-to-from", "network/routing.py",
         '    return direction == "to"',
         '    return direction == "from"',

@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from territorial_geo.errors import NetworkError
 from territorial_geo.network.graph import (
@@ -175,6 +176,42 @@ def network_from_frames(
     src = {"kind": "detailed", "format": "osm-pbf", "n_restricted_ways": n_blocked,
            **(source or {})}
     return network_from_segments(seg, profile=profile, source=src)
+
+
+def contract_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Merge pyrosm's node-to-node segments into junction-to-junction edges, way by way.
+
+    A chain of consecutive segments of one way is merged when the nodes between them belong
+    to no other way and end exactly two segments (no junction, no way end, no loop back):
+    ``u`` of the first segment, ``v`` of the last, the lengths summed, the geometries joined;
+    tags are the way's. Travel times and directions between the remaining nodes are those
+    of the uncontracted segments; a study area's graph gets several times fewer nodes and
+    edges (vectorised; the segments must come way by way in drawing order, as pyrosm
+    returns them, else chains simply break).
+    """
+    if len(edges) == 0:
+        return edges
+    e = edges.reset_index(drop=True)
+    u = e["u"].to_numpy(np.int64)
+    v = e["v"].to_numpy(np.int64)
+    way = pd.to_numeric(e["id"], errors="coerce").fillna(-1).to_numpy(np.int64)
+    ends = np.concatenate([u, v])
+    n_ends = pd.Series(ends).value_counts()
+    n_ways = pd.DataFrame({"n": ends, "w": np.concatenate([way, way])}).drop_duplicates() \
+        .groupby("n").size()
+    junction = n_ends.index[n_ends.to_numpy() != 2].union(n_ways.index[n_ways.to_numpy() > 1])
+    start = np.r_[True, (way[1:] != way[:-1]) | (u[1:] != v[:-1])] | np.isin(u, junction)
+    chain = np.cumsum(start) - 1
+    xy, idx = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
+    first_point = np.r_[True, idx[1:] != idx[:-1]]
+    keep = ~(first_point & ~start[idx])  # a continuing segment's first point is the last one
+    geoms = shapely.linestrings(xy[keep], indices=chain[idx[keep]])
+    grouped = e.groupby(chain, sort=True)
+    out = e.loc[start].drop(columns=e.geometry.name).reset_index(drop=True)
+    out["v"] = grouped["v"].last().to_numpy()
+    if "length" in out.columns:
+        out["length"] = grouped["length"].sum(min_count=1).to_numpy()
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=e.crs)
 
 
 def _bbox_4326(area, margin_m: float) -> list[float]:
@@ -357,6 +394,7 @@ def read_pbf(
     profile: SpeedProfile | None = None,
     cache_dir: str | os.PathLike | None = None,
     clip: str = "stream",
+    contract: bool = False,
 ) -> RoadNetwork:
     """Read a drivable road network from an OpenStreetMap PBF file (or several).
 
@@ -387,6 +425,10 @@ def read_pbf(
         ``"stream"`` (default): pyosmium streaming clip then pyrosm on the small file;
         ``"pyrosm"``: pyrosm's own ``bounding_box`` on the whole file (kept for the
         benchmark).
+    contract
+        Merge node-to-node segments into junction-to-junction edges
+        (:func:`contract_segments`): same times between junctions, a much smaller graph.
+        Off by default (node and edge counts then follow the file, segment by segment).
 
     Returns
     -------
@@ -403,7 +445,7 @@ def read_pbf(
             path = paths[0]
         else:
             return _read_pbfs(paths, area=area, margin_m=margin_m, profile=profile,
-                              cache_dir=cache_dir)
+                              cache_dir=cache_dir, contract=contract)
     path = Path(path)
     profile = profile or SpeedProfile()
     if clip not in ("stream", "pyrosm"):
@@ -413,12 +455,13 @@ def read_pbf(
     checksum = sha256_of(path)
     bbox = _bbox_4326(area, margin_m) if area is not None else None
     source = {"kind": "detailed", "format": "osm-pbf", "path": str(path), "pbf": str(path),
-              "sha256": checksum, "bbox_4326": bbox}
+              "sha256": checksum, "bbox_4326": bbox, **({"contracted": True} if contract else {})}
+    finish = contract_segments if contract else (lambda frame: frame)
 
     def build() -> RoadNetwork:
         if bbox is None or clip == "pyrosm":
             nodes, edges = _pyrosm_network(path, bbox, label=path)
-            return network_from_frames(nodes, edges, profile=profile, source=source)
+            return network_from_frames(nodes, finish(edges), profile=profile, source=source)
         with tempfile.TemporaryDirectory(prefix="osm-clip-") as tmpdir:
             folder = Path(cache_dir) if cache_dir is not None else Path(tmpdir)
             clipped = folder / _clip_name(checksum, bbox)
@@ -431,17 +474,18 @@ def read_pbf(
                 # skeleton): pyrosm's own bounding box on the whole file, as before
                 nodes, edges = _pyrosm_network(path, bbox, label=path)
                 src = {**source, "clip": f"pyrosm bounding box ({exc}: not streamable)"}
-                return network_from_frames(nodes, edges, profile=profile, source=src)
+                return network_from_frames(nodes, finish(edges), profile=profile, source=src)
             nodes, edges = _pyrosm_network(clipped, None, label=path)
             src = {**source, "clip": "stream", "clipped_pbf": str(clipped)
                    if cache_dir is not None else None, **stats}
-            return network_from_frames(nodes, edges, profile=profile, source=src)
+            return network_from_frames(nodes, finish(edges), profile=profile, source=src)
 
-    return cached(["osm", checksum, bbox, clip], build, profile=profile, cache_dir=cache_dir)
+    key = ["osm", checksum, bbox, clip] + (["contracted"] if contract else [])
+    return cached(key, build, profile=profile, cache_dir=cache_dir)
 
 
 def _read_pbfs(paths: list[Path], *, area, margin_m: float, profile: SpeedProfile | None,
-               cache_dir: str | os.PathLike | None) -> RoadNetwork:
+               cache_dir: str | os.PathLike | None, contract: bool = False) -> RoadNetwork:
     """Several extracts: each clipped while streaming (those without a road in the box
     skipped), the clips merged, then read as one file."""
     profile = profile or SpeedProfile()
@@ -456,7 +500,7 @@ def _read_pbfs(paths: list[Path], *, area, margin_m: float, profile: SpeedProfil
     bbox = _bbox_4326(area, margin_m)
     source = {"kind": "detailed", "format": "osm-pbf", "path": label,
               "pbf": [str(p) for p in paths], "sha256": checksums, "bbox_4326": bbox,
-              "clip": "stream"}
+              "clip": "stream", **({"contracted": True} if contract else {})}
 
     def build() -> RoadNetwork:
         with tempfile.TemporaryDirectory(prefix="osm-clip-") as tmpdir:
@@ -483,8 +527,11 @@ def _read_pbfs(paths: list[Path], *, area, margin_m: float, profile: SpeedProfil
             merged = folder / _clip_name("+".join(checksums), bbox)
             merge_pbfs(clips, merged)
             nodes, edges = _pyrosm_network(merged, None, label=label)
+            if contract:
+                edges = contract_segments(edges)
             src = {**source, "clipped_pbf": str(merged) if cache_dir is not None else None,
                    "pbf_without_road_in_area": empty}
             return network_from_frames(nodes, edges, profile=profile, source=src)
 
-    return cached(["osm-multi", checksums, bbox], build, profile=profile, cache_dir=cache_dir)
+    key = ["osm-multi", checksums, bbox] + (["contracted"] if contract else [])
+    return cached(key, build, profile=profile, cache_dir=cache_dir)
