@@ -106,6 +106,31 @@ def test_duisans_zone_counts_arras(artois_out):
     assert "overlap_territory.csv" in (artois_out / "report.html").read_text()
 
 
+def test_study_uncertainty_outputs(artois_out):
+    """Issue 11: zones.csv keeps its tidy layout and gains the Monte Carlo median and 80 %
+    interval; the report and the map popups show them."""
+    zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
+    q = ["seats_p10", "seats_p50", "seats_p90"]
+    assert list(zones.columns[-3:]) == q and zones[q].notna().all().all()
+    assert list(zones.columns[:5]) == ["zone", "zone_name", "variant", "segment", "year"]
+    assert ((zones["seats_p10"] <= zones["seats_p50"]) & (zones["seats_p50"] <= zones["seats_p90"])).all()
+    report = (artois_out / "report.html").read_text(encoding="utf-8")
+    assert "Uncertainty and sensitivity" in report and "seats_p90" in report
+    assert "demand.telework_preset" in report.split("Uncertainty and sensitivity")[1]
+    union = zones[(zones["variant"] == "union") & (zones["segment"] == "total")
+                  & (zones["year"] == 2025)].iloc[0]
+    assert f"{union['seats_p90']:,.1f}" in report
+    duisans = zones[(zones["zone"] == "62279") & (zones["variant"] == "zone")
+                    & (zones["segment"] == "total") & (zones["year"] == 2025)].iloc[0]
+    page = (artois_out / "map.html").read_text(encoding="utf-8")
+    assert (f"80 % interval {duisans['seats_p10']:.1f}-{duisans['seats_p90']:.1f}"
+            in page.replace("\\u0026", "&"))
+    sens = pd.read_csv(artois_out / "sensitivity.csv", dtype={"zone": str})
+    assert {"parameter", "seats_low", "seats_high", "swing", "source"} <= set(sens.columns)
+    for z in ("union", "62045", "62063", "62279", "62649", "62820"):
+        assert (artois_out / f"tornado_{z}.png").stat().st_size > 5000
+
+
 def test_mormal_study(data_dir, tmp_path):
     out = tmp_path / "mormal"
     rc = cli.main(["--data-dir", str(data_dir), "--quiet", "study",

@@ -54,6 +54,30 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_oneway_snap.py",),
     ),
     Mutation(
+        "osm-clip-drops-border-ways", "network/osm.py",
+        "    return bool(np.any((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))",
+        "    return bool(np.all((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-clip-drops-a-drivable-class", "network/osm.py",
+        '    "trail", "service",\n})',
+        '    "trail", "service", "unclassified",\n})',
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-merge-keeps-duplicates", "network/osm.py",
+        "reader.apply(writer, simplify=True)",
+        "reader.apply(writer, simplify=False)",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-contract-through-t-junctions", "network/osm.py",
+        "n_ends.index[n_ends.to_numpy() != 2]",
+        "n_ends.index[n_ends.to_numpy() > 3]",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
         "swap-to-from", "network/routing.py",
         '    return direction == "to"',
         '    return direction == "from"',
@@ -174,6 +198,36 @@ MUTATIONS: list[Mutation] = [
         '            cov = float(sub.loc[sub["minutes"] <= n, "population"].sum())',
         '            cov = float(sub.loc[sub["minutes"] <= n, "population"].mean())',
         ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
+    ),
+    Mutation(
+        "sweep-zones-reused-across-budgets", "scenarios.py",
+        "    return (tuple(z.market_towns), float(z.budget_min), z.direction)",
+        "    return (tuple(z.market_towns), z.direction)",
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "sweep-demand-reused-across-parameters", "scenarios.py",
+        "        dkey = json.dumps(asdict(d), sort_keys=True, default=str)",
+        "        dkey = str(d.csp_year)",
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "interval-percentiles-swapped", "uncertainty.py",
+        'QUANTILES = {"seats_p10": 0.10, "seats_p50": 0.50, "seats_p90": 0.90}',
+        'QUANTILES = {"seats_p10": 0.90, "seats_p50": 0.50, "seats_p90": 0.10}',
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "sensitivity-low-high-swapped", "uncertainty.py",
+        "        v[1 + 2 * i], v[2 + 2 * i] = r.low, r.high",
+        "        v[1 + 2 * i], v[2 + 2 * i] = r.high, r.low",
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "monte-carlo-office-share-not-drawn", "uncertainty.py",
+        '        solos_data = base * col("demand.solos.fallback_office_share",',
+        '        solos_data = base * 0.2 + 0 * col("demand.solos.fallback_office_share",',
+        ("tests/test_scenarios.py",),
     ),
 ]
 

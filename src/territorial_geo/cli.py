@@ -1,4 +1,5 @@
-"""Command line: ``territorial-geo data|territory|zones|study|batch|coverage|site-selection``.
+"""Command line: ``territorial-geo data|territory|zones|study|scenarios|batch|coverage|
+site-selection``.
 
 Exit codes: 0 success, 2 bad input or missing data (a one-line message, no traceback),
 1 unexpected failure.
@@ -204,6 +205,39 @@ def _cmd_batch(args) -> int:
         if cov is not None:
             print(f"national coverage: {len(cov.communes)} communes")
         print(f"outputs in {res.out}/ (epcis.csv, ranking.csv, errors.csv, map.html, ...)")
+    return 0
+
+
+def _cmd_scenarios(args) -> int:
+    from territorial_geo import scenarios
+    from territorial_geo.config import load_config
+
+    cfg, _keys = load_config(args.study)
+    if args.vary or args.named:
+        vary: dict[str, list[str]] = {}
+        for text in args.vary or []:
+            path, values = scenarios.parse_vary(text)
+            if path in vary:
+                raise TerritorialGeoError(f"--vary {path} given twice")
+            vary[path] = values
+        sweep = scenarios.build_sweep(
+            cfg, vary=vary, named=[scenarios.parse_named(t) for t in args.named or []])
+    else:
+        sweep = scenarios.sweep_from_config(cfg)
+    say = _progress(args.quiet)
+    say(f"{len(sweep.scenarios)} scenarios")
+    res = scenarios.run_sweep(cfg, sweep, data_dir=args.data_dir, progress=say)
+    out = args.out or str(Path("maps") / f"{Path(args.study).stem}-scenarios")
+    path = scenarios.write_sweep(res, out)
+    if not args.quiet:
+        t = res.table
+        u = t[(t["variant"] == "union") & (t["segment"] == "total")
+              & (t["year"] == cfg.demand.horizon_year)]
+        print(f"{cfg.name}: {len(sweep.scenarios)} scenarios, {res.routing_passes} routing "
+              f"pass(es), {res.demand_runs} demand run(s)")
+        print(f"  union seats {cfg.demand.horizon_year}: min {u['seats'].min():.1f}, "
+              f"max {u['seats'].max():.1f}")
+        print(f"outputs in {path}/ (scenarios.csv, report.html, chart_*.png, tornado_*.png)")
     return 0
 
 
@@ -537,7 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"territorial-geo {__version__}",
                    help="print the version and exit")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
-                           help="data, network, territory, zones, study, batch, coverage or "
+                           help="data, network, territory, zones, study, scenarios, batch, "
+                           "coverage or "
                            "site-selection")
 
     def command(parent, name, helptext):
@@ -665,6 +700,21 @@ def build_parser() -> argparse.ArgumentParser:
                     "départements to the nearest CGET third place and the shares within "
                     "10/20/30 min per département and region (coverage_*.csv)")
 
+    sc = command(sub, "scenarios", "scenario sweeps and sensitivity of a study's seats")
+    sc.add_argument("study", help="study file, e.g. examples/campagnes-artois.toml")
+    sc.add_argument("--vary", action="append", default=None, metavar="PATH=V1,V2",
+                    help="a parameter and its values, comma-separated, or LOW:HIGH:STEP "
+                    "(repeat for more parameters; every combination is run), e.g. "
+                    "demand.telework_preset=dares2004,dares2017 or zoning.budget_min=8:15:1; "
+                    "zoning.market_towns values join towns with '+'. Default: the study "
+                    "file's [scenarios] table")
+    sc.add_argument("--named", action="append", default=None, metavar="NAME:PATH=V;PATH=V",
+                    help="a named scenario setting a few parameters (repeatable), e.g. "
+                    "'low:demand.telework_preset=dares2017;zoning.budget_min=8'")
+    sc.add_argument("--out", default=None,
+                    help="output: a folder, written atomically (default "
+                    "maps/<study name>-scenarios)")
+
     for name, helptext in (("coverage", "coverage of third places"),
                            ("site-selection", "best new third-place sites")):
         c = command(sub, name, helptext)
@@ -719,7 +769,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else 2
     handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
-                "study": _cmd_study, "batch": _cmd_batch, "coverage": _cmd_coverage, "site-selection": _cmd_select}
+                "study": _cmd_study, "scenarios": _cmd_scenarios, "batch": _cmd_batch,
+                "coverage": _cmd_coverage, "site-selection": _cmd_select}
     try:
         return handlers[args.cmd](args)
     except TerritorialGeoError as exc:

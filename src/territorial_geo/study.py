@@ -20,7 +20,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo import __version__, coverage, demand, maps, report, sources, zoning
+from territorial_geo import (
+    __version__,
+    coverage,
+    demand,
+    maps,
+    report,
+    sources,
+    uncertainty,
+    zoning,
+)
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig
 from territorial_geo.network.load import NO_SKELETON
@@ -53,6 +62,8 @@ class StudyResult:
     #: The data directory's fetch state (how each dataset was obtained: copied from a
     #: mirror, downloaded or built from official sources, with the addresses used).
     data_state: dict = field(default_factory=dict)
+    #: One-at-a-time sensitivity of the zone seats (:func:`uncertainty.sensitivity`).
+    sensitivity: pd.DataFrame | None = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -318,6 +329,13 @@ def run_study(
         supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
                                                        strict=True)),
         names=names, territory_codes=terr.codes)
+    sens = None
+    if cfg.uncertainty.draws > 0:  # Monte Carlo intervals and sensitivity (issue 11)
+        zone_seats, sens = uncertainty.study_uncertainty(
+            dem, cfg, zone_seats, membership, zones.exclusive(territory_only=False),
+            without_pole=pole_removed, territory_codes=terr.codes,
+            supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
+                                                           strict=True)))
     lap("demand")
     site_times = cov = sel = None
     notes = list(dem.notes)
@@ -386,7 +404,7 @@ def run_study(
         notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
-                       load_state(sources.resolve_data_dir(data.data_dir)))
+                       load_state(sources.resolve_data_dir(data.data_dir)), sens)
 
 
 def _origin(entry: dict | None) -> str:
@@ -498,7 +516,10 @@ def write_outputs(
     ``zones.csv``, ``zone_members.csv`` (every member of every zone, wherever it lives),
     ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
     communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
-    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``.
+    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``,
+    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png`` and
+    ``tornado_<zone>.png``
+    (``zones.csv`` then has ``seats_p10``, ``seats_p50``, ``seats_p90``).
     """
     say = progress or (lambda _m: None)
     out = Path(out_dir)
@@ -585,7 +606,9 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     zs = res.zone_seats
     for zc in zones.zone_codes:
         sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
-        rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" for r in sub.itertuples())
+        rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" + (
+            f" (80 % interval {r.seats_p10:.1f}-{r.seats_p90:.1f})"
+            if "seats_p10" in sub else "") for r in sub.itertuples())
         n_all = len(zones.membership(territory_only=False)[zc])
         n_in = len(zones.membership(territory_only=True)[zc])
         popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>{n_all} communes within "
@@ -624,6 +647,29 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
     say("report")
+    extra = []
+    if "seats_p10" in zs and res.sensitivity is not None:
+        res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
+        hy = cfg.demand.horizon_year
+        tornado = uncertainty.tornado_chart(
+            res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
+            title=f"{cfg.name}: union of the zones, one parameter at a time")
+        for zc in zones.zone_codes:
+            uncertainty.tornado_chart(
+                res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
+                title=f"{cfg.name}: {names[zc]} ({zc}), one parameter at a time")
+        iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
+        sens = res.sensitivity
+        sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
+                    & (sens["segment"] == "total") & (sens["year"] == hy)]
+        extra.append(("Incertitude et sensibilité", "Uncertainty and sensitivity",
+                      report.uncertainty_section(
+                          iv[["zone_name", "variant", "year", "seats", "seats_p10", "seats_p50",
+                              "seats_p90"]].set_index(["zone_name", "variant", "year"]),
+                          sens[["parameter", "low", "central", "high", "seats_low",
+                                "seats_high", "swing", "source"]].set_index("parameter"),
+                          year=hy, draws=cfg.uncertainty.draws, seed=cfg.uncertainty.seed,
+                          tornado=tornado)))
     comp = []
     for zc, _kept in res.pole_removed.items():
         full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
@@ -663,7 +709,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
                                      if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],
-        images=images, town_names=names,
+        images=images, town_names=names, extra_sections=extra,
     )
 
 
