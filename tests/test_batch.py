@@ -159,25 +159,28 @@ def test_killed_worker_loses_no_epci(serial_out, client, cfg, frames, data_dir, 
     box: dict = {}
     th = threading.Thread(target=lambda: box.update(res=batch.run_batch(
         cfg, epcis, out, client=client, data_dir=data_dir, progress=False)))
+    pids = client.run(os.getpid)  # worker address -> process id
     th.start()
     victim = None
     deadline = time.time() + 60
     while victim is None and time.time() < deadline:
-        busy = {w: ks for w, ks in client.processing().items() if ks}
+        busy = [w for w, ks in client.processing().items() if ks and w in pids]
         if busy:
-            w, keys = next(iter(busy.items()))
-            time.sleep(1.0)  # mid-task: partition loads take several seconds
-            pid = client.run(os.getpid, workers=[w]).get(w)
-            if pid is not None:
-                victim = (pid, keys[0])
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.1)
+            time.sleep(0.5)  # mid-task: a task loads its network for a few seconds
+            keys = client.processing().get(busy[0], ())
+            if keys:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                victim = (pids[busy[0]], str(keys[0]))
+        time.sleep(0.05)
     th.join(timeout=300)
     assert victim is not None, "no worker was ever busy"
     res = box["res"]
     t = _table(out / "epcis.csv")
     assert t["siren"].is_unique and sorted(t["siren"]) == sorted(epcis["siren"])
-    assert victim[0] not in {r["pid"] for r in res.tasks}  # the killed task ran again elsewhere
+    # the task running on the killed worker was run again by another process
+    task = victim[1][len("epci-partition-"):].rsplit("-", 1)[0]
+    rerun = [r for r in res.tasks if r["partition"] == task]
+    assert len(rerun) == 1 and rerun[0]["pid"] != victim[0]
     ref = _table(serial_out / "epcis.csv")
     pd.testing.assert_frame_equal(t[t["siren"].isin(ref["siren"])].reset_index(drop=True), ref)
     assert t.set_index("siren").loc[VIMEU, "status"] == "ok"
