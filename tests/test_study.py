@@ -172,8 +172,8 @@ def test_map_in_real_browser(artois_out, tmp_path):
         overlays = page.locator(".leaflet-control-layers-overlays label")
         labels = [overlays.nth(i).inner_text().strip() for i in range(overlays.count())]
         assert sum(lbl.startswith("Zone") and lbl.endswith("10 min") for lbl in labels) == 5
-        assert any("Choropleth: Seats 2025" in lbl for lbl in labels)
-        assert "Market towns" in labels and any("Third places" in lbl for lbl in labels)
+        assert any("Carte : Places 2025" in lbl for lbl in labels)
+        assert "Bourgs-centres" in labels and any("Tiers-lieux" in lbl for lbl in labels)
         # 5 market towns + third places (Arras' MIXTE co-working lies in the ring)
         markers = page.locator("path.leaflet-interactive").count()
         assert markers > 96

@@ -151,7 +151,7 @@ def folium_map(
     bg = folium.FeatureGroup(name=_("offline_layer"), show=True)
     back = (background if background is not None else communes).to_crs(WEB_CRS)
     folium.GeoJson(
-        back[["geometry"]].to_json(), pane="tg-background",
+        back[["geometry"]].to_json(), pane="tg-background", interactive=False,
         style_function=lambda f: {"fill": True, "fillColor": "#f4f1ea", "fillOpacity": 1,
                                   "color": "#9a9a9a", "weight": 0.7},
     ).add_to(bg)
@@ -161,7 +161,7 @@ def folium_map(
                                     ("trunk", "#e8743b", 2.6), ("motorway", "#d9483b", 3.0)):
             sub = rw[rw["highway"].str.replace("_link", "") == cls]
             if len(sub):
-                folium.GeoJson(sub[["geometry"]].to_json(), pane="tg-background",
+                folium.GeoJson(sub[["geometry"]].to_json(), pane="tg-background", interactive=False,
                                style_function=lambda f, c=colour, w=weight: {
                                    "color": c, "weight": w, "opacity": 0.9}).add_to(bg)
     bg.add_to(m)
@@ -611,7 +611,8 @@ def static_map(
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.87), xycoords="axes fraction",
                 ha="center", fontsize=14, weight="bold",
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
-    ax.legend(handles=handles, title=legend_title or column, loc="lower right", fontsize=8)
+    ax.legend(handles=handles, title=legend_title or column, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_title(title, fontsize=13)
     ax.set_axis_off()
     fig.text(0.01, 0.01, f"{credits(lang)} — {_('png_crs')}", fontsize=7, color="#333")

@@ -241,13 +241,13 @@ def write_report(
               f"<p class='screen-only'><a href='map.html'>{html.escape(_('map_link'))}</a></p>",
               f"<iframe src='map.html' title='{html.escape(_('map_iframe'))}'></iframe>"]
     parts += [_img(p) for p in seats_imgs[-1:]]
-    ov = overlap.rename(index=town_names, columns=town_names)
+    ov = overlap.rename(index=town_names, columns=town_names).rename_axis(None)
     parts += [h2("h_overlap"), f"<p>{_('overlap_all', territory=terr)}</p>",
               _table(ov, "{:,.0f}", lang=lang)]
     if overlap_territory is not None:
         parts += [f"<p>{_('overlap_terr', territory=terr)}</p>",
-                  _table(overlap_territory.rename(index=town_names, columns=town_names),
-                         "{:,.0f}", lang=lang)]
+                  _table(overlap_territory.rename(index=town_names, columns=town_names)
+                         .rename_axis(None), "{:,.0f}", lang=lang)]
     parts += [h2("h_pole"), f"<p>{html.escape(_('pole_text'))}</p>",
               _table(_columns(competition, lang), lang=lang, index=False)
               if len(competition) else f"<p>{html.escape(_('no_pole'))}</p>",
@@ -258,7 +258,7 @@ def write_report(
         parts += [h2("h_coverage"), f"<p>{html.escape(_('coverage_text'))}</p>",
                   _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
     if selection is not None and len(selection):
-        parts += [h2("h_selection"), _table(selection, lang=lang)]
+        parts += [h2("h_selection"), _table(_columns(selection, lang), lang=lang, index=False)]
     if other_imgs or seats_imgs[:-1]:
         parts += [h2("h_static_maps")] + [_img(p) for p in [*seats_imgs[:-1], *other_imgs]]
     parts += [
@@ -269,15 +269,16 @@ def write_report(
         f"<p>{_('seats_detail_text', territory=terr)}</p>",
         _table(_translate_pivot(seats_pivot, lang), lang=lang),
         *([h2("h_coverage_detail", "method"), _table(coverage, "{:,.3f}", lang=lang,
-                                                     index=False)]
+                                                     index=False, classes="t raw")]
           if coverage is not None and "level" in coverage else []),
         h2("h_notes", "method"),
         "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
         _table(pd.DataFrame({_("col_value"): {k: json.dumps(v, ensure_ascii=False)[:160]
                                              for k, v in parameters.items()},
-                             _("col_source"): pd.Series(provenance)}).fillna(""), lang=lang),
+                             _("col_source"): pd.Series(provenance)}).fillna(""), lang=lang,
+               classes="t raw"),
         h2("h_sources", "method"),
-        _table(pd.DataFrame(data_sources).set_index("name"), lang=lang),
+        _table(pd.DataFrame(data_sources).set_index("name"), lang=lang, classes="t raw"),
         "</div></body></html>",
     ]
     page = "\n".join(parts)
