@@ -248,7 +248,7 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
     report = (out / "report.html").read_text(encoding="utf-8")
     cov = report[report.index("Couverture"):report.index("Nouveaux sites")]
     assert f"skipped: {study.NO_INVENTORY}" in cov
-    sup = report[report.index("Concurrence et offre"):report.index("Couverture")]
+    sup = report[report.index("Offre existante"):report.index("Couverture")]
     assert study.NO_INVENTORY in sup
     assert "skeleton not available: local links only" in report
 

@@ -231,11 +231,11 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         assert len(colours) == 5
         # search, accents and case ignored: the commune's popup opens with its minutes to
         # each market town and its seats
-        page.fill("#tg-search", "  SAVY berlette")
+        page.fill("#tg-search", "  FREVIN capelle")
         page.press("#tg-search", "Enter")
         page.wait_for_selector(".leaflet-popup-content")
         txt = page.inner_text(".leaflet-popup-content")
-        assert "Savy-Berlette (62785)" in txt
+        assert "Frévin-Capelle (62363)" in txt
         assert all(name in txt for name in TOWNS.values())
         assert "Places 2025" in txt and "min (dans la zone)" in txt
         page.screenshot(path=str(tmp_path / "search.png"))
