@@ -341,8 +341,8 @@ _MAP_CSS = """
  background:#fff;cursor:pointer;box-shadow:0 0 4px #888;font-size:13px}
 #tg-search-msg{margin-top:4px;color:#b00;font-weight:bold}
 #tg-search-msg:empty{display:none}
-.tg-credits{position:absolute;bottom:0;right:200px;z-index:1000;background:rgba(255,255,255,.8);
- font:10px sans-serif;padding:1px 4px}
+.tg-credits{position:absolute;bottom:0;left:120px;z-index:1000;background:rgba(255,255,255,.8);
+ font:10px sans-serif;padding:1px 4px;max-width:calc(100% - 460px)}
 .tg-label{font:10px sans-serif;color:#555;text-shadow:0 0 2px #fff,0 0 2px #fff;
  white-space:nowrap;pointer-events:none}
 .tg-small-zoom .tg-label{display:none}
@@ -354,7 +354,7 @@ _MAP_CSS = """
  .tg-legend{box-shadow:none;border:1px solid #999}
  details.tg-legend:not([open]){display:none}
  .tg-title{left:10px;box-shadow:none;border:1px solid #999}
- .tg-credits{right:0}
+ .tg-credits{max-width:none;right:auto}
 }
 """
 
