@@ -157,6 +157,7 @@ def test_pdf_report(fr_out):
 def test_english_on_request(web_data_dir, tmp_path, capsys):
     study = tmp_path / "en.toml"
     text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
+    text = text.replace("[supply]\n", '[supply]\nplanned = ["62045"]\n')
     study.write_text(text + '\n[output]\nlang = "en"\nstatic_maps = false\nraster = false\n',
                      encoding="utf-8")
     out = tmp_path / "en"
@@ -167,11 +168,14 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     rep = (out / "report.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
     assert "Places de travail" not in rep
-    assert "Search a commune" in (out / "map.html").read_text(encoding="utf-8")
+    map_html = (out / "map.html").read_text(encoding="utf-8")
+    assert "Search a commune" in map_html and "Planned: Aubigny-en-Artois" in map_html
     # --lang overrides the study file
     assert cli.main(["--data-dir", str(web_data_dir), "--quiet", "study", str(study),
                      "--out", str(out), "--lang", "fr"]) == 0
     assert "Places de travail par zone" in (out / "report.html").read_text(encoding="utf-8")
+    map_html = (out / "map.html").read_text(encoding="utf-8")
+    assert "Projet : Aubigny-en-Artois" in map_html and "Planned: " not in map_html
 
 
 def _png(width=256, height=256) -> bytes:
@@ -247,6 +251,11 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         open_legends = page.locator("details.tg-legend[open]")
         assert open_legends.count() == 1
         assert "Salariés en télétravail" in open_legends.inner_text()
+        # fullscreen on, then off
+        page.click("#tg-fullscreen")
+        page.wait_for_function("!!document.fullscreenElement")
+        page.click("#tg-fullscreen")
+        page.wait_for_function("!document.fullscreenElement")
         # print view: controls hidden, title and zone legend kept, a PDF page renders
         page.emulate_media(media="print")
         for sel in (".leaflet-control-layers", "#tg-search", "#tg-print"):

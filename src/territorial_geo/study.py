@@ -586,10 +586,16 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         for c in tab.index}
     outline = gpd.GeoDataFrame({"name": [terr.name]}, geometry=[terr.outline],
                                crs=sources.WORKING_CRS)
+    # planned sites named in the outputs' language
+    map_sites = res.sites.copy()
+    planned = (map_sites["status"] == "planned").to_numpy()
+    map_sites.loc[planned, "name"] = [
+        _("planned_name", name=terr.chefs_lieux.loc[c, "nom"])
+        for c in map_sites.loc[planned, "code"]]
     m = maps.folium_map(
         title=_("map_title", name=cfg.name), outline=outline,
         communes=gdf.assign(min_time_to_town_min=gdf["min_time_to_town_min"].fillna(-1)),
-        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=res.sites,
+        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=map_sites,
         tooltip_fields=tooltip, town_popups=popups,
         coverage_col="time_to_third_place_min" if res.site_times is not None else None,
         budget_min=zones.budget_min, commune_popups=commune_popups,
