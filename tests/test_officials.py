@@ -2,6 +2,7 @@
 demand), the map's search, zone legend, print view and offline background in a real
 browser, and the answers-first report with its PDF export."""
 
+import json
 import re
 import string
 import struct
@@ -95,6 +96,24 @@ def _visible_text(page_html: str) -> str:
     return page_html
 
 
+def _script_labels(page_html: str) -> list[str]:
+    """The labels inside the map's scripts (layer names, tooltip aliases and texts, popups):
+    string literals with a space (data keys have none) and template literals."""
+    out = []
+    for script in re.findall(r"<script>(.*?)</script>", page_html, flags=re.S):
+        if "Leaflet 1.9" in script[:200]:
+            continue  # the inlined library
+        for lit in re.findall(r'"((?:[^"\\\n]|\\.)*)"', script):
+            try:
+                text = json.loads(f'"{lit}"')
+            except ValueError:
+                continue
+            if " " in text:
+                out.append(text)
+        out += re.findall(r"`([^`]*)`", script)
+    return out
+
+
 def test_french_outputs_have_no_english_labels(fr_out):
     fragments = _english_only_fragments()
     assert len(fragments) > 50  # the check has teeth
@@ -105,10 +124,9 @@ def test_french_outputs_have_no_english_labels(fr_out):
     rep_labels = re.sub(r'<table[^>]*class="dataframe t raw".*?</table>', " ", rep_labels,
                         flags=re.S)
     map_html = (fr_out / "map.html").read_text(encoding="utf-8")
-    # the map's labels live in the page and in the layer names / tooltips inside the script
-    map_labels = re.findall(r'"(?:name|placeholder|aliases)"?[:=]\s*"([^"]*)"', map_html)
     for where, text in (("report.html", _visible_text(rep_labels)),
-                        ("map.html", _visible_text(map_html) + "\n".join(map_labels))):
+                        ("map.html", _visible_text(map_html)),
+                        ("map.html scripts", "\n".join(_script_labels(map_html)))):
         leftovers = sorted(f for f in fragments if f in text)
         assert leftovers == [], f"English labels in the French {where}: {leftovers}"
     assert "<html lang='fr'>" in rep
@@ -289,5 +307,9 @@ def test_map_uses_tiles_when_reachable(fr_out):
         label = page.locator(".leaflet-control-layers-overlays label",
                              has_text="Fond hors ligne")
         assert not label.locator("input").is_checked()
+        tiles = page.locator(".leaflet-control-layers-overlays label",
+                             has_text="Fond OpenStreetMap (en ligne)")
+        assert tiles.locator("input").is_checked()
+        assert "© contributeurs OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
         b.close()
     assert log["errors"] == [] and log["console"] == []

@@ -33,7 +33,6 @@ MAIN_ROADS = ("motorway", "motorway_link", "trunk", "trunk_link", "primary", "pr
               "secondary")
 #: Probed once by the map: when it loads, tiles are shown and the offline background hidden.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILE_ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 def credits(lang: str = DEFAULT_LANG) -> str:
@@ -267,7 +266,8 @@ def folium_map(
                             popup=folium.Popup(pop, max_width=320),
                             tooltip=str(row.get("name", _("site_default")))).add_to(fg)
     fg.add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(m)
     zone_legend = (
         f'<div class="tg-legend tg-zone-legend"><b>{html.escape(_("legend_zones", budget=f"{main_band:g}"))}</b>'
         + "".join(f'<div class="tg-zone" data-zone="{html.escape(z)}"><span class="tg-swatch" '
@@ -311,8 +311,9 @@ def folium_map(
           .replace("__LAYERS__", json.dumps(geojson_vars))
           .replace("__BG__", bg.get_name())
           .replace("__TILE_URL__", json.dumps(TILE_URL))
-          .replace("__TILE_ATTR__", json.dumps(TILE_ATTRIBUTION))
+          .replace("__TILE_ATTR__", json.dumps(_("tiles_attribution")))
           .replace("__TILE_NAME__", json.dumps(_("tiles_layer")))
+          .replace("__CONTROL__", control.get_name())
           .replace("__NONE__", json.dumps(_("search_none"))))
     m.get_root().html.add_child(Element(f"<script>{js}</script>"))
     return m
@@ -405,6 +406,7 @@ window.addEventListener('load', function () {
   probe.onload = function () {
     var tiles = L.tileLayer(__TILE_URL__, {attribution: __TILE_ATTR__, maxZoom: 18});
     tiles.addTo(map); tiles.bringToBack();
+    __CONTROL__.addOverlay(tiles, __TILE_NAME__);
     map.removeLayer(bg);
     document.body.setAttribute('data-background', 'tiles');
   };
