@@ -274,8 +274,15 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         page.wait_for_function("!!document.fullscreenElement")
         page.click("#tg-fullscreen")
         page.wait_for_function("!document.fullscreenElement")
-        # print view: controls hidden, title and zone legend kept, a PDF page renders
+        # print view: controls hidden, title and zone legend kept, the view on screen fitted
+        # to the (smaller) paper, a PDF page renders
+        m = page.evaluate("Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))")
+        page.evaluate(f"window._screen = {m}.getBounds()")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.set_viewport_size({"width": 1062, "height": 733})  # A4 landscape, 8 mm margins
         page.emulate_media(media="print")
+        page.wait_for_timeout(200)
+        assert page.evaluate(f"{m}.getBounds().pad(0.001).contains(window._screen)")
         for sel in (".leaflet-control-layers", "#tg-search", "#tg-print"):
             assert not page.locator(sel).is_visible(), sel
         assert page.locator(".tg-zone-legend").is_visible()

@@ -143,8 +143,8 @@ def folium_map(
     cw = communes.to_crs(WEB_CRS)
     minx, miny, maxx, maxy = cw.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
-                   tiles=None, control_scale=True, prefer_canvas=False)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+                   tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     # panes: offline background under everything that carries data
     folium.map.CustomPane("tg-background", z_index=350).add_to(m)
     bg = folium.FeatureGroup(name=_("offline_layer"), show=True)
@@ -446,8 +446,22 @@ window.addEventListener('load', function () {
     else if (el.requestFullscreen) { el.requestFullscreen().catch(function () {}); }
   });
   document.getElementById('tg-print').addEventListener('click', function () { window.print(); });
-  window.addEventListener('beforeprint', function () { map.invalidateSize(); });
-  window.addEventListener('afterprint', function () { map.invalidateSize(); });
+  // the printed page shows what the screen showed: the same bounds fitted to the paper
+  // (bounds kept before printing; refitted once the print layout applies)
+  var screenView = null;
+  function refit() {
+    map.invalidateSize({animate: false});
+    if (screenView) { map.fitBounds(screenView, {animate: false}); }
+  }
+  window.addEventListener('beforeprint', function () {
+    screenView = screenView || map.getBounds(); refit();
+  });
+  window.matchMedia('print').addEventListener('change', function (e) {
+    if (e.matches) { screenView = screenView || map.getBounds(); }
+    refit();
+    if (!e.matches) { screenView = null; }
+  });
+  window.addEventListener('afterprint', function () { refit(); screenView = null; });
   document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
 });
 """
