@@ -173,6 +173,10 @@ def first_run(tmp_path_factory, data_dir):
         status_code = cli.main(["--quiet", "data", "status"])
         # ./run.sh: `territorial-geo study examples/campagnes-artois.toml`
         study_code = cli.main(["--quiet", "study", "examples/campagnes-artois.toml"])
+        # issue 11: a scenario sweep from the fresh clone (no inventory: no net of supply)
+        scenarios_code = cli.main(["--quiet", "scenarios", "examples/campagnes-artois.toml",
+                                   "--vary", "demand.telework_preset=dares2004,dares2017",
+                                   "--vary", "zoning.budget_min=8,10"])
         # the CGET CSV, once its address works
         os.environ["TERRITORIAL_GEO_URL_THIRD_PLACES"] = (
             mirror / "tierslieux/cget-tierslieux-2019.csv").resolve().as_uri()
@@ -184,7 +188,8 @@ def first_run(tmp_path_factory, data_dir):
         os.environ.update(saved)
     return {"data": clone / "data", "mirror": mirror, "first": first, "second": second,
             "final": final, "status": st, "status_code": status_code, "study_code": study_code,
-            "out": clone / "maps" / "campagnes-artois"}
+            "out": clone / "maps" / "campagnes-artois", "scenarios_code": scenarios_code,
+            "scenarios_out": clone / "maps" / "campagnes-artois-scenarios"}
 
 
 def test_every_required_dataset_is_built_without_a_mirror(first_run):
@@ -251,6 +256,19 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
     sup = report[report.index("Offre existante"):report.index("Couverture")]
     assert study.NO_INVENTORY in sup
     assert "skeleton not available: local links only" in report
+
+
+def test_scenarios_and_uncertainty_from_a_fresh_clone(first_run):
+    assert first_run["scenarios_code"] == 0
+    t = pd.read_csv(first_run["scenarios_out"] / "scenarios.csv", dtype={"zone": str})
+    assert set(t["scenario"]) == {"s1", "s2", "s3", "s4"}
+    assert "net_of_supply" not in set(t["variant"])  # no inventory: no net of supply
+    u = t[(t["variant"] == "union") & (t["segment"] == "total") & (t["year"] == 2025)]
+    assert u.set_index("scenario")["seats"].nunique() == 4
+    zones = pd.read_csv(first_run["out"] / "zones.csv")
+    assert zones[["seats_p10", "seats_p50", "seats_p90"]].notna().all().all()
+    assert "Uncertainty and sensitivity" in (first_run["out"] / "report.html").read_text(
+        encoding="utf-8")
 
 
 def test_built_communes_match_the_mirror(first_run):

@@ -18,3 +18,4 @@ def test_walkthrough_notebook_runs(data_dir, monkeypatch):
     text = "".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", ""))
                    for o in outputs)
     assert "communes in at least one zone" in text
+    assert "9 scenarios, 6 routing passes" in text  # the scenario section ran

@@ -106,6 +106,31 @@ def test_duisans_zone_counts_arras(artois_out):
     assert "overlap_territory.csv" in (artois_out / "report.html").read_text()
 
 
+def test_study_uncertainty_outputs(artois_out):
+    """Issue 11: zones.csv keeps its tidy layout and gains the Monte Carlo median and 80 %
+    interval; the report and the map popups show them."""
+    zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
+    q = ["seats_p10", "seats_p50", "seats_p90"]
+    assert list(zones.columns[-3:]) == q and zones[q].notna().all().all()
+    assert list(zones.columns[:5]) == ["zone", "zone_name", "variant", "segment", "year"]
+    assert ((zones["seats_p10"] <= zones["seats_p50"]) & (zones["seats_p50"] <= zones["seats_p90"])).all()
+    report = (artois_out / "report.html").read_text(encoding="utf-8")
+    assert "Uncertainty and sensitivity" in report and "seats_p90" in report
+    assert "demand.telework_preset" in report.split("Uncertainty and sensitivity")[1]
+    union = zones[(zones["variant"] == "union") & (zones["segment"] == "total")
+                  & (zones["year"] == 2025)].iloc[0]
+    assert f"{union['seats_p90']:,.1f}" in report
+    duisans = zones[(zones["zone"] == "62279") & (zones["variant"] == "zone")
+                    & (zones["segment"] == "total") & (zones["year"] == 2025)].iloc[0]
+    page = (artois_out / "map.html").read_text(encoding="utf-8")
+    assert (f"80 % interval {duisans['seats_p10']:.1f}-{duisans['seats_p90']:.1f}"
+            in page.replace("\\u0026", "&"))
+    sens = pd.read_csv(artois_out / "sensitivity.csv", dtype={"zone": str})
+    assert {"parameter", "seats_low", "seats_high", "swing", "source"} <= set(sens.columns)
+    for z in ("union", "62045", "62063", "62279", "62649", "62820"):
+        assert (artois_out / f"tornado_{z}.png").stat().st_size > 5000
+
+
 def test_mormal_study(data_dir, tmp_path):
     out = tmp_path / "mormal"
     rc = cli.main(["--data-dir", str(data_dir), "--quiet", "study",
@@ -147,6 +172,18 @@ def test_site_selection_cli(data_dir, capsys):
     assert cov == sorted(cov)
 
 
+def test_site_selection_among_automatic_market_towns(data_dir, tmp_path, capsys):
+    # no market towns named, zoning.auto_towns: candidates are the density-grid towns
+    f = tmp_path / "auto.toml"
+    f.write_text('territory = "200069482"\n[zoning]\nauto_towns = true\n', encoding="utf-8")
+    rc = cli.main(["--data-dir", str(data_dir), "site-selection", "--study", str(f),
+                   "--candidates", "towns", "--k", "1", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    # Avesnes-le-Comte (bourg rural, 62063) is among the automatic towns and covers most
+    assert out["chosen"] == ["Avesnes-le-Comte (62063)"]
+
+
 def _browser():
     if CHROMIUM is None:
         if os.environ.get("CI"):
@@ -167,6 +204,10 @@ def test_map_in_real_browser(artois_out, tmp_path):
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = b.new_page(viewport={"width": 1300, "height": 900})
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # offline and deterministic: tile servers are unreachable in CI, and a slow DNS
+        # failure must not stall the page
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                   else r.abort())
         page.goto((artois_out / "map.html").as_uri())
         page.wait_for_selector(".leaflet-control-layers-overlays")
         overlays = page.locator(".leaflet-control-layers-overlays label")

@@ -294,6 +294,19 @@ def naf_codes() -> str:
             "employee bands " + ", ".join(f"`{b}`" for b in SOLO_BANDS) + ".")
 
 
+def parameter_ranges() -> str:
+    """Low / central / high of every uncertain parameter and its source (issue 11)."""
+    from territorial_geo.config import PARAMETER_RANGES, PRESET_RANGE, RANGE_SOURCES
+
+    rows = ["| parameter | low | central (default) | high | source |", "|---|---|---|---|---|"]
+    lo, mid, hi = PRESET_RANGE
+    rows.append(f"| `demand.telework_preset` | `{lo}` | `{mid}` | `{hi}` | "
+                f"{_md(RANGE_SOURCES['demand.telework_preset'])} |")
+    for key, (lo, mid, hi) in PARAMETER_RANGES.items():
+        rows.append(f"| `{key}` | {lo:g} | {mid:g} | {hi:g} | {_md(RANGE_SOURCES[key])} |")
+    return "\n".join(rows)
+
+
 #: Marker name -> generator.
 GENERATORS: dict[str, Callable[[], str]] = {
     "cli": cli_reference,
@@ -305,6 +318,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "telework-presets": telework_presets,
     "default-sources": default_sources,
     "naf-codes": naf_codes,
+    "parameter-ranges": parameter_ranges,
 }
 
 

@@ -164,6 +164,36 @@ MUTATIONS: list[Mutation] = [
         '    lang: str = "en"',
         ("tests/test_officials.py::test_lang_in_study_file_is_validated",),
     ),
+    Mutation(
+        "sweep-zones-reused-across-budgets", "scenarios.py",
+        "    return (tuple(z.market_towns), float(z.budget_min), z.direction)",
+        "    return (tuple(z.market_towns), z.direction)",
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "sweep-demand-reused-across-parameters", "scenarios.py",
+        "        dkey = json.dumps(asdict(d), sort_keys=True, default=str)",
+        "        dkey = str(d.csp_year)",
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "interval-percentiles-swapped", "uncertainty.py",
+        'QUANTILES = {"seats_p10": 0.10, "seats_p50": 0.50, "seats_p90": 0.90}',
+        'QUANTILES = {"seats_p10": 0.90, "seats_p50": 0.50, "seats_p90": 0.10}',
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "sensitivity-low-high-swapped", "uncertainty.py",
+        "        v[1 + 2 * i], v[2 + 2 * i] = r.low, r.high",
+        "        v[1 + 2 * i], v[2 + 2 * i] = r.high, r.low",
+        ("tests/test_scenarios.py",),
+    ),
+    Mutation(
+        "monte-carlo-office-share-not-drawn", "uncertainty.py",
+        '        solos_data = base * col("demand.solos.fallback_office_share",',
+        '        solos_data = base * 0.2 + 0 * col("demand.solos.fallback_office_share",',
+        ("tests/test_scenarios.py",),
+    ),
 ]
 
 

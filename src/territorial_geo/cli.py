@@ -1,4 +1,4 @@
-"""Command line: ``territorial-geo data|territory|zones|study|coverage|site-selection``.
+"""Command line: ``territorial-geo data|territory|zones|study|scenarios|coverage|site-selection``.
 
 Exit codes: 0 success, 2 bad input or missing data (a one-line message, no traceback),
 1 unexpected failure.
@@ -52,10 +52,11 @@ def _cmd_data(args) -> int:
     return 0
 
 
-def _territory(args):
+def _territory(args, data=None):
     from territorial_geo.territory import load_territory
 
-    return load_territory(args.territory, ring_km=args.ring_km, data_dir=args.data_dir)
+    return load_territory(args.territory, ring_km=args.ring_km, data_dir=args.data_dir,
+                          data=data)
 
 
 def _cmd_territory(args) -> int:
@@ -74,12 +75,12 @@ def _cmd_territory(args) -> int:
     return 0
 
 
-def _network(args, terr):
+def _network(args, terr, data=None):
     from territorial_geo import study
 
     return study.territory_network(args.network or "approximate", terr, margin_km=args.margin_km,
                                    profile=getattr(args, "profile", None),
-                                   data_dir=args.data_dir)
+                                   data_dir=args.data_dir, data=data)
 
 
 def _cmd_network(args) -> int:
@@ -116,9 +117,9 @@ def _cmd_network(args) -> int:
         print(f"note: {args.detailed!r} is not a detailed network ({detailed.kind}); the fit "
               "only measures agreement with it", file=sys.stderr)
     skeleton = read(args.skeleton) if args.skeleton else None
-    com, cl, dens = area_frames(t.outline, communes=sources.load_communes(args.data_dir),
-                                chefs_lieux=sources.load_chefs_lieux(args.data_dir),
-                                density=sources.load_density_grid(args.data_dir),
+    data = sources.Datasets(args.data_dir)
+    com, cl, dens = area_frames(t.outline, communes=data.communes(),
+                                chefs_lieux=data.chefs_lieux(), density=data.density_grid(),
                                 margin_m=args.margin_km * 1000)
     res = calibrate(detailed, com, cl, dens, skeleton=skeleton, budget_min=args.zone_minutes)
     print(json.dumps(res.to_dict(), ensure_ascii=False, default=str) if args.json
@@ -169,6 +170,39 @@ def _cmd_study(args) -> int:
         print(_("cli_outputs", path=path))
         if pdf is not None:
             print(_("cli_pdf", path=pdf))
+    return 0
+
+
+def _cmd_scenarios(args) -> int:
+    from territorial_geo import scenarios
+    from territorial_geo.config import load_config
+
+    cfg, _keys = load_config(args.study)
+    if args.vary or args.named:
+        vary: dict[str, list[str]] = {}
+        for text in args.vary or []:
+            path, values = scenarios.parse_vary(text)
+            if path in vary:
+                raise TerritorialGeoError(f"--vary {path} given twice")
+            vary[path] = values
+        sweep = scenarios.build_sweep(
+            cfg, vary=vary, named=[scenarios.parse_named(t) for t in args.named or []])
+    else:
+        sweep = scenarios.sweep_from_config(cfg)
+    say = _progress(args.quiet)
+    say(f"{len(sweep.scenarios)} scenarios")
+    res = scenarios.run_sweep(cfg, sweep, data_dir=args.data_dir, progress=say)
+    out = args.out or str(Path("maps") / f"{Path(args.study).stem}-scenarios")
+    path = scenarios.write_sweep(res, out)
+    if not args.quiet:
+        t = res.table
+        u = t[(t["variant"] == "union") & (t["segment"] == "total")
+              & (t["year"] == cfg.demand.horizon_year)]
+        print(f"{cfg.name}: {len(sweep.scenarios)} scenarios, {res.routing_passes} routing "
+              f"pass(es), {res.demand_runs} demand run(s)")
+        print(f"  union seats {cfg.demand.horizon_year}: min {u['seats'].min():.1f}, "
+              f"max {u['seats'].max():.1f}")
+        print(f"outputs in {path}/ (scenarios.csv, report.html, chart_*.png, tornado_*.png)")
     return 0
 
 
@@ -264,9 +298,10 @@ def _short(value) -> str:
 
 
 def _load_inputs(args):
-    """Territory, network, third places, demand weights and the configuration used."""
+    """Territory, network, third places, demand weights, the configuration used, its
+    summary and the datasets read (each once)."""
     from territorial_geo import network as netmod
-    from territorial_geo import study
+    from territorial_geo import sources, study
 
     cfg, file_keys, cli_keys = _study_config(args)
     # _network() and _territory() read these from the namespace
@@ -275,13 +310,14 @@ def _load_inputs(args):
     z = cfg.zoning
     args.profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
                                        snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
-    t = _territory(args)
-    net = _network(args, t)
+    data = sources.Datasets(args.data_dir)
+    t = _territory(args, data)
+    net = _network(args, t, data)
     notes = []
-    sites = study.third_places(t, cfg, args.data_dir)
+    sites = study.third_places(t, cfg, data=data)
     if cfg.coverage.sites != "both":
         sites = sites[sites["status"] == cfg.coverage.sites]
-    dem = study.commune_demand_from_data(t.codes, cfg.demand, data_dir=args.data_dir,
+    dem = study.commune_demand_from_data(t.codes, cfg.demand, data=data,
                                          names=t.communes["nom"])
     weights = study.demand_weights(t, dem, cfg.demand)
     params = _demand_parameters(cfg, file_keys, cli_keys)
@@ -294,7 +330,7 @@ def _load_inputs(args):
         "demand_inputs": dem.sources,
         "notes": notes + list(dem.notes),
     }
-    return t, net, sites, weights, cfg, info
+    return t, net, sites, weights, cfg, info, data
 
 
 def _print_demand_info(info: dict) -> None:
@@ -327,7 +363,7 @@ def _shares_json(shares, measures) -> dict:
 def _cmd_coverage(args) -> int:
     from territorial_geo import coverage
 
-    t, net, sites, weights, cfg, info = _load_inputs(args)
+    t, net, sites, weights, cfg, info, _ = _load_inputs(args)
     minutes = cfg.coverage.minutes
     pts = t.chefs_lieux.loc[t.codes].geometry
     times = coverage.nearest_site_times(net, pts, sites)
@@ -361,7 +397,7 @@ def _cmd_select(args) -> int:
     from territorial_geo import coverage, study, zoning
     from territorial_geo.territory import resolve_communes
 
-    t, net, sites, weights, cfg, info = _load_inputs(args)
+    t, net, sites, weights, cfg, info, data = _load_inputs(args)
     cc = cfg.coverage
     pts = t.chefs_lieux.loc[t.codes].geometry
     existing = np.zeros(len(t.codes), bool)
@@ -370,12 +406,12 @@ def _cmd_select(args) -> int:
         existing = (times["time_min"] <= cc.budget_min).to_numpy()
     towns = None
     if cc.candidates == "towns":
-        towns = (resolve_communes(cfg.zoning.market_towns, data_dir=args.data_dir,
-                                  within=t.all_codes) if cfg.zoning.market_towns else
-                 zoning.candidate_towns(t, data_dir=args.data_dir)[:5]
+        towns = (resolve_communes(cfg.zoning.market_towns, data=data, within=t.all_codes)
+                 if cfg.zoning.market_towns else
+                 zoning.candidate_towns(t, data.density_grid()["dens"])[:5]
                  if cfg.zoning.auto_towns else [])
     cands = study.candidate_codes(t, cc.candidates, towns=towns,
-                                  candidate_list=cc.candidate_list, data_dir=args.data_dir)
+                                  candidate_list=cc.candidate_list, data=data)
     if not cands:
         raise TerritorialGeoError("site selection: no candidate commune (try --candidates all)")
     cover = np.isfinite(coverage.cover_matrix(net, pts, t.chefs_lieux.loc[cands].geometry,
@@ -500,7 +536,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"territorial-geo {__version__}",
                    help="print the version and exit")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND",
-                           help="data, network, territory, zones, study, coverage or site-selection")
+                           help="data, network, territory, zones, study, scenarios, coverage or "
+                           "site-selection")
 
     def command(parent, name, helptext):
         return parent.add_parser(name, parents=[common], help=helptext, description=helptext,
@@ -607,6 +644,21 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--pdf", action="store_true",
                     help="also print the report to report.pdf with headless Chromium")
 
+    sc = command(sub, "scenarios", "scenario sweeps and sensitivity of a study's seats")
+    sc.add_argument("study", help="study file, e.g. examples/campagnes-artois.toml")
+    sc.add_argument("--vary", action="append", default=None, metavar="PATH=V1,V2",
+                    help="a parameter and its values, comma-separated, or LOW:HIGH:STEP "
+                    "(repeat for more parameters; every combination is run), e.g. "
+                    "demand.telework_preset=dares2004,dares2017 or zoning.budget_min=8:15:1; "
+                    "zoning.market_towns values join towns with '+'. Default: the study "
+                    "file's [scenarios] table")
+    sc.add_argument("--named", action="append", default=None, metavar="NAME:PATH=V;PATH=V",
+                    help="a named scenario setting a few parameters (repeatable), e.g. "
+                    "'low:demand.telework_preset=dares2017;zoning.budget_min=8'")
+    sc.add_argument("--out", default=None,
+                    help="output: a folder, written atomically (default "
+                    "maps/<study name>-scenarios)")
+
     for name, helptext in (("coverage", "coverage of third places"),
                            ("site-selection", "best new third-place sites")):
         c = command(sub, name, helptext)
@@ -661,7 +713,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else 2
     handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
-                "study": _cmd_study, "coverage": _cmd_coverage, "site-selection": _cmd_select}
+                "study": _cmd_study, "scenarios": _cmd_scenarios, "coverage": _cmd_coverage,
+                "site-selection": _cmd_select}
     try:
         return handlers[args.cmd](args)
     except TerritorialGeoError as exc:

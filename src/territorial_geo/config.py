@@ -80,6 +80,38 @@ DEFAULT_SOURCES: dict[str, str] = {
 #: (issue 11); the central value is the default, each range's source is in DEFAULT_SOURCES.
 PARAMETER_RANGES: dict[str, tuple[float, float, float]] = {
     "demand.solos.fallback_office_share": (0.10, 0.20, 0.25),
+    "demand.secondary_residence_rate": (0.0, 0.05, 0.10),
+    "demand.solos.growth_rate": (0.03, 0.06, 0.09),
+    "demand.seats.occupancy": (0.8, 1.0, 1.0),
+    "demand.seats.solos[0].usage_share": (0.20, 0.25, 0.30),
+    "demand.seats.solos[1].usage_share": (0.25, 0.30, 0.35),
+    "demand.seats.solos[1].hours_per_month": (20.0, 35.0, 50.0),
+    "demand.seats.teleworkers[0].share_of_users": (0.15, 0.20, 0.25),
+    "demand.seats.teleworkers[1].usage_share": (0.08, 0.11, 0.14),
+    "demand.seats.teleworkers[1].hours_per_month": (20.0, 35.0, 50.0),
+}
+#: Low / central / high telework-rate preset (a choice, not a number): the 2017 regular
+#: telework rates (DARES 2019), the reference study's 2004 rates, the 2022 rates (INSEE).
+PRESET_RANGE: tuple[str, str, str] = ("dares2017", "dares2004", "insee2022")
+
+#: Source of each range of :data:`PARAMETER_RANGES` and :data:`PRESET_RANGE` (issue 11).
+RANGE_SOURCES: dict[str, str] = {
+    "demand.telework_preset": "sourced presets: DARES 2019-051 (2017 regular telework, low), "
+    "DARES 2004 (reference study, central), INSEE Enquête Emploi 2022 (high)",
+    "demand.solos.fallback_office_share": "INSEE Références 2020 non-salaried counts by "
+    "activity (see demand.solos.fallback_office_share)",
+    "demand.secondary_residence_rate": "ASSUMPTION: no published source; 0 (nobody in a "
+    "secondary residence teleworks there) to twice the reference study's 0.05",
+    "demand.solos.growth_rate": "ASSUMPTION: the reference study's +6 %/year, +/- half",
+    "demand.seats.occupancy": "ASSUMPTION: full use of a seat's hours (1.0) down to 20 % idle",
+    "demand.seats.solos[0].usage_share": "ASSUMPTION: CDC / consultancy 25 % +/- 5 points",
+    "demand.seats.solos[1].usage_share": "ASSUMPTION: CDC / consultancy 30 % +/- 5 points",
+    "demand.seats.solos[1].hours_per_month": "ASSUMPTION: CDC 35 h/month, 20 to 50 h",
+    "demand.seats.teleworkers[0].share_of_users": "ASSUMPTION: CDC 2014 (20 % of users) "
+    "+/- 5 points",
+    "demand.seats.teleworkers[1].usage_share": "ASSUMPTION: CDC 11 % of teleworkers +/- 3 "
+    "points",
+    "demand.seats.teleworkers[1].hours_per_month": "ASSUMPTION: CDC 35 h/month, 20 to 50 h",
 }
 
 
@@ -384,6 +416,64 @@ class OutputConfig:
 
 
 @dataclass
+class NamedScenario:
+    """A named scenario of a sweep: parameter path -> value (``[[scenarios.named]]``)."""
+
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScenariosConfig:
+    """Scenario sweeps (``territorial-geo scenarios``; :mod:`territorial_geo.scenarios`).
+
+    Attributes
+    ----------
+    vary
+        Parameter path -> values; every combination is a scenario
+        (``vary = {"zoning.budget_min" = [8, 10, 12]}``).
+    named
+        Named scenarios, each setting a few parameters (added to the combinations).
+    """
+
+    vary: dict[str, list[Any]] = field(default_factory=dict)
+    named: list[NamedScenario] = field(default_factory=list)
+
+    def validate(self, where: str) -> None:
+        for k, v in self.vary.items():
+            if not v:
+                raise ConfigError(f"{where}.vary.{k}: no value (an empty sweep)")
+        names = [n.name for n in self.named]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{where}.named: a name is given twice ({names})")
+
+
+@dataclass
+class UncertaintyConfig:
+    """Monte Carlo over the parameter ranges (:mod:`territorial_geo.uncertainty`).
+
+    Attributes
+    ----------
+    draws
+        Number of draws (0: no uncertainty columns).
+    seed
+        Random seed (the same seed gives the same intervals).
+    ranges
+        Parameter path -> ``[low, high]`` replacing the range of :data:`PARAMETER_RANGES`
+        (central = the study's value; ``[v, v]`` fixes it); for ``demand.telework_preset``
+        two preset names.
+    """
+
+    draws: int = 1000
+    seed: int = 2018
+    ranges: dict[str, list[Any]] = field(default_factory=dict)
+
+    def validate(self, where: str) -> None:
+        if self.draws < 0:
+            raise ConfigError(f"{where}.draws must be >= 0, got {self.draws}")
+
+
+@dataclass
 class StudyConfig:
     """A whole study: territory, zoning, demand, competition, supply, coverage, outputs."""
 
@@ -396,6 +486,8 @@ class StudyConfig:
     supply: SupplyConfig = field(default_factory=SupplyConfig)
     coverage: CoverageConfig = field(default_factory=CoverageConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    scenarios: ScenariosConfig = field(default_factory=ScenariosConfig)
+    uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     source_file: str = ""
 
     def validate(self) -> StudyConfig:
@@ -406,6 +498,12 @@ class StudyConfig:
         self.supply.validate("supply")
         self.coverage.validate("coverage")
         self.output.validate("output")
+        self.scenarios.validate("scenarios")
+        self.uncertainty.validate("uncertainty")
+        from territorial_geo.params import check_scenarios, parameter_ranges
+
+        parameter_ranges(self)  # unknown path, low above high: the key named
+        check_scenarios(self)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -41,19 +41,21 @@ def credits(lang: str = DEFAULT_LANG) -> str:
 
 
 def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[float]]:
-    """Class of each value (mapclassify Fisher-Jenks, quantiles if that fails) and bins."""
-    import mapclassify
+    """Class of each value and the classes' upper bounds: Fisher-Jenks natural breaks.
+
+    Jenks' optimal breaks come from ``jenkspy`` (a C implementation; the same breaks as
+    ``mapclassify.FisherJenks``, whose import compiles numba code for about 3 s in every
+    process). With ``k`` or fewer distinct values, each value is its own class.
+    """
+    import jenkspy
 
     v = values.fillna(0.0).to_numpy(float)
     uniq = np.unique(v)
     if len(uniq) <= k:
-        bins = list(uniq)
-        return np.searchsorted(uniq, v), bins
-    try:
-        c = mapclassify.FisherJenks(v, k=k)
-    except Exception:  # degenerate distributions
-        c = mapclassify.Quantiles(v, k=k)
-    return np.asarray(c.yb), [float(b) for b in c.bins]
+        return np.searchsorted(uniq, v), list(map(float, uniq))
+    bins = [float(b) for b in jenkspy.jenks_breaks(v, n_classes=k)[1:]]
+    # a value belongs to the first class whose upper bound it does not exceed
+    return np.searchsorted(np.asarray(bins), v, side="left"), bins
 
 
 def _fmt(fmt: str, v: float, lang: str) -> str:

@@ -192,6 +192,7 @@ def write_report(
     territory_name: str = "the territory",
     zone_seats: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANG,
+    extra_sections: list[tuple[str, str, str]] | None = None,
 ) -> None:
     """Write ``report.html`` (atomically); images are embedded, the map is linked.
 
@@ -202,7 +203,9 @@ def write_report(
 
     ``overlap`` counts every member commune of the zones, wherever it lives
     (``overlap.csv``); ``overlap_territory`` only the territory's own communes
-    (``overlap_territory.csv``). The report labels which is which.
+    (``overlap_territory.csv``). The report labels which is which. ``extra_sections``:
+    ``(French heading, English heading, HTML)`` added after the seats (e.g. uncertainty),
+    under the heading of the report's language.
     """
     _ = messages(lang)
 
@@ -237,6 +240,8 @@ def write_report(
             parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
     else:
         parts.append(_table(_translate_pivot(seats_pivot, lang), lang=lang))
+    for fr, en, body in extra_sections or []:
+        parts += [f"<h2>{html.escape(fr if lang == 'fr' else en)}</h2>", body]
     parts += [h2("h_map"),
               f"<p class='screen-only'><a href='map.html'>{html.escape(_('map_link'))}</a></p>",
               f"<iframe src='map.html' title='{html.escape(_('map_iframe'))}'></iframe>"]
@@ -280,6 +285,67 @@ def write_report(
         h2("h_sources", "method"),
         _table(pd.DataFrame(data_sources).set_index("name"), lang=lang, classes="t raw"),
         "</div></body></html>",
+    ]
+    page = "\n".join(parts)
+    atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
+
+
+def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | None, *,
+                        year: int, draws: int, seed: int,
+                        tornado: Path | None = None) -> str:
+    """HTML of the report's uncertainty section: the Monte Carlo median and 80 % interval
+    per zone and year (``intervals``: ``zone_name``, ``variant``, ``year``, ``seats``,
+    ``seats_p10``, ``seats_p50``, ``seats_p90``), the union's tornado chart and the
+    parameters that move the union's seats most at ``year``."""
+    parts = [
+        f"<p>Monte Carlo over the parameter ranges ({draws:,} draws, seed {seed}): each "
+        "uncertain parameter is drawn between its low and high value (triangular, mode at "
+        "the study's value; the telework preset low, central or high with equal "
+        "probability), every range's source or ASSUMPTION below. <i>seats</i> is the "
+        "study's figure; p10-p90 the 80 % interval, p50 the median (zones.csv columns "
+        "seats_p10, seats_p50, seats_p90).</p>",
+        _table(intervals),
+    ]
+    if tornado is not None and tornado.is_file():
+        parts.append(_img(tornado))
+    if sensitivity is not None and len(sensitivity):
+        parts += [f"<p>One parameter at a time (the others at the study's value): seats "
+                  f"{year} of the union of the zones, largest swing first.</p>",
+                  _table(sensitivity)]
+    return "\n".join(parts)
+
+
+def write_scenarios_report(
+    path: str | os.PathLike, *, title: str, sweep: pd.DataFrame, sensitivity: pd.DataFrame,
+    charts: list[Path], tornados: list[Path], year: int, notes: list[str],
+) -> None:
+    """Write a scenario sweep's ``report.html`` (atomically, images embedded): the seats
+    per scenario and zone at ``year``, a chart per zone, the one-at-a-time sensitivity and
+    its tornado charts."""
+    def h2(fr: str, en: str) -> str:
+        return f"<h2>{html.escape(fr)} <span class='en'>/ {html.escape(en)}</span></h2>"
+
+    parts = [
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em}"
+        "h2{border-bottom:2px solid #2a7}.en{color:#777;font-weight:normal}"
+        "table.t{border-collapse:collapse}table.t td,table.t th{border:1px solid #ccc;"
+        "padding:3px 7px;text-align:right}.note{background:#fff6d5;padding:4px 10px}"
+        "</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
+        h2("Scénarios", "Scenarios"),
+        f"<p>Seats {year} (solos + teleworkers) per scenario: each zone counts every member "
+        "commune; <i>all</i> is the union (each commune once). Tidy table: scenarios.csv.</p>",
+        _table(sweep),
+        *[_img(p) for p in charts if p.is_file()],
+        h2("Sensibilité", "Sensitivity"),
+        f"<p>One parameter at a time between its low and high value, the others at the "
+        f"study's value: seats {year} of the union (sensitivity.csv has every zone).</p>",
+        _table(sensitivity),
+        *[_img(p) for p in tornados if p.is_file()],
+        "</body></html>",
     ]
     page = "\n".join(parts)
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))

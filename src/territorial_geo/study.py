@@ -20,7 +20,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo import __version__, coverage, demand, i18n, maps, report, sources, zoning
+from territorial_geo import (
+    __version__,
+    coverage,
+    demand,
+    i18n,
+    maps,
+    report,
+    sources,
+    uncertainty,
+    zoning,
+)
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig
 from territorial_geo.network.load import NO_SKELETON
@@ -53,6 +63,8 @@ class StudyResult:
     #: The data directory's fetch state (how each dataset was obtained: copied from a
     #: mirror, downloaded or built from official sources, with the addresses used).
     data_state: dict = field(default_factory=dict)
+    #: One-at-a-time sensitivity of the zone seats (:func:`uncertainty.sensitivity`).
+    sensitivity: pd.DataFrame | None = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -63,32 +75,36 @@ class StudyResult:
 def territory_network(
     spec: str, terr: Territory, *, margin_km: float = 25.0,
     profile: netmod.SpeedProfile | None = None, approx_params=None, data_dir=None,
+    data: sources.Datasets | None = None,
 ) -> netmod.RoadNetwork:
     """The road network a spec names (see :mod:`territorial_geo.network.load`), clipped to
-    the territory plus ``margin_km``; loads the approximate network's inputs when needed."""
+    the territory plus ``margin_km``; the approximate network's inputs come from ``data``
+    (the run's datasets, read once; built from ``data_dir`` when not given)."""
     from territorial_geo.network.approximate import area_frames
 
     parsed = netmod.parse_network_spec(spec)
     kw = {}
     if parsed.format == "approximate":
+        data = data or sources.Datasets(data_dir)
         communes, cl, dens = area_frames(
-            terr.outline, communes=sources.load_communes(data_dir),
-            chefs_lieux=sources.load_chefs_lieux(data_dir),
-            density=sources.load_density_grid(data_dir), margin_m=margin_km * 1000)
+            terr.outline, communes=data.communes(), chefs_lieux=data.chefs_lieux(),
+            density=data.density_grid(), margin_m=margin_km * 1000)
         kw = {"communes": communes, "chefs_lieux": cl, "density": dens,
               "approx_params": approx_params}
     return netmod.load_network(parsed, area=terr.outline, margin_m=margin_km * 1000,
                                profile=profile, data_dir=data_dir, **kw)
 
 
-def study_network(cfg: StudyConfig, terr: Territory, *, data_dir=None) -> netmod.RoadNetwork:
+def study_network(
+    cfg: StudyConfig, terr: Territory, *, data_dir=None, data: sources.Datasets | None = None,
+) -> netmod.RoadNetwork:
     """The road network of a study (``zoning.network``, speeds and snap settings)."""
     z = cfg.zoning
     profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
                                   snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
     return territory_network(z.network, terr, margin_km=z.margin_km, profile=profile,
                              approx_params=z.approx_params() if z.approximate else None,
-                             data_dir=data_dir)
+                             data_dir=data_dir, data=data)
 
 
 #: Said in the supply and coverage sections when no inventory of existing third places
@@ -98,7 +114,9 @@ NO_INVENTORY = ("no third-place inventory available (CGET 2019 not obtainable: g
 _LOAD = object()
 
 
-def supply_inventory(cfg: StudyConfig, data_dir=None) -> tuple[gpd.GeoDataFrame | None, str]:
+def supply_inventory(
+    cfg: StudyConfig, data_dir=None, *, data: sources.Datasets | None = None,
+) -> tuple[gpd.GeoDataFrame | None, str]:
     """The inventory of existing third places a study uses, loaded once, and its label.
 
     ``supply.file`` (a CSV in the CGET layout) when set, else the CGET 2019 dataset when
@@ -110,21 +128,23 @@ def supply_inventory(cfg: StudyConfig, data_dir=None) -> tuple[gpd.GeoDataFrame 
     DataMissingError
         ``supply.file`` is set but not found.
     """
+    data = data or sources.Datasets(data_dir)
     if cfg.supply.file:
-        return (sources.load_third_places(data_dir, path=cfg.supply.file),
+        return (data.third_places(cfg.supply.file),
                 f"study file supply.file = {cfg.supply.file}")
     if not cfg.supply.use_cget:
         return None, "not used (supply.use_cget = false)"
     try:
-        sources.dataset_path("third-places", data_dir)
+        sources.dataset_path("third-places", data.data_dir)
     except sources.DataMissingError:
         return None, NO_INVENTORY
     d = sources.CATALOG["third-places"]
-    return sources.load_third_places(data_dir), f"{d.source} {d.vintage} (dataset third-places)"
+    return data.third_places(), f"{d.source} {d.vintage} (dataset third-places)"
 
 
 def third_places(
     territory: Territory, cfg: StudyConfig, data_dir=None, *, inventory=_LOAD,
+    data: sources.Datasets | None = None,
 ) -> gpd.GeoDataFrame:
     """Existing (CGET 2019 or ``supply.file``) and planned third places in the territory and
     its ring.
@@ -133,8 +153,9 @@ def third_places(
     place); loaded here when not given. Columns ``name``, ``type``, ``status``
     (``existing``/``planned``), ``code``, ``seats``, ``seats_source``, geometry (EPSG:2154).
     """
+    data = data or sources.Datasets(data_dir)
     if inventory is _LOAD:
-        inventory, _ = supply_inventory(cfg, data_dir)
+        inventory, _ = supply_inventory(cfg, data=data)
     frames = []
     if inventory is not None:
         tp = inventory[inventory["code"].isin(territory.all_codes)].copy()
@@ -145,7 +166,7 @@ def third_places(
         frames.append(tp[["id", "name", "type", "status", "code", "seats", "seats_source",
                           "geometry"]])
     if cfg.supply.planned:
-        codes = resolve_communes(cfg.supply.planned, data_dir=data_dir, within=territory.all_codes)
+        codes = resolve_communes(cfg.supply.planned, data=data, within=territory.all_codes)
         cl = territory.chefs_lieux
         frames.append(gpd.GeoDataFrame({
             "id": [f"planned-{c}" for c in codes],
@@ -161,7 +182,8 @@ def third_places(
 
 
 def demand_inputs(
-    cfg: DemandConfig, codes: list[str], *, data_dir: str | os.PathLike | None = None
+    cfg: DemandConfig, codes: list[str], *, data_dir: str | os.PathLike | None = None,
+    data: sources.Datasets | None = None,
 ) -> dict:
     """Load, once, the tables the demand stage needs for a configuration.
 
@@ -172,8 +194,8 @@ def demand_inputs(
         the labelled solo-worker fallback), ``csp_shares`` and, when
         ``cfg.solos.sirene_file`` is set, ``sirene_counts`` (counted for ``codes``).
     """
-    out = {"census": sources.load_census(data_dir),
-           "csp_shares": sources.load_csp_shares(cfg.csp_year, data_dir)}
+    data = data or sources.Datasets(data_dir)
+    out = {"census": data.census(), "csp_shares": data.csp_shares(cfg.csp_year)}
     if cfg.solos.sirene_file:
         out["sirene_counts"] = sources.count_sirene_solos(
             cfg.solos.sirene_file, naf_codes=cfg.solos.naf_codes, bands=cfg.solos.bands,
@@ -183,11 +205,12 @@ def demand_inputs(
 
 def commune_demand_from_data(
     codes: list[str], cfg: DemandConfig, *, data_dir: str | os.PathLike | None = None,
-    names: pd.Series | None = None,
+    names: pd.Series | None = None, data: sources.Datasets | None = None,
 ) -> demand.CommuneDemand:
-    """Convenience for the CLI and notebooks: load the inputs, then run the demand stage."""
+    """Convenience for the CLI and notebooks: load the inputs (from ``data`` when given),
+    then run the demand stage."""
     return demand.commune_demand(codes, cfg, names=names,
-                                 **demand_inputs(cfg, codes, data_dir=data_dir))
+                                 **demand_inputs(cfg, codes, data_dir=data_dir, data=data))
 
 
 def demand_weights(terr: Territory, dem: demand.CommuneDemand, cfg: DemandConfig) -> pd.DataFrame:
@@ -203,17 +226,18 @@ def demand_weights(terr: Territory, dem: demand.CommuneDemand, cfg: DemandConfig
 
 def candidate_codes(
     terr: Territory, how: str, *, towns: list[str] | None = None,
-    candidate_list: list[str] | None = None, data_dir=None,
+    candidate_list: list[str] | None = None, data_dir=None, data: sources.Datasets | None = None,
 ) -> list[str]:
     """Candidate communes for new sites: ``density`` (grid levels 4-5), ``towns`` (the
     market towns), ``all`` (every territory commune) or ``list`` (``candidate_list``)."""
     if how == "towns":
         return list(towns or [])
+    data = data or sources.Datasets(data_dir)
     if how == "list":
-        return resolve_communes(candidate_list or [], data_dir=data_dir, within=terr.all_codes)
+        return resolve_communes(candidate_list or [], data=data, within=terr.all_codes)
     if how == "all":
         return list(terr.codes)
-    return zoning.candidate_towns(terr, sources.load_density_grid(data_dir)["dens"])
+    return zoning.candidate_towns(terr, data.density_grid()["dens"])
 
 
 def run_study(
@@ -222,6 +246,7 @@ def run_study(
     overridden: set[str] | None = None,
     data_dir: str | os.PathLike | None = None,
     progress: Callable[[str], None] | None = None,
+    data: sources.Datasets | None = None,
 ) -> StudyResult:
     """Run a whole study in memory (no file written).
 
@@ -235,6 +260,9 @@ def run_study(
         Data directory.
     progress
         Called with a short message before each step.
+    data
+        The datasets to read from, each once (:class:`~territorial_geo.sources.Datasets`);
+        a new one over ``data_dir`` when not given.
     """
     say = progress or (lambda _m: None)
     timings: dict[str, float] = {}
@@ -247,16 +275,17 @@ def run_study(
         t0 = now
 
     say("territory")
-    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data_dir=data_dir)
+    data = data or sources.Datasets(data_dir)  # each dataset read once, here at the edge
+    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data=data)
     lap("territory")
     say("road network")
     z = cfg.zoning
-    net = study_network(cfg, terr, data_dir=data_dir)
+    net = study_network(cfg, terr, data_dir=data.data_dir, data=data)
     profile = net.profile
     lap("network")
     say("zones")
     towns = list(z.market_towns) or (zoning.candidate_towns(
-        terr, sources.load_density_grid(data_dir)["dens"])[:5]
+        terr, data.density_grid()["dens"])[:5]
                                      if z.auto_towns else [])
     zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
                                bands=z.bands, direction=z.direction,
@@ -265,7 +294,7 @@ def run_study(
     # every member counts, wherever it lives: a zone's catchment crosses the border
     membership = zones.membership(territory_only=False)
     for p in cfg.poles:
-        zone_code = resolve_communes([p.zone], data_dir=data_dir, within=terr.all_codes)[0]
+        zone_code = resolve_communes([p.zone], data=data, within=terr.all_codes)[0]
         if zone_code not in membership:
             raise sources.UnknownPlaceError(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
@@ -280,10 +309,10 @@ def run_study(
     demand_codes = sorted(set(terr.codes) | set(outside))
     dem = demand.commune_demand(demand_codes, cfg.demand,
                                 names=terr.chefs_lieux["nom"].reindex(demand_codes),
-                                **demand_inputs(cfg.demand, demand_codes, data_dir=data_dir))
-    inventory, inv_label = supply_inventory(cfg, data_dir)
+                                **demand_inputs(cfg.demand, demand_codes, data=data))
+    inventory, inv_label = supply_inventory(cfg, data=data)
     missing_inv = inv_label == NO_INVENTORY
-    sites = third_places(terr, cfg, data_dir, inventory=inventory)
+    sites = third_places(terr, cfg, inventory=inventory, data=data)
     all_members = zones.within(territory_only=False)
     supply_rows = []
     for zc in zones.zone_codes:
@@ -301,6 +330,13 @@ def run_study(
         supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
                                                        strict=True)),
         names=names, territory_codes=terr.codes)
+    sens = None
+    if cfg.uncertainty.draws > 0:  # Monte Carlo intervals and sensitivity (issue 11)
+        zone_seats, sens = uncertainty.study_uncertainty(
+            dem, cfg, zone_seats, membership, zones.exclusive(territory_only=False),
+            without_pole=pole_removed, territory_codes=terr.codes,
+            supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
+                                                           strict=True)))
     lap("demand")
     site_times = cov = sel = None
     notes = list(dem.notes)
@@ -342,7 +378,7 @@ def run_study(
         existing_cover = np.zeros(len(terr.codes), bool)
     if cc.k > 0:
         cands = candidate_codes(terr, cc.candidates, towns=zones.zone_codes,
-                                candidate_list=cc.candidate_list, data_dir=data_dir)
+                                candidate_list=cc.candidate_list, data=data)
         if cands:
             cover = np.isfinite(coverage.cover_matrix(
                 net, pts, terr.chefs_lieux.loc[cands].geometry, cc.budget_min * 60))
@@ -369,7 +405,7 @@ def run_study(
         notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
-                       load_state(sources.resolve_data_dir(data_dir)))
+                       load_state(sources.resolve_data_dir(data.data_dir)), sens)
 
 
 def _origin(entry: dict | None) -> str:
@@ -481,7 +517,10 @@ def write_outputs(
     ``zones.csv``, ``zone_members.csv`` (every member of every zone, wherever it lives),
     ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
     communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
-    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``.
+    ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``,
+    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png`` and
+    ``tornado_<zone>.png``
+    (``zones.csv`` then has ``seats_p10``, ``seats_p50``, ``seats_p90``).
     """
     say = progress or (lambda _m: None)
     out = Path(out_dir)
@@ -570,8 +609,11 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     zs = res.zone_seats
     for zc in zones.zone_codes:
         sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
-        rows = "".join("<br>" + _("kv", k=_("seats_year", year=int(r.year)),
-                                  v=i18n.number(r.seats, lang)) for r in sub.itertuples())
+        rows = "".join(
+            "<br>" + _("kv", k=_("seats_year", year=int(r.year)), v=i18n.number(r.seats, lang))
+            + (_("interval_80", lo=i18n.number(r.seats_p10, lang),
+                 hi=i18n.number(r.seats_p90, lang)) if "seats_p10" in sub else "")
+            for r in sub.itertuples())
         n_all = len(zones.membership(territory_only=False)[zc])
         n_in = len(zones.membership(territory_only=True)[zc])
         popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>"
@@ -627,6 +669,29 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
     say("report")
+    extra = []
+    if "seats_p10" in zs and res.sensitivity is not None:
+        res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
+        hy = cfg.demand.horizon_year
+        tornado = uncertainty.tornado_chart(
+            res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
+            title=f"{cfg.name}: union of the zones, one parameter at a time")
+        for zc in zones.zone_codes:
+            uncertainty.tornado_chart(
+                res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
+                title=f"{cfg.name}: {names[zc]} ({zc}), one parameter at a time")
+        iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
+        sens = res.sensitivity
+        sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
+                    & (sens["segment"] == "total") & (sens["year"] == hy)]
+        extra.append(("Incertitude et sensibilité", "Uncertainty and sensitivity",
+                      report.uncertainty_section(
+                          iv[["zone_name", "variant", "year", "seats", "seats_p10", "seats_p50",
+                              "seats_p90"]].set_index(["zone_name", "variant", "year"]),
+                          sens[["parameter", "low", "central", "high", "seats_low",
+                                "seats_high", "swing", "source"]].set_index("parameter"),
+                          year=hy, draws=cfg.uncertainty.draws, seed=cfg.uncertainty.seed,
+                          tornado=tornado)))
     comp = []
     for zc, _kept in res.pole_removed.items():
         full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
@@ -669,7 +734,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
                                      if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],
-        images=images, town_names=names,
+        images=images, town_names=names, extra_sections=extra,
     )
 
 

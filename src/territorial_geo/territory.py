@@ -104,9 +104,9 @@ def _build(
     *,
     ring_km: float,
     siren: str | None,
-    data_dir: str | os.PathLike | None,
+    data: sources.Datasets,
 ) -> Territory:
-    communes = sources.load_communes(data_dir)
+    communes = data.communes()
     missing = [c for c in codes if c not in communes.index]
     if missing:
         raise UnknownPlaceError(
@@ -121,7 +121,7 @@ def _build(
     else:
         ring = communes.iloc[0:0].copy()
     ring["in_territory"] = False
-    cl = sources.load_chefs_lieux(data_dir)
+    cl = data.chefs_lieux()
     all_codes = list(members.index) + list(ring.index)
     lacking = [c for c in all_codes if c not in cl.index]
     pts = cl.reindex([c for c in all_codes if c in cl.index]).copy()
@@ -144,7 +144,8 @@ def _build(
 
 
 def from_epci(
-    query: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None
+    query: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None,
+    data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory of an EPCI given by SIREN or by name (``"Campagnes de l'Artois"``).
 
@@ -156,17 +157,23 @@ def from_epci(
         Width of the ring of neighbouring communes kept for routing across borders.
     data_dir
         Data directory.
+    data
+        The run's datasets, read once (:class:`~territorial_geo.sources.Datasets`); built
+        from ``data_dir`` when not given.
     """
-    row = sources.find_epci(query, data_dir)
+    data = data or sources.Datasets(data_dir)
+    row = sources.find_epci(query, epci=data.epci())
     return _build(row["nom"], "epci", list(row["members"]), ring_km=ring_km,
-                  siren=row["siren"], data_dir=data_dir)
+                  siren=row["siren"], data=data)
 
 
 def from_department(
-    code: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None
+    code: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None,
+    data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory of a department (``"02"`` for the Aisne, ``"2A"``)."""
-    communes = sources.load_communes(data_dir)
+    data = data or sources.Datasets(data_dir)
+    communes = data.communes()
     code = str(code).strip().upper().zfill(2)
     members = communes.index[communes["departement"] == code].tolist()
     if not members:
@@ -174,23 +181,25 @@ def from_department(
             f"no commune in department {code!r}; departments look like '02', '62', '2A', '971'"
         )
     return _build(f"Département {code}", "department", members, ring_km=ring_km, siren=None,
-                  data_dir=data_dir)
+                  data=data)
 
 
 def from_region(
     communes_in: list[str], name: str, *, ring_km: float = 0.0,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None, data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory made of several departments (e.g. a region) given by department codes."""
-    communes = sources.load_communes(data_dir)
+    data = data or sources.Datasets(data_dir)
+    communes = data.communes()
     members = communes.index[communes["departement"].isin(communes_in)].tolist()
     if not members:
         raise UnknownPlaceError(f"no commune in departments {communes_in}")
-    return _build(name, "region", members, ring_km=ring_km, siren=None, data_dir=data_dir)
+    return _build(name, "region", members, ring_km=ring_km, siren=None, data=data)
 
 
 def resolve_communes(
-    refs: list[str], *, data_dir: str | os.PathLike | None = None, within: list[str] | None = None
+    refs: list[str], *, data_dir: str | os.PathLike | None = None, within: list[str] | None = None,
+    data: sources.Datasets | None = None,
 ) -> list[str]:
     """Turn commune references (INSEE codes or names) into codes.
 
@@ -201,7 +210,7 @@ def resolve_communes(
     UnknownPlaceError
         Naming the reference and the closest commune names.
     """
-    communes = sources.load_communes(data_dir)
+    communes = (data or sources.Datasets(data_dir)).communes()
     folded = communes["nom"].map(sources._fold)
     out = []
     for ref in refs:
@@ -237,24 +246,29 @@ def resolve_communes(
 
 def from_communes(
     refs: list[str], *, name: str = "Communes", ring_km: float = 15.0,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None, data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory from an explicit list of commune codes or names."""
-    codes = resolve_communes(refs, data_dir=data_dir)
+    data = data or sources.Datasets(data_dir)
+    codes = resolve_communes(refs, data=data)
     return _build(name, "communes", sorted(set(codes)), ring_km=ring_km, siren=None,
-                  data_dir=data_dir)
+                  data=data)
 
 
 def load_territory(
-    spec: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None
+    spec: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None,
+    data: sources.Datasets | None = None,
 ) -> Territory:
-    """Territory from a short spec: ``"dep:02"``, ``"communes:62041,62045"``, else an EPCI."""
+    """Territory from a short spec: ``"dep:02"``, ``"communes:62041,62045"``, else an EPCI.
+
+    ``data``: the run's datasets (read once), built from ``data_dir`` when not given."""
+    data = data or sources.Datasets(data_dir)
     if spec.startswith("dep:"):
-        return from_department(spec[4:], ring_km=ring_km, data_dir=data_dir)
+        return from_department(spec[4:], ring_km=ring_km, data=data)
     if spec.startswith("communes:"):
-        return from_communes(spec[9:].split(","), ring_km=ring_km, data_dir=data_dir)
+        return from_communes(spec[9:].split(","), ring_km=ring_km, data=data)
     if spec.startswith("deps:"):
         deps = [d.strip().zfill(2) for d in spec[5:].split(",")]
         return from_region(deps, f"Départements {', '.join(deps)}", ring_km=ring_km,
-                           data_dir=data_dir)
-    return from_epci(spec, ring_km=ring_km, data_dir=data_dir)
+                           data=data)
+    return from_epci(spec, ring_km=ring_km, data=data)

@@ -54,6 +54,7 @@ from territorial_geo.sources.communes import (
     load_communes,
     load_epci,
 )
+from territorial_geo.sources.datasets import Datasets
 from territorial_geo.sources.fetching import (
     FetchResult,
     atomic_write,
@@ -87,7 +88,7 @@ from territorial_geo.sources.third_places import load_third_places
 
 __all__ = [
     "BUILDERS", "CATALOG", "CENSUS_COLUMNS", "CENSUS_LABELS", "CSP_KEYS", "CSP_LABELS", "CSP_YEARS",
-    "DEPARTEMENT_REGIONS", "DataFormatError", "DataMissingError", "Dataset", "ENV_DATA_DIR",
+    "DEPARTEMENT_REGIONS", "DataFormatError", "DataMissingError", "Dataset", "Datasets", "ENV_DATA_DIR",
     "ENV_MIRROR", "FetchResult", "Harmonized", "OPTIONAL", "OfficialSource", "REGION_DEPARTMENTS",
     "REQUIRED", "SIRENE_BANDS", "SIRENE_COLUMNS", "SOLO_BANDS", "STUDY_NAF_CODES", "SourceFile",
     "UnknownPlaceError", "WEB_CRS", "WORKING_CRS", "_fold", "_read_csv", "_require_columns",

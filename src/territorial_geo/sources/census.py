@@ -62,8 +62,14 @@ def read_census_rp2018(path: Path | str) -> pd.DataFrame:
     return out
 
 
-def load_census(data_dir: str | os.PathLike | None = None) -> Harmonized:
+def load_census(
+    data_dir: str | os.PathLike | None = None, *, current=None, mapping=None,
+) -> Harmonized:
     """Census RP2018 counts per commune, moved to COG 2026 (merged communes summed).
+
+    ``current`` (codes of the COG 2026 communes) and ``mapping`` (former -> current code)
+    are read from the data directory when not given (:class:`~territorial_geo.sources.Datasets`
+    passes the ones it has already read).
 
     Returns
     -------
@@ -75,8 +81,8 @@ def load_census(data_dir: str | os.PathLike | None = None) -> Harmonized:
     sum_cols = [c for c in CENSUS_COLUMNS]
     return harmonize(
         df,
-        current=load_commune_list(data_dir).index,
-        mapping=code_mapping(data_dir),
+        current=load_commune_list(data_dir).index if current is None else current,
+        mapping=code_mapping(data_dir) if mapping is None else mapping,
         sum_cols=sum_cols,
     )
 
@@ -93,8 +99,12 @@ CSP_LABELS = {
 CSP_YEARS = (2011, 2016, 2022)
 
 
-def load_csp_shares(year: int, data_dir: str | os.PathLike | None = None) -> Harmonized:
+def load_csp_shares(
+    year: int, data_dir: str | os.PathLike | None = None, *, current=None, mapping=None,
+) -> Harmonized:
     """Shares (%) of the 15+ population by CSP for census year 2011, 2016 or 2022.
+
+    ``current`` and ``mapping`` as in :func:`load_census`.
 
     Returns
     -------
@@ -117,16 +127,20 @@ def load_csp_shares(year: int, data_dir: str | os.PathLike | None = None) -> Har
     df.index = normalize_codes(raw["COM"], source=f"{p}:COM")
     return harmonize(
         df,
-        current=load_commune_list(data_dir).index,
-        mapping=code_mapping(data_dir),
+        current=load_commune_list(data_dir).index if current is None else current,
+        mapping=code_mapping(data_dir) if mapping is None else mapping,
         sum_cols=["population"],
         mean_cols=list(CSP_KEYS),
         weight_col="population",
     )
 
 
-def load_density_grid(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """INSEE 7-level density grid (2015), indexed by code: ``dens`` (1-7), ``libdens``."""
+def load_density_grid(
+    data_dir: str | os.PathLike | None = None, *, current=None, mapping=None,
+) -> pd.DataFrame:
+    """INSEE 7-level density grid (2015), indexed by code: ``dens`` (1-7), ``libdens``.
+
+    ``current`` and ``mapping`` as in :func:`load_census`."""
     p = dataset_path("density-grid", data_dir)
     raw = _read_csv(p, sep=";", engine="c")
     _require_columns(raw, ["CODGEO", "DENS", "LIBDENS"], p)
@@ -137,8 +151,8 @@ def load_density_grid(data_dir: str | os.PathLike | None = None) -> pd.DataFrame
         },
         index=normalize_codes(raw["CODGEO"], source=f"{p}:CODGEO"),
     )
-    mapping = code_mapping(data_dir)
-    current = set(load_commune_list(data_dir).index)
+    mapping = code_mapping(data_dir) if mapping is None else mapping
+    current = set(load_commune_list(data_dir).index if current is None else current)
     df["code2026"] = [c if c in current else mapping.get(c) for c in df.index]
     # a merged commune takes the densest level of its former parts (lowest DENS)
     kept = df.dropna(subset=["code2026"]).sort_values("dens")

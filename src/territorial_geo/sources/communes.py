@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 import unicodedata
-from functools import cache
 
 import geopandas as gpd
 import pandas as pd
@@ -17,7 +16,6 @@ from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _json, _require_columns
 
 
-@cache
 def _communes_frame(path: str, layer: str) -> gpd.GeoDataFrame:
     try:
         g = gpd.read_file(path, layer=layer, engine="pyogrio")
@@ -86,7 +84,9 @@ _EPCI_PREFIXES = ("cc ", "ca ", "cu ", "communaute de communes ", "communaute d 
                   "communaute urbaine ", "metropole ")
 
 
-def find_epci(query: str, data_dir: str | os.PathLike | None = None) -> pd.Series:
+def find_epci(
+    query: str, data_dir: str | os.PathLike | None = None, *, epci: pd.DataFrame | None = None,
+) -> pd.Series:
     """Find an EPCI by SIREN (``"200069482"``) or by a loose name (``"campagnes de l'artois"``).
 
     Raises
@@ -94,7 +94,8 @@ def find_epci(query: str, data_dir: str | os.PathLike | None = None) -> pd.Serie
     UnknownPlaceError
         With the closest names when nothing (or more than one EPCI) matches.
     """
-    epci = load_epci(data_dir)
+    if epci is None:
+        epci = load_epci(data_dir)
     q = query.strip()
     if q.isdigit():
         if q in epci.index:

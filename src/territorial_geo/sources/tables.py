@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -53,8 +52,6 @@ def to_number(s: pd.Series, *, source: str) -> pd.Series:
     return out.astype(float)
 
 
-
-@cache
 def _json(path: str) -> list:
     try:
         with open(path, encoding="utf-8") as fh:

@@ -20,6 +20,7 @@ from territorial_geo.sources.tables import _read_csv, _require_columns, to_numbe
 
 def load_third_places(
     data_dir: str | os.PathLike | None = None, *, path: str | os.PathLike | None = None,
+    communes: gpd.GeoDataFrame | None = None, mapping: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
     """CGET 2019 third places (or a user file in the same layout) as points in Lambert-93.
 
@@ -35,6 +36,9 @@ def load_third_places(
         A CSV in the CGET layout (``,``-separated, columns ``ID``, ``NOM_TL``, ``INSEECOM``,
         ``TYPO``, ``LAT``, ``LONG``; ``ADRESSE``, ``CP``, ``NOMCOM`` optional) read instead
         of the dataset (a study's ``supply.file``).
+    communes, mapping
+        The communes layer and the former -> COG 2026 code mapping, read from ``data_dir``
+        when not given.
 
     Raises
     ------
@@ -72,8 +76,10 @@ def load_third_places(
     g["code"] = None
     g.loc[has_code, "code"] = normalize_codes(g.loc[has_code, "raw_code"], source=f"{p}:INSEECOM")
     g["code_source"] = np.where(has_code, "file", "located")
-    communes = load_communes(data_dir)
-    mapping = code_mapping(data_dir)
+    if communes is None:
+        communes = load_communes(data_dir)
+    if mapping is None:
+        mapping = code_mapping(data_dir)
     g["code"] = [c if (c is None or c in communes.index) else mapping.get(c, c) for c in g["code"]]
     need = g["code"].isna() | ~g["code"].isin(communes.index)
     if bool(need.any()):

@@ -1,0 +1,446 @@
+"""Scenario sweeps: a study run for every combination of a few parameters (or a named list).
+
+``territorial-geo scenarios STUDY.toml --vary demand.telework_preset=dares2004,dares2017
+--vary zoning.budget_min=8,10,12,15`` (or a ``[scenarios]`` table in the study file).
+
+Nothing is computed twice: the territory, the road network, the third-place inventory and
+the demand inputs are loaded once; the zones are routed once per distinct zoning
+(market towns, budget, direction) and shared by every scenario that has it; the demand
+stage runs once per distinct demand configuration. Outputs (``write_sweep``, one folder
+written atomically): ``scenarios.csv`` (tidy: ``scenario``, one column per varied path,
+``zone``, ``zone_name``, ``variant``, ``segment``, ``year``, ``seats``, ``n_communes``),
+a comparison chart per zone (``chart_<zone>.png``), the study's one-at-a-time sensitivity
+(``sensitivity.csv``, ``tornado_<zone>.png``), ``scenarios.json`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from territorial_geo import demand, report, sources, study, uncertainty, zoning
+from territorial_geo.config import StudyConfig
+from territorial_geo.errors import ConfigError
+from territorial_geo.params import ZONING_PATHS, check_path, parse_value, sweep_paths, with_values
+from territorial_geo.territory import load_territory, resolve_communes
+
+#: Most scenarios a sweep may hold (a guard against a typo multiplying lists).
+MAX_SCENARIOS = 2000
+
+
+@dataclass
+class Sweep:
+    """The scenarios of a sweep.
+
+    Attributes
+    ----------
+    paths
+        Varied parameter paths (one column each in ``scenarios.csv``).
+    scenarios
+        ``(name, {path: value})`` in order; a path a named scenario leaves out keeps the
+        study's value.
+    """
+
+    paths: list[str]
+    scenarios: list[tuple[str, dict[str, Any]]]
+
+
+def parse_vary(text: str) -> tuple[str, list[str]]:
+    """``PATH=V1,V2,...`` or ``PATH=LOW:HIGH:STEP`` (numbers, both ends included).
+
+    Raises
+    ------
+    ConfigError
+        No ``=``, an empty value, a low above its high, a step <= 0.
+    """
+    path, sep, rest = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ConfigError(f"--vary {text!r}: expected PATH=V1,V2 (e.g. zoning.budget_min=8,10,12)")
+    if rest.count(":") == 2 and "," not in rest:
+        try:
+            lo, hi, step = (float(x) for x in rest.split(":"))
+        except ValueError:
+            raise ConfigError(f"--vary {text!r}: LOW:HIGH:STEP must be numbers") from None
+        if lo > hi:
+            raise ConfigError(f"--vary {path}: low {lo:g} exceeds high {hi:g}")
+        if step <= 0:
+            raise ConfigError(f"--vary {path}: step must be > 0, got {step:g}")
+        n = int(np.floor((hi - lo) / step + 1e-9)) + 1
+        return path, [f"{lo + i * step:g}" for i in range(n)]
+    values = [v.strip() for v in rest.split(",")]
+    if not all(values):
+        raise ConfigError(f"--vary {path}: empty value in {rest!r} (use V1,V2,V3)")
+    return path, values
+
+
+def parse_named(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME:PATH=V;PATH=V`` -> name and values."""
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or "=" not in rest:
+        raise ConfigError(f"--named {text!r}: expected NAME:PATH=VALUE;PATH=VALUE")
+    values = {}
+    for part in rest.split(";"):
+        k, s, v = part.partition("=")
+        if not s or not k.strip() or not v.strip():
+            raise ConfigError(f"--named {name}: expected PATH=VALUE, got {part!r}")
+        values[k.strip()] = v.strip()
+    return name.strip(), values
+
+
+def build_sweep(
+    cfg: StudyConfig, *, vary: dict[str, list[Any]] | None = None,
+    named: list[tuple[str, dict[str, Any]]] | None = None,
+) -> Sweep:
+    """Every combination of ``vary`` (then the ``named`` scenarios), each checked.
+
+    Parameters
+    ----------
+    cfg
+        The study (central values).
+    vary
+        Path -> values (text or typed); every combination is a scenario ``s01``, ``s02``...
+    named
+        ``(name, {path: value})`` scenarios added after the combinations.
+
+    Raises
+    ------
+    ConfigError
+        An empty sweep, an unknown path or value (closest valid ones named), a path given
+        twice, a scenario whose configuration is impossible (key named).
+    """
+    vary = dict(vary or {})
+    named = list(named or [])
+    if not vary and not named:
+        raise ConfigError("empty sweep: give --vary PATH=V1,V2 (or --named), or a "
+                          "[scenarios] table in the study file; paths: "
+                          + ", ".join(sweep_paths(cfg)))
+    known = sweep_paths(cfg)
+    parsed: dict[str, list[Any]] = {}
+    for path, values in vary.items():
+        check_path(cfg, path, known)
+        if not values:
+            raise ConfigError(f"{path}: no value (an empty sweep)")
+        vals = [parse_value(cfg, path, v) for v in values]
+        if len({json.dumps(v) for v in vals}) != len(vals):
+            raise ConfigError(f"{path}: a value is given twice ({values})")
+        parsed[path] = vals
+    n = int(np.prod([len(v) for v in parsed.values()])) if parsed else 0
+    if n + len(named) > MAX_SCENARIOS:
+        raise ConfigError(f"{n + len(named)} scenarios: more than {MAX_SCENARIOS}")
+    out: list[tuple[str, dict[str, Any]]] = []
+    width = len(str(n))
+    for i, combo in enumerate(itertools.product(*parsed.values())):
+        out.append((f"s{i + 1:0{width}d}", dict(zip(parsed, combo, strict=True))))
+    paths = list(parsed)
+    seen = {name for name, _ in out}
+    for name, values in named:
+        if name in seen:
+            raise ConfigError(f"scenario name {name!r} given twice")
+        seen.add(name)
+        vals = {}
+        for path, v in values.items():
+            check_path(cfg, path, known)
+            vals[path] = parse_value(cfg, path, v)
+            if path not in paths:
+                paths.append(path)
+        out.append((name, vals))
+    for _name, vals in out:  # every scenario must be a valid study
+        with_values(cfg, vals)
+    return Sweep(paths, out)
+
+
+def sweep_from_config(cfg: StudyConfig) -> Sweep:
+    """The sweep of the study file's ``[scenarios]`` table."""
+    return build_sweep(cfg, vary=cfg.scenarios.vary,
+                       named=[(n.name, n.values) for n in cfg.scenarios.named])
+
+
+@dataclass
+class SweepResult:
+    """A sweep's seats and what it cost.
+
+    ``routing_passes`` counts the zonings routed (market-town zones and competing-pole
+    zones); ``demand_runs`` the demand stage runs; ``inputs_loads`` the demand-input loads.
+    """
+
+    config: StudyConfig
+    sweep: Sweep
+    table: pd.DataFrame
+    sensitivity: pd.DataFrame
+    territory_name: str
+    timings: dict[str, float] = field(default_factory=dict)
+    routing_passes: int = 0
+    demand_runs: int = 0
+    inputs_loads: int = 0
+
+
+@dataclass
+class _Zoning:
+    zones: zoning.Zones
+    membership: dict[str, list[str]]
+    exclusive: pd.Series
+    without_pole: dict[str, list[str]]
+    supply_seats: dict[str, float] | None
+    names: dict[str, str]
+
+
+def _zoning_key(c: StudyConfig) -> tuple:
+    z = c.zoning
+    return (tuple(z.market_towns), float(z.budget_min), z.direction)
+
+
+def run_sweep(
+    cfg: StudyConfig, sweep: Sweep, *, data_dir: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SweepResult:
+    """Run every scenario of ``sweep`` (in memory), sharing what does not change.
+
+    Returns
+    -------
+    SweepResult
+        ``table``: tidy seats per scenario (columns in the module docstring);
+        ``sensitivity``: the study's one-at-a-time sensitivity.
+    """
+    say = progress or (lambda _m: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[name] = round(timings.get(name, 0.0) + now - t0, 3)
+        t0 = now
+
+    configs = [(name, vals, with_values(cfg, vals)) for name, vals in sweep.scenarios]
+    say("territory")
+    data = sources.Datasets(data_dir)  # each dataset read once for the whole sweep
+    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data=data)
+    lap("territory")
+    say("road network (once)")
+    net = study.study_network(cfg, terr, data_dir=data_dir, data=data)
+    lap("network")
+    inventory, inv_label = study.supply_inventory(cfg, data=data)
+    missing_inv = inv_label == study.NO_INVENTORY
+    sites = study.third_places(terr, cfg, inventory=inventory, data=data)
+    existing = sites[sites["status"] == "existing"]
+    pole_codes = {p.zone: p.pole for p in cfg.poles}
+    zonings: dict[tuple, _Zoning] = {}
+    passes = 0
+    for c in [cfg] + [c for _, _, c in configs]:
+        key = _zoning_key(c)
+        if key in zonings:
+            continue
+        say(f"zones: {len(key[0])} towns, {key[1]:g} min, direction {key[2]}")
+        z = c.zoning
+        towns = list(z.market_towns) or (zoning.candidate_towns(
+            terr, data.density_grid()["dens"])[:5] if z.auto_towns else [])
+        zs = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
+                                bands=z.bands, direction=z.direction, polygons=False)
+        passes += 1
+        membership = zs.membership(territory_only=False)
+        without = {}
+        for zone_ref, pole in pole_codes.items():
+            zone_code = resolve_communes([zone_ref], data=data, within=terr.all_codes)[0]
+            if zone_code not in membership:
+                continue
+            pz = zoning.build_zones(terr, [pole], network=net, budget_min=z.budget_min,
+                                    direction=z.direction, polygons=False)
+            passes += 1
+            without[zone_code] = zs.without_pole(zone_code, pz, territory_only=False)
+        members = zs.within(territory_only=False)
+        supply = None
+        if not missing_inv:
+            supply = {zc: float(existing.loc[existing["code"].isin(
+                set(members.loc[members["zone"] == zc, "code"])), "seats"].sum())
+                for zc in zs.zone_codes}
+        zonings[key] = _Zoning(zs, membership, zs.exclusive(territory_only=False), without,
+                               supply, dict(zip(zs.towns.index, zs.towns["nom"], strict=True)))
+    lap("zones")
+    codes = set(terr.codes)
+    for zg in zonings.values():
+        codes |= set(zg.zones.within(max(zg.zones.bands), territory_only=False)["code"])
+    codes_l = sorted(codes)
+    names = terr.chefs_lieux["nom"].reindex(codes_l)
+    inputs: dict[tuple, dict] = {}
+    demands: dict[str, demand.CommuneDemand] = {}
+    rows = []
+    for name, vals, c in [("", {}, cfg), *configs]:
+        d = c.demand
+        ikey = (d.csp_year, d.solos.sirene_file, tuple(d.solos.naf_codes), tuple(d.solos.bands))
+        if ikey not in inputs:
+            say(f"demand inputs (census, CSP {d.csp_year})")
+            inputs[ikey] = study.demand_inputs(d, codes_l, data=data)
+        dkey = json.dumps(asdict(d), sort_keys=True, default=str)
+        if dkey not in demands:
+            demands[dkey] = demand.commune_demand(codes_l, d, names=names, **inputs[ikey])
+        dem = demands[dkey]
+        if not name:  # the study itself: the sensitivity
+            zg = zonings[_zoning_key(cfg)]
+            zi = uncertainty.zone_index(codes_l, zg.membership, zg.exclusive,
+                                        without_pole=zg.without_pole,
+                                        territory_codes=terr.codes)
+            sens = uncertainty.sensitivity(dem.table, cfg, zi, years=dem.years,
+                                           supply_seats=zg.supply_seats)
+            sens.insert(sens.columns.get_loc("zone") + 1, "zone_name",
+                        sens["zone"].map({**zg.names, "all": "all"}))
+            continue
+        zg = zonings[_zoning_key(c)]
+        zt = demand.zone_table(dem, zg.membership, zg.exclusive, without_pole=zg.without_pole,
+                               supply_seats=zg.supply_seats, names=zg.names,
+                               territory_codes=terr.codes)
+        zt.insert(0, "scenario", name)
+        for i, path in enumerate(sweep.paths):
+            v = vals.get(path, _current(cfg, path))
+            zt.insert(1 + i, path, "+".join(v) if isinstance(v, list) else v)
+        rows.append(zt.drop(columns="share_of_zone"))
+    lap("demand")
+    table = pd.concat(rows, ignore_index=True)
+    return SweepResult(cfg, sweep, table, sens, terr.name, timings, passes, len(demands),
+                       len(inputs))
+
+
+def _cell(v: Any) -> str:
+    """A varied value as written in scenarios.csv (towns joined with '+', numbers %g)."""
+    if isinstance(v, list):
+        return "+".join(map(str, v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _current(cfg: StudyConfig, path: str) -> Any:
+    from territorial_geo.params import get_path
+
+    return get_path(cfg, path)
+
+
+# ---------------------------------------------------------------------------- outputs
+
+
+def _horizon(res: SweepResult, zone: str) -> pd.DataFrame:
+    t = res.table
+    variant = "union" if zone == "all" else "zone"
+    return t[(t["zone"] == zone) & (t["variant"] == variant) & (t["segment"] == "total")
+             & (t["year"] == res.config.demand.horizon_year)]
+
+
+def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
+    """Seats at the horizon year per scenario for one zone (``all``: the union), PNG
+    written atomically: a line per combination of the other varied parameters against the
+    first one, or a bar per scenario when the sweep has named scenarios."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sub = _horizon(res, zone)
+    zname = "union of the zones" if zone == "all" else f"{sub['zone_name'].iloc[0]} ({zone})"
+    paths = res.sweep.paths
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    product = paths and all(n.startswith("s") and n[1:].isdigit() for n in sub["scenario"])
+    if product:
+        first, others = paths[0], paths[1:]
+        xs = list(dict.fromkeys(sub[first].astype(str)))
+        groups = sub.groupby(others, sort=False) if others else [((), sub)]
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{p.split('.')[-1]}={k}" for p, k in zip(others, key,
+                                                                         strict=True))
+            pos = [xs.index(v) for v in g[first].astype(str)]
+            ax.plot(pos, g["seats"], marker="o", label=label or "seats")
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set_xlabel(first)
+        if others:
+            ax.legend(fontsize=7, ncol=2)
+    else:
+        ax.bar(range(len(sub)), sub["seats"], color="#1b9e77")
+        ax.set_xticks(range(len(sub)), sub["scenario"], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(f"seats {res.config.demand.horizon_year} (solos + teleworkers)")
+    ax.set_title(f"{res.config.name}: {zname}", fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return sources.atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+
+
+def write_sweep(res: SweepResult, out_dir: str | os.PathLike) -> Path:
+    """Write the sweep's folder atomically (built beside it, then renamed into place)."""
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_all(res, tmp)
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_all(res: SweepResult, d: Path) -> None:
+    res.table.assign(**{p: res.table[p].map(_cell) for p in res.sweep.paths}).to_csv(
+        d / "scenarios.csv", index=False, float_format="%.4f")
+    res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
+    zones = [z for z in dict.fromkeys(res.table.loc[res.table["variant"] == "zone", "zone"])]
+    charts = [comparison_chart(res, z, d / f"chart_{z}.png") for z in [*zones, "all"]]
+    y = res.config.demand.horizon_year
+    tornados = []
+    for z in [*dict.fromkeys(res.sensitivity.loc[res.sensitivity["variant"] == "zone", "zone"]),
+              "all"]:
+        variant = "union" if z == "all" else "zone"
+        s = res.sensitivity[(res.sensitivity["zone"] == z)]
+        label = "union of the zones" if z == "all" else f"{s['zone_name'].iloc[0]} ({z})"
+        tornados.append(uncertainty.tornado_chart(
+            res.sensitivity, d / f"tornado_{z}.png", zone=z, variant=variant, year=y,
+            title=f"{res.config.name}: {label}, one parameter at a time"))
+    meta = {"study": res.config.name, "study_file": res.config.source_file,
+            "varied": res.sweep.paths,
+            "scenarios": [{"scenario": n, **v} for n, v in res.sweep.scenarios],
+            "routing_passes": res.routing_passes, "demand_runs": res.demand_runs,
+            "demand_input_loads": res.inputs_loads, "timings_s": res.timings}
+    (d / "scenarios.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False,
+                                                 default=str), encoding="utf-8")
+    t = res.table
+    main = t[(t["variant"].isin(["zone", "union"])) & (t["segment"] == "total")
+             & (t["year"] == y)]
+    pivot = main.pivot_table(index=["scenario", *res.sweep.paths], columns="zone_name",
+                             values="seats", aggfunc="sum", sort=False)
+    report.write_scenarios_report(
+        d / "report.html", title=f"{res.config.name} — scénarios / scenarios",
+        sweep=pivot, sensitivity=_sens_summary(res.sensitivity, y), charts=charts,
+        tornados=tornados, year=y,
+        notes=[f"{len(res.sweep.scenarios)} scenarios; varied: {', '.join(res.sweep.paths)}; "
+               f"{res.routing_passes} routing pass(es), {res.demand_runs} demand run(s), "
+               f"{res.inputs_loads} demand-input load(s)."])
+
+
+def _sens_summary(sens: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The union's sensitivity at a year (total seats), largest swing first."""
+    s = sens[(sens["zone"] == "all") & (sens["variant"] == "union") & (sens["segment"] == "total")
+             & (sens["year"] == year)]
+    return s[["parameter", "low", "central", "high", "seats_low", "seats_central",
+              "seats_high", "swing", "source"]].set_index("parameter")
+
+
+__all__ = ["Sweep", "SweepResult", "build_sweep", "comparison_chart", "parse_named",
+           "parse_vary", "run_sweep", "sweep_from_config", "write_sweep", "ZONING_PATHS"]
