@@ -267,7 +267,7 @@ def test_scenarios_and_uncertainty_from_a_fresh_clone(first_run):
     assert u.set_index("scenario")["seats"].nunique() == 4
     zones = pd.read_csv(first_run["out"] / "zones.csv")
     assert zones[["seats_p10", "seats_p50", "seats_p90"]].notna().all().all()
-    assert "Uncertainty and sensitivity" in (first_run["out"] / "report.html").read_text(
+    assert "Incertitude et sensibilité" in (first_run["out"] / "report.html").read_text(
         encoding="utf-8")
 
 

@@ -155,6 +155,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli_outputs": "résultats dans {path}/ (report.html, map.html, zones.csv, ...)",
         "cli_pdf": "PDF : {path}",
         "kv": "{k} : {v}",
+        "unc_heading": "Incertitude et sensibilité",
+        "tornado_union": "{name} : union des zones, un paramètre à la fois",
+        "tornado_zone": "{name} : {zone} ({code}), un paramètre à la fois",
+        "unc_intro": ("Monte-Carlo sur les plages des paramètres ({draws} tirages, graine "
+                      "{seed}) : chaque paramètre incertain est tiré entre sa valeur basse et "
+                      "sa valeur haute (loi triangulaire, mode à la valeur de l'étude ; le jeu "
+                      "de taux de télétravail bas, central ou haut avec la même probabilité), "
+                      "la source ou l'HYPOTHÈSE de chaque plage ci-dessous. <i>seats</i> est "
+                      "le chiffre de l'étude ; p10-p90 l'intervalle à 80 %, p50 la médiane "
+                      "(colonnes seats_p10, seats_p50, seats_p90 de zones.csv)."),
+        "unc_sensitivity": ("Un paramètre à la fois (les autres à la valeur de l'étude) : "
+                            "places {year} de l'union des zones, plus grand écart d'abord."),
         "interval_80": " (intervalle à 80 % : {lo} – {hi})",
         "h_coverage_detail": "Couverture : détail par EPCI et département",
         "col_minutes": "temps",
@@ -310,6 +322,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cli_outputs": "outputs in {path}/ (report.html, map.html, zones.csv, ...)",
         "cli_pdf": "PDF: {path}",
         "kv": "{k}: {v}",
+        "unc_heading": "Uncertainty and sensitivity",
+        "tornado_union": "{name}: union of the zones, one parameter at a time",
+        "tornado_zone": "{name}: {zone} ({code}), one parameter at a time",
+        "unc_intro": ("Monte Carlo over the parameter ranges ({draws} draws, seed {seed}): "
+                      "each uncertain parameter is drawn between its low and high value "
+                      "(triangular, mode at the study's value; the telework preset low, "
+                      "central or high with equal probability), every range's source or "
+                      "ASSUMPTION below. <i>seats</i> is the study's figure; p10-p90 the 80 % "
+                      "interval, p50 the median (zones.csv columns seats_p10, seats_p50, "
+                      "seats_p90)."),
+        "unc_sensitivity": ("One parameter at a time (the others at the study's value): "
+                            "seats {year} of the union of the zones, largest swing first."),
         "interval_80": " (80 % interval {lo} – {hi})",
         "h_coverage_detail": "Coverage: detail by EPCI and department",
         "col_minutes": "time",

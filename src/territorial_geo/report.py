@@ -292,26 +292,21 @@ def write_report(
 
 def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | None, *,
                         year: int, draws: int, seed: int,
-                        tornado: Path | None = None) -> str:
+                        tornado: Path | None = None, lang: str = DEFAULT_LANG) -> str:
     """HTML of the report's uncertainty section: the Monte Carlo median and 80 % interval
     per zone and year (``intervals``: ``zone_name``, ``variant``, ``year``, ``seats``,
     ``seats_p10``, ``seats_p50``, ``seats_p90``), the union's tornado chart and the
-    parameters that move the union's seats most at ``year``."""
-    parts = [
-        f"<p>Monte Carlo over the parameter ranges ({draws:,} draws, seed {seed}): each "
-        "uncertain parameter is drawn between its low and high value (triangular, mode at "
-        "the study's value; the telework preset low, central or high with equal "
-        "probability), every range's source or ASSUMPTION below. <i>seats</i> is the "
-        "study's figure; p10-p90 the 80 % interval, p50 the median (zones.csv columns "
-        "seats_p10, seats_p50, seats_p90).</p>",
-        _table(intervals),
-    ]
+    parameters that move the union's seats most at ``year`` (text in ``lang``; the tables
+    keep the column names of ``zones.csv`` and ``sensitivity.csv``)."""
+    _ = messages(lang)
+    draws_s = number(draws, lang, digits=0)
+    parts = [f"<p>{_('unc_intro', draws=draws_s, seed=seed)}</p>",
+             _table(intervals, lang=lang, classes="t raw")]
     if tornado is not None and tornado.is_file():
         parts.append(_img(tornado))
     if sensitivity is not None and len(sensitivity):
-        parts += [f"<p>One parameter at a time (the others at the study's value): seats "
-                  f"{year} of the union of the zones, largest swing first.</p>",
-                  _table(sensitivity)]
+        parts += [f"<p>{html.escape(_('unc_sensitivity', year=year))}</p>",
+                  _table(sensitivity, lang=lang, classes="t raw")]
     return "\n".join(parts)
 
 

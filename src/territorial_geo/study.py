@@ -675,23 +675,23 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         hy = cfg.demand.horizon_year
         tornado = uncertainty.tornado_chart(
             res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
-            title=f"{cfg.name}: union of the zones, one parameter at a time")
+            title=_("tornado_union", name=cfg.name))
         for zc in zones.zone_codes:
             uncertainty.tornado_chart(
                 res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
-                title=f"{cfg.name}: {names[zc]} ({zc}), one parameter at a time")
+                title=_("tornado_zone", name=cfg.name, zone=names[zc], code=zc))
         iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
         sens = res.sensitivity
         sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
                     & (sens["segment"] == "total") & (sens["year"] == hy)]
-        extra.append(("Incertitude et sensibilité", "Uncertainty and sensitivity",
+        extra.append((i18n.MESSAGES["fr"]["unc_heading"], i18n.MESSAGES["en"]["unc_heading"],
                       report.uncertainty_section(
                           iv[["zone_name", "variant", "year", "seats", "seats_p10", "seats_p50",
                               "seats_p90"]].set_index(["zone_name", "variant", "year"]),
                           sens[["parameter", "low", "central", "high", "seats_low",
                                 "seats_high", "swing", "source"]].set_index("parameter"),
                           year=hy, draws=cfg.uncertainty.draws, seed=cfg.uncertainty.seed,
-                          tornado=tornado)))
+                          tornado=tornado, lang=lang)))
     comp = []
     for zc, _kept in res.pole_removed.items():
         full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
