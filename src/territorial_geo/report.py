@@ -204,8 +204,9 @@ def write_report(
     ``overlap`` counts every member commune of the zones, wherever it lives
     (``overlap.csv``); ``overlap_territory`` only the territory's own communes
     (``overlap_territory.csv``). The report labels which is which. ``extra_sections``:
-    ``(French heading, English heading, HTML)`` added after the seats (e.g. uncertainty),
-    under the heading of the report's language.
+    ``(French heading, English heading, HTML)`` added after the answers, before the
+    printable maps and the method (e.g. uncertainty), under the heading of the report's
+    language.
     """
     _ = messages(lang)
 
@@ -240,8 +241,6 @@ def write_report(
             parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
     else:
         parts.append(_table(_translate_pivot(seats_pivot, lang), lang=lang))
-    for fr, en, body in extra_sections or []:
-        parts += [f"<h2>{html.escape(fr if lang == 'fr' else en)}</h2>", body]
     parts += [h2("h_map"),
               f"<p class='screen-only'><a href='map.html'>{html.escape(_('map_link'))}</a></p>",
               f"<iframe src='map.html' title='{html.escape(_('map_iframe'))}'></iframe>"]
@@ -264,6 +263,10 @@ def write_report(
                   _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
     if selection is not None and len(selection):
         parts += [h2("h_selection"), _table(_columns(selection, lang), lang=lang, index=False)]
+    # e.g. the uncertainty detail: after the answers (the seats table already gives the
+    # intervals), before the method
+    for fr, en, body in extra_sections or []:
+        parts += [f"<h2>{html.escape(fr if lang == 'fr' else en)}</h2>", body]
     if other_imgs or seats_imgs[:-1]:
         parts += [h2("h_static_maps")] + [_img(p) for p in [*seats_imgs[:-1], *other_imgs]]
     parts += [
