@@ -54,6 +54,30 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_oneway_snap.py",),
     ),
     Mutation(
+        "osm-clip-drops-border-ways", "network/osm.py",
+        "    return bool(np.any((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))",
+        "    return bool(np.all((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-clip-drops-a-drivable-class", "network/osm.py",
+        '    "trail", "service",\n})',
+        '    "trail", "service", "unclassified",\n})',
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-merge-keeps-duplicates", "network/osm.py",
+        "reader.apply(writer, simplify=True)",
+        "reader.apply(writer, simplify=False)",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-contract-through-t-junctions", "network/osm.py",
+        "n_ends.index[n_ends.to_numpy() != 2]",
+        "n_ends.index[n_ends.to_numpy() > 3]",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
         "swap-to-from", "network/routing.py",
         '    return direction == "to"',
         '    return direction == "from"',

@@ -8,7 +8,9 @@ A network *spec* is one of:
     ``roads-france`` is not in the data directory);
 ``"osm:REGION"``
     a Geofabrik regional OpenStreetMap extract (``osm:nord-pas-de-calais``), fetched into
-    the data directory;
+    the data directory; several regions (``osm:nord-pas-de-calais,picardie``) or the
+    départements whose extracts to use (``osm:62,80``) when the area and its margin
+    straddle regions;
 ``"bdtopo:PATH"``
     an IGN BD TOPO road layer (v3 GeoPackage / Shapefile, v2 ``ROUTE.shp``);
 ``"roads-hdf"``, ``"roads-france"``
@@ -212,11 +214,18 @@ def load_network(
                               "network")
         else:
             if s.region:
-                path = sources.osm_extract_path(s.region, data_dir=data_dir, download=download)
+                from territorial_geo.sources import osm as osm_sources
+
+                # one Geofabrik region, or several (osm:nord-pas-de-calais,picardie; osm:62,80)
+                # when the area and its margin straddle them: each clipped, then merged
+                path = [sources.osm_extract_path(r, data_dir=data_dir, download=download)
+                        for r in osm_sources.parse_osm_spec(s.region)]
+                path = path[0] if len(path) == 1 else path
             else:
                 path = Path(s.path)
-            if not Path(path).is_file():
-                raise NetworkError(f"OpenStreetMap file {path} not found (network spec {s.text!r})")
+                if not path.is_file():
+                    raise NetworkError(f"OpenStreetMap file {path} not found (network spec "
+                                       f"{s.text!r})")
             net = read_pbf(path, area=area, margin_m=margin_m, profile=profile, cache_dir=cache)
     net.source.setdefault("spec", s.text)
     return net

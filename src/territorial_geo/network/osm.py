@@ -8,15 +8,18 @@ class (:class:`~territorial_geo.network.graph.SpeedProfile`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from territorial_geo.errors import NetworkError
 from territorial_geo.network.graph import (
@@ -175,36 +178,257 @@ def network_from_frames(
     return network_from_segments(seg, profile=profile, source=src)
 
 
+def contract_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Merge pyrosm's node-to-node segments into junction-to-junction edges, way by way.
+
+    A chain of consecutive segments of one way is merged when the nodes between them belong
+    to no other way and end exactly two segments (no junction, no way end, no loop back):
+    ``u`` of the first segment, ``v`` of the last, the lengths summed, the geometries joined;
+    tags are the way's. Travel times and directions between the remaining nodes are those
+    of the uncontracted segments; a study area's graph gets several times fewer nodes and
+    edges (vectorised; the segments must come way by way in drawing order, as pyrosm
+    returns them, else chains simply break).
+    """
+    if len(edges) == 0:
+        return edges
+    e = edges.reset_index(drop=True)
+    u = e["u"].to_numpy(np.int64)
+    v = e["v"].to_numpy(np.int64)
+    way = pd.to_numeric(e["id"], errors="coerce").fillna(-1).to_numpy(np.int64)
+    ends = np.concatenate([u, v])
+    n_ends = pd.Series(ends).value_counts()
+    n_ways = pd.DataFrame({"n": ends, "w": np.concatenate([way, way])}).drop_duplicates() \
+        .groupby("n").size()
+    junction = n_ends.index[n_ends.to_numpy() != 2].union(n_ways.index[n_ways.to_numpy() > 1])
+    start = np.r_[True, (way[1:] != way[:-1]) | (u[1:] != v[:-1])] | np.isin(u, junction)
+    chain = np.cumsum(start) - 1
+    xy, idx = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
+    first_point = np.r_[True, idx[1:] != idx[:-1]]
+    keep = ~(first_point & ~start[idx])  # a continuing segment's first point is the last one
+    geoms = shapely.linestrings(xy[keep], indices=chain[idx[keep]])
+    grouped = e.groupby(chain, sort=True)
+    out = e.loc[start].drop(columns=e.geometry.name).reset_index(drop=True)
+    out["v"] = grouped["v"].last().to_numpy()
+    if "length" in out.columns:
+        out["length"] = grouped["length"].sum(min_count=1).to_numpy()
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=e.crs)
+
+
 def _bbox_4326(area, margin_m: float) -> list[float]:
     minx, miny, maxx, maxy = gpd.GeoSeries([area], crs=WORKING_CRS).buffer(margin_m).to_crs(
         WEB_CRS).total_bounds
     return [float(minx), float(miny), float(maxx), float(maxy)]
 
 
+#: ``highway`` values that never make a drivable way: pyrosm's ``driving`` filter
+#: (``pyrosm.config.osm_filters.driving_filter``), so that dropping them while clipping
+#: changes nothing in what pyrosm then keeps.
+NON_DRIVABLE_HIGHWAY = frozenset({
+    "abandoned", "construction", "no", "planned", "platform", "proposed", "raceway", "razed",
+    "rest_area", "services", "bridleway", "bus_guideway", "busway", "corridor", "cycleway",
+    "elevator", "escalator", "footway", "ladder", "path", "pedestrian", "steps", "track",
+    "trail", "service",
+})
+
+
+class UnstreamableError(NetworkError):
+    """The PBF uses negative ids (editor or tool output), which libosmium's location cache
+    and reference tracking do not handle: read the whole file instead."""
+
+
+def _way_in_bbox(way, factory, bbox: list[float]) -> bool:
+    """Whether at least one node of ``way`` (with locations) lies within ``bbox`` (lon/lat).
+
+    One C++ call builds the way's WKB; the test on its coordinates is vectorised. Ways whose
+    line cannot be built (a single node, missing locations) are tested node by node.
+    """
+    minx, miny, maxx, maxy = bbox
+    try:
+        xy = np.frombuffer(bytes.fromhex(factory.create_linestring(way)), dtype="<f8",
+                           offset=9).reshape(-1, 2)
+    except Exception:  # fewer than 2 distinct valid locations
+        if len(way.nodes) and way.nodes[0].ref < 0:
+            raise UnstreamableError(f"way {way.id} has negative node ids") from None
+        for n in way.nodes:
+            loc = n.location
+            if loc.valid() and minx <= loc.lon <= maxx and miny <= loc.lat <= maxy:
+                return True
+        return False
+    x, y = xy[:, 0], xy[:, 1]
+    return bool(np.any((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)))
+
+
+def clip_pbf(
+    path: str | os.PathLike, bbox: list[float], out: str | os.PathLike, *,
+    location_storage: str = "flex_mem",
+) -> dict:
+    """Stream an OSM PBF once and write the drivable ways near ``bbox`` to a small PBF.
+
+    A way is kept when its ``highway`` value can be drivable (not in
+    :data:`NON_DRIVABLE_HIGHWAY`) and at least one of its nodes lies within ``bbox``; it is
+    kept whole, with all its nodes (also those outside the box), so that the clipped file
+    read in full gives the same segments as the whole file restricted to those ways.
+    libosmium does the heavy lifting: node locations are cached in C++ (``with_locations``),
+    non-highway objects are dropped by C++ filters, and :class:`osmium.BackReferenceWriter`
+    adds the referenced nodes in a second C++ pass over the file when it closes. Peak memory
+    follows the node location cache (about 16 bytes a node) and the kept ways, not pyrosm's
+    frames of the whole file.
+
+    Parameters
+    ----------
+    path
+        Source ``.osm.pbf``.
+    bbox
+        ``[minx, miny, maxx, maxy]`` in EPSG:4326 (lon/lat), margin included.
+    out
+        Clipped ``.osm.pbf`` to write (written atomically: a temporary file renamed into
+        place; nothing is left at ``out`` on failure).
+    location_storage
+        libosmium node location storage (``flex_mem``; ``dense_file_array,PATH`` keeps it on
+        disk for planet-sized inputs).
+
+    Returns
+    -------
+    dict
+        ``n_highway_ways`` (ways with a ``highway`` tag), ``n_ways_kept``.
+
+    Raises
+    ------
+    NetworkError
+        No drivable way has a node within ``bbox`` (file and box named; nothing written).
+    """
+    import osmium
+
+    from territorial_geo.sources import atomic_write
+
+    path, out = Path(path), Path(out)
+    stats = {"n_highway_ways": 0, "n_ways_kept": 0}
+
+    def write(tmp: Path) -> None:
+        factory = osmium.geom.WKBFactory()
+        writer = None  # created at the first kept way: no reference pass when none is kept
+        try:
+            fp = (osmium.FileProcessor(str(path))
+                  .with_locations(location_storage)
+                  .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                  .with_filter(osmium.filter.KeyFilter("highway")))
+            for way in fp:
+                stats["n_highway_ways"] += 1
+                if way.tags.get("highway") in NON_DRIVABLE_HIGHWAY:
+                    continue
+                if _way_in_bbox(way, factory, bbox):
+                    if writer is None:
+                        writer = osmium.BackReferenceWriter(
+                            str(tmp), ref_src=str(path), overwrite=True, remove_tags=False)
+                    try:
+                        writer.add_way(way)
+                    except RuntimeError as exc:  # pybind11: a negative id
+                        raise UnstreamableError(f"way {way.id}: {exc}") from exc
+                    stats["n_ways_kept"] += 1
+            if writer is None:
+                raise NetworkError(
+                    f"{path}: no drivable road in the study area (lon/lat box "
+                    f"{[round(b, 5) for b in bbox]}, margin included); check that the file "
+                    "covers the territory (e.g. the right Geofabrik region)")
+            w, writer = writer, None
+            w.close()  # second C++ pass: the nodes of the kept ways
+        except RuntimeError as exc:  # libosmium: not a PBF, truncated file
+            raise NetworkError(f"{path}: cannot be read as an OSM PBF ({exc})") from exc
+        finally:
+            if writer is not None:
+                try:
+                    writer.close()
+                except RuntimeError:
+                    pass
+
+    atomic_write(out, write)
+    return stats
+
+
+def merge_pbfs(paths: list[str | os.PathLike], out: str | os.PathLike) -> Path:
+    """Merge PBF files into one (libosmium, sorted; an object present in several files, such
+    as a way crossing the border of two Geofabrik regions, is written once). Atomic."""
+    import osmium
+
+    from territorial_geo.sources import atomic_write
+
+    def write(tmp: Path) -> None:
+        reader = osmium.MergeInputReader()
+        for p in paths:
+            reader.add_file(str(p))
+        writer = osmium.SimpleWriter(str(tmp), overwrite=True)
+        try:
+            reader.apply(writer, simplify=True)
+        finally:
+            writer.close()
+
+    return atomic_write(Path(out), write)
+
+
+def _clip_name(checksum: str, bbox: list[float]) -> str:
+    key = hashlib.sha256(json.dumps([checksum, [round(b, 7) for b in bbox], 1]).encode())
+    return f"osm-clip-{checksum[:12]}-{key.hexdigest()[:12]}.osm.pbf"
+
+
+def _pyrosm_network(path: Path, bbox: list[float] | None, *, label: Path):
+    """pyrosm's drivable network of ``path`` (optionally with its own bounding box)."""
+    import pyrosm
+
+    try:
+        osm = pyrosm.OSM(str(path), bounding_box=bbox)
+        got = osm.get_network(network_type="driving", nodes=True,
+                              extra_attributes=["junction", "access", "motor_vehicle",
+                                                "motorcar"])
+    except Exception as exc:  # pyrosm raises bare exceptions on bad files
+        raise NetworkError(f"{label}: cannot be read as an OSM PBF ({exc})") from exc
+    if got is None or got[1] is None or len(got[1]) == 0:
+        raise NetworkError(f"{label}: no drivable road in the requested area {bbox}")
+    return got
+
+
 def read_pbf(
-    path: str | os.PathLike,
+    path: str | os.PathLike | list[str | os.PathLike],
     *,
     area=None,
     margin_m: float = 20_000.0,
     profile: SpeedProfile | None = None,
     cache_dir: str | os.PathLike | None = None,
+    clip: str = "stream",
+    contract: bool = False,
 ) -> RoadNetwork:
-    """Read a drivable road network from an OpenStreetMap PBF file.
+    """Read a drivable road network from an OpenStreetMap PBF file (or several).
+
+    With an ``area``, the file is first clipped while streaming (:func:`clip_pbf`, pyosmium):
+    only drivable ways with a node within the area's bounding box plus ``margin_m`` are kept,
+    whole, so that a regional extract loads with a peak memory that follows the study area,
+    not the file. The clipped PBF is cached beside the graph cache, keyed by the source
+    checksum and the box. Several files (the Geofabrik regions a study area and its margin
+    straddle) are each clipped, then merged (:func:`merge_pbfs`).
 
     Parameters
     ----------
     path
-        A ``.osm.pbf`` file (a regional extract, or the mirror's classified skeleton).
+        A ``.osm.pbf`` file (a regional extract, or the mirror's classified skeleton), or a
+        list of extracts (then ``area`` is required).
     area
-        Optional shapely geometry in EPSG:2154 (a territory outline): only ways within its
-        bounding box plus ``margin_m`` are read.
+        Optional shapely geometry in EPSG:2154 (a territory outline): only ways with a node
+        within its bounding box plus ``margin_m`` are read.
     margin_m
         Margin around ``area`` so that routes leaving the territory are kept.
     profile
         Speed profile; :class:`SpeedProfile` defaults when ``None``.
     cache_dir
-        Where the built graph is cached, keyed by the PBF checksum, the area's bounding box
-        and the speed profile. The second run loads the cache instead of parsing the PBF.
+        Where the built graph (and the clipped PBF) is cached, keyed by the PBF checksum,
+        the area's bounding box and the speed profile. The second run loads the cache
+        instead of parsing the PBF.
+    clip
+        ``"stream"`` (default): pyosmium streaming clip then pyrosm on the small file;
+        ``"pyrosm"``: pyrosm's own ``bounding_box`` on the whole file (kept for the
+        benchmark).
+    contract
+        Merge node-to-node segments into junction-to-junction edges
+        (:func:`contract_segments`): same times between junctions, a much smaller graph.
+        Off by default (node and edge counts then follow the file, segment by segment).
 
     Returns
     -------
@@ -213,30 +437,101 @@ def read_pbf(
     Raises
     ------
     NetworkError
-        File missing, not a PBF, or with no drivable way in the area.
+        File missing, not a PBF, or with no drivable way in the area (file and box named).
     """
+    if isinstance(path, list | tuple):
+        paths = [Path(p) for p in path]
+        if len(paths) == 1:
+            path = paths[0]
+        else:
+            return _read_pbfs(paths, area=area, margin_m=margin_m, profile=profile,
+                              cache_dir=cache_dir, contract=contract)
     path = Path(path)
     profile = profile or SpeedProfile()
+    if clip not in ("stream", "pyrosm"):
+        raise NetworkError(f"read_pbf: clip must be 'stream' or 'pyrosm', not {clip!r}")
     if not path.is_file():
         raise NetworkError(f"road network file {path} not found; run `territorial-geo data fetch`")
     checksum = sha256_of(path)
     bbox = _bbox_4326(area, margin_m) if area is not None else None
     source = {"kind": "detailed", "format": "osm-pbf", "path": str(path), "pbf": str(path),
-              "sha256": checksum, "bbox_4326": bbox}
+              "sha256": checksum, "bbox_4326": bbox, **({"contracted": True} if contract else {})}
+    finish = contract_segments if contract else (lambda frame: frame)
 
     def build() -> RoadNetwork:
-        import pyrosm
+        if bbox is None or clip == "pyrosm":
+            nodes, edges = _pyrosm_network(path, bbox, label=path)
+            return network_from_frames(nodes, finish(edges), profile=profile, source=source)
+        with tempfile.TemporaryDirectory(prefix="osm-clip-") as tmpdir:
+            folder = Path(cache_dir) if cache_dir is not None else Path(tmpdir)
+            clipped = folder / _clip_name(checksum, bbox)
+            stats = {"clip_cached": True}
+            try:
+                if not clipped.is_file():
+                    stats = {**clip_pbf(path, bbox, clipped), "clip_cached": False}
+            except UnstreamableError as exc:
+                # negative ids (a small tool-made file such as the mirror's classified-road
+                # skeleton): pyrosm's own bounding box on the whole file, as before
+                nodes, edges = _pyrosm_network(path, bbox, label=path)
+                src = {**source, "clip": f"pyrosm bounding box ({exc}: not streamable)"}
+                return network_from_frames(nodes, finish(edges), profile=profile, source=src)
+            nodes, edges = _pyrosm_network(clipped, None, label=path)
+            src = {**source, "clip": "stream", "clipped_pbf": str(clipped)
+                   if cache_dir is not None else None, **stats}
+            return network_from_frames(nodes, finish(edges), profile=profile, source=src)
 
-        try:
-            osm = pyrosm.OSM(str(path), bounding_box=bbox)
-            got = osm.get_network(network_type="driving", nodes=True,
-                                  extra_attributes=["junction", "access", "motor_vehicle",
-                                                    "motorcar"])
-        except Exception as exc:  # pyrosm raises bare exceptions on bad files
-            raise NetworkError(f"{path}: cannot be read as an OSM PBF ({exc})") from exc
-        if got is None or got[1] is None or len(got[1]) == 0:
-            raise NetworkError(f"{path}: no drivable road in the requested area {bbox}")
-        nodes, edges = got
-        return network_from_frames(nodes, edges, profile=profile, source=source)
+    key = ["osm", checksum, bbox, clip] + (["contracted"] if contract else [])
+    return cached(key, build, profile=profile, cache_dir=cache_dir)
 
-    return cached(["osm", checksum, bbox], build, profile=profile, cache_dir=cache_dir)
+
+def _read_pbfs(paths: list[Path], *, area, margin_m: float, profile: SpeedProfile | None,
+               cache_dir: str | os.PathLike | None, contract: bool = False) -> RoadNetwork:
+    """Several extracts: each clipped while streaming (those without a road in the box
+    skipped), the clips merged, then read as one file."""
+    profile = profile or SpeedProfile()
+    label = " + ".join(str(p) for p in paths)
+    if area is None:
+        raise NetworkError(f"{label}: several OpenStreetMap files need a study area to clip to")
+    for p in paths:
+        if not p.is_file():
+            raise NetworkError(f"road network file {p} not found; run `territorial-geo data "
+                               "fetch`")
+    checksums = [sha256_of(p) for p in paths]
+    bbox = _bbox_4326(area, margin_m)
+    source = {"kind": "detailed", "format": "osm-pbf", "path": label,
+              "pbf": [str(p) for p in paths], "sha256": checksums, "bbox_4326": bbox,
+              "clip": "stream", **({"contracted": True} if contract else {})}
+
+    def build() -> RoadNetwork:
+        with tempfile.TemporaryDirectory(prefix="osm-clip-") as tmpdir:
+            folder = Path(cache_dir) if cache_dir is not None else Path(tmpdir)
+            clips, empty = [], []
+            for p, cs in zip(paths, checksums, strict=True):
+                clipped = folder / _clip_name(cs, bbox)
+                if not clipped.is_file():
+                    try:
+                        clip_pbf(p, bbox, clipped)
+                    except UnstreamableError as exc:
+                        raise NetworkError(f"{p}: cannot be combined with other extracts "
+                                           f"({exc})") from exc
+                    except NetworkError as exc:
+                        if "no drivable road" not in str(exc):
+                            raise
+                        empty.append(str(p))
+                        continue
+                clips.append(clipped)
+            if not clips:
+                raise NetworkError(
+                    f"{label}: no drivable road in the study area (lon/lat box "
+                    f"{[round(b, 5) for b in bbox]}, margin included)")
+            merged = folder / _clip_name("+".join(checksums), bbox)
+            merge_pbfs(clips, merged)
+            nodes, edges = _pyrosm_network(merged, None, label=label)
+            if contract:
+                edges = contract_segments(edges)
+            src = {**source, "clipped_pbf": str(merged) if cache_dir is not None else None,
+                   "pbf_without_road_in_area": empty}
+            return network_from_frames(nodes, edges, profile=profile, source=src)
+
+    key = ["osm-multi", checksums, bbox] + (["contracted"] if contract else [])
+    return cached(key, build, profile=profile, cache_dir=cache_dir)
