@@ -253,7 +253,7 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
     report = (out / "report.html").read_text(encoding="utf-8")
     cov = report[report.index("Couverture"):report.index("Nouveaux sites")]
     assert f"skipped: {study.NO_INVENTORY}" in cov
-    sup = report[report.index("Concurrence et offre"):report.index("Couverture")]
+    sup = report[report.index("Offre existante"):report.index("Couverture")]
     assert study.NO_INVENTORY in sup
     assert "skeleton not available: local links only" in report
 
@@ -267,7 +267,7 @@ def test_scenarios_and_uncertainty_from_a_fresh_clone(first_run):
     assert u.set_index("scenario")["seats"].nunique() == 4
     zones = pd.read_csv(first_run["out"] / "zones.csv")
     assert zones[["seats_p10", "seats_p50", "seats_p90"]].notna().all().all()
-    assert "Uncertainty and sensitivity" in (first_run["out"] / "report.html").read_text(
+    assert "Incertitude et sensibilité" in (first_run["out"] / "report.html").read_text(
         encoding="utf-8")
 
 

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from territorial_geo import cli
+from territorial_geo import cli, i18n
 
 from .conftest import ROOT
 
@@ -115,16 +115,17 @@ def test_study_uncertainty_outputs(artois_out):
     assert list(zones.columns[:5]) == ["zone", "zone_name", "variant", "segment", "year"]
     assert ((zones["seats_p10"] <= zones["seats_p50"]) & (zones["seats_p50"] <= zones["seats_p90"])).all()
     report = (artois_out / "report.html").read_text(encoding="utf-8")
-    assert "Uncertainty and sensitivity" in report and "seats_p90" in report
-    assert "demand.telework_preset" in report.split("Uncertainty and sensitivity")[1]
+    # the report is in French by default (issue 12): French headings and numbers
+    assert "Incertitude et sensibilité" in report and "seats_p90" in report
+    assert "demand.telework_preset" in report.split("Incertitude et sensibilité")[1]
     union = zones[(zones["variant"] == "union") & (zones["segment"] == "total")
                   & (zones["year"] == 2025)].iloc[0]
-    assert f"{union['seats_p90']:,.1f}" in report
+    assert i18n.number(union["seats_p90"], "fr") in report
     duisans = zones[(zones["zone"] == "62279") & (zones["variant"] == "zone")
                     & (zones["segment"] == "total") & (zones["year"] == 2025)].iloc[0]
     page = (artois_out / "map.html").read_text(encoding="utf-8")
-    assert (f"80 % interval {duisans['seats_p10']:.1f}-{duisans['seats_p90']:.1f}"
-            in page.replace("\\u0026", "&"))
+    lo, hi = (i18n.number(duisans[c], "fr") for c in ("seats_p10", "seats_p90"))
+    assert f"intervalle à 80 % : {lo} – {hi}" in page.replace("\\u0026", "&")
     sens = pd.read_csv(artois_out / "sensitivity.csv", dtype={"zone": str})
     assert {"parameter", "seats_low", "seats_high", "swing", "source"} <= set(sens.columns)
     for z in ("union", "62045", "62063", "62279", "62649", "62820"):
@@ -213,8 +214,8 @@ def test_map_in_real_browser(artois_out, tmp_path):
         overlays = page.locator(".leaflet-control-layers-overlays label")
         labels = [overlays.nth(i).inner_text().strip() for i in range(overlays.count())]
         assert sum(lbl.startswith("Zone") and lbl.endswith("10 min") for lbl in labels) == 5
-        assert any("Choropleth: Seats 2025" in lbl for lbl in labels)
-        assert "Market towns" in labels and any("Third places" in lbl for lbl in labels)
+        assert any("Carte : Places 2025" in lbl for lbl in labels)
+        assert "Bourgs-centres" in labels and any("Tiers-lieux" in lbl for lbl in labels)
         # 5 market towns + third places (Arras' MIXTE co-working lies in the ring)
         markers = page.locator("path.leaflet-interactive").count()
         assert markers > 96

@@ -200,6 +200,37 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
     ),
     Mutation(
+        "map-search-keeps-accents", "maps.py",
+        "    return s.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').toLowerCase()",
+        "    return s.normalize('NFD').toLowerCase()",
+        ("tests/test_officials.py::test_map_for_officials_offline",),
+    ),
+    Mutation(
+        "map-offline-background-dropped", "maps.py",
+        "  probe.onerror = function () { document.body.setAttribute('data-background', 'offline'); };",
+        "  probe.onerror = function () { map.removeLayer(bg);\n"
+        "    document.body.setAttribute('data-background', 'offline'); };",
+        ("tests/test_officials.py::test_map_for_officials_offline",),
+    ),
+    Mutation(
+        "map-popup-without-minutes", "maps.py",
+        '        rows.append(f"<tr{cls}><td>{html.escape(town)}</td><td>{val}</td></tr>")',
+        "        pass",
+        ("tests/test_officials.py::test_map_for_officials_offline",),
+    ),
+    Mutation(
+        "report-interval-dropped", "report.py",
+        '            s += f" [{number(r[iv[0]], lang)} – {number(r[iv[1]], lang)}]"',
+        "            pass",
+        ("tests/test_officials.py::test_seats_answer_shows_intervals",),
+    ),
+    Mutation(
+        "default-language-english", "config.py",
+        '    lang: str = "fr"',
+        '    lang: str = "en"',
+        ("tests/test_officials.py::test_lang_in_study_file_is_validated",),
+    ),
+    Mutation(
         "sweep-zones-reused-across-budgets", "scenarios.py",
         "    return (tuple(z.market_towns), float(z.budget_min), z.direction)",
         "    return (tuple(z.market_towns), z.direction)",

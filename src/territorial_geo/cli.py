@@ -149,21 +149,28 @@ def _cmd_zones(args) -> int:
 
 
 def _cmd_study(args) -> int:
-    from territorial_geo import study
+    from territorial_geo import i18n, report, study
     from territorial_geo.config import load_config
 
     cfg, keys = load_config(args.study)
+    if args.lang is not None:
+        cfg.output.lang = args.lang
+    _ = i18n.messages(cfg.output.lang)
     say = _progress(args.quiet)
     res = study.run_study(cfg, overridden=keys, data_dir=args.data_dir, progress=say)
     out = args.out or str(Path("maps") / Path(args.study).stem)
     path = study.write_outputs(res, out, data_dir=args.data_dir, progress=say)
+    pdf = report.write_pdf(path / "report.html", path / "report.pdf") if args.pdf else None
     if not args.quiet:
         zs = res.zone_seats
         tot = zs[(zs["variant"] == "union") & (zs["segment"] == "total")]
-        print(f"{cfg.name}: {len(res.territory.codes)} communes, {len(res.zones.zone_codes)} zones")
+        print(_("cli_head", name=cfg.name, n=len(res.territory.codes),
+                z=len(res.zones.zone_codes)))
         for r in tot.itertuples():
-            print(f"  seats {r.year} (union, each commune once): {r.seats:.1f}")
-        print(f"outputs in {path}/ (report.html, map.html, zones.csv, ...)")
+            print(_("cli_seats", year=r.year, seats=i18n.number(r.seats, cfg.output.lang)))
+        print(_("cli_outputs", path=path))
+        if pdf is not None:
+            print(_("cli_pdf", path=pdf))
     return 0
 
 
@@ -674,6 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("study", help="study file, e.g. examples/campagnes-artois.toml")
     st.add_argument("--out", default=None,
                     help="output: a folder, written atomically (default maps/<study name>)")
+    st.add_argument("--lang", choices=["fr", "en"], default=None,
+                    help="language of the map, report, PNG maps and summary (default: the "
+                    "study file's output.lang, else fr)")
+    st.add_argument("--pdf", action="store_true",
+                    help="also print the report to report.pdf with headless Chromium")
 
     ba = command(sub, "batch", "a study per EPCI of a département, a region or France, on Dask")
     ba.add_argument("study", help="study file used as a template (its market towns, poles "

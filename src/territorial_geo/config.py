@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from territorial_geo.errors import ConfigError
+from territorial_geo.i18n import LANGS
 from territorial_geo.network import DEFAULT_HIGHWAY_KMH
 from territorial_geo.sources import SOLO_BANDS, STUDY_NAF_CODES
 
@@ -405,9 +406,13 @@ class OutputConfig:
     raster_cell_m: float = 200.0
     static_maps: bool = True
     raster: bool = True
+    #: Language of the map, report, PNG maps and CLI summary: ``"fr"`` (default) or ``"en"``.
+    lang: str = "fr"
 
     def validate(self, where: str) -> None:
         _positive(self.raster_cell_m, f"{where}.raster_cell_m")
+        if self.lang not in LANGS:
+            raise ConfigError(f"{where}.lang {self.lang!r} unknown; one of: {', '.join(LANGS)}")
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""Stage 6, report: a self-contained HTML study report (French and English headings)."""
+"""Stage 6, report: a self-contained, printable HTML study report (French by default).
+
+Answers first (seats per zone and year, the map, the overlaps, the without-pole variant,
+supply and coverage), method and parameters after. Labels come from
+:mod:`territorial_geo.i18n`. :func:`write_pdf` prints it to PDF with headless Chromium.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,164 @@ import base64
 import html
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from territorial_geo.errors import DataMissingError
+from territorial_geo.i18n import DEFAULT_LANG, messages, number
 from territorial_geo.sources import atomic_write
 
+_CSS = """
+body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}
+h1{font-size:1.7em;margin-bottom:.2em}
+h2{border-bottom:2px solid #2a7;padding-bottom:3px;margin-top:1.6em}
+h2.method{border-color:#999;color:#555}
+.intro{color:#555;margin-top:0}
+table.t{border-collapse:collapse;margin:.5em 0}
+table.t td,table.t th{border:1px solid #ccc;padding:3px 7px;text-align:right}
+table.t th{background:#f3f3f3}
+table.answer td,table.answer th{font-size:15px;padding:5px 10px}
+table.answer tr.union td,table.answer tr.union th{font-weight:bold;background:#eef8f2}
+.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:.6em 0}
+.facts dt{font-weight:bold}.facts dd{margin:0}
+.note{background:#fff6d5;border-left:4px solid #e6ab02;padding:4px 10px;margin:4px 0}
+iframe{width:100%;height:620px;border:1px solid #ccc}
+img.map{max-width:100%;display:block;margin:.5em 0}
+.toolbar{float:right}
+.toolbar button{padding:5px 10px;border:1px solid #888;border-radius:4px;background:#fff;
+ cursor:pointer}
+.screen-only{}
+@media print{
+ @page{size:A4;margin:12mm}
+ body{max-width:none;padding:0;font-size:11px}
+ .toolbar,.screen-only,iframe{display:none !important}
+ h2{break-after:avoid;page-break-after:avoid}
+ table,img,.facts{break-inside:avoid;page-break-inside:avoid}
+ img.map{max-height:135mm;width:auto;margin:auto}
+ table.t td,table.t th{padding:2px 4px;font-size:9.5px}
+ a{color:#222;text-decoration:none}
+ .method-part{break-before:page;page-break-before:always}
+}
+"""
 
-def _img(path: Path) -> str:
+
+def _img(path: Path, cls: str = "map") -> str:
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    return (f'<img class="{cls}" alt="{html.escape(path.stem)}" '
+            f'src="data:image/png;base64,{data}">')
 
 
-def _table(df: pd.DataFrame, floatfmt: str = "{:,.1f}") -> str:
-    return df.to_html(border=0, classes="t", float_format=lambda v: floatfmt.format(v),
-                      na_rep="–", escape=True)
+def _table(df: pd.DataFrame, floatfmt: str = "{:,.1f}", *, lang: str = DEFAULT_LANG,
+           classes: str = "t", index: bool = True) -> str:
+    def fmt(v: float) -> str:
+        s = floatfmt.format(v)
+        return s.replace(",", "\u202f").replace(".", ",") if lang == "fr" else s
+
+    return df.to_html(border=0, classes=classes, float_format=fmt, na_rep="–", escape=True,
+                      index=index)
+
+
+def _columns(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rename the columns that have a ``col_<name>`` label in the catalogue."""
+    _ = messages(lang)
+    ren = {}
+    for c in df.columns:
+        try:
+            ren[c] = _(f"col_{c}")
+        except KeyError:
+            pass
+    return df.rename(columns=ren)
+
+
+def _interval_cols(zs: pd.DataFrame) -> tuple[str, str] | None:
+    """The (p10, p90) columns of the zones table, when a scenario run added them."""
+    for lo, hi in (("seats_p10", "seats_p90"), ("p10", "p90")):
+        if lo in zs and hi in zs:
+            return lo, hi
+    return None
+
+
+def seats_answer(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """The answer table: total seats of each zone and of the union, one column per year;
+    with ``seats_p10``/``seats_p90`` columns the cells read ``value [p10 – p90]``.
+
+    Parameters
+    ----------
+    zone_seats
+        The ``zones.csv`` frame (``zone_name``, ``variant``, ``segment``, ``year``, ``seats``).
+
+    Returns
+    -------
+    DataFrame
+        Index: zone names then the union row; columns: years; cells: formatted text.
+    """
+    _ = messages(lang)
+    zs = zone_seats[(zone_seats["segment"] == "total")
+                    & zone_seats["variant"].isin(["zone", "union"])].copy()
+    iv = _interval_cols(zs)
+
+    def cell(r) -> str:
+        s = number(r["seats"], lang)
+        if iv is not None and np.isfinite(r[iv[0]]) and np.isfinite(r[iv[1]]):
+            s += f" [{number(r[iv[0]], lang)} – {number(r[iv[1]], lang)}]"
+        return s
+
+    zs["cell"] = [cell(r) for _i, r in zs.iterrows()]
+    zs["row"] = np.where(zs["variant"] == "union", _("all_zones"), zs["zone_name"])
+    order = list(dict.fromkeys(zs.loc[zs["variant"] == "zone", "zone_name"])) + [_("all_zones")]
+    t = zs.pivot_table(index="row", columns="year", values="cell", aggfunc="first")
+    t = t.reindex([o for o in order if o in t.index])
+    t.index.name = None
+    t.columns.name = _("col_zone")
+    t.columns = [_("seats_year", year=int(y)) for y in t.columns]
+    return t
+
+
+def coverage_answer(coverage: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """The territory-level coverage shares as percentages (the full table, by EPCI and
+    department, goes to the method part); other frames (a 'skipped' note) pass through."""
+    _ = messages(lang)
+    if "level" not in coverage or "minutes" not in coverage:
+        return coverage
+    t = coverage[coverage["level"] == "territory"]
+    out = pd.DataFrame({_("col_minutes"): [f"≤ {m:g} min" for m in t["minutes"]]})
+    for what in ("population", "teleworkers", "solos"):
+        col = f"share_{what}"
+        if col in t:
+            out[_(f"col_share_{what}")] = [f"{number(100 * v, lang)} %" for v in t[col]]
+    return out
+
+
+def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
+    _ = messages(lang)
+
+    def tr(prefix: str, v):
+        try:
+            return _(f"{prefix}_{v}")
+        except KeyError:
+            return v
+
+    p = p.copy()
+    if isinstance(p.index, pd.MultiIndex) and "variant" in p.index.names:
+        p.index = p.index.set_levels(
+            [tr("variant", v) for v in p.index.levels[p.index.names.index("variant")]],
+            level="variant")
+        p.index = p.index.set_names([_("col_variant") if n == "variant" else
+                                     _("col_zone") if n == "zone_name" else n
+                                     for n in p.index.names])
+    if isinstance(p.columns, pd.MultiIndex) and "segment" in p.columns.names:
+        p.columns = p.columns.set_levels(
+            [tr("segment", v) for v in p.columns.levels[p.columns.names.index("segment")]],
+            level="segment")
+        p.columns = p.columns.set_names([_("col_segment") if n == "segment" else
+                                         _("col_year") if n == "year" else n
+                                         for n in p.columns.names])
+    return p
 
 
 def write_report(
@@ -42,107 +190,126 @@ def write_report(
     town_names: dict[str, str],
     overlap_territory: pd.DataFrame | None = None,
     territory_name: str = "the territory",
+    zone_seats: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
     extra_sections: list[tuple[str, str, str]] | None = None,
 ) -> None:
     """Write ``report.html`` (atomically); images are embedded, the map is linked.
 
+    Answers come first: key facts, seats per zone and year (``zone_seats``, with their
+    p10–p90 interval when the table has ``seats_p10``/``seats_p90``), the map, the overlap
+    tables, the without-pole variant, supply, coverage and new sites; then the method, the
+    detail by segment, estimates and assumptions, parameters and data sources.
+
     ``overlap`` counts every member commune of the zones, wherever it lives
     (``overlap.csv``); ``overlap_territory`` only the territory's own communes
     (``overlap_territory.csv``). The report labels which is which. ``extra_sections``:
-    ``(French heading, English heading, HTML)`` added after the seats (e.g. uncertainty).
+    ``(French heading, English heading, HTML)`` added after the answers, before the
+    printable maps and the method (e.g. uncertainty), under the heading of the report's
+    language.
     """
-    def h2(fr: str, en: str) -> str:
-        return f"<h2>{html.escape(fr)} <span class='en'>/ {html.escape(en)}</span></h2>"
+    _ = messages(lang)
 
-    ov = overlap.rename(index=town_names, columns=town_names)
+    def h2(key: str, cls: str = "") -> str:
+        return f"<h2 class='{cls}'>{html.escape(_(key))}</h2>"
+
     terr = html.escape(territory_name)
-    overlap_parts = [
-        "<p><b>All member communes</b> (overlap.csv): every commune whose chef-lieu is within "
-        f"the budget of the market town, wherever it lives, inside or outside {terr}. "
-        "Communes per zone on the diagonal, communes shared by two zones off it. Zone seats "
-        "count all of them.</p>",
-        _table(ov, "{:,.0f}"),
-    ]
-    if overlap_territory is not None:
-        overlap_parts += [
-            f"<p><b>Communes of {terr} only</b> (overlap_territory.csv): the same table "
-            "restricted to the territory's own communes.</p>",
-            _table(overlap_territory.rename(index=town_names, columns=town_names), "{:,.0f}"),
-        ]
+    seats_imgs = [p for p in images if p.is_file() and p.stem.startswith("map_seats")]
+    other_imgs = [p for p in images if p.is_file() and p not in seats_imgs]
     parts = [
-        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title>",
-        "<style>body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}"
-        "h1{font-size:1.7em}h2{border-bottom:2px solid #2a7;padding-bottom:3px;margin-top:1.6em}"
-        ".en{color:#777;font-weight:normal}table.t{border-collapse:collapse;margin:.5em 0}"
-        "table.t td,table.t th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
-        ".note{background:#fff6d5;border-left:4px solid #e6ab02;padding:4px 10px;margin:4px 0}"
-        "iframe{width:100%;height:620px;border:1px solid #ccc}</style></head><body>",
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<div class='toolbar'><button type='button' onclick='window.print()'>"
+        f"{html.escape(_('print_button'))}</button></div>",
         f"<h1>{html.escape(title)}</h1>",
-        h2("Territoire", "Territory"),
-        "<ul>" + "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>"
-                         for k, v in summary.items()) + "</ul>",
-        h2("Méthode et paramètres", "Method and parameters"),
-        "<p>Zones: communes whose chef-lieu reaches the market town's chef-lieu within the "
-        "budget on the road network (snap legs included). Demand: DARES method for salaried "
-        "teleworkers, SIRENE (or a labelled fallback) for solo workers, CDC usage shares for "
-        "seats. Every parameter and its source:</p>",
-        _table(pd.DataFrame({"value": {k: json.dumps(v, ensure_ascii=False)[:160]
-                                       for k, v in parameters.items()},
-                             "source": pd.Series(provenance)}).fillna("")),
-        h2("Estimations et hypothèses", "Estimates and assumptions"),
-        "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
-        h2("Zones et recouvrements", "Zones and overlaps"),
-        *overlap_parts,
-        h2("Places de travail par zone", "Seats per zone"),
-        "<p>A zone's seats count every member commune, inside or outside "
-        f"{terr}. Zones overlap: the sum of zones double counts shared communes. The union "
-        "counts each commune once; the exclusive allocation gives each commune to its nearest "
-        "market town (equal times: the town listed first) and sums to the union. "
-        f"<i>territory_residents</i>: the part of the seats living in {terr}'s own "
-        "communes.</p>",
-        _table(seats_pivot),
-        *[h2(fr, en) + body for fr, en, body in extra_sections or []],
-        h2("Concurrence et offre existante", "Competition and supply"),
-        _table(competition) if len(competition) else "<p>No competing pole configured.</p>",
-        _table(supply) if len(supply) else "<p>No existing third place in the zones.</p>",
+        f"<p class='intro'>{html.escape(_('report_intro'))}</p>",
+        h2("h_key_facts"),
+        "<dl class='facts'>" + "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
+                                       for k, v in summary.items()) + "</dl>",
+        h2("h_seats"),
+        f"<p>{_('seats_answer', territory=terr)}</p>",
     ]
+    if zone_seats is not None and len(zone_seats):
+        ans = seats_answer(zone_seats, lang=lang)
+        table = _table(ans, lang=lang, classes="t answer")
+        table = table.replace(f"<th>{html.escape(_('all_zones'))}</th>",
+                              f"<th class='union'>{html.escape(_('all_zones'))}</th>")
+        table = table.replace("<tr>\n      <th class='union'>",
+                              "<tr class='union'>\n      <th class='union'>")
+        parts.append(table)
+        if _interval_cols(zone_seats) is not None:
+            parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
+    else:
+        parts.append(_table(_translate_pivot(seats_pivot, lang), lang=lang))
+    parts += [h2("h_map"),
+              f"<p class='screen-only'><a href='map.html'>{html.escape(_('map_link'))}</a></p>",
+              f"<iframe src='map.html' title='{html.escape(_('map_iframe'))}'></iframe>"]
+    parts += [_img(p) for p in seats_imgs[-1:]]
+    ov = overlap.rename(index=town_names, columns=town_names).rename_axis(None)
+    parts += [h2("h_overlap"), f"<p>{_('overlap_all', territory=terr)}</p>",
+              _table(ov, "{:,.0f}", lang=lang)]
+    if overlap_territory is not None:
+        parts += [f"<p>{_('overlap_terr', territory=terr)}</p>",
+                  _table(overlap_territory.rename(index=town_names, columns=town_names)
+                         .rename_axis(None), "{:,.0f}", lang=lang)]
+    parts += [h2("h_pole"), f"<p>{html.escape(_('pole_text'))}</p>",
+              _table(_columns(competition, lang), lang=lang, index=False)
+              if len(competition) else f"<p>{html.escape(_('no_pole'))}</p>",
+              h2("h_supply"),
+              _table(_columns(supply, lang), lang=lang, index=False) if len(supply)
+              else f"<p>{html.escape(_('no_supply'))}</p>"]
     if coverage is not None:
-        parts += [h2("Couverture", "Coverage"), _table(coverage, "{:,.3f}")]
+        parts += [h2("h_coverage"), f"<p>{html.escape(_('coverage_text'))}</p>",
+                  _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
     if selection is not None and len(selection):
-        parts += [h2("Nouveaux sites", "New sites (maximal covering)"), _table(selection)]
-    parts += [h2("Cartes", "Maps"), "<p><a href='map.html'>Interactive map (map.html)</a></p>",
-              "<iframe src='map.html' title='interactive map'></iframe>"]
-    parts += [_img(p) for p in images if p.is_file()]
-    parts += [h2("Sources des données", "Data sources"),
-              _table(pd.DataFrame(data_sources).set_index("name")),
-              "</body></html>"]
+        parts += [h2("h_selection"), _table(_columns(selection, lang), lang=lang, index=False)]
+    # e.g. the uncertainty detail: after the answers (the seats table already gives the
+    # intervals), before the method
+    for fr, en, body in extra_sections or []:
+        parts += [f"<h2>{html.escape(fr if lang == 'fr' else en)}</h2>", body]
+    if other_imgs or seats_imgs[:-1]:
+        parts += [h2("h_static_maps")] + [_img(p) for p in [*seats_imgs[:-1], *other_imgs]]
+    parts += [
+        "<div class='method-part'>",
+        h2("h_method", "method"),
+        f"<p>{html.escape(_('method_text'))}</p>",
+        h2("h_seats_detail", "method"),
+        f"<p>{_('seats_detail_text', territory=terr)}</p>",
+        _table(_translate_pivot(seats_pivot, lang), lang=lang),
+        *([h2("h_coverage_detail", "method"), _table(coverage, "{:,.3f}", lang=lang,
+                                                     index=False, classes="t raw")]
+          if coverage is not None and "level" in coverage else []),
+        h2("h_notes", "method"),
+        "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
+        _table(pd.DataFrame({_("col_value"): {k: json.dumps(v, ensure_ascii=False)[:160]
+                                             for k, v in parameters.items()},
+                             _("col_source"): pd.Series(provenance)}).fillna(""), lang=lang,
+               classes="t raw"),
+        h2("h_sources", "method"),
+        _table(pd.DataFrame(data_sources).set_index("name"), lang=lang, classes="t raw"),
+        "</div></body></html>",
+    ]
     page = "\n".join(parts)
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
 def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | None, *,
                         year: int, draws: int, seed: int,
-                        tornado: Path | None = None) -> str:
+                        tornado: Path | None = None, lang: str = DEFAULT_LANG) -> str:
     """HTML of the report's uncertainty section: the Monte Carlo median and 80 % interval
     per zone and year (``intervals``: ``zone_name``, ``variant``, ``year``, ``seats``,
     ``seats_p10``, ``seats_p50``, ``seats_p90``), the union's tornado chart and the
-    parameters that move the union's seats most at ``year``."""
-    parts = [
-        f"<p>Monte Carlo over the parameter ranges ({draws:,} draws, seed {seed}): each "
-        "uncertain parameter is drawn between its low and high value (triangular, mode at "
-        "the study's value; the telework preset low, central or high with equal "
-        "probability), every range's source or ASSUMPTION below. <i>seats</i> is the "
-        "study's figure; p10-p90 the 80 % interval, p50 the median (zones.csv columns "
-        "seats_p10, seats_p50, seats_p90).</p>",
-        _table(intervals),
-    ]
+    parameters that move the union's seats most at ``year`` (text in ``lang``; the tables
+    keep the column names of ``zones.csv`` and ``sensitivity.csv``)."""
+    _ = messages(lang)
+    draws_s = number(draws, lang, digits=0)
+    parts = [f"<p>{_('unc_intro', draws=draws_s, seed=seed)}</p>",
+             _table(intervals, lang=lang, classes="t raw")]
     if tornado is not None and tornado.is_file():
         parts.append(_img(tornado))
     if sensitivity is not None and len(sensitivity):
-        parts += [f"<p>One parameter at a time (the others at the study's value): seats "
-                  f"{year} of the union of the zones, largest swing first.</p>",
-                  _table(sensitivity)]
+        parts += [f"<p>{html.escape(_('unc_sensitivity', year=year))}</p>",
+                  _table(sensitivity, lang=lang, classes="t raw")]
     return "\n".join(parts)
 
 
@@ -180,3 +347,40 @@ def write_scenarios_report(
     ]
     page = "\n".join(parts)
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
+
+
+def find_chromium() -> str | None:
+    """The headless browser used for PDF export (``chromium`` or ``chromium-browser``)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def write_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
+              timeout_s: float = 120.0) -> Path:
+    """Print an HTML report to PDF with headless Chromium (its ``@media print`` view), written
+    atomically.
+
+    Raises
+    ------
+    DataMissingError
+        No Chromium found, or it failed (its message is given).
+    """
+    exe = find_chromium()
+    if exe is None:
+        raise DataMissingError("--pdf needs Chromium (apt-get install chromium); the HTML "
+                               "report was written")
+    src = Path(html_path).resolve()
+
+    def _w(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="tg-chromium-") as profile:
+            proc = subprocess.run(
+                [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                 "--virtual-time-budget=5000", f"--print-to-pdf={tmp}", src.as_uri()],
+                capture_output=True, text=True, timeout=timeout_s, check=False)
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            raise DataMissingError(f"PDF export failed ({exe} exit {proc.returncode}): "
+                                   f"{proc.stderr.strip()[-300:]}")
+
+    atomic_write(Path(pdf_path), _w)
+    return Path(pdf_path)

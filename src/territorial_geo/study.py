@@ -24,6 +24,7 @@ from territorial_geo import (
     __version__,
     coverage,
     demand,
+    i18n,
     maps,
     report,
     sources,
@@ -591,49 +592,70 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
                                                   default=str), encoding="utf-8")
     say("maps")
+    lang = cfg.output.lang
+    _ = i18n.messages(lang)
     years = res.demand.years
-    layers = {"teleworkers": "Salaried teleworkers (census 2018)"}
+    layers = {"teleworkers": _("teleworkers_census")}
     for y in years:
-        layers[f"solos_{y}"] = f"Solo workers {y}"
+        layers[f"solos_{y}"] = _("solos_year", year=y)
     for y in years:
-        layers[f"seats_total_{y}"] = f"Seats {y} (solos + teleworkers)"
-    tooltip = {"nom": "Commune", "population_2026": "Population 2026", "zones": "Zone(s)",
-               "min_time_to_town_min": "Minutes to nearest market town",
-               "teleworkers": "Teleworkers", f"solos_{years[0]}": f"Solos {years[0]}"}
+        layers[f"seats_total_{y}"] = _("seats_year_long", year=y)
+    tooltip = {"nom": _("commune"), "population_2026": _("population_2026"),
+               "zones": _("zones_of_commune"), "min_time_to_town_min": _("min_to_town"),
+               "teleworkers": _("teleworkers"), f"solos_{years[0]}": _("solos_short", year=years[0])}
     for y in years:
-        tooltip[f"seats_total_{y}"] = f"Seats {y}"
+        tooltip[f"seats_total_{y}"] = _("seats_year", year=y)
     popups = {}
     zs = res.zone_seats
     for zc in zones.zone_codes:
         sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
-        rows = "".join(f"<br>Seats {int(r.year)}: {r.seats:.1f}" + (
-            f" (80 % interval {r.seats_p10:.1f}-{r.seats_p90:.1f})"
-            if "seats_p10" in sub else "") for r in sub.itertuples())
+        rows = "".join(
+            "<br>" + _("kv", k=_("seats_year", year=int(r.year)), v=i18n.number(r.seats, lang))
+            + (_("interval_80", lo=i18n.number(r.seats_p10, lang),
+                 hi=i18n.number(r.seats_p90, lang)) if "seats_p10" in sub else "")
+            for r in sub.itertuples())
         n_all = len(zones.membership(territory_only=False)[zc])
         n_in = len(zones.membership(territory_only=True)[zc])
-        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>{n_all} communes within "
-                      f"{zones.budget_min:g} min ({n_in} in the territory){rows}")
+        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>"
+                      + _("town_popup", n_all=n_all, budget=f"{zones.budget_min:g}", n_in=n_in)
+                      + rows)
+    commune_popups = {
+        c: maps.commune_popup(
+            str(tab.at[c, "nom"]), c,
+            minutes={names[zc]: tab.at[c, f"time_to_{zc}_min"] for zc in zones.zone_codes},
+            seats={y: float(tab.at[c, f"seats_total_{y}"]) for y in years},
+            budget_min=zones.budget_min, max_band=max(zones.bands), lang=lang)
+        for c in tab.index}
     outline = gpd.GeoDataFrame({"name": [terr.name]}, geometry=[terr.outline],
                                crs=sources.WORKING_CRS)
+    # planned sites named in the outputs' language
+    map_sites = res.sites.copy()
+    planned = (map_sites["status"] == "planned").to_numpy()
+    map_sites.loc[planned, "name"] = [
+        _("planned_name", name=terr.chefs_lieux.loc[c, "nom"])
+        for c in map_sites.loc[planned, "code"]]
     m = maps.folium_map(
-        title=f"{cfg.name}: coworking potential", outline=outline,
+        title=_("map_title", name=cfg.name), outline=outline,
         communes=gdf.assign(min_time_to_town_min=gdf["min_time_to_town_min"].fillna(-1)),
-        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=res.sites,
+        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=map_sites,
         tooltip_fields=tooltip, town_popups=popups,
         coverage_col="time_to_third_place_min" if res.site_times is not None else None,
-        budget_min=zones.budget_min,
+        budget_min=zones.budget_min, commune_popups=commune_popups,
+        background=pd.concat([terr.communes[["geometry"]], terr.ring[["geometry"]]]),
+        roads=maps.main_roads(res.network.edges, area=terr.outline.buffer(terr.ring_km * 1000)),
+        lang=lang,
     )
     maps.save_map(m, d / "map.html", data_dir=data_dir)
     images = []
     if cfg.output.static_maps:
         ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
-        for seg, col_t, label in [("teleworkers", "teleworkers", "Salaried teleworkers")] + [
-            (f"solos_{y}", f"solos_{y}", f"Solo workers {y}") for y in years] + [
-            (f"seats_{y}", f"seats_total_{y}", f"Seats {y}") for y in years]:
+        for seg, col_t, label in [("teleworkers", "teleworkers", _("teleworkers_census"))] + [
+            (f"solos_{y}", f"solos_{y}", _("solos_year", year=y)) for y in years] + [
+            (f"seats_{y}", f"seats_total_{y}", _("seats_year_long", year=y)) for y in years]:
             p = d / f"map_{seg}.png"
             maps.static_map(gdf, col_t, f"{cfg.name} — {label}", p, polygons=ten,
                             towns=zones.towns, sites=res.sites, outline=outline,
-                            legend_title=label)
+                            legend_title=label, lang=lang)
             images.append(p)
     if cfg.output.raster:
         say("raster")
@@ -653,28 +675,28 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         hy = cfg.demand.horizon_year
         tornado = uncertainty.tornado_chart(
             res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
-            title=f"{cfg.name}: union of the zones, one parameter at a time")
+            title=_("tornado_union", name=cfg.name))
         for zc in zones.zone_codes:
             uncertainty.tornado_chart(
                 res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
-                title=f"{cfg.name}: {names[zc]} ({zc}), one parameter at a time")
+                title=_("tornado_zone", name=cfg.name, zone=names[zc], code=zc))
         iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
         sens = res.sensitivity
         sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
                     & (sens["segment"] == "total") & (sens["year"] == hy)]
-        extra.append(("Incertitude et sensibilité", "Uncertainty and sensitivity",
+        extra.append((i18n.MESSAGES["fr"]["unc_heading"], i18n.MESSAGES["en"]["unc_heading"],
                       report.uncertainty_section(
                           iv[["zone_name", "variant", "year", "seats", "seats_p10", "seats_p50",
                               "seats_p90"]].set_index(["zone_name", "variant", "year"]),
                           sens[["parameter", "low", "central", "high", "seats_low",
                                 "seats_high", "swing", "source"]].set_index("parameter"),
                           year=hy, draws=cfg.uncertainty.draws, seed=cfg.uncertainty.seed,
-                          tornado=tornado)))
+                          tornado=tornado, lang=lang)))
     comp = []
     for zc, _kept in res.pole_removed.items():
         full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
         wo = zs[(zs["zone"] == zc) & (zs["variant"] == "without_pole") & (zs["segment"] == "total")]
-        for (_, a), (_, b) in zip(full.iterrows(), wo.iterrows(), strict=True):
+        for (_ia, a), (_ib, b) in zip(full.iterrows(), wo.iterrows(), strict=True):
             comp.append({"zone": names[zc], "year": a["year"], "communes": a["n_communes"],
                          "communes_without_pole": b["n_communes"], "seats": a["seats"],
                          "seats_without_pole": b["seats"]})
@@ -683,19 +705,22 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     supply_tab = res.supply.merge(net_rows, on="zone_name", how="left") if len(net_rows) else res.supply
     summary = terr.summary()
     summary = {
-        "Territoire / Territory": f"{summary['name']} (SIREN {summary['siren']})",
-        "Communes": summary["n_communes"], "Population (2026)": summary["population"],
-        "Area (km²)": summary["area_km2"],
-        "Ring / couronne": f"{summary['n_ring_communes']} communes within {summary['ring_km']} km",
-        "Market towns / bourgs": ", ".join(f"{n} ({c})" for c, n in names.items()),
-        "Budget": f"{zones.budget_min:g} min, direction '{zones.direction}'",
-        "Road network": network_label(res.network),
+        _("k_territory"): f"{summary['name']} (SIREN {summary['siren']})",
+        _("k_communes"): summary["n_communes"],
+        _("k_population"): i18n.number(summary["population"], lang, digits=0),
+        _("k_area"): i18n.number(summary["area_km2"], lang),
+        _("k_ring"): _("k_ring_value", n=summary["n_ring_communes"], km=f"{summary['ring_km']:g}"),
+        _("k_towns"): ", ".join(f"{n} ({c})" for c, n in names.items()),
+        _("k_budget"): _("k_budget_value", budget=f"{zones.budget_min:g}",
+                         direction=_(f"direction_{zones.direction}")),
+        _("k_network"): network_label(res.network, lang=lang),
     }
     sel = None
     if res.selection is not None:
         sel = res.selection.table().round({"gap": 4})
     report.write_report(
-        d / "report.html", title=f"{cfg.name} — potentiel de tiers-lieux / coworking potential",
+        d / "report.html", title=_("report_title", name=cfg.name), lang=lang,
+        zone_seats=res.zone_seats,
         summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
         provenance=cfg.provenance(res.overridden), overlap=ov, overlap_territory=ov_terr,
         territory_name=terr.name, seats_pivot=_seats_pivot(res),
@@ -713,15 +738,17 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     )
 
 
-def network_label(net: netmod.RoadNetwork) -> str:
-    """One line saying which network was used and whether it is detailed or approximate."""
+def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
+    """One line saying which network was used and whether it is detailed or approximate
+    (in ``lang``; English by default, as the CLI prints it)."""
+    _ = i18n.messages(lang)
     src = net.source
-    what = {"approximate": "APPROXIMATE network", "detailed": "detailed network"}.get(
-        net.kind, net.kind)
+    what = _(f"net_{net.kind}") if net.kind in ("approximate", "detailed") else net.kind
     name = src.get("spec") or src.get("path") or src.get("format")
     extra = f"; {src['note']}" if src.get("note") else ""
-    return (f"{what} ({src.get('format', '?')}: {name}), {net.n_nodes:,} nodes, "
-            f"{len(net.edges):,} directed edges{extra}")
+    counts = _("net_counts", nodes=i18n.number(net.n_nodes, lang, digits=0),
+               edges=i18n.number(len(net.edges), lang, digits=0))
+    return f"{what} ({src.get('format', '?')}: {name}), {counts}{extra}"
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
