@@ -45,6 +45,7 @@ from territorial_geo import coverage, demand, sources, zoning
 from territorial_geo import network as netmod
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError, UnknownPlaceError
+from territorial_geo.i18n import DEFAULT_LANG, messages, number
 from territorial_geo.territory import build_territory
 
 #: Market towns chosen per EPCI from the density grid (as a study with auto towns does).
@@ -554,7 +555,7 @@ def run_batch(
         print(file=err)
     table = read_partitions(o, list(groups))
     if write:
-        write_outputs(table, o, horizon_year=cfg.demand.horizon_year)
+        write_outputs(table, o, horizon_year=cfg.demand.horizon_year, lang=cfg.output.lang)
     return BatchResult(table, o, todo, skipped, tasks, round(time.perf_counter() - t_start, 3))
 
 
@@ -597,9 +598,10 @@ def ranking(table: pd.DataFrame, horizon_year: int) -> pd.DataFrame:
 
 
 def write_outputs(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year: int,
-                  maps: bool = True) -> None:
+                  maps: bool = True, lang: str = DEFAULT_LANG) -> None:
     """Write ``epcis.csv``, ``epcis.parquet`` (GeoParquet), ``epcis.gpkg``, ``ranking.csv``,
-    ``errors.csv`` and, with ``maps``, ``map.html`` and ``map.png``, each atomically."""
+    ``errors.csv`` and, with ``maps``, ``map.html`` and ``map.png`` (labels in ``lang``),
+    each atomically."""
     o = Path(out)
     flat = pd.DataFrame(table.drop(columns="geometry"))
     sources.atomic_write(o / "epcis.csv", lambda p: flat.to_csv(p, index=False,
@@ -612,39 +614,50 @@ def write_outputs(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_ye
     errs = flat.loc[flat["status"] == "error", ["siren", "name", "partition", "error"]]
     sources.atomic_write(o / "errors.csv", lambda p: errs.to_csv(p, index=False))
     if maps:
-        batch_maps(table, o, horizon_year=horizon_year)
+        batch_maps(table, o, horizon_year=horizon_year, lang=lang)
 
 
-def _popup(r: pd.Series, horizon_year: int) -> str:
+def _popup(r: pd.Series, horizon_year: int, lang: str = DEFAULT_LANG) -> str:
     import html
 
     e = html.escape
+    _ = messages(lang)
     if r["status"] != "ok":
-        return (f"<b>{e(str(r['name']))}</b> ({r['siren']})<br>status: error<br>"
+        return (f"<b>{e(str(r['name']))}</b> ({r['siren']})<br>{_('batch_status_error')}<br>"
                 f"{e(str(r['error']))}")
     h = horizon_year
 
-    def f(col: str, fmt: str = "{:.1f}") -> str:
+    def f(col: str, digits: int = 1, share: bool = False) -> str:
         v = r.get(col)
-        return "n/a" if v is None or pd.isna(v) else fmt.format(v)
+        if v is None or pd.isna(v):
+            return _("batch_na")
+        if share:
+            return f"{number(100 * float(v), lang, digits=0)} %"
+        return number(float(v), lang, digits=digits)
 
     return (f"<b>{e(str(r['name']))}</b> ({r['siren']})<br>"
-            f"{int(r['n_communes'])} communes, population {r['population']:,.0f}<br>"
-            f"{int(r['n_zones'])} zones (market towns {e(str(r['market_towns']))})<br>"
-            f"Seats {h} (union of zones): {f(f'seats_total_{h}')}<br>"
-            f"Existing seats in the zones: {f('supply_seats')} (ASSUMPTION: seats_per_site)<br>"
-            f"Unmet seats {h}: {f(f'unmet_seats_{h}')}<br>"
-            f"Population within 10 / 20 min of a third place: "
-            f"{f('share_population_10min', '{:.0%}')} / {f('share_population_20min', '{:.0%}')}"
-            f"<br>Population farther than the coverage budget: {f('uncovered_population', '{:,.0f}')}")
+            + "<br>".join(e(x) for x in (
+                _("batch_communes", n=int(r["n_communes"]),
+                  pop=number(float(r["population"]), lang, digits=0)),
+                _("batch_zones", n=int(r["n_zones"]), towns=str(r["market_towns"])),
+                _("batch_seats", year=h, v=f(f"seats_total_{h}")),
+                _("batch_supply", v=f("supply_seats")),
+                _("batch_unmet", year=h, v=f(f"unmet_seats_{h}")),
+                _("batch_within", a=f("share_population_10min", share=True),
+                  b=f("share_population_20min", share=True)),
+                _("batch_uncovered", v=f("uncovered_population", digits=0)))))
 
 
-def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year: int) -> None:
+def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year: int,
+               lang: str = DEFAULT_LANG) -> None:
     """``map.html`` (Folium choropleth of unmet seats by EPCI, click for the EPCI's summary;
-    EPCIs in error in grey) and ``map.png`` (the same choropleth, printable)."""
+    EPCIs in error in grey) and ``map.png`` (the same choropleth, printable); labels in
+    ``lang`` (the message catalogue, :mod:`territorial_geo.i18n`)."""
     import folium
 
     from territorial_geo import maps
+
+    _ = messages(lang)
 
     o = Path(out)
     col = f"unmet_seats_{horizon_year}"
@@ -662,7 +675,7 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8,
                    tiles="OpenStreetMap", control_scale=True)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    fg = folium.FeatureGroup(name=f"EPCIs: unmet seats {horizon_year}")
+    fg = folium.FeatureGroup(name=_("batch_layer", year=horizon_year))
     for i, r in web.iterrows():
         gj = folium.GeoJson(
             gpd.GeoDataFrame({"siren": [r["siren"]], "name": [r["name"]]},
@@ -670,7 +683,7 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
             style_function=lambda _f, c=fills[i]: {"fillColor": c, "color": "#444",
                                                    "weight": 0.8, "fillOpacity": 0.75},
             tooltip=str(r["name"]))
-        folium.Popup(_popup(r, horizon_year), max_width=360).add_to(gj)
+        folium.Popup(_popup(r, horizon_year, lang), max_width=360).add_to(gj)
         gj.add_to(fg)
     fg.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -679,8 +692,8 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
     m.get_root().html.add_child(Element(
         '<div style="position:fixed;bottom:20px;left:10px;z-index:9999;background:white;'
         'padding:6px;font:12px sans-serif">'
-        + maps._legend_html(f"Unmet seats {horizon_year} (grey: error)", maps.SEQ_COLOURS, bins)
-        + f"<div>{html_escape(maps.CREDITS)}</div></div>"))
+        + maps._legend_html(_("batch_legend", year=horizon_year), maps.SEQ_COLOURS, bins)
+        + f"<div>{html_escape(maps.credits(lang))}</div></div>"))
     maps.save_map(m, o / "map.html")
 
     def png(p: Path) -> None:
@@ -692,7 +705,7 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
         fig, ax = plt.subplots(figsize=(9, 9))
         t.plot(ax=ax, color=fills.to_numpy(), edgecolor="#444", linewidth=0.3)
         ax.set_axis_off()
-        ax.set_title(f"Unmet coworking seats {horizon_year} by EPCI (grey: error)")
+        ax.set_title(_("batch_title", year=horizon_year))
         from matplotlib.patches import Patch
 
         lo, handles = None, []
@@ -700,10 +713,10 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
             handles.append(Patch(facecolor=c, edgecolor="#444",
                                  label=f"≤ {b:.0f}" if lo is None else f"{lo:.0f} – {b:.0f}"))
             lo = b
-        handles.append(Patch(facecolor="#bbbbbb", edgecolor="#444", label="error"))
-        ax.legend(handles=handles, title=f"Unmet seats {horizon_year}", loc="lower left",
-                  fontsize=8)
-        fig.text(0.01, 0.01, maps.CREDITS, fontsize=6)
+        handles.append(Patch(facecolor="#bbbbbb", edgecolor="#444", label=_("batch_error")))
+        ax.legend(handles=handles, title=_("batch_legend", year=horizon_year),
+                  loc="lower left", fontsize=8)
+        fig.text(0.01, 0.01, maps.credits(lang), fontsize=6)
         fig.savefig(p, dpi=110, format="png")
         plt.close(fig)
 
