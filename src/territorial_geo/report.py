@@ -315,7 +315,8 @@ def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | Non
 
 def write_scenarios_report(
     path: str | os.PathLike, *, title: str, sweep: pd.DataFrame, sensitivity: pd.DataFrame,
-    charts: list[Path], tornados: list[Path], year: int, notes: list[str],
+    charts: list[Path], tornados: list[Path], year: int | str, notes: list[str],
+    sensitivity_year: int | None = None,
 ) -> None:
     """Write a scenario sweep's ``report.html`` (atomically, images embedded): the seats
     per scenario and zone at ``year``, a chart per zone, the one-at-a-time sensitivity and
@@ -340,7 +341,7 @@ def write_scenarios_report(
         *[_img(p) for p in charts if p.is_file()],
         h2("Sensibilité", "Sensitivity"),
         f"<p>One parameter at a time between its low and high value, the others at the "
-        f"study's value: seats {year} of the union (sensitivity.csv has every zone).</p>",
+        f"study's value: seats {sensitivity_year or year} of the union (sensitivity.csv has every zone).</p>",
         _table(sensitivity),
         *[_img(p) for p in tornados if p.is_file()],
         "</body></html>",
