@@ -144,6 +144,17 @@ def coverage_answer(coverage: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.D
     return out
 
 
+def selection_answer(selection: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """The site-selection table with its fractions (``share`` covered, relative ``gap``)
+    written as percentages, like the coverage table (0.039 is "3,9 %", not "0,0")."""
+    out = selection.copy()
+    for col in ("share", "gap"):
+        if col in out:
+            out[col] = [f"{number(100 * v, lang)} %" if np.isfinite(v) else "–"
+                        for v in out[col].astype(float)]
+    return _columns(out, lang)
+
+
 def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
     _ = messages(lang)
 
@@ -262,7 +273,8 @@ def write_report(
         parts += [h2("h_coverage"), f"<p>{html.escape(_('coverage_text'))}</p>",
                   _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
     if selection is not None and len(selection):
-        parts += [h2("h_selection"), _table(_columns(selection, lang), lang=lang, index=False)]
+        parts += [h2("h_selection"), _table(selection_answer(selection, lang=lang), lang=lang,
+                                            index=False)]
     # e.g. the uncertainty detail: after the answers (the seats table already gives the
     # intervals), before the method
     for fr, en, body in extra_sections or []:
