@@ -284,6 +284,12 @@ MUTATIONS: list[Mutation] = [
         "        except KeyError as exc:",
         ("tests/test_batch.py::test_unreachable_scheduler_is_a_one_line_error",),
     ),
+    Mutation(
+        "batch-zones-at-another-budget", "batch.py",
+        "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,",
+        "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",
+        ("tests/test_batch.py::test_batch_row_equals_the_study_with_its_towns",),
+    ),
 ]
 
 
