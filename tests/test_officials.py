@@ -163,6 +163,21 @@ def test_seats_answer_shows_intervals():
     assert list(t.index) == ["Duisans", "all (union)"]
 
 
+def test_segment_detail_names_the_union_in_the_report_language():
+    """The detail table (variant x zone) calls the union's rows as the answer table does,
+    not "all" (the zones.csv code) in a French report."""
+    zs = pd.DataFrame({"variant": ["zone", "union", "exclusive"],
+                       "zone_name": ["Duisans", "all", "all"], "segment": "total",
+                       "year": 2025, "seats": [140.6, 173.8, 173.8]})
+    p = zs.pivot_table(index=["variant", "zone_name"], columns=["segment", "year"],
+                       values="seats", aggfunc="sum")
+    html = report._table(report._translate_pivot(p, "fr"), lang="fr")
+    assert "<th>all</th>" not in html and html.count("<th>toutes (union)</th>") == 2
+    assert "<th>Duisans</th>" in html and "173,8" in html
+    en = report._table(report._translate_pivot(p, "en"), lang="en")
+    assert en.count("<th>all (union)</th>") == 2
+
+
 def test_selection_shares_are_percentages_like_the_coverage():
     """The new-sites table gives the covered share as the coverage table does: the
     existing sites' 0.0392 reads "3,9 %" (it read "0,0" beside a coverage of 3,9 %)."""

@@ -169,6 +169,10 @@ def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
         p.index = p.index.set_levels(
             [tr("variant", v) for v in p.index.levels[p.index.names.index("variant")]],
             level="variant")
+        if "zone_name" in p.index.names:  # the union's rows: "all" in zones.csv
+            p.index = p.index.set_levels(
+                [_("all_zones") if v == "all" else v
+                 for v in p.index.levels[p.index.names.index("zone_name")]], level="zone_name")
         p.index = p.index.set_names([_("col_variant") if n == "variant" else
                                      _("col_zone") if n == "zone_name" else n
                                      for n in p.index.names])
