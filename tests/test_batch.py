@@ -249,3 +249,40 @@ def test_batch_map_in_browser(serial_out):
         assert any("no market town" in t for t in texts)
         b.close()
     assert errors == []
+
+
+def test_unreachable_scheduler_is_a_one_line_error(data_dir, monkeypatch, capsys, tmp_path):
+    """--scheduler naming no running scheduler: exit 2 and one line, not a distributed
+    traceback (port 1 on localhost refuses connections)."""
+    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT", "2s")
+    rc = cli.main(["--data-dir", str(data_dir), "--quiet", "batch", str(STUDY), "--epcis", ARTOIS,
+                   "--out", str(tmp_path / "b"), "--scheduler", "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith("error: --scheduler tcp://127.0.0.1:1: cannot reach") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_batch_row_equals_the_study_with_its_towns(serial_out, cfg, data_dir):
+    """A planner comparing the batch with a study of the same EPCI (the batch's market
+    towns, no pole) must read the same union seats, supply and coverage."""
+    import dataclasses
+
+    from territorial_geo import study
+
+    row = _table(serial_out / "epcis.csv").set_index("siren").loc[ARTOIS]
+    towns = row["market_towns"].split(";")
+    c = batch.template(cfg)
+    c = dataclasses.replace(c, zoning=dataclasses.replace(c.zoning, market_towns=towns,
+                                                          auto_towns=False),
+                            uncertainty=dataclasses.replace(c.uncertainty, draws=0))
+    res = study.run_study(c, data_dir=data_dir)
+    z = res.zone_seats
+    union = z[z["variant"] == "union"].set_index(["segment", "year"])["seats"]
+    for (seg, y), v in union.items():
+        assert row[f"seats_{seg}_{y}"] == pytest.approx(v, abs=1e-3), (seg, y)
+    assert row["n_zones"] == len(towns) == len(res.zones.zone_codes)
+    cov = res.coverage
+    terr = cov[cov["level"] == "territory"].set_index("minutes")["share_population"]
+    for m in (10.0, 20.0):
+        assert row[f"share_population_{m:g}min"] == pytest.approx(terr.loc[m], abs=1e-3)

@@ -163,6 +163,34 @@ def test_seats_answer_shows_intervals():
     assert list(t.index) == ["Duisans", "all (union)"]
 
 
+def test_segment_detail_names_the_union_in_the_report_language():
+    """The detail table (variant x zone) calls the union's rows as the answer table does,
+    not "all" (the zones.csv code) in a French report."""
+    zs = pd.DataFrame({"variant": ["zone", "union", "exclusive"],
+                       "zone_name": ["Duisans", "all", "all"], "segment": "total",
+                       "year": 2025, "seats": [140.6, 173.8, 173.8]})
+    p = zs.pivot_table(index=["variant", "zone_name"], columns=["segment", "year"],
+                       values="seats", aggfunc="sum")
+    html = report._table(report._translate_pivot(p, "fr"), lang="fr")
+    assert "<th>all</th>" not in html and html.count("<th>toutes (union)</th>") == 2
+    assert "<th>Duisans</th>" in html and "173,8" in html
+    en = report._table(report._translate_pivot(p, "en"), lang="en")
+    assert en.count("<th>all (union)</th>") == 2
+
+
+def test_selection_shares_are_percentages_like_the_coverage():
+    """The new-sites table gives the covered share as the coverage table does: the
+    existing sites' 0.0392 reads "3,9 %" (it read "0,0" beside a coverage of 3,9 %)."""
+    sel = pd.DataFrame({"step": [0, 1], "site": ["", "Savy-Berlette (62785)"],
+                        "gain": [0.0, 15527.0], "covered": [1309.0, 16836.0],
+                        "share": [0.0392, 0.5041], "method": "mclp-cbc",
+                        "status": "optimal", "gap": [0.0, 0.0123], "bound": 29453.0})
+    t = report.selection_answer(sel, lang="fr")
+    assert list(t["part"]) == ["3,9 %", "50,4 %"] and list(t["écart"]) == ["0,0 %", "1,2 %"]
+    assert list(t["couverts"]) == [1309.0, 16836.0]  # counts left to the table's format
+    assert list(report.selection_answer(sel, lang="en")["share"]) == ["3.9 %", "50.4 %"]
+
+
 @pytest.mark.browser
 def test_pdf_report(fr_out):
     if CHROMIUM is None:

@@ -111,6 +111,12 @@ def test_clipped_pbf_cached_atomically_and_reused(tmp_path):
                        profile=N.SpeedProfile(factor=0.9))
     assert again.source["clip_cached"] is True
     assert len(again.edges) == len(net.edges)
+    # a wider study area in the same cache: its own clip, not the narrower one reused
+    wide = _central_area(whole, 900.0)
+    got = N.read_pbf(path, area=wide, margin_m=300.0, cache_dir=tmp_path)
+    fresh = N.read_pbf(path, area=wide, margin_m=300.0, cache_dir=tmp_path / "fresh")
+    assert got.source["clip_cached"] is False and len(got.edges) > len(net.edges)
+    assert _edge_set(got) == _edge_set(fresh)
 
 
 def test_clip_pbf_writes_only_drivable_ways(tmp_path):

@@ -276,3 +276,23 @@ def test_cli_scenarios_writes_the_folder(data_dir, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Sensitivity" in html and "demand.telework_preset" in html
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_swept_horizon_year_keeps_every_scenario_in_the_report(data_dir, tmp_path, capsys):
+    """Varying demand.horizon_year: each scenario is reported at its own horizon (the
+    2030 scenario used to vanish from report.html, the charts and the CLI summary)."""
+    out = tmp_path / "sc"
+    rc = cli.main(["--data-dir", str(data_dir), "scenarios", str(ARTOIS),
+                   "--vary", "demand.horizon_year=2025,2030", "--out", str(out)])
+    assert rc == 0
+    t = pd.read_csv(out / "scenarios.csv", dtype={"zone": str})
+    union = t[(t["variant"] == "union") & (t["segment"] == "total")].set_index(
+        ["scenario", "year"])["seats"]
+    s1, s2 = union[("s1", 2025)], union[("s2", 2030)]
+    assert s2 > s1  # solos grow, telework share is the horizon's
+    summary = capsys.readouterr().out
+    assert f"min {s1:.1f}, max {s2:.1f}" in summary
+    html = (out / "report.html").read_text(encoding="utf-8")
+    scen = html.split("Sensibilit")[0]  # the scenarios section, before the sensitivity
+    for name, seats in (("s1", s1), ("s2", s2)):  # both scenarios, each at its horizon
+        assert f">{name}<" in scen and f">{seats:.1f}<".replace(".", ",") in scen

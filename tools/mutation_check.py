@@ -260,6 +260,36 @@ MUTATIONS: list[Mutation] = [
         '        solos_data = base * 0.2 + 0 * col("demand.solos.fallback_office_share",',
         ("tests/test_scenarios.py",),
     ),
+    Mutation(
+        "sweep-report-at-the-study-horizon-only", "scenarios.py",
+        '        y = t["scenario"].map(self.horizons).fillna(self.config.demand.horizon_year)',
+        '        y = self.config.demand.horizon_year',
+        ("tests/test_scenarios.py::test_swept_horizon_year_keeps_every_scenario_in_the_report",),
+    ),
+    Mutation(
+        "osm-clip-name-ignores-the-box", "network/osm.py",
+        "    key = hashlib.sha256(json.dumps([checksum, [round(b, 7) for b in bbox], 1]).encode())",
+        "    key = hashlib.sha256(json.dumps([checksum, 1]).encode())",
+        ("tests/test_osm_clip.py::test_clipped_pbf_cached_atomically_and_reused",),
+    ),
+    Mutation(
+        "selection-share-as-a-fraction", "report.py",
+        '            out[col] = [f"{number(100 * v, lang)} %" if np.isfinite(v) else "–"',
+        '            out[col] = [f"{number(v, lang)}" if np.isfinite(v) else "–"',
+        ("tests/test_officials.py::test_selection_shares_are_percentages_like_the_coverage",),
+    ),
+    Mutation(
+        "unreachable-scheduler-traceback", "batch.py",
+        "        except (OSError, TimeoutError, ValueError) as exc:",
+        "        except KeyError as exc:",
+        ("tests/test_batch.py::test_unreachable_scheduler_is_a_one_line_error",),
+    ),
+    Mutation(
+        "batch-zones-at-another-budget", "batch.py",
+        "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,",
+        "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",
+        ("tests/test_batch.py::test_batch_row_equals_the_study_with_its_towns",),
+    ),
 ]
 
 

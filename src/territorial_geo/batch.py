@@ -58,6 +58,8 @@ SEGMENTS = ("solos", "teleworkers", "total")
 #: A partition task whose worker dies is run again on another worker, up to this many times
 #: (local clusters; an existing scheduler keeps its own setting).
 ALLOWED_FAILURES = 3
+#: How long to wait for an existing scheduler (``--scheduler``) before giving up.
+SCHEDULER_TIMEOUT = "30s"
 
 
 def department_of(code: str) -> str:
@@ -475,7 +477,12 @@ def make_client(*, workers: int | None = None, scheduler: str | None = None):
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler)
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise TerritorialGeoError(
+                f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); "
+                "start one (dask scheduler) or drop --scheduler to run locally") from None
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=":0")

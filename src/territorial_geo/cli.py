@@ -237,12 +237,11 @@ def _cmd_scenarios(args) -> int:
     out = args.out or str(Path("maps") / f"{Path(args.study).stem}-scenarios")
     path = scenarios.write_sweep(res, out)
     if not args.quiet:
-        t = res.table
-        u = t[(t["variant"] == "union") & (t["segment"] == "total")
-              & (t["year"] == cfg.demand.horizon_year)]
+        t = res.at_horizon()
+        u = t[(t["variant"] == "union") & (t["segment"] == "total")]
         print(f"{cfg.name}: {len(sweep.scenarios)} scenarios, {res.routing_passes} routing "
               f"pass(es), {res.demand_runs} demand run(s)")
-        print(f"  union seats {cfg.demand.horizon_year}: min {u['seats'].min():.1f}, "
+        print(f"  union seats {res.horizon_label()}: min {u['seats'].min():.1f}, "
               f"max {u['seats'].max():.1f}")
         print(f"outputs in {path}/ (scenarios.csv, report.html, chart_*.png, tornado_*.png)")
     return 0

@@ -144,6 +144,17 @@ def coverage_answer(coverage: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.D
     return out
 
 
+def selection_answer(selection: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """The site-selection table with its fractions (``share`` covered, relative ``gap``)
+    written as percentages, like the coverage table (0.039 is "3,9 %", not "0,0")."""
+    out = selection.copy()
+    for col in ("share", "gap"):
+        if col in out:
+            out[col] = [f"{number(100 * v, lang)} %" if np.isfinite(v) else "–"
+                        for v in out[col].astype(float)]
+    return _columns(out, lang)
+
+
 def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
     _ = messages(lang)
 
@@ -158,6 +169,10 @@ def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
         p.index = p.index.set_levels(
             [tr("variant", v) for v in p.index.levels[p.index.names.index("variant")]],
             level="variant")
+        if "zone_name" in p.index.names:  # the union's rows: "all" in zones.csv
+            p.index = p.index.set_levels(
+                [_("all_zones") if v == "all" else v
+                 for v in p.index.levels[p.index.names.index("zone_name")]], level="zone_name")
         p.index = p.index.set_names([_("col_variant") if n == "variant" else
                                      _("col_zone") if n == "zone_name" else n
                                      for n in p.index.names])
@@ -262,7 +277,8 @@ def write_report(
         parts += [h2("h_coverage"), f"<p>{html.escape(_('coverage_text'))}</p>",
                   _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
     if selection is not None and len(selection):
-        parts += [h2("h_selection"), _table(_columns(selection, lang), lang=lang, index=False)]
+        parts += [h2("h_selection"), _table(selection_answer(selection, lang=lang), lang=lang,
+                                            index=False)]
     # e.g. the uncertainty detail: after the answers (the seats table already gives the
     # intervals), before the method
     for fr, en, body in extra_sections or []:
@@ -315,7 +331,8 @@ def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | Non
 
 def write_scenarios_report(
     path: str | os.PathLike, *, title: str, sweep: pd.DataFrame, sensitivity: pd.DataFrame,
-    charts: list[Path], tornados: list[Path], year: int, notes: list[str],
+    charts: list[Path], tornados: list[Path], year: int | str, notes: list[str],
+    sensitivity_year: int | None = None,
 ) -> None:
     """Write a scenario sweep's ``report.html`` (atomically, images embedded): the seats
     per scenario and zone at ``year``, a chart per zone, the one-at-a-time sensitivity and
@@ -340,7 +357,7 @@ def write_scenarios_report(
         *[_img(p) for p in charts if p.is_file()],
         h2("Sensibilité", "Sensitivity"),
         f"<p>One parameter at a time between its low and high value, the others at the "
-        f"study's value: seats {year} of the union (sensitivity.csv has every zone).</p>",
+        f"study's value: seats {sensitivity_year or year} of the union (sensitivity.csv has every zone).</p>",
         _table(sensitivity),
         *[_img(p) for p in tornados if p.is_file()],
         "</body></html>",

@@ -185,6 +185,19 @@ class SweepResult:
     routing_passes: int = 0
     demand_runs: int = 0
     inputs_loads: int = 0
+    #: Each scenario's horizon year (``demand.horizon_year`` may be swept).
+    horizons: dict[str, int] = field(default_factory=dict)
+
+    def at_horizon(self) -> pd.DataFrame:
+        """The table's rows at each scenario's own horizon year."""
+        t = self.table
+        y = t["scenario"].map(self.horizons).fillna(self.config.demand.horizon_year)
+        return t[t["year"] == y]
+
+    def horizon_label(self) -> str:
+        """The horizon year, or a phrase when the sweep varies it."""
+        ys = set(self.horizons.values()) or {self.config.demand.horizon_year}
+        return str(ys.pop()) if len(ys) == 1 else "at each scenario's horizon year"
 
 
 @dataclass
@@ -309,7 +322,7 @@ def run_sweep(
     lap("demand")
     table = pd.concat(rows, ignore_index=True)
     return SweepResult(cfg, sweep, table, sens, terr.name, timings, passes, len(demands),
-                       len(inputs))
+                       len(inputs), {n: c.demand.horizon_year for n, _, c in configs})
 
 
 def _cell(v: Any) -> str:
@@ -329,10 +342,9 @@ def _current(cfg: StudyConfig, path: str) -> Any:
 
 
 def _horizon(res: SweepResult, zone: str) -> pd.DataFrame:
-    t = res.table
+    t = res.at_horizon()
     variant = "union" if zone == "all" else "zone"
-    return t[(t["zone"] == zone) & (t["variant"] == variant) & (t["segment"] == "total")
-             & (t["year"] == res.config.demand.horizon_year)]
+    return t[(t["zone"] == zone) & (t["variant"] == variant) & (t["segment"] == "total")]
 
 
 def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
@@ -366,7 +378,7 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
     else:
         ax.bar(range(len(sub)), sub["seats"], color="#1b9e77")
         ax.set_xticks(range(len(sub)), sub["scenario"], rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel(f"seats {res.config.demand.horizon_year} (solos + teleworkers)")
+    ax.set_ylabel(f"seats {res.horizon_label()} (solos + teleworkers)")
     ax.set_title(f"{res.config.name}: {zname}", fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -420,15 +432,14 @@ def _write_all(res: SweepResult, d: Path) -> None:
             "demand_input_loads": res.inputs_loads, "timings_s": res.timings}
     (d / "scenarios.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False,
                                                  default=str), encoding="utf-8")
-    t = res.table
-    main = t[(t["variant"].isin(["zone", "union"])) & (t["segment"] == "total")
-             & (t["year"] == y)]
+    t = res.at_horizon()
+    main = t[(t["variant"].isin(["zone", "union"])) & (t["segment"] == "total")]
     pivot = main.pivot_table(index=["scenario", *res.sweep.paths], columns="zone_name",
                              values="seats", aggfunc="sum", sort=False)
     report.write_scenarios_report(
         d / "report.html", title=f"{res.config.name} — scénarios / scenarios",
         sweep=pivot, sensitivity=_sens_summary(res.sensitivity, y), charts=charts,
-        tornados=tornados, year=y,
+        tornados=tornados, year=res.horizon_label(), sensitivity_year=y,
         notes=[f"{len(res.sweep.scenarios)} scenarios; varied: {', '.join(res.sweep.paths)}; "
                f"{res.routing_passes} routing pass(es), {res.demand_runs} demand run(s), "
                f"{res.inputs_loads} demand-input load(s)."])
