@@ -191,6 +191,17 @@ def test_selection_shares_are_percentages_like_the_coverage():
     assert list(report.selection_answer(sel, lang="en")["share"]) == ["3.9 %", "50.4 %"]
 
 
+def test_coverage_detail_reads_as_percent_and_whole_people():
+    """The coverage detail gave shares as 0,039 and people as "1 309,000": shares now read
+    in percent, minutes and people without decimals."""
+    cov = pd.DataFrame({"group": ["all"], "minutes": [10.0], "covered_population": [1309.0],
+                        "total_population": [33399.0], "share_population": [0.039193],
+                        "level": ["territory"]})
+    html = report._table(report._coverage_detail(cov), lang="fr", index=False)
+    assert "<th>share_population (%)</th>" in html and "<td>3,9</td>" in html
+    assert "<td>1309</td>" in html and "<td>10</td>" in html and ",000" not in html
+
+
 @pytest.mark.browser
 def test_pdf_report(fr_out):
     if CHROMIUM is None:

@@ -73,6 +73,19 @@ def _table(df: pd.DataFrame, floatfmt: str = "{:,.1f}", *, lang: str = DEFAULT_L
                       index=index)
 
 
+def _coverage_detail(coverage: pd.DataFrame) -> pd.DataFrame:
+    """The coverage table as read: shares in percent, people and minutes without decimals
+    (teleworkers and solos, which are estimates, keep one)."""
+    out = coverage.copy()
+    for c in out.columns:
+        if c.startswith("share_"):
+            out[c] = (100 * out[c]).round(1)
+            out = out.rename(columns={c: f"{c} (%)"})
+        elif c == "minutes" or c.endswith("_population"):
+            out[c] = out[c].round(0).astype("Int64")
+    return out
+
+
 def _columns(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Rename the columns that have a ``col_<name>`` label in the catalogue."""
     _ = messages(lang)
@@ -292,7 +305,7 @@ def write_report(
         h2("h_seats_detail", "method"),
         f"<p>{_('seats_detail_text', territory=terr)}</p>",
         _table(_translate_pivot(seats_pivot, lang), lang=lang),
-        *([h2("h_coverage_detail", "method"), _table(coverage, "{:,.3f}", lang=lang,
+        *([h2("h_coverage_detail", "method"), _table(_coverage_detail(coverage), lang=lang,
                                                      index=False, classes="t raw")]
           if coverage is not None and "level" in coverage else []),
         h2("h_notes", "method"),
