@@ -274,7 +274,9 @@ def test_cli_scenarios_writes_the_folder(data_dir, tmp_path):
         assert (out / f"chart_{z}.png").stat().st_size > 5000
         assert (out / f"tornado_{z}.png").stat().st_size > 5000
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "Sensitivity" in html and "demand.telework_preset" in html
+    # French by default (the message catalogue), English with --lang en (below)
+    assert "<h2>Sensibilité</h2>" in html and "demand.telework_preset" in html
+    assert "Sensitivity" not in html and "toutes (union)" in html
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
@@ -282,7 +284,7 @@ def test_swept_horizon_year_keeps_every_scenario_in_the_report(data_dir, tmp_pat
     """Varying demand.horizon_year: each scenario is reported at its own horizon (the
     2030 scenario used to vanish from report.html, the charts and the CLI summary)."""
     out = tmp_path / "sc"
-    rc = cli.main(["--data-dir", str(data_dir), "scenarios", str(ARTOIS),
+    rc = cli.main(["--data-dir", str(data_dir), "scenarios", str(ARTOIS), "--lang", "en",
                    "--vary", "demand.horizon_year=2025,2030", "--out", str(out)])
     assert rc == 0
     t = pd.read_csv(out / "scenarios.csv", dtype={"zone": str})
@@ -293,6 +295,7 @@ def test_swept_horizon_year_keeps_every_scenario_in_the_report(data_dir, tmp_pat
     summary = capsys.readouterr().out
     assert f"min {s1:.1f}, max {s2:.1f}" in summary
     html = (out / "report.html").read_text(encoding="utf-8")
-    scen = html.split("Sensibilit")[0]  # the scenarios section, before the sensitivity
+    assert "<h2>Sensitivity</h2>" in html  # --lang en
+    scen = html.split("Sensitivity")[0]  # the scenarios section, before the sensitivity
     for name, seats in (("s1", s1), ("s2", s2)):  # both scenarios, each at its horizon
-        assert f">{name}<" in scen and f">{seats:.1f}<".replace(".", ",") in scen
+        assert f">{name}<" in scen and f">{seats:.1f}<" in scen

@@ -220,6 +220,8 @@ def _cmd_scenarios(args) -> int:
     from territorial_geo.config import load_config
 
     cfg, _keys = load_config(args.study)
+    if args.lang is not None:
+        cfg.output.lang = args.lang
     if args.vary or args.named:
         vary: dict[str, list[str]] = {}
         for text in args.vary or []:
@@ -237,13 +239,17 @@ def _cmd_scenarios(args) -> int:
     out = args.out or str(Path("maps") / f"{Path(args.study).stem}-scenarios")
     path = scenarios.write_sweep(res, out)
     if not args.quiet:
+        from territorial_geo import i18n
+
+        lang = cfg.output.lang
+        _ = i18n.messages(lang)
         t = res.at_horizon()
         u = t[(t["variant"] == "union") & (t["segment"] == "total")]
-        print(f"{cfg.name}: {len(sweep.scenarios)} scenarios, {res.routing_passes} routing "
-              f"pass(es), {res.demand_runs} demand run(s)")
-        print(f"  union seats {res.horizon_label()}: min {u['seats'].min():.1f}, "
-              f"max {u['seats'].max():.1f}")
-        print(f"outputs in {path}/ (scenarios.csv, report.html, chart_*.png, tornado_*.png)")
+        print(_("cli_sweep", name=cfg.name, n=len(sweep.scenarios),
+                routing=res.routing_passes, demand=res.demand_runs))
+        print(_("cli_sweep_union", year=res.horizon_label(),
+                lo=i18n.number(u["seats"].min(), lang), hi=i18n.number(u["seats"].max(), lang)))
+        print(_("cli_sweep_outputs", path=path))
     return 0
 
 
@@ -681,8 +687,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--out", default=None,
                     help="output: a folder, written atomically (default maps/<study name>)")
     st.add_argument("--lang", choices=["fr", "en"], default=None,
-                    help="language of the map, report, PNG maps and summary (default: the "
-                    "study file's output.lang, else fr)")
+                    help="language of the outputs (map, report, charts, PNG maps) and of the "
+                    "summary (default: the study file's output.lang, else fr)")
     st.add_argument("--pdf", action="store_true",
                     help="also print the report to report.pdf with headless Chromium")
 
@@ -725,6 +731,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", default=None,
                     help="output: a folder, written atomically (default "
                     "maps/<study name>-scenarios)")
+    sc.add_argument("--lang", choices=["fr", "en"], default=None,
+                    help="language of the outputs (map, report, charts, PNG maps) and of the "
+                    "summary (default: the study file's output.lang, else fr)")
 
     for name, helptext in (("coverage", "coverage of third places"),
                            ("site-selection", "best new third-place sites")):

@@ -206,6 +206,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "batch_within": "Population à 10 / 20 min d'un tiers-lieu : {a} / {b}",
         "batch_uncovered": "Population au-delà du budget de couverture : {v}",
         "batch_na": "n.d.",
+        # --- scenario sweeps and tornado charts ---------------------------------------------
+        "tornado_low": "valeur basse",
+        "tornado_high": "valeur haute",
+        "tornado_xlabel": "places {year} ({segment}) ; trait : valeur de l'étude {central}",
+        "sweep_union": "union des zones",
+        "sweep_seats": "places",
+        "sweep_ylabel": "places {year} (indépendants + télétravailleurs)",
+        "sweep_title": "{name} — scénarios",
+        "sweep_h_scenarios": "Scénarios",
+        "sweep_h_sensitivity": "Sensibilité",
+        "sweep_intro": ("Places {year} (indépendants + télétravailleurs) par scénario : chaque "
+                        "zone compte toutes ses communes membres ; « toutes (union) » compte "
+                        "chaque commune une fois. Table complète : scenarios.csv."),
+        "sweep_sens_intro": ("Un paramètre à la fois entre sa valeur basse et sa valeur haute, "
+                             "les autres à la valeur de l'étude : places {year} de l'union "
+                             "(sensitivity.csv donne chaque zone)."),
+        "sweep_note": ("{n} scénarios ; paramètres variés : {paths} ; {routing} passe(s) de "
+                       "routage, {demand} calcul(s) de la demande, {loads} chargement(s) des "
+                       "données de demande."),
+        "cli_sweep": ("{name} : {n} scénarios, {routing} passe(s) de routage, {demand} "
+                      "calcul(s) de la demande"),
+        "cli_sweep_union": "  places de l'union {year} : min {lo}, max {hi}",
+        "cli_sweep_outputs": ("résultats dans {path}/ (scenarios.csv, report.html, chart_*.png, "
+                              "tornado_*.png)"),
     },
     "en": {
         "map_title": "{name}: coworking potential",
@@ -387,6 +411,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "batch_within": "Population within 10 / 20 min of a third place: {a} / {b}",
         "batch_uncovered": "Population farther than the coverage budget: {v}",
         "batch_na": "n/a",
+        # --- scenario sweeps and tornado charts ---------------------------------------------
+        "tornado_low": "low value",
+        "tornado_high": "high value",
+        "tornado_xlabel": "seats {year} ({segment}); line: the study's value {central}",
+        "sweep_union": "union of the zones",
+        "sweep_seats": "seats",
+        "sweep_ylabel": "seats {year} (solos + teleworkers)",
+        "sweep_title": "{name} — scenarios",
+        "sweep_h_scenarios": "Scenarios",
+        "sweep_h_sensitivity": "Sensitivity",
+        "sweep_intro": ("Seats {year} (solos + teleworkers) per scenario: each zone counts every "
+                        "member commune; \"all (union)\" counts each commune once. Tidy table: "
+                        "scenarios.csv."),
+        "sweep_sens_intro": ("One parameter at a time between its low and high value, the "
+                             "others at the study's value: seats {year} of the union "
+                             "(sensitivity.csv has every zone)."),
+        "sweep_note": ("{n} scenarios; varied: {paths}; {routing} routing pass(es), {demand} "
+                       "demand run(s), {loads} demand-input load(s)."),
+        "cli_sweep": "{name}: {n} scenarios, {routing} routing pass(es), {demand} demand run(s)",
+        "cli_sweep_union": "  union seats {year}: min {lo}, max {hi}",
+        "cli_sweep_outputs": ("outputs in {path}/ (scenarios.csv, report.html, chart_*.png, "
+                              "tornado_*.png)"),
     },
 }
 

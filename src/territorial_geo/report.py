@@ -345,33 +345,29 @@ def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | Non
 def write_scenarios_report(
     path: str | os.PathLike, *, title: str, sweep: pd.DataFrame, sensitivity: pd.DataFrame,
     charts: list[Path], tornados: list[Path], year: int | str, notes: list[str],
-    sensitivity_year: int | None = None,
+    sensitivity_year: int | None = None, lang: str = DEFAULT_LANG,
 ) -> None:
     """Write a scenario sweep's ``report.html`` (atomically, images embedded): the seats
     per scenario and zone at ``year``, a chart per zone, the one-at-a-time sensitivity and
-    its tornado charts."""
-    def h2(fr: str, en: str) -> str:
-        return f"<h2>{html.escape(fr)} <span class='en'>/ {html.escape(en)}</span></h2>"
-
+    its tornado charts; text in ``lang``."""
+    _ = messages(lang)
     parts = [
-        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title>",
         "<style>body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em}"
-        "h2{border-bottom:2px solid #2a7}.en{color:#777;font-weight:normal}"
+        "h2{border-bottom:2px solid #2a7}"
         "table.t{border-collapse:collapse}table.t td,table.t th{border:1px solid #ccc;"
         "padding:3px 7px;text-align:right}.note{background:#fff6d5;padding:4px 10px}"
         "</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
-        h2("Scénarios", "Scenarios"),
-        f"<p>Seats {year} (solos + teleworkers) per scenario: each zone counts every member "
-        "commune; <i>all</i> is the union (each commune once). Tidy table: scenarios.csv.</p>",
-        _table(sweep),
+        f"<h2>{html.escape(_('sweep_h_scenarios'))}</h2>",
+        f"<p>{html.escape(_('sweep_intro', year=year))}</p>",
+        _table(sweep, lang=lang),
         *[_img(p) for p in charts if p.is_file()],
-        h2("Sensibilité", "Sensitivity"),
-        f"<p>One parameter at a time between its low and high value, the others at the "
-        f"study's value: seats {sensitivity_year or year} of the union (sensitivity.csv has every zone).</p>",
-        _table(sensitivity),
+        f"<h2>{html.escape(_('sweep_h_sensitivity'))}</h2>",
+        f"<p>{html.escape(_('sweep_sens_intro', year=sensitivity_year or year))}</p>",
+        _table(sensitivity, lang=lang),
         *[_img(p) for p in tornados if p.is_file()],
         "</body></html>",
     ]

@@ -33,6 +33,7 @@ import pandas as pd
 from territorial_geo import demand, report, sources, study, uncertainty, zoning
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import ConfigError
+from territorial_geo.i18n import messages
 from territorial_geo.params import ZONING_PATHS, check_path, parse_value, sweep_paths, with_values
 from territorial_geo.territory import load_territory, resolve_communes
 
@@ -356,8 +357,9 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    _ = messages(res.config.output.lang)
     sub = _horizon(res, zone)
-    zname = "union of the zones" if zone == "all" else f"{sub['zone_name'].iloc[0]} ({zone})"
+    zname = _("sweep_union") if zone == "all" else f"{sub['zone_name'].iloc[0]} ({zone})"
     paths = res.sweep.paths
     fig, ax = plt.subplots(figsize=(8, 4.5))
     product = paths and all(n.startswith("s") and n[1:].isdigit() for n in sub["scenario"])
@@ -370,7 +372,7 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
             label = ", ".join(f"{p.split('.')[-1]}={k}" for p, k in zip(others, key,
                                                                          strict=True))
             pos = [xs.index(v) for v in g[first].astype(str)]
-            ax.plot(pos, g["seats"], marker="o", label=label or "seats")
+            ax.plot(pos, g["seats"], marker="o", label=label or _("sweep_seats"))
         ax.set_xticks(range(len(xs)), xs)
         ax.set_xlabel(first)
         if others:
@@ -378,7 +380,7 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
     else:
         ax.bar(range(len(sub)), sub["seats"], color="#1b9e77")
         ax.set_xticks(range(len(sub)), sub["scenario"], rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel(f"seats {res.horizon_label()} (solos + teleworkers)")
+    ax.set_ylabel(_("sweep_ylabel", year=res.horizon_label()))
     ax.set_title(f"{res.config.name}: {zname}", fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -416,15 +418,18 @@ def _write_all(res: SweepResult, d: Path) -> None:
     zones = [z for z in dict.fromkeys(res.table.loc[res.table["variant"] == "zone", "zone"])]
     charts = [comparison_chart(res, z, d / f"chart_{z}.png") for z in [*zones, "all"]]
     y = res.config.demand.horizon_year
+    lang = res.config.output.lang
+    _ = messages(lang)
     tornados = []
     for z in [*dict.fromkeys(res.sensitivity.loc[res.sensitivity["variant"] == "zone", "zone"]),
               "all"]:
         variant = "union" if z == "all" else "zone"
         s = res.sensitivity[(res.sensitivity["zone"] == z)]
-        label = "union of the zones" if z == "all" else f"{s['zone_name'].iloc[0]} ({z})"
+        title = (_("tornado_union", name=res.config.name) if z == "all" else
+                 _("tornado_zone", name=res.config.name, zone=s["zone_name"].iloc[0], code=z))
         tornados.append(uncertainty.tornado_chart(
             res.sensitivity, d / f"tornado_{z}.png", zone=z, variant=variant, year=y,
-            title=f"{res.config.name}: {label}, one parameter at a time"))
+            title=title, lang=lang))
     meta = {"study": res.config.name, "study_file": res.config.source_file,
             "varied": res.sweep.paths,
             "scenarios": [{"scenario": n, **v} for n, v in res.sweep.scenarios],
@@ -434,15 +439,16 @@ def _write_all(res: SweepResult, d: Path) -> None:
                                                  default=str), encoding="utf-8")
     t = res.at_horizon()
     main = t[(t["variant"].isin(["zone", "union"])) & (t["segment"] == "total")]
+    main = main.assign(zone_name=main["zone_name"].replace({"all": _("all_zones")}))
     pivot = main.pivot_table(index=["scenario", *res.sweep.paths], columns="zone_name",
                              values="seats", aggfunc="sum", sort=False)
     report.write_scenarios_report(
-        d / "report.html", title=f"{res.config.name} — scénarios / scenarios",
+        d / "report.html", title=_("sweep_title", name=res.config.name),
         sweep=pivot, sensitivity=_sens_summary(res.sensitivity, y), charts=charts,
-        tornados=tornados, year=res.horizon_label(), sensitivity_year=y,
-        notes=[f"{len(res.sweep.scenarios)} scenarios; varied: {', '.join(res.sweep.paths)}; "
-               f"{res.routing_passes} routing pass(es), {res.demand_runs} demand run(s), "
-               f"{res.inputs_loads} demand-input load(s)."])
+        tornados=tornados, year=res.horizon_label(), sensitivity_year=y, lang=lang,
+        notes=[_("sweep_note", n=len(res.sweep.scenarios), paths=", ".join(res.sweep.paths),
+                 routing=res.routing_passes, demand=res.demand_runs,
+                 loads=res.inputs_loads)])
 
 
 def _sens_summary(sens: pd.DataFrame, year: int) -> pd.DataFrame:

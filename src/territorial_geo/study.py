@@ -675,11 +675,12 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         hy = cfg.demand.horizon_year
         tornado = uncertainty.tornado_chart(
             res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
-            title=_("tornado_union", name=cfg.name))
+            title=_("tornado_union", name=cfg.name), lang=cfg.output.lang)
         for zc in zones.zone_codes:
             uncertainty.tornado_chart(
                 res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
-                title=_("tornado_zone", name=cfg.name, zone=names[zc], code=zc))
+                title=_("tornado_zone", name=cfg.name, zone=names[zc], code=zc),
+                lang=cfg.output.lang)
         iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
         sens = res.sensitivity
         sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")

@@ -265,10 +265,15 @@ def sensitivity(
 
 
 def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: str,
-                  year: int, title: str, segment: str = "total") -> Path:
+                  year: int, title: str, segment: str = "total", lang: str = "fr") -> Path:
     """A tornado chart (PNG, written atomically) of one zone sum: a bar per parameter from
-    its low to its high, largest swing on top, around the study's value."""
+    its low to its high, largest swing on top, around the study's value; axis labels in
+    ``lang`` (:mod:`territorial_geo.i18n`)."""
     import matplotlib
+
+    from territorial_geo.i18n import messages, number
+
+    _ = messages(lang)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -280,12 +285,13 @@ def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: s
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(s), 3) + 1.2))
     y = np.arange(len(s))
     lo, hi = s["seats_low"].to_numpy(), s["seats_high"].to_numpy()
-    ax.barh(y, lo - central, left=central, color="#d95f02", label="low value")
-    ax.barh(y, hi - central, left=central, color="#1b9e77", label="high value")
+    ax.barh(y, lo - central, left=central, color="#d95f02", label=_("tornado_low"))
+    ax.barh(y, hi - central, left=central, color="#1b9e77", label=_("tornado_high"))
     ax.axvline(central, color="#333", lw=1)
     ax.set_yticks(y, [f"{p} ({a} / {b})" for p, a, b in
                       zip(s["parameter"], s["low"], s["high"], strict=True)], fontsize=8)
-    ax.set_xlabel(f"seats {year} ({segment}); line: the study's value {central:.1f}")
+    ax.set_xlabel(_("tornado_xlabel", year=year, segment=segment,
+                    central=number(central, lang)))
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
