@@ -19,8 +19,6 @@ import io
 import itertools
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -392,23 +390,7 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
 
 def write_sweep(res: SweepResult, out_dir: str | os.PathLike) -> Path:
     """Write the sweep's folder atomically (built beside it, then renamed into place)."""
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        _write_all(res, tmp)
-        os.chmod(tmp, 0o755)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return sources.atomic_dir(out_dir, lambda tmp: _write_all(res, tmp))
 
 
 def _write_all(res: SweepResult, d: Path) -> None:

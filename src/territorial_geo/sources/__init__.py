@@ -57,6 +57,7 @@ from territorial_geo.sources.communes import (
 from territorial_geo.sources.datasets import Datasets
 from territorial_geo.sources.fetching import (
     FetchResult,
+    atomic_dir,
     atomic_write,
     dataset_path,
     default_mirror,
@@ -92,7 +93,7 @@ __all__ = [
     "ENV_MIRROR", "FetchResult", "Harmonized", "OPTIONAL", "OfficialSource", "REGION_DEPARTMENTS",
     "REQUIRED", "SIRENE_BANDS", "SIRENE_COLUMNS", "SOLO_BANDS", "STUDY_NAF_CODES", "SourceFile",
     "UnknownPlaceError", "WEB_CRS", "WORKING_CRS", "_fold", "_read_csv", "_require_columns",
-    "atomic_write", "build_communes_gpkg", "build_csp_shares", "build_density_grid",
+    "atomic_dir", "atomic_write", "build_communes_gpkg", "build_csp_shares", "build_density_grid",
     "build_employee_bands", "build_naf", "code_mapping", "count_sirene_solos", "dataset_path",
     "default_mirror", "download", "fetch", "file_digest", "find_epci", "harmonize",
     "load_census", "load_chefs_lieux", "load_commune_list", "load_communes",

@@ -171,6 +171,31 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
     return path
 
 
+def atomic_dir(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
+    """Build a folder through ``writer(tmp_dir)`` beside ``path``, then rename it into place.
+
+    An existing folder at ``path`` is replaced only once the new one is complete; nothing
+    half-written is ever left at ``path`` if ``writer`` fails.
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        writer(tmp)
+        os.chmod(tmp, 0o755)
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
 class IncompleteDownload(OSError):
     """The connection ended before the announced size was received (retried, resumable)."""
 
