@@ -240,3 +240,22 @@ def test_run_sh_study_fetches_first(tmp_path):
     subprocess.run(["bash", "run.sh", "data", "status"], cwd=d, check=True, timeout=60)
     assert (d / "calls.log").read_text().splitlines() == ["territorial-geo data status"]
 
+
+
+def test_atomic_dir_keeps_the_old_folder_when_writing_fails(tmp_path):
+    out = tmp_path / "study"
+    sources.atomic_dir(out, lambda d: (d / "zones.csv").write_text("v1"))
+    assert (out / "zones.csv").read_text() == "v1"
+
+    def half(d):
+        (d / "zones.csv").write_text("v2 half")
+        raise RuntimeError("map failed")
+
+    with pytest.raises(RuntimeError):
+        sources.atomic_dir(out, half)
+    # the previous outputs stay whole, and no temporary folder is left beside them
+    assert (out / "zones.csv").read_text() == "v1"
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]
+    sources.atomic_dir(out, lambda d: (d / "report.html").write_text("v3"))
+    assert [p.name for p in out.iterdir()] == ["report.html"]
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]
