@@ -34,6 +34,13 @@ from territorial_geo.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _shut(client) -> None:
+    """Close a client and the local cluster it started."""
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
 def one_run(cfg, epcis, workers: int, data_dir) -> dict:
     """One batch on a fresh local cluster; wall time, startup, peak memory, task times."""
     t = time.perf_counter()
@@ -46,9 +53,7 @@ def one_run(cfg, epcis, workers: int, data_dir) -> dict:
                               progress=False)
         wall = time.perf_counter() - t
     finally:
-        cluster = client.cluster
-        client.close()
-        cluster.close()
+        _shut(client)
     tab = res.table
     shutil.rmtree(out, ignore_errors=True)
     return {"wall": wall, "startup": startup, "peak_mb": max(r["peak_mb"] for r in res.tasks),
@@ -99,9 +104,7 @@ def main() -> None:
             cov = batch.national_coverage(cfg, deps, client=client, data_dir=a.data_dir)
             cov_s = time.perf_counter() - t
         finally:
-            cluster = client.cluster
-            client.close()
-            cluster.close()
+            _shut(client)
         c = cov.communes
         fr = batch.coverage_tables(c.assign(country="FR"), "country")
         print(f"national coverage: {len(deps)} départements, {len(c)} communes, "

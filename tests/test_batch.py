@@ -17,7 +17,7 @@ from territorial_geo.config import load_config
 from territorial_geo.errors import TerritorialGeoError, UnknownPlaceError
 
 from .conftest import ROOT
-from .test_study import _browser
+from .test_study import _browser, _offline_page
 
 STUDY = ROOT / "examples" / "campagnes-artois.toml"
 ARTOIS, EVIAN, CHAMONIX, VIMEU = "200069482", "200071967", "200023372", "200070944"
@@ -223,15 +223,8 @@ def test_coverage_tables_leave_failed_departements_out():
 @pytest.mark.browser
 def test_batch_map_in_browser(serial_out):
     pw, exe = _browser()
-    errors = []
     with pw as p:
-        b = p.chromium.launch(executable_path=exe, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = b.new_page(viewport={"width": 1200, "height": 900})
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
-                   else r.abort())  # offline: no tile server in CI
+        b, page, errors = _offline_page(p, exe, width=1200)
         page.goto((serial_out / "map.html").as_uri())
         page.wait_for_selector("path.leaflet-interactive")
         paths = page.locator("path.leaflet-interactive")

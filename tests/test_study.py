@@ -195,20 +195,26 @@ def _browser():
     return sync_playwright(), CHROMIUM
 
 
+def _offline_page(p, exe: str, *, width: int = 1300):
+    """Headless chromium with one page that records page errors and aborts every non-file
+    request (offline and deterministic: no tile server in CI, and a slow DNS failure must
+    not stall the page). Returns ``(browser, page, errors)``."""
+    b = p.chromium.launch(executable_path=exe, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"])
+    page = b.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+               else r.abort())
+    return b, page, errors
+
+
 @pytest.mark.browser
 def test_map_in_real_browser(artois_out, tmp_path):
     pw, exe = _browser()
-    errors = []
     with pw as p:
-        b = p.chromium.launch(executable_path=exe, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = b.new_page(viewport={"width": 1300, "height": 900})
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        # offline and deterministic: tile servers are unreachable in CI, and a slow DNS
-        # failure must not stall the page
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
-                   else r.abort())
+        b, page, errors = _offline_page(p, exe)
         page.goto((artois_out / "map.html").as_uri())
         page.wait_for_selector(".leaflet-control-layers-overlays")
         overlays = page.locator(".leaflet-control-layers-overlays label")

@@ -19,7 +19,6 @@ import io
 import itertools
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -227,14 +226,8 @@ def run_sweep(
         ``sensitivity``: the study's one-at-a-time sensitivity.
     """
     say = progress or (lambda _m: None)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal t0
-        now = time.perf_counter()
-        timings[name] = round(timings.get(name, 0.0) + now - t0, 3)
-        t0 = now
+    lap = study.Laps()
+    timings = lap.timings
 
     configs = [(name, vals, with_values(cfg, vals)) for name, vals in sweep.scenarios]
     say("territory")

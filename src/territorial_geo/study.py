@@ -70,6 +70,20 @@ class StudyResult:
         return self.inventory == NO_INVENTORY
 
 
+class Laps:
+    """Seconds spent per stage: ``lap(name)`` adds the time since the previous call to
+    ``timings[name]`` (accumulated, so a stage may be timed in several pieces)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t0 = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(self.timings.get(name, 0.0) + now - self._t0, 3)
+        self._t0 = now
+
+
 def territory_network(
     spec: str, terr: Territory, *, margin_km: float = 25.0,
     profile: netmod.SpeedProfile | None = None, approx_params=None, data_dir=None,
@@ -263,14 +277,8 @@ def run_study(
         a new one over ``data_dir`` when not given.
     """
     say = progress or (lambda _m: None)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal t0
-        now = time.perf_counter()
-        timings[name] = round(now - t0, 3)
-        t0 = now
+    lap = Laps()
+    timings = lap.timings
 
     say("territory")
     data = data or sources.Datasets(data_dir)  # each dataset read once, here at the edge
