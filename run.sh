@@ -13,14 +13,33 @@
 # sources; `test` leaves fetching to the test session, which fetches only what the tests read.
 set -euo pipefail
 cd "$(dirname "$0")"
-PY=${PYTHON:-python3}
 VENV=.venv
+# Python >= 3.12 (osrm-bindings, the OSRM engine and test oracle, ships wheels for 3.12 and newer):
+# $PYTHON when set, else the first of python3.13, python3.12, python3 that is >= 3.12 (pyenv
+# versions included, whether or not they are the global one)
+find_python() {
+  local c
+  for c in ${PYTHON:-} python3.13 python3.12 python3 \
+           "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3; do
+    [ -n "$c" ] || continue
+    if "$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+      echo "$c"; return 0
+    fi
+  done
+  echo "run.sh: Python >= 3.12 is needed (set PYTHON=/path/to/python3.12)" >&2
+  return 1
+}
+if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+  echo "run.sh: $VENV uses Python < 3.12; recreating it" >&2
+  rm -rf "$VENV"
+fi
 if [ ! -x "$VENV/bin/python" ]; then
+  PY=$(find_python)
   "$PY" -m venv "$VENV"
 fi
 if [ ! -f "$VENV/.installed" ] || [ pyproject.toml -nt "$VENV/.installed" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev,docs]"
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev,docs,osrm]"
   touch "$VENV/.installed"
 fi
 TG="$VENV/bin/territorial-geo"
