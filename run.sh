@@ -29,8 +29,10 @@ find_python() {
   echo "run.sh: Python >= 3.12 is needed (set PYTHON=/path/to/python3.12)" >&2
   return 1
 }
-if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-  echo "run.sh: $VENV uses Python < 3.12; recreating it" >&2
+# a virtualenv made by an older run.sh with Python < 3.12 is made again (read from pyvenv.cfg)
+venv_ver=$(sed -n 's/^version[_a-z]* *= *\([0-9]*\)\.\([0-9]*\).*/\1 \2/p' "$VENV/pyvenv.cfg" 2>/dev/null | head -1 || true)
+if [ -n "$venv_ver" ] && [ "${venv_ver% *}" -eq 3 ] && [ "${venv_ver#* }" -lt 12 ]; then
+  echo "run.sh: $VENV uses Python ${venv_ver/ /.} (< 3.12); recreating it" >&2
   rm -rf "$VENV"
 fi
 if [ ! -x "$VENV/bin/python" ]; then
