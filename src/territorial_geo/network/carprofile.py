@@ -201,8 +201,12 @@ def car_blocked(tags: pd.DataFrame) -> np.ndarray:
     """
     access = first_tag(tags, OSRM_CAR_ACCESS_TAGS).map(resolve_access)
     access = access.astype(object).fillna("").astype(str).str.strip().str.lower()
-    col = (lambda k: tags[k].astype(object).fillna("").astype(str).str.strip().str.lower()
-           if k in tags.columns else pd.Series("", index=tags.index))
+
+    def col(k: str) -> pd.Series:
+        if k not in tags.columns:
+            return pd.Series("", index=tags.index)
+        return tags[k].astype(object).fillna("").astype(str).str.strip().str.lower()
+
     blocked = access.isin(OSRM_CAR_ACCESS_BLACKLIST | OSRM_CAR_RESTRICTED)
     blocked |= col("service").isin(OSRM_CAR_SERVICE_FORBIDDEN)
     blocked |= col("highway").isin(OSRM_CAR_AVOID_HIGHWAY)
