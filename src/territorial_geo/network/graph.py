@@ -222,7 +222,7 @@ class RoadNetwork:
         """Arcs of the edge-based graph: (from edge, to edge, seconds), vectorised.
 
         Every pair (edge into node x, edge out of x) is a turn, except a u-turn (back along
-        the same segment) where another road leaves x: as in OSRM, u-turns only at dead
+        the same segment) where another edge leaves x: as in OSRM, u-turns only at dead
         ends. Its cost is :func:`~territorial_geo.network.carprofile.turn_costs` on the
         angle between the last piece of the incoming edge and the first piece of the
         outgoing one, the number of roads (segments) meeting at x, a traffic signal at x
@@ -253,7 +253,10 @@ class RoadNetwork:
         ends = pd.DataFrame({"n": np.r_[u, v], "s": np.r_[seg, seg]}).drop_duplicates()
         n_roads = np.bincount(ends["n"].to_numpy(np.int64), minlength=n)[node]
         u_turn = (seg[src] == seg[dst]) & (u[src] == v[dst])
-        keep = ~u_turn | (n_roads <= 1)
+        # a u-turn is allowed only where it is the one way on (a dead end, or a node whose
+        # other roads cannot be driven away from it)
+        other_exits = k[src] - np.bincount(src[u_turn], minlength=len(e))[src]
+        keep = ~u_turn | (other_exits == 0)
         src, dst, node, n_roads, u_turn = src[keep], dst[keep], node[keep], n_roads[keep], \
             u_turn[keep]
         ang = turn_angle(d_last[src, 0], d_last[src, 1], d_first[dst, 0], d_first[dst, 1])
