@@ -88,6 +88,25 @@ def test_crossroads_turn_costs():
     assert float(rev["time_s"].iloc[0]) == pytest.approx(2 * HALF_ARM_S + LEFT_90, abs=1e-4)
 
 
+def test_node_times_under_the_turn_model():
+    """Node times (polygons, raster) from the state times, by hand on the crossroads: from
+    the west point the centre is reached in 72 s and the north dead end after a left turn;
+    towards it, the north end leaves south and turns right."""
+    net = _crossroads()
+    site = net.snap(gpd.GeoSeries([Point(*WEST)], crs=2154))
+    osm = net.nodes["osmid"].to_numpy()
+    centre, north = int(np.flatnonzero(osm == 1)[0]), int(np.flatnonzero(osm == 2)[0])
+    frm = N.node_times_to_nearest(net, site, direction="from")
+    assert frm.shape == (net.n_nodes,)
+    # the end node of the site's own edge is timed by the cheapest way on out of it
+    # (straight on: 7.5 / (1 + e^(6.5 x 1.075)) = 0.0069 s)
+    assert frm[centre] == pytest.approx(HALF_ARM_S + 7.5 / (1 + np.exp(6.5 * 1.075)), abs=1e-6)
+    assert frm[north] == pytest.approx(3 * HALF_ARM_S + LEFT_90, abs=1e-4)
+    to = N.node_times_to_nearest(net, site, direction="to")
+    assert to[centre] == pytest.approx(HALF_ARM_S, abs=1e-6)
+    assert to[north] == pytest.approx(3 * HALF_ARM_S + RIGHT_90, abs=1e-4)
+
+
 def test_traffic_signal_costs_two_seconds():
     net = _crossroads(signal=True)
     assert net.nodes["signal"].sum() == 1
@@ -194,3 +213,42 @@ def test_study_file_sets_speeds_and_junction_costs():
         config.config_from_dict({"zoning": {"speed_model": "fast"}})
     with pytest.raises(ConfigError, match="junction costs"):
         config.config_from_dict({"zoning": {"u_turn_s": -1.0}})
+
+
+@pytest.fixture(scope="module")
+def artois_turns(artois, data_dir):
+    """The Artois skeleton read as a detailed network: car.lua speeds, junction costs."""
+    return N.read_pbf(sources.dataset_path("roads-hdf", data_dir), area=artois.outline,
+                      cache_dir=data_dir / "cache" / "networks")
+
+
+@pytest.mark.parametrize("direction", ["to", "from"])
+def test_zones_on_the_turn_graph(artois, artois_turns, direction):
+    """Zones, their polygons and the distancier agree under the turn model, and junction
+    costs never make a trip shorter than the same roads without them."""
+    from territorial_geo import zoning
+
+    net = artois_turns
+    assert net.uses_turns and net.turn_graph_size()["arcs"] > net.n_vertices
+    towns = ["62279", "62045"]
+    z = zoning.build_zones(artois, towns, network=net, bands=[10, 20], direction=direction)
+    pts = artois.chefs_lieux.geometry
+    table = zoning.reachability_table(net, pts, 1200.0, origins=pts.loc[towns],
+                                      direction=direction)
+    for town in towns:
+        sub = table[table["origin"] == town]
+        got = sub.set_index(sub["code"].astype(str))["time_s"]
+        mem = z.members[z.members["zone"] == town].set_index("code")["time_s"]
+        assert set(mem.index) == set(got.index)
+        assert np.allclose(mem.sort_index(), got.sort_index())
+        poly = z.polygons[(z.polygons["zone"] == town) & (z.polygons["band_min"] == 20)]
+        inside = z.members[z.members["zone"] == town].geometry.within(
+            poly.geometry.iloc[0].buffer(1.0))
+        assert inside.all()
+    flat = N.RoadNetwork(net.nodes, net.edges, N.SpeedProfile(turns=False), net.source)
+    base = zoning.reachability_table(flat, pts, 1200.0, origins=pts.loc[towns],
+                                     direction=direction)
+    m = base.merge(table, on=["origin", "code"], suffixes=("_flat", "_turns"))
+    assert len(m) == len(table) and len(base) >= len(table)
+    assert (m["time_s_turns"] >= m["time_s_flat"] - 1e-6).all()
+    assert (m["time_s_turns"] > m["time_s_flat"] + 1).mean() > 0.5

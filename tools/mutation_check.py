@@ -303,6 +303,24 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_osrm_oracle.py",),
     ),
     Mutation(
+        "turn-seed-ignores-part-behind", "network/graph.py",
+        "np.maximum(weights[at] - behind[row], 0.0)",
+        "np.maximum(weights[at], 0.0)",
+        ("tests/test_turns.py",),
+    ),
+    Mutation(
+        "turn-node-times-skip-arrivals", "network/graph.py",
+        "            np.minimum.at(out, v, dist + self.edges[\"time_s\"].to_numpy(np.float64))",
+        "            pass",
+        ("tests/test_turns.py",),
+    ),
+    Mutation(
+        "turn-u-turns-everywhere", "network/graph.py",
+        "        keep = ~u_turn | (other_exits == 0)",
+        "        keep = np.ones(len(u_turn), dtype=bool)",
+        ("tests/test_turns.py",),
+    ),
+    Mutation(
         "osrm-oneway-ignored", "network/osm.py",
         "        oneway = first_tag(tags, OSRM_CAR_ONEWAY_TAGS)",
         "        oneway = pd.Series(None, index=tags.index, dtype=object)",

@@ -279,7 +279,9 @@ class RoadNetwork:
 
         Under the turn model a node's time is the best over the states arriving at it
         (forward: a state's time plus the time along its edge, or a state leaving the node)
-        or, on the reversed graph, the best over the states leaving it.
+        or, on the reversed graph, the best over the states leaving it. Forward, the end
+        node of an origin's own edge is timed by the cheapest way on out of it (the turn
+        included: a fraction of a second straight on).
         """
         dist = np.asarray(dist, float)
         if not self.uses_turns:
