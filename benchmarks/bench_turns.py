@@ -75,7 +75,7 @@ def bench(name: str, net: network.RoadNetwork, n_origins: int, repeats: int) -> 
     size = net.turn_graph_size()
     snap = net.snap(road_points(net, n_origins))
     seeds, offs = snap_groups(snap, leaving=True)
-    src, dst, w = net._turn_arcs()
+    src, dst, w = net.turn_arcs()
     g = nx.DiGraph()
     g.add_nodes_from(range(net.n_vertices))
     best: dict[tuple[int, int], float] = {}

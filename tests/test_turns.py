@@ -123,7 +123,7 @@ def test_turns_off_is_the_node_graph():
 def test_u_turns_only_at_dead_ends():
     """No u-turn at the crossroads (other roads leave it); one at each arm's dead end."""
     net = _crossroads()
-    src, dst, w = net._turn_arcs()
+    src, dst, w = net.turn_arcs()
     e = net.edges
     seg, u, v = e["seg"].to_numpy(), e["u"].to_numpy(), e["v"].to_numpy()
     uturn = (seg[src] == seg[dst]) & (u[src] == v[dst])

@@ -239,10 +239,12 @@ def car_speeds(tags: pd.DataFrame, highway_kmh: dict[str, float], *, default_kmh
         ``maxspeed_kmh`` (the parsed tag, NaN when none), ``speed_kmh``, ``speed_source``
         (``maxspeed``, ``default``, or ``surface`` when a cap lowered the speed).
     """
-    hw = tags["highway"].astype(object).where(tags["highway"].notna(), "")
-    base = hw.map(lambda h: highway_kmh.get(str(h), default_kmh)).astype(float).to_numpy()
+    hw = tags["highway"].astype(object)
+    base = pd.to_numeric(hw.map(highway_kmh), errors="coerce").fillna(default_kmh) \
+        .to_numpy(float)
     raw = first_tag(tags, ("maxspeed:advisory", "maxspeed", "source:maxspeed", "maxspeed:type"))
-    tagged = raw.map(osrm_maxspeed).astype(float).to_numpy()
+    parsed = {v: osrm_maxspeed(v) for v in pd.unique(raw.dropna())}  # each value once
+    tagged = pd.to_numeric(raw.map(parsed), errors="coerce").to_numpy(float)
     has = np.isfinite(tagged)
     speed = np.where(has, tagged * reduction, base)
     source = np.where(has, "maxspeed", "default").astype(object)
@@ -252,8 +254,8 @@ def car_speeds(tags: pd.DataFrame, highway_kmh: dict[str, float], *, default_kmh
                            ("smoothness", OSRM_CAR_SMOOTHNESS_KMH)):
             if key not in tags.columns:
                 continue
-            cap = tags[key].map(lambda v, t=table: t.get(v, np.inf) if isinstance(v, str)
-                                else np.inf).astype(float).to_numpy()
+            cap = pd.to_numeric(tags[key].astype(object).map(table), errors="coerce") \
+                .fillna(np.inf).to_numpy(float)
             lower = cap < speed
             speed = np.where(lower, cap, speed)
             source = np.where(lower, "surface", source)

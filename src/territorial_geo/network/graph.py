@@ -206,7 +206,7 @@ class RoadNetwork:
         key = "rev" if reverse else "fwd"
         if key not in self._csr:
             if self.uses_turns:
-                u, v, w = self._turn_arcs()
+                u, v, w = self.turn_arcs()
                 n = len(self.edges)
             else:
                 u = self.edges["u"].to_numpy(np.int64)
@@ -218,7 +218,7 @@ class RoadNetwork:
             self._csr[key] = build_csr(u, v, w, n)
         return self._csr[key]
 
-    def _turn_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def turn_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Arcs of the edge-based graph: (from edge, to edge, seconds), vectorised.
 
         Every pair (edge into node x, edge out of x) is a turn, except a u-turn (back along
@@ -298,7 +298,7 @@ class RoadNetwork:
         """``states`` and ``arcs`` of the edge-based graph (0 when node-based)."""
         if not self.uses_turns:
             return {"states": 0, "arcs": 0}
-        return {"states": int(len(self.edges)), "arcs": int(len(self._turn_arcs()[0]))}
+        return {"states": int(len(self.edges)), "arcs": int(len(self.turn_arcs()[0]))}
 
     def _segments(self) -> dict:
         """Undirected segments: end nodes a, b, geometry a->b, time a->b and b->a (inf when

@@ -91,21 +91,30 @@ _YES_ACCESS = {"yes", "designated", "permissive", "destination"}
 
 def _tags(frame: pd.DataFrame, keys) -> pd.DataFrame:
     """Tags as columns, each taken from its own column or, when missing there, from pyrosm's
-    ``tags`` column (a dict or JSON text per row, parsed once)."""
-    out = pd.DataFrame(index=frame.index)
+    ``tags`` column (a dict or JSON text per row; each distinct text parsed once)."""
+    keys = list(keys)
     extra = None
     if "tags" in frame.columns:
-        extra = frame["tags"].map(lambda t: t if isinstance(t, dict) else
-                                  (json.loads(t) if isinstance(t, str) and t else {}))
+        raw = frame["tags"]
+        sub = raw[raw.notna().to_numpy()]
+        if len(sub):
+            try:
+                codes, uniq = pd.factorize(sub)
+            except TypeError:  # dicts (unhashable): one per row
+                codes, uniq = np.arange(len(sub)), sub.to_numpy()
+            parsed = [u if isinstance(u, dict) else (json.loads(u) if isinstance(u, str) and u
+                                                     else {}) for u in uniq]
+            table = pd.DataFrame.from_records([{k: d.get(k) for k in keys} for d in parsed],
+                                              columns=keys)
+            extra = table.iloc[codes].set_axis(sub.index).reindex(frame.index)
+    out = {}
     for key in keys:
         col = frame[key].astype(object) if key in frame.columns else \
             pd.Series(None, index=frame.index, dtype=object)
         if extra is not None:
-            missing = col.isna()
-            if bool(missing.any()):
-                col = col.where(~missing, extra[missing].map(lambda d, k=key: d.get(k)))
+            col = col.where(col.notna(), extra[key].astype(object))
         out[key] = col
-    return out
+    return pd.DataFrame(out, index=frame.index)
 
 
 def directions(oneway: pd.Series, junction: pd.Series,
