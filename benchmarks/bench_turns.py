@@ -20,23 +20,14 @@ Usage: python benchmarks/bench_turns.py [--data-dir data] [--origins 300] [--rep
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import networkx as nx
 import numpy as np
+from bench_reachability import median_time
 
 from territorial_geo import network, sources, territory
 from territorial_geo.network.graph import snap_groups
-
-
-def median_time(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def road_points(net: network.RoadNetwork, n: int, seed: int = 18):
