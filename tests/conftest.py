@@ -41,5 +41,8 @@ def artois(data_dir):
 def artois_net(artois, data_dir):
     from territorial_geo import network
 
+    # the classified-road skeleton, read as load_network reads it (legal-limit speeds, no
+    # junction model: the approximate network's parameters were fitted on it)
     return network.read_pbf(sources.dataset_path("roads-hdf", data_dir), area=artois.outline,
-                            cache_dir=data_dir / "cache" / "networks")
+                            cache_dir=data_dir / "cache" / "networks",
+                            profile=network.legal_profile(network.SpeedProfile()))

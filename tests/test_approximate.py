@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString, box
 
 from territorial_geo.errors import NetworkError
-from territorial_geo.network import network_from_segments
+from territorial_geo.network import SpeedProfile, network_from_segments
 from territorial_geo.network.approximate import (
     PARAM_SOURCES,
     ApproxParams,
@@ -276,7 +276,9 @@ def synthetic_detailed(communes, cl, dens, truth: ApproxParams):
                          "speed_kmh": sp, "speed_source": "synthetic",
                          "geometry": substring(line, c0, c1)})
     segs = gpd.GeoDataFrame(rows, geometry="geometry", crs=WORKING_CRS)
-    return network_from_segments(segs, source={"kind": "detailed", "format": "synthetic"})
+    # the synthetic truth has no junction cost: node-based, like the approximate network
+    return network_from_segments(segs, source={"kind": "detailed", "format": "synthetic"},
+                                 profile=SpeedProfile(turns=False))
 
 
 @pytest.fixture(scope="module")

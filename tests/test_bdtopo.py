@@ -7,6 +7,8 @@ pandas value counts, shapely lengths), never with the reader; the comments say h
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ import shapely
 from territorial_geo import sources
 from territorial_geo.errors import NetworkError
 from territorial_geo.network import (
+    RoadNetwork,
     SpeedProfile,
     network_from_bdtopo,
     read_bdtopo,
@@ -55,8 +58,12 @@ def _sections(raw: gpd.GeoDataFrame, ids: list[str], id_col: str) -> gpd.GeoData
     return raw.set_index(id_col).loc[ids]
 
 
-def _times(net, a, b) -> tuple[float, float]:
-    """Seconds a -> b and b -> a between two EPSG:2154 points (inf when out of budget)."""
+def _times(net, a, b, *, junctions: bool = False) -> tuple[float, float]:
+    """Seconds a -> b and b -> a between two EPSG:2154 points (inf when out of budget);
+    section times only unless ``junctions`` (the OSRM junction costs on top)."""
+    if not junctions:
+        net = RoadNetwork(net.nodes, net.edges, dataclasses.replace(net.profile, turns=False),
+                          net.source)
     pts = gpd.GeoSeries([a, b], crs=2154)
     snap = net.snap(pts)
     out = []
@@ -312,6 +319,10 @@ def test_v2_hand_timed_d306(v2_net, v2_raw):
     ab, ba = _times(v2_net, a, b)
     assert ab == pytest.approx(hand, abs=0.05)
     assert ba == pytest.approx(hand, abs=0.05)
+    # with junction costs: 14 junctions crossed, each at most turn_penalty (7.5 s, straight
+    # on ~0) and never less than nothing; side roads meet the D306, so some cost
+    jab, jba = _times(v2_net, a, b, junctions=True)
+    assert hand < jab < hand + 14 * 7.5 and hand < jba < hand + 14 * 7.5
 
 
 @needs_v2

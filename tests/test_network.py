@@ -28,12 +28,19 @@ def test_pbf_net(tmp_path_factory):
 
 
 def test_real_osm_maxspeed_and_defaults(test_pbf_net):
+    """OSRM car.lua v26.x: a tagged maxspeed 80 is driven at 80 x 0.8 = 64 km/h, an untagged
+    residential street at 25 km/h; the legal model keeps 80 and 50."""
     e = test_pbf_net.edges
     tagged = e[e["speed_source"] == "maxspeed"]
-    assert len(tagged) > 0 and (tagged["speed_kmh"] == 80).all()
+    assert len(tagged) > 0 and (tagged["maxspeed_kmh"] == 80).all()
+    assert (tagged["speed_kmh"] == 64).all()
     res = e[e["highway"] == "residential"]
-    assert (res["speed_kmh"] == 50).all() and (res["speed_source"] == "default").all()
+    assert (res["speed_kmh"] == 25).all() and (res["speed_source"] == "default").all()
     assert np.allclose(e["time_s"], e["length_m"] / (e["speed_kmh"] / 3.6))
+    legal = N.read_pbf(pyrosm.get_data("test_pbf"),
+                       profile=N.legal_profile(N.SpeedProfile())).edges
+    assert (legal.loc[legal["speed_source"] == "maxspeed", "speed_kmh"] == 80).all()
+    assert (legal.loc[legal["highway"] == "residential", "speed_kmh"] == 50).all()
 
 
 def test_cache_is_used(tmp_path):

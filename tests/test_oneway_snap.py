@@ -45,6 +45,14 @@ CASES = [
     ({"access": "private"}, set()),
     ({"access": "no", "motor_vehicle": "yes"}, {(1, 2), (2, 1)}),
     ({"motor_vehicle": "no"}, set()),
+    # OSRM car.lua v26.x: motorways are one-way unless tagged; oneway:motorcar first;
+    # access=destination (restricted) and private are not driven through
+    ({"highway": "motorway"}, {(1, 2)}),
+    ({"highway": "motorway", "oneway": "no"}, {(1, 2), (2, 1)}),
+    ({"oneway:motorcar": "yes"}, {(1, 2)}),
+    ({"access": "destination"}, set()),
+    ({"access": "no", "motorcar": "yes"}, {(1, 2), (2, 1)}),
+    ({"oneway": "reversible"}, set()),
 ]
 
 

@@ -290,6 +290,42 @@ MUTATIONS: list[Mutation] = [
         "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",
         ("tests/test_batch.py::test_batch_row_equals_the_study_with_its_towns",),
     ),
+    Mutation(
+        "osrm-turn-penalty-off", "network/graph.py",
+        "    turn_penalty_s: float = OSRM_CAR_TURN_PENALTY_S",
+        "    turn_penalty_s: float = 0.0",
+        ("tests/test_osrm_oracle.py", "tests/test_turns.py"),
+    ),
+    Mutation(
+        "osrm-class-speed-doubled", "network/carprofile.py",
+        '    "residential": 25.0,',
+        '    "residential": 50.0,',
+        ("tests/test_osrm_oracle.py",),
+    ),
+    Mutation(
+        "turn-seed-ignores-part-behind", "network/graph.py",
+        "np.maximum(weights[at] - behind[row], 0.0)",
+        "np.maximum(weights[at], 0.0)",
+        ("tests/test_turns.py",),
+    ),
+    Mutation(
+        "turn-node-times-skip-arrivals", "network/graph.py",
+        "            np.minimum.at(out, v, dist + self.edges[\"time_s\"].to_numpy(np.float64))",
+        "            pass",
+        ("tests/test_turns.py",),
+    ),
+    Mutation(
+        "turn-u-turns-everywhere", "network/graph.py",
+        "        keep = ~u_turn | (other_exits == 0)",
+        "        keep = np.ones(len(u_turn), dtype=bool)",
+        ("tests/test_turns.py",),
+    ),
+    Mutation(
+        "osrm-oneway-ignored", "network/osm.py",
+        "        oneway = first_tag(tags, OSRM_CAR_ONEWAY_TAGS)",
+        "        oneway = pd.Series(None, index=tags.index, dtype=object)",
+        ("tests/test_osrm_oracle.py",),
+    ),
 ]
 
 

@@ -347,7 +347,6 @@ def _short(value) -> str:
 def _load_inputs(args):
     """Territory, network, third places, demand weights, the configuration used, its
     summary and the datasets read (each once)."""
-    from territorial_geo import network as netmod
     from territorial_geo import sources, study
 
     cfg, file_keys, cli_keys = _study_config(args)
@@ -355,8 +354,7 @@ def _load_inputs(args):
     args.territory, args.ring_km = cfg.territory, cfg.ring_km
     args.network, args.margin_km = cfg.zoning.network, cfg.zoning.margin_km
     z = cfg.zoning
-    args.profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
-                                       snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
+    args.profile = z.speed_profile()
     data = sources.Datasets(args.data_dir)
     t = _territory(args, data)
     net = _network(args, t, data)

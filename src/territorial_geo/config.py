@@ -18,6 +18,14 @@ from typing import Any
 from territorial_geo.errors import ConfigError
 from territorial_geo.i18n import LANGS
 from territorial_geo.network import DEFAULT_HIGHWAY_KMH
+from territorial_geo.network.carprofile import (
+    OSRM_CAR_ONCOMING_TURN_S,
+    OSRM_CAR_SPEED_REDUCTION,
+    OSRM_CAR_TRAFFIC_SIGNAL_S,
+    OSRM_CAR_TURN_BIAS,
+    OSRM_CAR_TURN_PENALTY_S,
+    OSRM_CAR_U_TURN_S,
+)
 from territorial_geo.sources import SOLO_BANDS, STUDY_NAF_CODES
 
 #: Telework rate presets: share of employed people of each CSP who telework.
@@ -42,8 +50,18 @@ PRESET_SOURCES: dict[str, str] = {
 DEFAULT_SOURCES: dict[str, str] = {
     "zoning.budget_min": "reference study (10-minute zones)",
     "zoning.direction": "docs/method.md §2: towards the bourg",
-    "zoning.speeds": "French speed limits: rural 80 (décret 2018-487), motorway 130, "
-    "dual carriageway 110, urban 50",
+    "zoning.speeds": "OSRM car.lua v26.x speeds.highway (osrm-bindings 26.10): motorway 90, "
+    "trunk 85, primary 65, secondary 55, tertiary 40, residential 25 (docs/method.md §2)",
+    "zoning.speed_model": "docs/method.md §2: OSRM car.lua v26.x way rules (tagged maxspeed x "
+    "speed_reduction, surface caps); 'legal' = the former legal-limit model",
+    "zoning.speed_reduction": "OSRM car.lua v26.x speed_reduction",
+    "zoning.junction_costs": "docs/method.md §2: OSRM car.lua v26.x process_turn on an "
+    "edge-based graph (detailed networks)",
+    "zoning.turn_penalty_s": "OSRM car.lua v26.x turn_penalty",
+    "zoning.turn_bias": "OSRM car.lua v26.x turn_bias",
+    "zoning.u_turn_s": "OSRM car.lua v26.x properties.u_turn_penalty",
+    "zoning.oncoming_turn_s": "OSRM car.lua v26.x oncoming_turn_penalty",
+    "zoning.traffic_signal_s": "OSRM lib/obstacles.lua v26.x traffic_signals duration",
     "zoning.snap_kmh": "docs/method.md §2 (assumption: low speed on local roads)",
     "zoning.max_snap_m": "docs/method.md §2",
     "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
@@ -129,9 +147,39 @@ class ZoningConfig:
     speed_factor: float = 1.0
     snap_kmh: float = 30.0
     max_snap_m: float = 2000.0
+    speed_model: str = "osrm-car"
+    speed_reduction: float = OSRM_CAR_SPEED_REDUCTION
+    junction_costs: bool = True
+    turn_penalty_s: float = OSRM_CAR_TURN_PENALTY_S
+    turn_bias: float = OSRM_CAR_TURN_BIAS
+    u_turn_s: float = OSRM_CAR_U_TURN_S
+    oncoming_turn_s: float = OSRM_CAR_ONCOMING_TURN_S
+    traffic_signal_s: float = OSRM_CAR_TRAFFIC_SIGNAL_S
     edge_buffer_m: float = 150.0
     auto_towns: bool = False
     approximate: dict[str, Any] = field(default_factory=dict)
+
+    def speed_profile(self, where: str = "zoning"):
+        """The :class:`~territorial_geo.network.graph.SpeedProfile` these settings give
+        (class speeds, speed model, junction costs, snap settings)."""
+        from territorial_geo.errors import NetworkError
+        from territorial_geo.network import SpeedProfile, legal_profile
+
+        try:
+            profile = SpeedProfile(
+                highway_kmh=dict(self.speeds), factor=self.speed_factor, snap_kmh=self.snap_kmh,
+                max_snap_m=self.max_snap_m, speed_reduction=self.speed_reduction,
+                turns=self.junction_costs, turn_penalty_s=self.turn_penalty_s,
+                turn_bias=self.turn_bias, u_turn_s=self.u_turn_s,
+                oncoming_turn_s=self.oncoming_turn_s, traffic_signal_s=self.traffic_signal_s)
+        except NetworkError as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        if self.speed_model == "legal":
+            return dataclasses.replace(legal_profile(profile), turns=self.junction_costs)
+        if self.speed_model != "osrm-car":
+            raise ConfigError(f"{where}.speed_model must be 'osrm-car' or 'legal', got "
+                              f"{self.speed_model!r}")
+        return profile
 
     def approx_params(self, where: str = "zoning"):
         """:class:`~territorial_geo.network.approximate.ApproxParams` with the study file's
@@ -175,6 +223,7 @@ class ZoningConfig:
             _positive(v, f"{where}.speeds.{k}")
         _positive(self.speed_factor, f"{where}.speed_factor")
         _positive(self.snap_kmh, f"{where}.snap_kmh")
+        self.speed_profile(where)
 
 
 #: Rules for a solo count whose data year differs from the base year (``data_year_rule``).

@@ -112,8 +112,7 @@ def study_network(
 ) -> netmod.RoadNetwork:
     """The road network of a study (``zoning.network``, speeds and snap settings)."""
     z = cfg.zoning
-    profile = netmod.SpeedProfile(highway_kmh=dict(z.speeds), factor=z.speed_factor,
-                                  snap_kmh=z.snap_kmh, max_snap_m=z.max_snap_m)
+    profile = z.speed_profile()
     return territory_network(z.network, terr, margin_km=z.margin_km, profile=profile,
                              approx_params=z.approx_params() if z.approximate else None,
                              data_dir=data_dir, data=data)

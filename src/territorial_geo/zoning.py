@@ -436,8 +436,9 @@ def build_zones(
         legs = pd.Series(netmod.access_legs(snaps), index=snaps.index)
         for i, c in enumerate(codes):
             hit = reached[reached["origin"] == i]
-            t = np.full(network.n_nodes, np.inf)
+            t = np.full(network.n_vertices, np.inf)
             t[hit["target"].to_numpy()] = hit["time_s"].to_numpy()
+            t = network.node_times_from_vertices(t, reverse=reverse)
             zm = members[members["zone"] == c]
             for b in band_list:
                 inside = zm.loc[zm["time_min"] <= b + 1e-9, "code"].tolist()

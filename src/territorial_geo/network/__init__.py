@@ -41,6 +41,7 @@ from territorial_geo.network.graph import (
     access_legs,
     cached,
     endpoint_ids,
+    legal_profile,
     morton_code,
     network_from_segments,
     same_segment_times,
@@ -75,7 +76,7 @@ __all__ = [
     "read_bdtopo",
     "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
     "access_legs", "NetworkSpec", "load_network", "parse_network_spec", "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
-    "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
+    "legal_profile", "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
     "network_from_segments", "node_times", "node_times_to_nearest", "parse_maxspeed",
     "points_from_node_times", "read_pbf", "same_segment_times", "snap_groups", "snapped_times",
 ]

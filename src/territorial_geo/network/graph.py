@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,69 +28,115 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from territorial_geo.errors import NetworkError
+from territorial_geo.network.carprofile import (
+    LEGAL_HIGHWAY_KMH,
+    OSRM_CAR_DEFAULT_KMH,
+    OSRM_CAR_HIGHWAY_KMH,
+    OSRM_CAR_ONCOMING_TURN_S,
+    OSRM_CAR_SPEED_REDUCTION,
+    OSRM_CAR_TRAFFIC_SIGNAL_S,
+    OSRM_CAR_TURN_BIAS,
+    OSRM_CAR_TURN_PENALTY_S,
+    OSRM_CAR_U_TURN_S,
+    turn_angle,
+    turn_costs,
+)
 from territorial_geo.network.kernel import build_csr
 from territorial_geo.sources import WORKING_CRS, atomic_write
 
-#: Default speeds (km/h) per OSM ``highway`` class, French rules: rural two-way roads 80
-#: (décret 2018-487), motorways 130, dual carriageways 110, built-up areas 50.
-DEFAULT_HIGHWAY_KMH: dict[str, float] = {
-    "motorway": 130.0,
-    "motorway_link": 90.0,
-    "trunk": 110.0,
-    "trunk_link": 70.0,
-    "primary": 80.0,
-    "primary_link": 60.0,
-    "secondary": 80.0,
-    "secondary_link": 50.0,
-    "tertiary": 80.0,
-    "tertiary_link": 50.0,
-    "unclassified": 60.0,
-    "road": 50.0,
-    "residential": 50.0,
-    "living_street": 20.0,
-    "service": 30.0,
-}
+#: Default speeds (km/h) per OSM ``highway`` class when no speed is tagged: OSRM car.lua
+#: v26.x ``speeds.highway`` (see :mod:`~territorial_geo.network.carprofile`).
+DEFAULT_HIGHWAY_KMH: dict[str, float] = dict(OSRM_CAR_HIGHWAY_KMH)
+
+#: Speed models of :class:`SpeedProfile`.
+SPEED_MODELS = ("osrm-car", "legal")
 
 
 @dataclass(frozen=True)
 class SpeedProfile:
-    """How edges are timed and points attached.
+    """How edges and junctions are timed and points attached.
 
     Attributes
     ----------
     highway_kmh
-        Default speed per OSM ``highway`` class when ``maxspeed`` is not tagged.
+        Speed per OSM ``highway`` class when no speed is tagged (OSRM car.lua v26.x
+        ``speeds.highway`` by default).
     fallback_kmh
-        Speed of a class missing from ``highway_kmh``.
+        Speed of a class missing from ``highway_kmh`` (OSRM car.lua v26.x ``default_speed``).
     factor
-        Multiplier on every speed (e.g. 0.85 for congestion or village crossings).
+        Multiplier on every speed (e.g. 0.85 for congestion).
     snap_kmh
         Speed of the leg between a point and the road it is attached to.
     max_snap_m
         Points farther than this from the network are flagged (still timed).
     use_maxspeed
         Use tagged ``maxspeed`` when present.
+    speed_model
+        ``"osrm-car"`` (OSRM car.lua rules: tagged maxspeed x ``speed_reduction``, surface,
+        tracktype and smoothness caps, car.lua access and one-way rules) or ``"legal"``
+        (the former model: legal limits, :func:`legal_profile`).
+    speed_reduction
+        Factor on tagged maxspeed (OSRM car.lua v26.x ``speed_reduction``).
+    turns
+        Time junctions (edge-based graph; detailed networks only): the costs below.
+    turn_penalty_s, turn_bias, u_turn_s, oncoming_turn_s, traffic_signal_s
+        OSRM car.lua v26.x ``turn_penalty``, ``turn_bias``, ``u_turn_penalty``,
+        ``oncoming_turn_penalty`` and lib/obstacles.lua traffic-signal duration
+        (:func:`~territorial_geo.network.carprofile.turn_costs`).
     """
 
     highway_kmh: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HIGHWAY_KMH))
-    fallback_kmh: float = 50.0
+    fallback_kmh: float = OSRM_CAR_DEFAULT_KMH
     factor: float = 1.0
     snap_kmh: float = 30.0
     max_snap_m: float = 2000.0
     use_maxspeed: bool = True
+    speed_model: str = "osrm-car"
+    speed_reduction: float = OSRM_CAR_SPEED_REDUCTION
+    turns: bool = True
+    turn_penalty_s: float = OSRM_CAR_TURN_PENALTY_S
+    turn_bias: float = OSRM_CAR_TURN_BIAS
+    u_turn_s: float = OSRM_CAR_U_TURN_S
+    oncoming_turn_s: float = OSRM_CAR_ONCOMING_TURN_S
+    traffic_signal_s: float = OSRM_CAR_TRAFFIC_SIGNAL_S
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.highway_kmh.items() if not (v > 0)}
-        if bad or self.factor <= 0 or self.snap_kmh <= 0 or self.fallback_kmh <= 0:
+        if bad or self.factor <= 0 or self.snap_kmh <= 0 or self.fallback_kmh <= 0 \
+                or self.speed_reduction <= 0:
             raise NetworkError(
                 f"speeds must be positive: {bad or ''} factor={self.factor} "
-                f"snap_kmh={self.snap_kmh} fallback_kmh={self.fallback_kmh}"
+                f"snap_kmh={self.snap_kmh} fallback_kmh={self.fallback_kmh} "
+                f"speed_reduction={self.speed_reduction}"
             )
+        if self.speed_model not in SPEED_MODELS:
+            raise NetworkError(f"speed_model must be one of {', '.join(SPEED_MODELS)}, got "
+                               f"{self.speed_model!r}")
+        costs = {k: getattr(self, k) for k in ("turn_penalty_s", "u_turn_s", "oncoming_turn_s",
+                                                "traffic_signal_s")}
+        if any(not (v >= 0) for v in costs.values()) or not self.turn_bias > 0:
+            raise NetworkError(f"junction costs must be >= 0 and turn_bias > 0: {costs} "
+                               f"turn_bias={self.turn_bias}")
 
     def key(self) -> str:
         """Stable hash of the profile (part of the graph cache key)."""
         blob = json.dumps(asdict(self), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def legal_profile(profile: SpeedProfile) -> SpeedProfile:
+    """The same profile on the former legal-limit model, without junction costs.
+
+    Class speeds left at their OSRM default become the legal limit
+    (:data:`~territorial_geo.network.carprofile.LEGAL_HIGHWAY_KMH`); speeds a study file set
+    stay. Used for the classified-road skeleton of the approximate network (its parameters
+    were fitted on those speeds).
+    """
+    kmh = {**LEGAL_HIGHWAY_KMH, **{k: v for k, v in profile.highway_kmh.items()
+                                   if DEFAULT_HIGHWAY_KMH.get(k) != v}}
+    return replace(profile, highway_kmh=kmh, speed_model="legal", speed_reduction=1.0,
+                   turns=False, fallback_kmh=50.0 if profile.fallback_kmh == OSRM_CAR_DEFAULT_KMH
+                   else profile.fallback_kmh)
 
 
 #: Columns every ``snap`` frame has (see :meth:`RoadNetwork.snap`).
@@ -136,21 +182,123 @@ class RoadNetwork:
         """``detailed`` or ``approximate``."""
         return str(self.source.get("kind", "detailed"))
 
+    @property
+    def uses_turns(self) -> bool:
+        """Whether routing runs on the edge-based (turn) graph: detailed networks whose
+        profile times junctions. Approximate networks stay node-based."""
+        return bool(self.profile.turns) and self.kind != "approximate" and len(self.edges) > 0
+
+    @property
+    def n_vertices(self) -> int:
+        """Vertices of the routing graph: nodes, or directed edges under the turn model."""
+        return len(self.edges) if self.uses_turns else self.n_nodes
+
     def csr(self, *, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR arrays ``(indptr, indices, weights)`` of travel times in seconds.
 
-        ``reverse=True`` gives the transposed graph (times *to* a node). Parallel edges keep
-        the fastest.
+        Node-based networks: vertices are nodes, arcs the edges (parallel edges keep the
+        fastest). Under the turn model (:attr:`uses_turns`) vertices are the directed edges
+        (a *state*: at the start of the edge, the junction behind it paid) and an arc
+        ``e -> f`` (``f`` leaves the node ``e`` ends at) weighs the time along ``e`` plus
+        the cost of turning from ``e`` into ``f``. ``reverse=True`` gives the transposed
+        graph (times *to* a vertex).
         """
         key = "rev" if reverse else "fwd"
         if key not in self._csr:
-            u = self.edges["u"].to_numpy(np.int64)
-            v = self.edges["v"].to_numpy(np.int64)
-            w = self.edges["time_s"].to_numpy(np.float64)
+            if self.uses_turns:
+                u, v, w = self.turn_arcs()
+                n = len(self.edges)
+            else:
+                u = self.edges["u"].to_numpy(np.int64)
+                v = self.edges["v"].to_numpy(np.int64)
+                w = self.edges["time_s"].to_numpy(np.float64)
+                n = self.n_nodes
             if reverse:
                 u, v = v, u
-            self._csr[key] = build_csr(u, v, w, self.n_nodes)
+            self._csr[key] = build_csr(u, v, w, n)
         return self._csr[key]
+
+    def turn_arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arcs of the edge-based graph: (from edge, to edge, seconds), vectorised.
+
+        Every pair (edge into node x, edge out of x) is a turn, except a u-turn (back along
+        the same segment) where another edge leaves x: as in OSRM, u-turns only at dead
+        ends. Its cost is :func:`~territorial_geo.network.carprofile.turn_costs` on the
+        angle between the last piece of the incoming edge and the first piece of the
+        outgoing one, the number of roads (segments) meeting at x, a traffic signal at x
+        (node column ``signal``) and roundabouts (edge column ``junction``).
+        """
+        if "arcs" in self._csr:
+            return self._csr["arcs"]
+        e, p = self.edges, self.profile
+        u = e["u"].to_numpy(np.int64)
+        v = e["v"].to_numpy(np.int64)
+        t = e["time_s"].to_numpy(np.float64)
+        seg = e["seg"].to_numpy(np.int64)
+        n = self.n_nodes
+        xy, idx = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
+        count = np.bincount(idx, minlength=len(e))
+        first = np.r_[0, np.cumsum(count)[:-1]]
+        last = first + count - 1
+        d_first = xy[np.minimum(first + 1, last)] - xy[first]
+        d_last = xy[last] - xy[np.maximum(last - 1, first)]
+        out_order = np.argsort(u, kind="stable")
+        outdeg = np.bincount(u, minlength=n)
+        out_ptr = np.r_[0, np.cumsum(outdeg)]
+        k = outdeg[v]
+        src = np.repeat(np.arange(len(e)), k)
+        within = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k)
+        dst = out_order[out_ptr[v[src]] + within]
+        node = v[src]
+        ends = pd.DataFrame({"n": np.r_[u, v], "s": np.r_[seg, seg]}).drop_duplicates()
+        n_roads = np.bincount(ends["n"].to_numpy(np.int64), minlength=n)[node]
+        u_turn = (seg[src] == seg[dst]) & (u[src] == v[dst])
+        # a u-turn is allowed only where it is the one way on (a dead end, or a node whose
+        # other roads cannot be driven away from it)
+        other_exits = k[src] - np.bincount(src[u_turn], minlength=len(e))[src]
+        keep = ~u_turn | (other_exits == 0)
+        src, dst, node, n_roads, u_turn = src[keep], dst[keep], node[keep], n_roads[keep], \
+            u_turn[keep]
+        ang = turn_angle(d_last[src, 0], d_last[src, 1], d_first[dst, 0], d_first[dst, 1])
+        ang = np.where(u_turn, 180.0, ang)
+        signal = self.nodes["signal"].to_numpy(bool)[node] if "signal" in self.nodes else \
+            np.zeros(len(node), bool)
+        ring = np.zeros(len(e), bool)
+        if "junction" in e:
+            ring = e["junction"].astype(object).fillna("").astype(str).isin(
+                {"roundabout", "circular"}).to_numpy()
+        cost = turn_costs(ang, n_roads, u_turn, signal, turn_penalty_s=p.turn_penalty_s,
+                          turn_bias=p.turn_bias, u_turn_s=p.u_turn_s,
+                          oncoming_s=p.oncoming_turn_s, signal_s=p.traffic_signal_s,
+                          roundabout=ring[src] | ring[dst])
+        self._csr["arcs"] = (src, dst, t[src] + cost)
+        return self._csr["arcs"]
+
+    def node_times_from_vertices(self, dist: np.ndarray, *, reverse: bool) -> np.ndarray:
+        """Per node, seconds from vertex times of :meth:`csr` (identity when node-based).
+
+        Under the turn model a node's time is the best over the states arriving at it
+        (forward: a state's time plus the time along its edge, or a state leaving the node)
+        or, on the reversed graph, the best over the states leaving it. Forward, the end
+        node of an origin's own edge is timed by the cheapest way on out of it (the turn
+        included: a fraction of a second straight on).
+        """
+        dist = np.asarray(dist, float)
+        if not self.uses_turns:
+            return dist
+        u = self.edges["u"].to_numpy(np.int64)
+        out = np.full(self.n_nodes, np.inf)
+        np.minimum.at(out, u, dist)
+        if not reverse:
+            v = self.edges["v"].to_numpy(np.int64)
+            np.minimum.at(out, v, dist + self.edges["time_s"].to_numpy(np.float64))
+        return out
+
+    def turn_graph_size(self) -> dict:
+        """``states`` and ``arcs`` of the edge-based graph (0 when node-based)."""
+        if not self.uses_turns:
+            return {"states": 0, "arcs": 0}
+        return {"states": int(len(self.edges)), "arcs": int(len(self.turn_arcs()[0]))}
 
     def _segments(self) -> dict:
         """Undirected segments: end nodes a, b, geometry a->b, time a->b and b->a (inf when
@@ -171,8 +319,14 @@ class RoadNetwork:
             fwd = (u == a[pos]) & (v == b[pos])
             np.minimum.at(t_ab, pos[fwd], t[fwd])
             np.minimum.at(t_ba, pos[~fwd], t[~fwd])
+            e_ab = np.full(len(sid), -1, np.int64)
+            e_ba = np.full(len(sid), -1, np.int64)
+            rows = np.arange(len(e), dtype=np.int64)
+            e_ab[pos[fwd]] = rows[fwd]
+            e_ba[pos[~fwd]] = rows[~fwd]
             geom = e.geometry.to_numpy()[row]
-            self._segs.update(sid=sid, a=a, b=b, t_ab=t_ab, t_ba=t_ba, geom=geom,
+            self._segs.update(sid=sid, a=a, b=b, t_ab=t_ab, t_ba=t_ba, e_ab=e_ab, e_ba=e_ba,
+                              geom=geom,
                               tree=shapely.STRtree(geom))
         return self._segs
 
@@ -192,7 +346,9 @@ class RoadNetwork:
             road), ``snap_m`` (distance to the road), ``snap_s`` (snap leg time), ``far``
             (``snap_m > profile.max_snap_m``: flagged, not silently accepted),
             ``out_nodes``/``out_s`` and ``in_nodes``/``in_s`` (two slots each, node -1 when
-            a direction is not allowed; times include the snap leg).
+            a direction is not allowed; times include the snap leg); under the turn model
+            also ``out_states``/``out_states_s`` and ``in_states``/``in_states_s``, the same
+            in the edge-based graph (:meth:`_state_attachments`).
         """
         if self.n_nodes == 0 or len(self.edges) == 0:
             raise NetworkError("the road network has no edge")
@@ -234,9 +390,46 @@ class RoadNetwork:
                 "out_nodes": list(out_nodes), "out_s": list(out_s),
                 "in_nodes": list(in_nodes), "in_s": list(in_s),
                 "_t_ab": t_ab, "_t_ba": t_ba,
+                **(self._state_attachments(iseg, frac, snap_s) if self.uses_turns else {}),
             },
             index=points.index,
         )
+
+    def _state_attachments(self, iseg: np.ndarray, frac: np.ndarray, snap_s: np.ndarray
+                           ) -> dict:
+        """Snapped points in the edge-based graph (see :meth:`snap`).
+
+        Reached: the state of each directed edge of the segment, plus the time from its
+        start to the point. Leaving: every state the edge turns into, with the rest of the
+        edge and the turn (the arc weight minus the part of the edge behind the point).
+        """
+        s = self._segments()
+        e_ab, e_ba = s["e_ab"][iseg], s["e_ba"][iseg]
+        t_ab = np.where(e_ab >= 0, s["t_ab"][iseg], 0.0)
+        t_ba = np.where(e_ba >= 0, s["t_ba"][iseg], 0.0)
+        indptr, indices, weights = self.csr()
+        n = len(iseg)
+
+        def successors(erow: np.ndarray, behind: np.ndarray):
+            ok = erow >= 0
+            r = np.where(ok, erow, 0)
+            deg = np.where(ok, indptr[r + 1] - indptr[r], 0)
+            width = max(int(deg.max()) if n else 0, 1)
+            states = np.full((n, width), -1, np.int64)
+            offs = np.full((n, width), np.inf)
+            row = np.repeat(np.arange(n), deg)
+            within = np.arange(int(deg.sum())) - np.repeat(np.cumsum(deg) - deg, deg)
+            at = indptr[r[row]] + within
+            states[row, within] = indices[at]
+            offs[row, within] = snap_s[row] + np.maximum(weights[at] - behind[row], 0.0)
+            return states, offs
+
+        fs, fo = successors(e_ab, frac * t_ab)
+        bs, bo = successors(e_ba, (1 - frac) * t_ba)
+        in_states = np.c_[e_ab, e_ba]
+        in_s = np.c_[snap_s + frac * t_ab, snap_s + (1 - frac) * t_ba]
+        return {"out_states": list(np.c_[fs, bs]), "out_states_s": list(np.c_[fo, bo]),
+                "in_states": list(in_states), "in_states_s": list(in_s)}
 
     def to_networkx(self):
         """An osmnx-compatible ``networkx.MultiDiGraph`` (node ids are source node ids).
@@ -274,6 +467,9 @@ class RoadNetwork:
             "n_oneway_edges": int(e["oneway"].sum()) if "oneway" in e else 0,
             "n_segments": int(e["seg"].nunique()) if "seg" in e else int(len(e)),
             "speed_sources": {str(k): int(v) for k, v in speed.items()},
+            "speed_model": self.profile.speed_model if self.kind != "approximate" else
+            self.source.get("speed_model", "approximate"),
+            "junction_costs": self.uses_turns,
         }
         for k, v in self.source.items():
             if k not in out and isinstance(v, str | int | float | bool | list | dict | None):
@@ -292,9 +488,13 @@ def snap_groups(snap: pd.DataFrame, *, leaving: bool) -> tuple[np.ndarray, np.nd
     """Seed (or attachment) nodes and offsets of snapped points as 2-D arrays.
 
     ``leaving=True`` gives how the points enter the graph when travelling away from them;
-    ``leaving=False`` how they are reached.
+    ``leaving=False`` how they are reached. Vertices of :meth:`RoadNetwork.csr`: states of
+    the edge-based graph when the frame has them (a network with junction costs), else nodes.
     """
     nodes_col, s_col = ("out_nodes", "out_s") if leaving else ("in_nodes", "in_s")
+    if "out_states" in snap.columns:
+        nodes_col, s_col = ("out_states", "out_states_s") if leaving else \
+            ("in_states", "in_states_s")
     if len(snap) == 0:
         return np.zeros((0, 2), np.int64), np.zeros((0, 2))
     return (np.vstack(snap[nodes_col].to_numpy()).astype(np.int64),
@@ -400,6 +600,7 @@ def network_from_segments(
     profile: SpeedProfile | None = None,
     source: dict | None = None,
     tolerance_m: float = 0.0,
+    signal_ids: np.ndarray | None = None,
 ) -> RoadNetwork:
     """Build a :class:`RoadNetwork` from road segments (the common path of every reader).
 
@@ -418,6 +619,9 @@ def network_from_segments(
         Provenance stored on the network.
     tolerance_m
         End points closer than this are joined into one node (only when no ids are given).
+    signal_ids
+        Node keys (``u_id``/``v_id`` values) carrying traffic signals: node column
+        ``signal``, a junction cost under the turn model.
 
     Returns
     -------
@@ -477,7 +681,9 @@ def network_from_segments(
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     nodes = gpd.GeoDataFrame(
-        {"osmid": uniq[order], "x": x[order], "y": y[order]},
+        {"osmid": uniq[order], "x": x[order], "y": y[order],
+         "signal": np.isin(uniq[order], np.asarray(signal_ids if signal_ids is not None
+                                                   else [], dtype=np.int64))},
         geometry=shapely.points(x[order], y[order]), crs=WORKING_CRS,
     )
     directed["u"] = rank[np.searchsorted(uniq, directed["id_u"].to_numpy())]
@@ -486,6 +692,8 @@ def network_from_segments(
     directed = directed.drop(columns=["id_u", "id_v"])
     edges = gpd.GeoDataFrame(directed, geometry="geometry", crs=WORKING_CRS)
     src = dict(source or {})
+    if signal_ids is not None:
+        src["n_traffic_signals"] = int(nodes["signal"].sum())
     if n_joined:
         src["n_endpoints_joined"] = n_joined
         src["join_tolerance_m"] = tolerance_m
@@ -502,7 +710,7 @@ def cached(
     is part of the key.
     """
     key = hashlib.sha256(
-        json.dumps([*key_parts, profile.key(), 4], sort_keys=True, default=str).encode()
+        json.dumps([*key_parts, profile.key(), 5], sort_keys=True, default=str).encode()
     ).hexdigest()[:20]
     if cache_dir is not None:
         cdir = Path(cache_dir) / key

@@ -284,7 +284,9 @@ def bounded_times(
         tptr = np.zeros(1, np.int64)
         tids = np.zeros(1, np.int64)
         toff = np.zeros(1, np.float64)
-        multi = snode.shape[0] > n_orig
+        # one Dijkstra per origin emits each vertex it settles once: no pair to reduce,
+        # however many seeds the origin has
+        multi = False
     else:
         if targets is None:
             targets = np.arange(n, dtype=np.int64)

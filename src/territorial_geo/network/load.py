@@ -31,7 +31,7 @@ import pandas as pd
 
 from territorial_geo import sources
 from territorial_geo.errors import NetworkError
-from territorial_geo.network.graph import RoadNetwork, SpeedProfile
+from territorial_geo.network.graph import RoadNetwork, SpeedProfile, legal_profile
 from territorial_geo.network.osm import read_pbf
 
 #: Catalog datasets that are road networks (the classified-road skeleton).
@@ -188,8 +188,10 @@ def load_network(
         sk_path = sources.resolve_data_dir(data_dir) / sources.CATALOG["roads-france"].path
         skeleton = None
         if sk_path.is_file():
-            skeleton = read_pbf(sk_path, area=area, margin_m=margin_m, profile=profile,
-                                cache_dir=cache)
+            # the skeleton keeps the legal-limit speeds the approximate network's
+            # parameters were fitted on (no junction model on straight skeleton segments)
+            skeleton = read_pbf(sk_path, area=area, margin_m=margin_m,
+                                profile=legal_profile(profile), cache_dir=cache)
         net = approximate.build_approximate(communes, chefs_lieux, density, skeleton=skeleton,
                                             params=approx_params, profile=profile)
         if skeleton is None:
@@ -207,7 +209,8 @@ def load_network(
     else:
         if s.dataset:
             path = sources.dataset_path(s.dataset, data_dir)
-            net = read_pbf(path, area=area, margin_m=margin_m, profile=profile, cache_dir=cache)
+            net = read_pbf(path, area=area, margin_m=margin_m, profile=legal_profile(profile),
+                           cache_dir=cache)
             net.source.update(kind="approximate", skeleton=True,
                               note="classified-road skeleton (motorways, national and "
                               "departmental roads as straight segments): not a detailed "

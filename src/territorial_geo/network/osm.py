@@ -1,9 +1,12 @@
 """OpenStreetMap reader: a PBF file's drivable ways as a directed timed graph.
 
 Drivable ways are read with pyrosm; ``oneway`` (``yes``/``-1``), ``junction=roundabout``
-(one-way in the drawing direction unless tagged otherwise) and access restrictions decide
-the directions; every edge is timed from ``maxspeed`` or a French default per ``highway``
-class (:class:`~territorial_geo.network.graph.SpeedProfile`).
+and ``highway=motorway`` (one-way in the drawing direction unless tagged otherwise) and
+access restrictions decide the directions; every edge is timed the way OSRM's stock car
+profile times it (:mod:`~territorial_geo.network.carprofile`: class speeds, tagged maxspeed
+x 0.8, surface caps), and junctions cost what OSRM's ``process_turn`` charges (turn angle,
+u-turns, traffic signals read from the nodes), unless the
+:class:`~territorial_geo.network.graph.SpeedProfile` says otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ import pandas as pd
 import shapely
 
 from territorial_geo.errors import NetworkError
+from territorial_geo.network.carprofile import (
+    OSRM_CAR_ONEWAY_TAGS,
+    car_blocked,
+    car_speeds,
+    first_tag,
+)
 from territorial_geo.network.graph import (
     RoadNetwork,
     SpeedProfile,
@@ -80,40 +89,77 @@ _NO_ACCESS = {"no", "private"}
 _YES_ACCESS = {"yes", "designated", "permissive", "destination"}
 
 
-def _tag(edges: pd.DataFrame, key: str) -> pd.Series:
-    """A tag as a column, taken from its own column or from pyrosm's JSON ``tags``."""
-    col = edges[key] if key in edges.columns else pd.Series(None, index=edges.index, dtype=object)
-    if "tags" in edges.columns:
-        missing = col.isna()
-        if bool(missing.any()):
-            extra = edges.loc[missing, "tags"].map(
-                lambda t: (json.loads(t) if isinstance(t, str) and t else {}).get(key)
-                if not isinstance(t, dict) else t.get(key)
-            )
-            col = col.astype(object)
-            col.loc[missing] = extra
-    return col
+def _tags(frame: pd.DataFrame, keys) -> pd.DataFrame:
+    """Tags as columns, each taken from its own column or, when missing there, from pyrosm's
+    ``tags`` column (a dict or JSON text per row; each distinct text parsed once)."""
+    keys = list(keys)
+    extra = None
+    if "tags" in frame.columns:
+        raw = frame["tags"]
+        sub = raw[raw.notna().to_numpy()]
+        if len(sub):
+            try:
+                codes, uniq = pd.factorize(sub)
+            except TypeError:  # dicts (unhashable): one per row
+                codes, uniq = np.arange(len(sub)), sub.to_numpy()
+            parsed = [u if isinstance(u, dict) else (json.loads(u) if isinstance(u, str) and u
+                                                     else {}) for u in uniq]
+            table = pd.DataFrame.from_records([{k: d.get(k) for k in keys} for d in parsed],
+                                              columns=keys)
+            extra = table.iloc[codes].set_axis(sub.index).reindex(frame.index)
+    out = {}
+    for key in keys:
+        col = frame[key].astype(object) if key in frame.columns else \
+            pd.Series(None, index=frame.index, dtype=object)
+        if extra is not None:
+            col = col.where(col.notna(), extra[key].astype(object))
+        out[key] = col
+    return pd.DataFrame(out, index=frame.index)
 
 
-def directions(oneway: pd.Series, junction: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def directions(oneway: pd.Series, junction: pd.Series,
+               highway: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Allowed directions of OSM ways: ``(forward, backward)`` boolean arrays.
 
     ``oneway=yes/true/1`` forward only; ``oneway=-1/reverse`` backward only;
-    ``junction=roundabout/circular`` implies one-way forward unless ``oneway`` says
-    otherwise (``no`` two-way, ``-1`` backward).
+    ``junction=roundabout/circular`` and ``highway=motorway`` imply one-way forward unless
+    ``oneway`` says otherwise (``no`` two-way, ``-1`` backward), as OSRM car.lua v26.x
+    ``WayHandlers.oneway`` does.
     """
     ow = oneway.astype(object).fillna("").astype(str).str.strip().str.lower()
     jn = junction.astype(object).fillna("").astype(str).str.strip().str.lower()
     backward_only = ow.isin(_BACKWARD)
     roundabout = jn.isin({"roundabout", "circular"})
+    if highway is not None:
+        roundabout = roundabout | highway.astype(object).fillna("").astype(str).eq("motorway")
     forward_only = ow.isin(_FORWARD) | (roundabout & ~ow.isin(_TWO_WAY | _BACKWARD))
     forward = ~backward_only.to_numpy()
     backward = ~forward_only.to_numpy()
     return forward, backward
 
 
-def speeds(highway: pd.Series, maxspeed: pd.Series, profile: SpeedProfile) -> pd.DataFrame:
-    """Speed (km/h) and its source per way: tagged ``maxspeed`` or the class default."""
+def speeds(highway: pd.Series, maxspeed: pd.Series, profile: SpeedProfile,
+           tags: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Speed (km/h) and its source per way, by the profile's ``speed_model``.
+
+    ``"osrm-car"`` (default): OSRM car.lua v26.x rules
+    (:func:`~territorial_geo.network.carprofile.car_speeds`: class speed, tagged maxspeed x
+    ``speed_reduction``, surface/tracktype/smoothness caps; ``tags`` gives the extra
+    columns, ``maxspeed`` stands for all maxspeed keys when ``tags`` is None).
+    ``"legal"``: tagged ``maxspeed`` (:func:`parse_maxspeed`) or the class's legal limit.
+    Both are multiplied by ``profile.factor``.
+    """
+    if profile.speed_model == "osrm-car":
+        t = pd.DataFrame({"highway": highway}, index=highway.index) if tags is None else \
+            tags.assign(highway=highway)
+        if tags is None or "maxspeed" not in t.columns:
+            t["maxspeed"] = maxspeed if profile.use_maxspeed else None
+        elif not profile.use_maxspeed:
+            t = t.drop(columns=[c for c in t.columns if "maxspeed" in c])
+        out = car_speeds(t, profile.highway_kmh, default_kmh=profile.fallback_kmh,
+                         reduction=profile.speed_reduction)
+        out["speed_kmh"] = out["speed_kmh"] * profile.factor
+        return out
     hw = highway.astype(object).where(highway.notna(), "road")
     default = hw.map(lambda h: profile.highway_kmh.get(str(h), profile.fallback_kmh)).astype(float)
     tagged = maxspeed.map(parse_maxspeed).astype(float)
@@ -125,6 +171,24 @@ def speeds(highway: pd.Series, maxspeed: pd.Series, profile: SpeedProfile) -> pd
     }, index=highway.index)
 
 
+#: Way tags the reader must provide (own columns, or pyrosm's ``tags``): access, direction
+#: and speed rules of the car profile.
+WAY_TAGS = ("oneway", "junction", "maxspeed", "maxspeed:advisory", "source:maxspeed",
+            "maxspeed:type", "access", "motor_vehicle", "motorcar", "vehicle",
+            "oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle", "surface",
+            "tracktype", "smoothness", "service", "area", "impassable", "ref", "name")
+
+
+def traffic_signal_ids(nodes: pd.DataFrame | None) -> np.ndarray:
+    """OSM ids of the nodes tagged ``highway=traffic_signals`` (a ``highway`` column or
+    pyrosm's ``tags``); empty when the frame has neither."""
+    if nodes is None or len(nodes) == 0 or "id" not in nodes.columns:
+        return np.zeros(0, np.int64)
+    hw = _tags(nodes, ["highway"])["highway"]
+    ids = pd.to_numeric(nodes.loc[hw.eq("traffic_signals").to_numpy(), "id"], errors="coerce")
+    return np.unique(ids.dropna().to_numpy(np.int64))
+
+
 def network_from_frames(
     nodes: pd.DataFrame | None, edges: gpd.GeoDataFrame | None, *,
     profile: SpeedProfile | None = None, source: dict | None = None,
@@ -134,29 +198,40 @@ def network_from_frames(
     Parameters
     ----------
     nodes
-        Unused beyond validation (node positions come from the segment geometries); kept
-        for pyrosm's ``(nodes, edges)`` pair.
+        OSM nodes with ``id`` and their tags (a ``highway`` column or pyrosm's ``tags``):
+        nodes tagged ``highway=traffic_signals`` cost ``profile.traffic_signal_s`` to cross.
+        Node positions come from the segment geometries.
     edges
         One row per way segment with ``u``, ``v`` (OSM node ids), ``highway``, ``length``
-        (metres), geometry (EPSG:4326) and optional ``oneway``, ``junction``, ``maxspeed``,
-        ``access``, ``ref``, ``name`` columns or a JSON ``tags`` column.
+        (metres), geometry (EPSG:4326) and the tags of :data:`WAY_TAGS` as columns or in a
+        JSON ``tags`` column.
     """
     profile = profile or SpeedProfile()
     if edges is None or len(edges) == 0:
         raise NetworkError("the road network has no drivable way")
     e = edges.copy()
-    for key in ("oneway", "junction", "maxspeed", "access", "motor_vehicle", "motorcar",
-                "ref", "name"):
-        e[key] = _tag(e, key)
-    access = e["access"].astype(object).fillna("").str.lower()
-    motor = e["motor_vehicle"].astype(object).fillna(e["motorcar"]).fillna("").astype(str).str.lower()
-    blocked = (access.isin(_NO_ACCESS) & ~motor.isin(_YES_ACCESS)) | motor.isin(_NO_ACCESS)
+    tags = _tags(e, WAY_TAGS)
+    for key in WAY_TAGS:
+        e[key] = tags[key]
+    if profile.speed_model == "osrm-car":
+        blocked = pd.Series(car_blocked(tags.assign(highway=e["highway"])), index=e.index)
+        oneway = first_tag(tags, OSRM_CAR_ONEWAY_TAGS)
+    else:
+        access = e["access"].astype(object).fillna("").str.lower()
+        motor = e["motor_vehicle"].astype(object).fillna(e["motorcar"]).fillna("").astype(str) \
+            .str.lower()
+        blocked = (access.isin(_NO_ACCESS) & ~motor.isin(_YES_ACCESS)) | motor.isin(_NO_ACCESS)
+        oneway = e["oneway"]
     n_blocked = int(blocked.sum())
-    e = e[~blocked].reset_index(drop=True)
+    keep = ~blocked.to_numpy()
+    e, tags, oneway = (e[keep].reset_index(drop=True), tags[keep].reset_index(drop=True),
+                       oneway[keep].reset_index(drop=True))
     if len(e) == 0:
         raise NetworkError("the road network has no drivable way (all restricted)")
-    fwd, bwd = directions(e["oneway"], e["junction"])
-    sp = speeds(e["highway"], e["maxspeed"], profile)
+    fwd, bwd = directions(oneway, e["junction"],
+                          e["highway"] if profile.speed_model == "osrm-car" else None)
+    sp = speeds(e["highway"], e["maxspeed"], profile, tags=tags)
+    ok = sp["speed_kmh"].to_numpy() > 0  # smoothness=impassable
     seg = gpd.GeoDataFrame(
         {
             "u_id": e["u"].to_numpy(np.int64), "v_id": e["v"].to_numpy(np.int64),
@@ -164,6 +239,7 @@ def network_from_frames(
             np.nan,
             "highway": e["highway"].to_numpy(), "ref": e["ref"].to_numpy(),
             "name": e["name"].to_numpy(), "maxspeed": e["maxspeed"].to_numpy(),
+            "junction": e["junction"].to_numpy(),
             "forward": fwd, "backward": bwd,
             "length_m": pd.to_numeric(e.get("length"), errors="coerce").to_numpy(float)
             if "length" in e else np.nan,
@@ -172,10 +248,11 @@ def network_from_frames(
         geometry=gpd.GeoSeries(e.geometry.to_numpy(), crs=e.crs or WEB_CRS).to_crs(WORKING_CRS)
         .to_numpy(),
         crs=WORKING_CRS,
-    )
+    )[ok]
     src = {"kind": "detailed", "format": "osm-pbf", "n_restricted_ways": n_blocked,
-           **(source or {})}
-    return network_from_segments(seg, profile=profile, source=src)
+           "speed_model": profile.speed_model, **(source or {})}
+    return network_from_segments(seg, profile=profile, source=src,
+                                 signal_ids=traffic_signal_ids(nodes))
 
 
 def contract_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -87,9 +87,12 @@ def node_times(
     net: RoadNetwork, origin_snap: pd.DataFrame, budget_s: float, *, reverse: bool,
     threads: int | None = None,
 ) -> pd.DataFrame:
-    """Times between each origin point and every node within the budget.
+    """Times between each origin point and every vertex of the routing graph within the
+    budget.
 
-    Returns ``origin``, ``target`` (node position), ``time_s``.
+    Returns ``origin``, ``target`` (vertex of :meth:`RoadNetwork.csr`: a node, or a directed
+    edge under the turn model; :meth:`RoadNetwork.node_times_from_vertices` gives node
+    times), ``time_s``.
     """
     sn, so = origin_seeds(origin_snap, reverse=reverse)
     return bounded_times(net.csr(reverse=reverse), sn, budget_s, origin_offsets=so,
@@ -100,7 +103,7 @@ def points_from_node_times(
     reached: pd.DataFrame, origin_snap: pd.DataFrame, target_snap: pd.DataFrame,
     budget_s: float, *, reverse: bool,
 ) -> pd.DataFrame:
-    """Point times from the node times of :func:`node_times` (no second Dijkstra).
+    """Point times from the vertex times of :func:`node_times` (no second Dijkstra).
 
     Returns ``origin``, ``target`` (row in ``target_snap``), ``time_s`` within the budget.
     """
@@ -164,4 +167,4 @@ def node_times_to_nearest(
     reverse = check_direction(direction)
     sn, so = origin_seeds(site_snap, reverse=reverse)
     dist, _ = nearest_times(net.csr(reverse=reverse), sn, source_offsets=so)
-    return dist
+    return net.node_times_from_vertices(dist, reverse=reverse)
