@@ -105,13 +105,18 @@ def teleworkers(
 ) -> pd.DataFrame:
     """Teleworkers per commune: ``sum_k rate_k x employed_k + rate_rs x secondary_res``.
 
-    Returns columns ``tele_csp``, ``tele_rs``, ``teleworkers``.
+    Returns columns ``tele_{csp}`` (one per CSP of :data:`CSP_KEYS`), ``tele_csp`` (their
+    sum), ``tele_rs``, ``teleworkers``.
     """
     r = pd.Series({k: float(rates.get(k, 0.0)) for k in CSP_KEYS})
-    tele_csp = employed[list(CSP_KEYS)].mul(r, axis=1).sum(axis=1)
+    by_csp = employed[list(CSP_KEYS)].mul(r, axis=1)
+    tele_csp = by_csp.sum(axis=1)
     tele_rs = secondary_residences.reindex(employed.index).fillna(0.0) * secondary_rate
-    return pd.DataFrame({"tele_csp": tele_csp, "tele_rs": tele_rs,
-                         "teleworkers": tele_csp + tele_rs})
+    out = by_csp.add_prefix("tele_")
+    out["tele_csp"] = tele_csp
+    out["tele_rs"] = tele_rs
+    out["teleworkers"] = tele_csp + tele_rs
+    return out
 
 
 def project(values: pd.Series | np.ndarray | float, from_year: int, to_year: int, growth: float):
@@ -670,12 +675,12 @@ def zone_table(
         Columns ``zone`` (town code or ``all``), ``zone_name``, ``variant`` (``zone``,
         ``union``, ``exclusive``, ``without_pole``, ``net_of_supply``,
         ``territory_residents``), ``segment`` (``solos``, ``teleworkers``, ``total``),
-        ``year``, ``teleworkers`` (salaried teleworkers living in the communes summed, all
-        of them, users or not), ``solos`` (solo workers that year), ``users`` (third-place
-        users of the row's segment that year: solos x usage share, teleworkers by the year's
-        rule, their sum for ``total``), ``seats``, ``n_communes``, ``share_of_zone``
-        (``territory_residents`` rows only, NaN elsewhere; NaN too when the zone has no
-        seat).
+        ``year``, ``seats``, ``n_communes``, ``share_of_zone`` (``territory_residents``
+        rows only, NaN elsewhere; NaN too when the zone has no seat), then the persons
+        behind the seats: ``teleworkers`` (salaried teleworkers living in the communes,
+        users or not), ``solos`` (solo workers that year), ``users`` (third-place users of
+        the row's segment that year: solos x usage share, teleworkers by the year's rule,
+        their sum for ``total``).
 
     Raises
     ------
@@ -695,16 +700,19 @@ def zone_table(
                 "(Zones.within(..., territory_only=False))")
         codes = list(codes)
         sub = t.loc[codes]
-        tele = float(sub["teleworkers"].sum())
+
+        def persons(col: str) -> float:  # NaN for a table without the count
+            return float(sub[col].sum()) if col in sub else np.nan
+
         for y in demand.years:
-            solos = float(sub[f"solos_{y}"].sum())
             for seg in SEGMENTS:
-                users = sub[f"users_{seg}_{y}"] if f"users_{seg}_{y}" in sub else np.nan
                 rows.append({"zone": zone, "zone_name": names.get(zone, zone), "variant": variant,
-                             "segment": seg, "year": y, "teleworkers": tele, "solos": solos,
-                             "users": float(np.sum(users)),
+                             "segment": seg, "year": y,
                              "seats": float(sub[f"seats_{seg}_{y}"].sum()),
-                             "n_communes": len(codes), "share_of_zone": np.nan})
+                             "n_communes": len(codes), "share_of_zone": np.nan,
+                             "teleworkers": persons("teleworkers"),
+                             "solos": persons(f"solos_{y}"),
+                             "users": persons(f"users_{seg}_{y}")})
 
     for z, codes in membership.items():
         add(z, "zone", codes)
@@ -735,3 +743,54 @@ def zone_table(
         net["seats"] = net["seats"] - net["zone"].map(supply_seats).fillna(0.0)
         out = pd.concat([out, net], ignore_index=True)
     return out
+
+
+def study_rule(seats: SeatsConfig, year: int) -> str:
+    """The teleworker rule that gave a year's seats: ``share_of_users``,
+    ``share_of_teleworkers`` or ``interpolated`` (between anchors of different kinds)."""
+    rule = year_rule(seats, year)
+    if rule is not None:
+        return rule
+    i, j, w = _interp([a.year for a in seats.teleworkers], year)
+    kinds = {_kind(seats.teleworkers[i]), _kind(seats.teleworkers[j])}
+    if w > 0 and len(kinds) > 1:
+        return "interpolated"
+    return "share_of_users" if kinds == {"share_of_users"} else "share_of_teleworkers"
+
+
+def rule_comparison(
+    demand: CommuneDemand, cfg: DemandConfig, membership: dict[str, list[str]], *,
+    names: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Teleworker seats and users of each zone and of the union under each teleworker rule
+    of :data:`TELEWORKER_RULES` the anchors allow, every year: what 2018 would be under the
+    2025 rule, and the reverse (docs/method.md §5).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zone`` (town code or ``all``), ``zone_name``, ``year``, ``rule``, ``study_rule``
+        (the rule the study used that year, :func:`study_rule`), ``users_teleworkers``,
+        ``seats_teleworkers``, ``seats_total``.
+    """
+    t = demand.table
+    names = names or {}
+    data_year = int(t["solos_data_year"].iloc[0]) if len(t) else cfg.base_year
+    groups = {**membership, "all": sorted({c for m in membership.values() for c in m})}
+    rows = []
+    for rule in TELEWORKER_RULES:
+        try:
+            rule_anchors(cfg.seats, rule)
+        except ConfigError:
+            continue
+        st = seats_table(t["teleworkers"], t["solos_data"], data_year, cfg, demand.years,
+                         rule=rule)
+        for z, codes in groups.items():
+            sub = st.loc[codes]
+            for y in demand.years:
+                rows.append({"zone": z, "zone_name": names.get(z, "all" if z == "all" else z),
+                             "year": y, "rule": rule, "study_rule": study_rule(cfg.seats, y),
+                             "users_teleworkers": float(sub[f"users_teleworkers_{y}"].sum()),
+                             "seats_teleworkers": float(sub[f"seats_teleworkers_{y}"].sum()),
+                             "seats_total": float(sub[f"seats_total_{y}"].sum())})
+    return pd.DataFrame(rows)
