@@ -469,3 +469,75 @@ def test_commune_demand_bad_inputs():
                               sirene_counts=pd.DataFrame({"solos": [7]}, index=["62001"]))
     assert d.table.loc["62001", "solos_2018"] == 7
     assert "non_salaried_2018" not in d.table
+
+
+def test_teleworker_rule_per_year():
+    """Issue 19: a year may be computed under the other teleworker rule: 2018 under the 2025
+    rule (11 % of the teleworkers, 35 h a month) and the reverse."""
+    census, shares = _inputs()
+    cfg, _ = config.config_from_dict({"demand": {"seats": {"teleworkers_rule": {
+        "2018": "share_of_teleworkers", "2025": "share_of_users"}}}})
+    d = demand.commune_demand(["62001"], cfg.demand, census=census, csp_shares=shares)
+    t = d.table.loc["62001"]
+    assert t["seats_teleworkers_2018"] == pytest.approx(t["teleworkers"] * 0.11 * 35 / H)
+    assert t["users_teleworkers_2018"] == pytest.approx(t["teleworkers"] * 0.11)
+    # 2025 under the 2018 rule: 20 % of the users (held from the 2018 anchor)
+    assert t["seats_teleworkers_2025"] == pytest.approx(t["seats_solos_2025"] * 0.2 / 0.8)
+    assert "teleworkers_rule = 'share_of_teleworkers' for 2018" in d.rules[2018]["teleworkers"]
+    assert demand.study_rule(cfg.demand.seats, 2018) == "share_of_teleworkers"
+    plain = config.DemandConfig()
+    assert demand.study_rule(plain.seats, 2018) == "share_of_users"
+    assert demand.study_rule(plain.seats, 2025) == "share_of_teleworkers"
+    assert demand.study_rule(plain.seats, 2021) == "interpolated"
+    # the comparison table: both rules, every year, the union and each zone
+    base = demand.commune_demand(["62001"], plain, census=census, csp_shares=shares)
+    cmp_ = demand.rule_comparison(base, plain, {"62001": ["62001"]}).set_index(
+        ["zone", "year", "rule"])
+    assert cmp_.loc[("all", 2018, "share_of_teleworkers"), "seats_teleworkers"] == \
+        pytest.approx(t["seats_teleworkers_2018"])
+    assert cmp_.loc[("all", 2018, "share_of_users"), "seats_teleworkers"] == pytest.approx(
+        base.table.loc["62001", "seats_teleworkers_2018"])
+    assert cmp_.loc[("all", 2018, "share_of_users"), "study_rule"] == "share_of_users"
+    for bad, msg in [({"2018": "half"}, r"teleworkers_rule\.2018 must be"),
+                     ({"next": "share_of_users"}, "must be a year")]:
+        with pytest.raises(ConfigError, match=msg):
+            config.config_from_dict({"demand": {"seats": {"teleworkers_rule": bad}}})
+    with pytest.raises(ConfigError, match="no demand.seats.teleworkers anchor gives usage"):
+        config.config_from_dict({"demand": {"seats": {
+            "teleworkers": [{"year": 2018, "share_of_users": 0.2}],
+            "teleworkers_rule": {"2018": "share_of_teleworkers"}}}})
+
+
+def test_pole_rule_is_validated():
+    cfg, _ = config.config_from_dict({"poles": [{"zone": "62279", "pole": "62041"}]})
+    assert cfg.poles[0].rule == "closer_to_pole"
+    with pytest.raises(ConfigError, match=r"poles\[0\]\.rule must be one of"):
+        config.config_from_dict({"poles": [{"zone": "62279", "pole": "62041",
+                                            "rule": "nearest"}]})
+
+
+def test_supply_file_seats_column(data_dir):
+    """Issue 19: a seats column of the supply file wins over seats_per_site, and
+    supply.site_seats over both; each site says where its figure came from."""
+    from territorial_geo.sources.third_places import load_third_places
+
+    tp = load_third_places(data_dir, path=ROOT / "examples" / "campagnes-artois-tiers-lieux.csv")
+    t = tp.set_index("name")
+    assert t.loc["MIXTE co-working", "seats"] == 8 and t.loc["Foyer numérique", "seats"] == 20
+    assert np.isnan(t.loc["Cybercoin", "seats"])
+    sup = config.SupplyConfig(seats_per_site=10.0, site_seats={"878": 3.0})
+    seats, src = study.site_seats(tp, sup)
+    got = dict(zip(tp["name"], zip(seats, src, strict=True), strict=True))
+    assert got["MIXTE co-working"] == (8.0, "supply file (seats column)")
+    assert got["Cybercoin"] == (10.0, "ASSUMPTION (seats_per_site)")
+    assert got["CoopConnexion"] == (3.0, "study file (supply.site_seats)")
+
+
+def test_supply_file_negative_seats(data_dir, tmp_path):
+    p = tmp_path / "sites.csv"
+    p.write_text("ID,NOM_TL,INSEECOM,TYPO,LAT,LONG,seats\n1,A,62041,coworking,50.29,2.78,-4\n",
+                 encoding="utf-8")
+    from territorial_geo.sources.third_places import load_third_places
+
+    with pytest.raises(DataFormatError, match="sites.csv:seats: negative seat"):
+        load_third_places(data_dir, path=p)
