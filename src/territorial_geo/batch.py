@@ -138,10 +138,11 @@ def select_epcis(
 
 
 def template(cfg: StudyConfig) -> StudyConfig:
-    """The study file as a batch template: no market town, pole or planned site of its own
-    territory (towns come from the density grid per EPCI)."""
+    """The study file as a batch template: no market town, pole, planned site or supply file
+    of its own territory (towns come from the density grid per EPCI; existing third places
+    from the national CGET inventory)."""
     z = dataclasses.replace(cfg.zoning, market_towns=[], auto_towns=True)
-    s = dataclasses.replace(cfg.supply, planned=[])
+    s = dataclasses.replace(cfg.supply, planned=[], file="")
     return dataclasses.replace(cfg, zoning=z, supply=s, poles=[])
 
 
