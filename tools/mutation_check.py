@@ -153,8 +153,8 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "solo-fallback-commerce-kept", "demand.py",
-        '    share = ((c["ETGU18"] - c["ETGZ18"]).astype(float)',
-        '    share = ((c["ETGU18"] + 0 * c["ETGZ18"]).astype(float)',
+        '    cserv = (c["ETGU18"] - c["ETGZ18"]).astype(float)',
+        '    cserv = (c["ETGU18"] + 0 * c["ETGZ18"]).astype(float)',
         ("tests/test_demand_config.py",),
     ),
     Mutation(  # issue 19: no zero solos where non-salaried jobs exist
@@ -186,6 +186,12 @@ MUTATIONS: list[Mutation] = [
         '        drop &= t_pole < m["time_min"]',
         '        drop &= t_pole >= 0',
         ("tests/test_catchment.py::test_pole_rules_never_drop_the_market_town",),
+    ),
+    Mutation(  # issue 19: a rule dropping another market town is flagged
+        "pole-market-town-not-flagged", "study.py",
+        '                     rule=p.rule, market_town=d["code"].isin(zones.zone_codes))',
+        '                     rule=p.rule, market_town=False)',
+        ("tests/test_catchment.py::test_pole_variants_warn_when_another_market_town_is_dropped",),
     ),
     Mutation(  # issue 19: a seats column of the supply file wins over seats_per_site
         "supply-seats-column-ignored", "study.py",
