@@ -649,13 +649,16 @@ def write_outputs(
 ) -> Path:
     """Write the study folder atomically and return its path.
 
-    Files: ``zones.gpkg``, ``communes.csv`` (territory communes), ``communes.gpkg``,
-    ``zones.csv``, ``zone_members.csv`` (every member of every zone, wherever it lives),
+    Files: ``zones.gpkg``, ``communes.csv`` (territory communes and every zone member
+    outside it: :func:`commune_table`), ``communes.gpkg``, ``zones.csv`` (seats, and the
+    teleworkers, solos and users behind them), ``pole_dropped.csv`` (:func:`pole_variants`),
+    ``teleworker_rules.csv`` (:func:`demand.rule_comparison`),
+    ``zone_members.csv`` (every member of every zone, wherever it lives),
     ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
     communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
     ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``,
-    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png`` and
-    ``tornado_<zone>.png``
+    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png``,
+    ``tornado_<zone>.png`` and ``tornado_union_<base year>.png``
     (``zones.csv`` then has ``seats_p10``, ``seats_p50``, ``seats_p90``).
     """
     say = progress or (lambda _m: None)
