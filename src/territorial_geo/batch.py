@@ -3,7 +3,8 @@
 One study file is a *template*: each EPCI gets the template's parameters, its own territory
 and its market towns chosen from the INSEE density grid (:func:`zoning.candidate_towns`, the
 five most populated communes on levels 4-5). The template's ``zoning.market_towns``,
-``[[poles]]`` and ``supply.planned`` name communes of one territory and are not used.
+``[[poles]]``, ``supply.planned`` and ``supply.file`` (a territory's own list of third
+places) name places of one territory and are not used: the CGET inventory is.
 
 Work is split by *partition*, one per département (an EPCI belongs to the département of
 most of its communes); a département with more than :data:`EPCIS_PER_TASK` EPCIs is cut
