@@ -227,7 +227,8 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
     assert not (out / "coverage.csv").exists()  # coverage of existing sites: skipped
     communes = pd.read_csv(out / "communes.csv", dtype={"code": str})
     expected = sources.load_communes(first_run["data"]).query("epci_siren == @ARTOIS").index
-    assert len(communes) == 96 and set(communes["code"]) == set(expected)
+    own = communes[communes["in_territory"]]  # then the zone members outside it
+    assert len(own) == 96 and set(own["code"]) == set(expected)
     assert (communes["solos_source"] == "fallback_estimate").all()
     assert (communes["solos_data_year"] == 2018).all()
     p = json.loads((out / "parameters.json").read_text(encoding="utf-8"))
