@@ -541,3 +541,22 @@ def test_supply_file_negative_seats(data_dir, tmp_path):
 
     with pytest.raises(DataFormatError, match="sites.csv:seats: negative seat"):
         load_third_places(data_dir, path=p)
+
+
+def test_supply_file_read_beside_the_study_file(data_dir, tmp_path, monkeypatch):
+    """A relative supply.file is found beside the study file, whatever the current folder
+    (the example study names its CSV so)."""
+    import shutil
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "campagnes-artois-tiers-lieux.csv", folder / "sites.csv")
+    cfg, _ = config.config_from_dict({"supply": {"file": "sites.csv"}},
+                                     source_file=str(folder / "s.toml"))
+    monkeypatch.chdir(tmp_path)  # not the study's folder
+    inv, label = study.supply_inventory(cfg, data_dir)
+    assert label == "study file supply.file = sites.csv"
+    assert set(inv["name"]) >= {"MIXTE co-working", "Foyer numérique"}
+    cfg.source_file = ""
+    with pytest.raises(DataMissingError, match="sites.csv not found"):
+        study.supply_inventory(cfg, data_dir)

@@ -215,6 +215,7 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     study = tmp_path / "en.toml"
     text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
     text = text.replace("[supply]\n", '[supply]\nplanned = ["62045"]\n')
+    text = text.replace('file = "campagnes-artois', f'file = "{ROOT / "examples"}/campagnes-artois')
     study.write_text(text + '\n[output]\nlang = "en"\nstatic_maps = false\nraster = false\n',
                      encoding="utf-8")
     out = tmp_path / "en"

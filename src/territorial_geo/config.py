@@ -415,8 +415,9 @@ class SupplyConfig:
         ``third-places``); when it cannot be obtained the study still runs and says so.
     file
         A CSV of existing third places in the CGET layout (``ID``, ``NOM_TL``, ``INSEECOM``,
-        ``TYPO``, ``LAT``, ``LONG``), used instead of the CGET dataset (relative paths are
-        read from the current directory, as ``demand.solos.sirene_file``).
+        ``TYPO``, ``LAT``, ``LONG``; optional ``seats``), used instead of the CGET dataset
+        (a relative path is read beside the study file when it is there, else from the
+        current directory).
     """
 
     use_cget: bool = True

@@ -138,7 +138,9 @@ def supply_inventory(
 ) -> tuple[gpd.GeoDataFrame | None, str]:
     """The inventory of existing third places a study uses, loaded once, and its label.
 
-    ``supply.file`` (a CSV in the CGET layout) when set, else the CGET 2019 dataset when
+    ``supply.file`` (a CSV in the CGET layout; a relative path is read beside the study
+    file when it is there, else from the current directory) when set, else the CGET 2019
+    dataset when
     ``supply.use_cget``; when that dataset is not in the data directory (no mirror and no
     reachable address) the study runs on: ``(None, NO_INVENTORY)``.
 
@@ -149,8 +151,11 @@ def supply_inventory(
     """
     data = data or sources.Datasets(data_dir)
     if cfg.supply.file:
-        return (data.third_places(cfg.supply.file),
-                f"study file supply.file = {cfg.supply.file}")
+        path = Path(cfg.supply.file)
+        if not path.is_absolute() and cfg.source_file:
+            beside = Path(cfg.source_file).parent / path
+            path = beside if beside.is_file() else path
+        return data.third_places(str(path)), f"study file supply.file = {cfg.supply.file}"
     if not cfg.supply.use_cget:
         return None, "not used (supply.use_cget = false)"
     try:
