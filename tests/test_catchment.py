@@ -113,7 +113,7 @@ def test_zone_seats_count_members_outside_the_territory(zones, dem):
     pole = _zones([("62041", "62041", 0.0), ("62041", "62003", 500.0),
                    ("62041", "62950", 300.0)], ["62041"])
     kept = zones.without_pole("62003", pole, territory_only=False)
-    assert kept == ["62002", "62004", "62900"]
+    assert kept == ["62002", "62003", "62004", "62900"]  # the market town is kept
     zt = demand.zone_table(
         dem, zones.membership(territory_only=False), zones.exclusive(territory_only=False),
         without_pole={"62003": kept}, supply_seats={"62001": 10.0}, territory_codes=TERR)
@@ -125,7 +125,7 @@ def test_zone_seats_count_members_outside_the_territory(zones, dem):
     assert tot.loc[("exclusive", "62001"), "seats"] == 1 + 8 + 16
     assert tot.loc[("exclusive", "62003"), "seats"] == 2 + 4 + 32
     assert tot.loc[("exclusive", "all"), "seats"] == 63
-    assert tot.loc[("without_pole", "62003"), "seats"] == 2 + 8 + 32
+    assert tot.loc[("without_pole", "62003"), "seats"] == 2 + 4 + 8 + 32
     assert tot.loc[("net_of_supply", "62001"), "seats"] == 31 - 10
     assert tot.loc[("territory_residents", "62001"), "seats"] == 15
     assert tot.loc[("territory_residents", "62001"), "share_of_zone"] == pytest.approx(15 / 31)
@@ -137,18 +137,45 @@ def test_zone_seats_count_members_outside_the_territory(zones, dem):
                                                                   "share_of_zone"]  # NaN
     solos = zt[zt["segment"] == "solos"].set_index(["variant", "zone"])
     assert solos.loc[("zone", "62003"), "seats"] == pytest.approx(62 * 0.75)
-    # the tidy layout is kept, columns added at the end
+    # the tidy layout is kept, columns added at the end (persons: NaN without the columns)
     assert list(zt.columns) == ["zone", "zone_name", "variant", "segment", "year", "seats",
-                                "n_communes", "share_of_zone"]
+                                "n_communes", "share_of_zone", "teleworkers", "solos", "users"]
 
 
 def test_without_pole_starts_from_every_member(zones):
     pole = _zones([("62041", "62041", 0.0), ("62041", "62003", 500.0)], ["62041"])
-    assert zones.without_pole("62003", pole, territory_only=False) == ["62002", "62004",
-                                                                       "62900"]
-    assert zones.without_pole("62003", pole, territory_only=True) == ["62002", "62004"]
+    assert zones.without_pole("62003", pole, territory_only=False) == ["62002", "62003",
+                                                                       "62004", "62900"]
+    assert zones.without_pole("62003", pole, territory_only=True) == ["62002", "62003",
+                                                                      "62004"]
     with pytest.raises(UnknownPlaceError, match="62999"):
         zones.without_pole("62999", pole, territory_only=False)
+
+
+@pytest.fixture()
+def pole():
+    # Arras-like pole 62041: 62002 is nearer B (200 s) than the pole (250 s), 62004 nearer
+    # the pole (350 s) than B (400 s); the pole reaches B's chef-lieu in 500 s
+    return _zones([("62041", "62041", 0.0), ("62041", "62003", 500.0),
+                   ("62041", "62002", 250.0), ("62041", "62004", 350.0),
+                   ("62041", "62950", 300.0)], ["62041"])
+
+
+def test_pole_rules_never_drop_the_market_town(zones, pole):
+    # closer_to_pole: 62004 (350 s < 400 s) and the pole itself (0 s < 590 s) go; 62002
+    # (250 s > 200 s) stays; the town 62003 stays although the pole reaches it in 500 s
+    assert zones.without_pole("62003", pole, territory_only=False,
+                              rule="closer_to_pole") == ["62002", "62003", "62900"]
+    # within_budget (literal): every member the pole reaches within its budget, but the town
+    assert zones.without_pole("62003", pole, territory_only=False,
+                              rule="within_budget") == ["62003", "62900"]
+    d = zones.pole_dropped("62003", pole, territory_only=False, rule="closer_to_pole")
+    assert d["code"].tolist() == ["62004", "62041"]
+    assert d.set_index("code").loc["62004", "time_to_town_min"] == pytest.approx(400 / 60)
+    assert d.set_index("code").loc["62004", "time_to_pole_min"] == pytest.approx(350 / 60)
+    assert d["in_territory"].tolist() == [True, False]
+    with pytest.raises(ValueError, match="nearest"):
+        zones.pole_dropped("62003", pole, territory_only=False, rule="nearest")
 
 
 def test_member_without_demand_is_an_error(zones, dem):
@@ -156,3 +183,29 @@ def test_member_without_demand_is_an_error(zones, dem):
         demand.zone_table(demand.CommuneDemand(dem.table.drop(index="62900"), [2018]),
                           zones.membership(territory_only=False),
                           zones.exclusive(territory_only=False))
+
+
+def test_pole_variants_warn_when_another_market_town_is_dropped(monkeypatch, caplog):
+    """Issue 19: a rule that would drop another market town says so (notes, log, table)."""
+    from types import SimpleNamespace
+
+    from territorial_geo import config, study
+
+    # B = 62003 reaches A = 62001 in 500 s; the pole reaches A in 100 s, 62004 in 350 s
+    zs = _zones([("62001", "62001", 0.0), ("62003", "62003", 0.0), ("62003", "62001", 500.0),
+                 ("62003", "62004", 400.0)], ["62001", "62003"])
+    pole = _zones([("62041", "62041", 0.0), ("62041", "62001", 100.0),
+                   ("62041", "62004", 350.0)], ["62041"])
+    monkeypatch.setattr(study, "resolve_communes", lambda refs, **_kw: list(refs))
+    monkeypatch.setattr(study.zoning, "build_zones", lambda *_a, **_kw: pole)
+    for rule in ("within_budget", "closer_to_pole"):
+        cfg, _ = config.config_from_dict({"poles": [{"zone": "62003", "pole": "62041",
+                                                     "rule": rule}]})
+        kept, dropped, notes = study.pole_variants(
+            cfg, SimpleNamespace(all_codes=[]), zs, None, data=None)
+        assert kept == {"62003": ["62003"]}
+        assert dropped.set_index("code")["market_town"].to_dict() == {"62001": True,
+                                                                      "62004": False}
+        assert any(n.startswith(f"WARNING: the pole rule '{rule}' drops another market town")
+                   and "commune 62001 (62001)" in n for n in notes)
+    assert "drops another market town" in caplog.text

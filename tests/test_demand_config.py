@@ -319,45 +319,117 @@ def test_commune_demand_from_frames_by_hand():
     # 50 employed per CSP 3-6: 0.30x50 + 0.11x50 + 0.039x50 + 0 + 0.05 x 10 secondary res.
     assert t.loc["62001", "teleworkers"] == pytest.approx(15 + 5.5 + 1.95 + 0.5)
     assert t.loc["62002", "teleworkers"] == 0.0
-    # fallback: (120 - 100) non-salaried x (6 - 2) / 10 services x 0.20 office share = 1.6
+    # fallback: (120 - 100) non-salaried x smoothed services share x 0.19 office share x
+    # 1.14 SIRENE ratio; the rows pool to p = (4 + 6) / (10 + 30) = 0.25 and k = 22.33
+    # (test_prior_strength_by_hand): share (4 + 22.33 x 0.25) / (10 + 22.33) = 0.2964
+    k = 0.6 / 14
+    k = (1 - k) / k
+    share = (4 + k * 0.25) / (10 + k)
+    assert share == pytest.approx(0.2964, abs=1e-4)
+    solos = 20 * share * 0.19 * 1.14
     assert t.loc["62001", "non_salaried_2018"] == 20.0
-    assert t.loc["62001", "services_share_2018"] == pytest.approx(0.4)
-    assert t.loc["62001", "solos_data"] == pytest.approx(1.6)
+    assert t.loc["62001", "services_share_2018"] == pytest.approx(share)
+    assert t.loc["62001", "solos_data"] == pytest.approx(solos)
     assert t.loc["62002", "solos_data"] == 0.0  # no census row
     # 2018 is the base year: no growth to 2018, +6 %/year after it
     assert (t["solos_data_year"] == 2018).all()
-    assert t.loc["62001", "solos_2018"] == pytest.approx(1.6)
-    assert t.loc["62001", "solos_2025"] == pytest.approx(1.6 * 1.06 ** 7)
-    assert t.loc["62001", "seats_solos_2018"] == pytest.approx(1.6 * 0.25 * 35 / H)
+    assert t.loc["62001", "solos_2018"] == pytest.approx(solos)
+    assert t.loc["62001", "solos_2025"] == pytest.approx(solos * 1.06 ** 7)
+    assert t.loc["62001", "seats_solos_2018"] == pytest.approx(solos * 0.25 * 35 / H)
+    # users: 25 % of the solos in 2018; teleworkers are 20 % of users (20/80 of solo users)
+    assert t.loc["62001", "users_solos_2018"] == pytest.approx(solos * 0.25)
+    assert t.loc["62001", "users_teleworkers_2018"] == pytest.approx(solos * 0.25 * 0.25)
+    # 2025: 11 % of the teleworkers
+    assert t.loc["62001", "users_teleworkers_2025"] == pytest.approx(
+        0.11 * t.loc["62001", "teleworkers"])
     assert not t.loc["62002", "census_match"]
     assert any("62002" in n for n in d.notes)
     assert d.sources["solos_growth"].startswith("Solo count observed in 2018 (the base year)")
-    assert d.sources["solos"].startswith("FALLBACK ESTIMATE: non-salaried jobs")
+    assert d.sources["solos"].startswith("FALLBACK ESTIMATE of the SIRENE count")
     assert "2018 comparateur: P18_EMPLT - P18_EMPLT_SAL" in d.sources["solos"]
     assert "(ETGU18 - ETGZ18) / ETTOT18" in d.sources["solos"]
-    assert "ASSUMED office-activity share of 0.2 (range 0.1-0.25" in d.sources["solos"]
+    assert "office-activity share of 0.19 (range 0.1-0.24" in d.sources["solos"]
+    assert "SIRENE-per-non-salaried ratio of 1.14 (range 1-1.34" in d.sources["solos"]
+    assert "ACOSS Stat'ur 289" in d.sources["solos"]
     assert d.rules[2025]["teleworkers"] == "anchor 2025 (usage)"
+
+
+def test_prior_strength_by_hand():
+    census, _ = _inputs()
+    serv = census["ETGU18"] - census["ETGZ18"]
+    p, k = demand.prior_strength(serv, census["ETTOT18"])
+    # pooled share (4 + 6) / (10 + 30) = 0.25 (62003 has no establishment: left out);
+    # S = 10 x (0.4 - 0.25)^2 + 30 x (0.2 - 0.25)^2 = 0.3; S / (p (1 - p)) = 1.6;
+    # rho = (1.6 - 1) / (40 - 1000 / 40 - 1) = 0.6 / 14; k = (1 - rho) / rho = 22.33
+    assert p == pytest.approx(0.25)
+    assert k == pytest.approx((1 - 0.6 / 14) / (0.6 / 14))
+    # identical shares everywhere: no over-dispersion, k at its upper bound
+    same = pd.Series([2.0, 4.0, 8.0])
+    assert demand.prior_strength(same, same * 2)[1] == demand.PRIOR_BOUNDS[1]
 
 
 def test_fallback_solos_by_hand():
     census, _ = _inputs()
-    fb = demand.fallback_solos(census, ["62001", "62003", "62004", "62002"], 0.5)
-    # 62003 has no establishment: the share over the rows that have some,
-    # (4 + 6) / (10 + 30) = 0.25; its 10 non-salaried jobs give 10 x 0.25 x 0.5
+    fb = demand.fallback_solos(census, ["62001", "62003", "62004", "62002"], 0.5, 2.0,
+                               prior=(0.25, 10.0))
+    # 62003 has no establishment: the pooled share 0.25 (weight of its own share 0);
+    # its 10 non-salaried jobs give 10 x 0.25 x 0.5 x 2.0
     assert fb.loc["62003", "services_share"] == pytest.approx(0.25)
-    assert fb.loc["62003", "services_share_from"] == "all rows"
-    assert fb.loc["62003", "solos"] == pytest.approx(1.25)
-    # 62004: (50 - 45) x (10 - 4) / 30 x 0.5 = 0.5
-    assert fb.loc["62004", "solos"] == pytest.approx(0.5)
-    assert fb.loc["62001", "services_share_from"] == "commune"
-    assert fb.loc["62001", "solos"] == pytest.approx(20 * 0.4 * 0.5)
+    assert fb.loc["62003", "services_share_weight"] == 0.0
+    assert fb.loc["62003", "solos"] == pytest.approx(2.5)
+    # 62004: (50 - 45) x (6 + 10 x 0.25) / (30 + 10) x 0.5 x 2.0 = 1.0625
+    assert fb.loc["62004", "solos"] == pytest.approx(5 * 8.5 / 40)
+    assert fb.loc["62001", "services_share_weight"] == pytest.approx(10 / 20)
+    assert fb.loc["62001", "solos"] == pytest.approx(20 * 6.5 / 20)
     assert fb.loc["62002", "solos"] == 0.0
-    # the office share is a labelled assumption whose central value is the default
+    # the ratios are labelled assumptions whose central value is the default
     low, central, high = config.PARAMETER_RANGES["demand.solos.fallback_office_share"]
     assert low < central < high
     assert config.SolosConfig().fallback_office_share == central
     src = config.DEFAULT_SOURCES["demand.solos.fallback_office_share"]
     assert src.startswith(f"ASSUMPTION (range {low:.2f} / {central:.2f} / {high:.2f})")
+    low, central, high = config.PARAMETER_RANGES["demand.solos.fallback_sirene_ratio"]
+    assert config.SolosConfig().fallback_sirene_ratio == central
+    # 1 + 0.42 x (1,357,000 / 1,012,000 - 1) and the two ends named in the source
+    assert central == pytest.approx(1 + 0.42 * (1_357_000 / 1_012_000 - 1), abs=5e-3)
+    assert high == pytest.approx(1_357_000 / 1_012_000, abs=5e-3)
+    assert "ACOSS" in config.DEFAULT_SOURCES["demand.solos.fallback_sirene_ratio"]
+
+
+def test_fallback_solos_has_no_cliff():
+    # no zero where non-salaried jobs exist, even with no service establishment, and no
+    # jump at "no establishment": a commune with a vanishing count of establishments tends
+    # to the commune with none
+    census = pd.DataFrame({
+        "P18_EMPLT": [30.0, 30.0, 30.0, 30.0], "P18_EMPLT_SAL": [20.0, 20.0, 20.0, 20.0],
+        "ETTOT18": [5.0, 0.0, 1e-9, 40.0], "ETGU18": [2.0, 0.0, 0.0, 30.0],
+        "ETGZ18": [2.0, 0.0, 0.0, 10.0],
+    }, index=["62001", "62002", "62003", "62004"])
+    fb = demand.fallback_solos(census, list(census.index), 0.2, 1.0)
+    assert (fb["solos"] > 0).all()  # 62001: employer establishments, none in services
+    assert fb.loc["62003", "solos"] == pytest.approx(fb.loc["62002", "solos"], rel=1e-6)
+    # more service establishments never lower the estimate (monotone, bounded by the shares)
+    more = census.assign(ETGU18=census["ETGU18"] + [1.0, 0.0, 0.0, 1.0])
+    fb2 = demand.fallback_solos(more, list(census.index), 0.2, 1.0,
+                                prior=(fb.attrs["p"], fb.attrs["k"]))
+    assert (fb2["solos"] >= fb["solos"] - 1e-12).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.floats(0.01, 500)),
+                min_size=2, max_size=8))
+def test_fallback_solos_positive_wherever_non_salaried(rows):
+    # every commune with non-salaried jobs gets solos, whatever its establishments
+    tot = [float(a + b) for a, b, _ in rows]
+    census = pd.DataFrame({
+        "P18_EMPLT": [n + 5.0 for *_, n in rows], "P18_EMPLT_SAL": [5.0] * len(rows),
+        "ETTOT18": tot, "ETGU18": [float(b) for _, b, _ in rows], "ETGZ18": [0.0] * len(rows),
+    }, index=[f"62{i:03d}" for i in range(len(rows))])
+    census.loc["62999"] = [10.0, 0.0, 10.0, 5.0, 0.0]  # the pool has a service share > 0
+    fb = demand.fallback_solos(census, list(census.index), 0.2, 1.14)
+    assert (fb["solos"] > 0).all()
+    share = fb["services_share"]
+    assert ((share > 0) & (share <= 1)).all()
 
 
 def test_real_artois_fallback_by_hand(data_dir):
@@ -365,14 +437,18 @@ def test_real_artois_fallback_by_hand(data_dir):
     # P18_EMPLT_SAL 976.968685, ETTOT18 66, ETGU18 43, ETGZ18 13
     census = sources.load_census(data_dir)
     fb = demand.fallback_solos(census.table, ["62045"], 0.2)
+    p, k = fb.attrs["p"], fb.attrs["k"]
+    # the pooled national share and the prior strength of the whole comparateur
+    assert p == pytest.approx(0.4768, abs=1e-4)
+    assert k == pytest.approx(10.5, abs=0.05)
     assert fb.loc["62045", "solos"] == pytest.approx(
-        (1068.642329 - 976.968685) * (43 - 13) / 66 * 0.2, rel=1e-6)  # 8.334
+        (1068.642329 - 976.968685) * (43 - 13 + k * p) / (66 + k) * 0.2, rel=1e-6)
     # the central office share is re-derived on the whole file: INSEE's 361,000 non-salaried
-    # in office-type activities (end 2017) over the national fallback base (share 1)
+    # in office-type activities (end 2017) over the national fallback base (shares 1)
     base = demand.fallback_solos(census.table, list(census.table.index), 1.0)["solos"].sum()
-    assert base == pytest.approx(1_806_735, rel=1e-5)
+    assert base == pytest.approx(1_887_600, rel=1e-4)
     central = config.PARAMETER_RANGES["demand.solos.fallback_office_share"][1]
-    assert 361_000 / base == pytest.approx(central, abs=5e-4)
+    assert 361_000 / base == pytest.approx(central, abs=5e-3)
 
 
 def test_commune_demand_bad_inputs():
@@ -393,3 +469,94 @@ def test_commune_demand_bad_inputs():
                               sirene_counts=pd.DataFrame({"solos": [7]}, index=["62001"]))
     assert d.table.loc["62001", "solos_2018"] == 7
     assert "non_salaried_2018" not in d.table
+
+
+def test_teleworker_rule_per_year():
+    """Issue 19: a year may be computed under the other teleworker rule: 2018 under the 2025
+    rule (11 % of the teleworkers, 35 h a month) and the reverse."""
+    census, shares = _inputs()
+    cfg, _ = config.config_from_dict({"demand": {"seats": {"teleworkers_rule": {
+        "2018": "share_of_teleworkers", "2025": "share_of_users"}}}})
+    d = demand.commune_demand(["62001"], cfg.demand, census=census, csp_shares=shares)
+    t = d.table.loc["62001"]
+    assert t["seats_teleworkers_2018"] == pytest.approx(t["teleworkers"] * 0.11 * 35 / H)
+    assert t["users_teleworkers_2018"] == pytest.approx(t["teleworkers"] * 0.11)
+    # 2025 under the 2018 rule: 20 % of the users (held from the 2018 anchor)
+    assert t["seats_teleworkers_2025"] == pytest.approx(t["seats_solos_2025"] * 0.2 / 0.8)
+    assert "teleworkers_rule = 'share_of_teleworkers' for 2018" in d.rules[2018]["teleworkers"]
+    assert demand.study_rule(cfg.demand.seats, 2018) == "share_of_teleworkers"
+    plain = config.DemandConfig()
+    assert demand.study_rule(plain.seats, 2018) == "share_of_users"
+    assert demand.study_rule(plain.seats, 2025) == "share_of_teleworkers"
+    assert demand.study_rule(plain.seats, 2021) == "interpolated"
+    # the comparison table: both rules, every year, the union and each zone
+    base = demand.commune_demand(["62001"], plain, census=census, csp_shares=shares)
+    cmp_ = demand.rule_comparison(base, plain, {"62001": ["62001"]}).set_index(
+        ["zone", "year", "rule"])
+    assert cmp_.loc[("all", 2018, "share_of_teleworkers"), "seats_teleworkers"] == \
+        pytest.approx(t["seats_teleworkers_2018"])
+    assert cmp_.loc[("all", 2018, "share_of_users"), "seats_teleworkers"] == pytest.approx(
+        base.table.loc["62001", "seats_teleworkers_2018"])
+    assert cmp_.loc[("all", 2018, "share_of_users"), "study_rule"] == "share_of_users"
+    for bad, msg in [({"2018": "half"}, r"teleworkers_rule\.2018 must be"),
+                     ({"next": "share_of_users"}, "must be a year")]:
+        with pytest.raises(ConfigError, match=msg):
+            config.config_from_dict({"demand": {"seats": {"teleworkers_rule": bad}}})
+    with pytest.raises(ConfigError, match="no demand.seats.teleworkers anchor gives usage"):
+        config.config_from_dict({"demand": {"seats": {
+            "teleworkers": [{"year": 2018, "share_of_users": 0.2}],
+            "teleworkers_rule": {"2018": "share_of_teleworkers"}}}})
+
+
+def test_pole_rule_is_validated():
+    cfg, _ = config.config_from_dict({"poles": [{"zone": "62279", "pole": "62041"}]})
+    assert cfg.poles[0].rule == "closer_to_pole"
+    with pytest.raises(ConfigError, match=r"poles\[0\]\.rule must be one of"):
+        config.config_from_dict({"poles": [{"zone": "62279", "pole": "62041",
+                                            "rule": "nearest"}]})
+
+
+def test_supply_file_seats_column(data_dir):
+    """Issue 19: a seats column of the supply file wins over seats_per_site, and
+    supply.site_seats over both; each site says where its figure came from."""
+    from territorial_geo.sources.third_places import load_third_places
+
+    tp = load_third_places(data_dir, path=ROOT / "examples" / "campagnes-artois-tiers-lieux.csv")
+    t = tp.set_index("name")
+    assert t.loc["MIXTE co-working", "seats"] == 8 and t.loc["Foyer numérique", "seats"] == 20
+    assert np.isnan(t.loc["Cybercoin", "seats"])
+    sup = config.SupplyConfig(seats_per_site=10.0, site_seats={"878": 3.0})
+    seats, src = study.site_seats(tp, sup)
+    got = dict(zip(tp["name"], zip(seats, src, strict=True), strict=True))
+    assert got["MIXTE co-working"] == (8.0, "supply file (seats column)")
+    assert got["Cybercoin"] == (10.0, "ASSUMPTION (seats_per_site)")
+    assert got["CoopConnexion"] == (3.0, "study file (supply.site_seats)")
+
+
+def test_supply_file_negative_seats(data_dir, tmp_path):
+    p = tmp_path / "sites.csv"
+    p.write_text("ID,NOM_TL,INSEECOM,TYPO,LAT,LONG,seats\n1,A,62041,coworking,50.29,2.78,-4\n",
+                 encoding="utf-8")
+    from territorial_geo.sources.third_places import load_third_places
+
+    with pytest.raises(DataFormatError, match="sites.csv:seats: negative seat"):
+        load_third_places(data_dir, path=p)
+
+
+def test_supply_file_read_beside_the_study_file(data_dir, tmp_path, monkeypatch):
+    """A relative supply.file is found beside the study file, whatever the current folder
+    (the example study names its CSV so)."""
+    import shutil
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "campagnes-artois-tiers-lieux.csv", folder / "sites.csv")
+    cfg, _ = config.config_from_dict({"supply": {"file": "sites.csv"}},
+                                     source_file=str(folder / "s.toml"))
+    monkeypatch.chdir(tmp_path)  # not the study's folder
+    inv, label = study.supply_inventory(cfg, data_dir)
+    assert label == "study file supply.file = sites.csv"
+    assert set(inv["name"]) >= {"MIXTE co-working", "Foyer numérique"}
+    cfg.source_file = ""
+    with pytest.raises(DataMissingError, match="sites.csv not found"):
+        study.supply_inventory(cfg, data_dir)

@@ -145,7 +145,7 @@ def test_report_answers_first(fr_out):
     ans = ans[:ans.index("</table>")]
     for name in TOWNS.values():
         assert f"<th>{name}</th>" in ans
-    assert "toutes (union)" in ans and "173,8" in ans and "31,0" in ans
+    assert "toutes (union)" in ans and "184,8" in ans and "38,6" in ans
     assert "@media print" in rep
 
 
@@ -215,13 +215,14 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     study = tmp_path / "en.toml"
     text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
     text = text.replace("[supply]\n", '[supply]\nplanned = ["62045"]\n')
+    text = text.replace('file = "campagnes-artois', f'file = "{ROOT / "examples"}/campagnes-artois')
     study.write_text(text + '\n[output]\nlang = "en"\nstatic_maps = false\nraster = false\n',
                      encoding="utf-8")
     out = tmp_path / "en"
     assert cli.main(["--data-dir", str(web_data_dir), "study", str(study), "--out",
                      str(out)]) == 0
     said = capsys.readouterr().out
-    assert "seats 2025 (union, each commune once): 173.8" in said
+    assert "seats 2025 (union, each commune once): 184.8" in said
     rep = (out / "report.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
     assert "Places de travail" not in rep

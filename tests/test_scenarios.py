@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from territorial_geo import cli, demand, params, scenarios, study, uncertainty, zoning
+from territorial_geo import cli, config, demand, params, scenarios, study, uncertainty, zoning
 from territorial_geo.config import load_config
 from territorial_geo.errors import ConfigError
 
@@ -111,7 +111,8 @@ def test_sensitivity_low_and_high_are_the_stage_at_those_values(plain, inputs):
     row = s.iloc[0]
     assert row["seats_low"] < row["seats_central"] < row["seats_high"]
     union = plain.zones.union(territory_only=False)
-    for which, value in (("seats_low", 0.10), ("seats_high", 0.25)):
+    low, _central, high = config.PARAMETER_RANGES["demand.solos.fallback_office_share"]
+    for which, value in (("seats_low", low), ("seats_high", high)):
         cfg = params.with_values(plain.config, {"demand.solos.fallback_office_share": value})
         ref = demand.commune_demand(codes, cfg.demand, **inp)
         assert row[which] == pytest.approx(ref.seats("solos", 2025).loc[union].sum(), rel=1e-9)

@@ -33,7 +33,8 @@ def test_study_files(artois_out):
 
 def test_study_contents(artois_out):
     communes = pd.read_csv(artois_out / "communes.csv", dtype={"code": str})
-    assert len(communes) == 96
+    # the territory's 96 communes and every member of a zone outside it (Arras...)
+    assert communes["in_territory"].sum() == 96 and len(communes) > 96
     assert communes["code"].str.len().eq(5).all()
     towns = ["62045", "62063", "62279", "62649", "62820"]
     zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
@@ -80,6 +81,7 @@ def test_duisans_zone_counts_arras(artois_out):
     arras = duisans.loc["62041"]
     assert not arras["in_territory"] and arras["seats_total_2025"] > 0
     assert str(arras["kept_without_pole"]) == "False"  # the pole itself is removed
+    assert str(duisans.loc["62279", "kept_without_pole"]) == "True"  # the town never is
     tot = zones[(zones["zone"] == "62279") & (zones["segment"] == "total")
                 & (zones["year"] == 2025)].set_index("variant")
     assert tot.loc["zone", "seats"] == pytest.approx(duisans["seats_total_2025"].sum(), abs=1e-3)
@@ -104,6 +106,128 @@ def test_duisans_zone_counts_arras(artois_out):
     assert params["demand_rules_by_year"]["2025"]["teleworkers"] == "anchor 2025 (usage)"
     assert "observed in 2018 (the base year)" in params["input_sources"]["solos_growth"]
     assert "overlap_territory.csv" in (artois_out / "report.html").read_text()
+
+
+def _communes(artois_out):
+    c = pd.read_csv(artois_out / "communes.csv", dtype={
+        "code": str, "zones": str, "exclusive_zone": str, "pole_dropped_from": str})
+    for col in ("zones", "exclusive_zone", "pole_dropped_from"):
+        c[col] = c[col].fillna("")
+    return c
+
+
+def test_every_zone_recomputed_from_communes_csv(artois_out):
+    """Issue 19: a planner recomputes every zone's seats, solos, teleworkers and users, in
+    every variant, segment and year, from communes.csv alone (no other file)."""
+    c = _communes(artois_out)
+    zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
+    member = {z: c["zones"].str.split(";").apply(lambda v, z=z: z in v) for z in
+              zones.loc[zones["variant"] == "zone", "zone"].unique()}
+    anywhere = c["zones"] != ""
+
+    def mask(variant: str, zone: str) -> pd.Series:
+        if variant == "union":
+            return anywhere
+        if variant == "exclusive":
+            return anywhere if zone == "all" else c["exclusive_zone"] == zone
+        if variant == "territory_residents":
+            return c["in_territory"] & (anywhere if zone == "all" else member[zone])
+        if variant == "without_pole":
+            return member[zone] & ~c["pole_dropped_from"].str.split(";").apply(
+                lambda v: zone in v)
+        return member[zone]  # zone, net_of_supply
+
+    checked = set()
+    for r in zones.itertuples():
+        m = mask(r.variant, r.zone)
+        seats = c.loc[m, f"seats_{r.segment}_{r.year}"].sum()
+        if r.variant == "net_of_supply":
+            seats -= c.loc[m, "existing_seats"].sum()
+        assert r.seats == pytest.approx(seats, abs=0.01), r
+        assert r.n_communes == m.sum(), r
+        assert r.teleworkers == pytest.approx(c.loc[m, "teleworkers"].sum(), abs=0.01), r
+        assert r.solos == pytest.approx(c.loc[m, f"solos_{r.year}"].sum(), abs=0.01), r
+        assert r.users == pytest.approx(c.loc[m, f"users_{r.segment}_{r.year}"].sum(),
+                                        abs=0.01), r
+        checked.add(r.variant)
+    assert checked == {"zone", "union", "exclusive", "without_pole", "net_of_supply",
+                       "territory_residents"}
+    # teleworkers by CSP add up; each figure says where it came from
+    csp = c[[f"tele_{k}" for k in ("agri", "artis", "cadres", "profint", "employes",
+                                   "ouvriers")]].sum(axis=1)
+    assert (csp - c["tele_csp"]).abs().max() < 1e-3
+    assert {"census_match", "csp_shares_found", "solos_source",
+            "services_share_weight"} <= set(c.columns)
+    arras = c.set_index("code").loc["62041"]
+    assert not arras["in_territory"] and arras["time_to_62279_min"] > 0
+    # no commune with non-salaried jobs is left without solo workers (issue 19: 46 were)
+    assert (c.loc[c["non_salaried_2018"] > 0, "solos_data"] > 0).all()
+
+
+def test_pole_variant_keeps_the_town_and_lists_the_dropped(artois_out):
+    """Issue 19: the variant without Arras never drops Duisans; the dropped communes are
+    listed with their times, each closer to Arras than to Duisans."""
+    d = pd.read_csv(artois_out / "pole_dropped.csv", dtype={"zone": str, "code": str,
+                                                            "pole": str})
+    assert set(d["zone"]) == {"62279"} and set(d["pole"]) == {"62041"}
+    assert set(d["rule"]) == {"closer_to_pole"}
+    assert "62279" not in set(d["code"]) and "62041" in set(d["code"])
+    assert (d["time_to_pole_min"] < d["time_to_town_min"]).all()
+    assert not d["market_town"].any()
+    c = _communes(artois_out).set_index("code")
+    assert set(c.index[c["pole_dropped_from"] == "62279"]) == set(d["code"])
+    rep = (artois_out / "report.html").read_text(encoding="utf-8")
+    part = rep[rep.index("Communes retirées sans le pôle concurrent"):]
+    assert "Arras (62041)" in part and "le bourg-centre n&#x27;est jamais retiré" in part
+
+
+def test_report_shows_counts_residents_and_the_teleworker_rule(artois_out):
+    """Issue 19: the French report gives the persons behind the seats, the residents beside
+    everyone, and why teleworker seats jump from 2018 to 2025."""
+    rep = (artois_out / "report.html").read_text(encoding="utf-8")
+    ans = rep[rep.index('class="dataframe t answer"'):]
+    ans = ans[:ans.index("</table>")]
+    assert "dont résidents 2018" in ans and "dont résidents 2025" in ans
+    zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
+    res = zones[(zones["variant"] == "territory_residents") & (zones["zone"] == "all")
+                & (zones["segment"] == "total") & (zones["year"] == 2025)].iloc[0]
+    assert i18n.number(res["seats"], "fr") in ans
+    assert "Les personnes derrière les places" in rep
+    union = zones[(zones["variant"] == "union") & (zones["segment"] == "total")
+                  & (zones["year"] == 2025)].iloc[0]
+    assert i18n.number(union["solos"], "fr") in rep and i18n.number(union["users"], "fr") in rep
+    assert "la règle change de sens" in rep
+    rules = pd.read_csv(artois_out / "teleworker_rules.csv", dtype={"zone": str})
+    u = rules[(rules["zone"] == "all") & (rules["year"] == 2018)].set_index("rule")
+    # 2018 under the 2025 rule: 11 % of the teleworkers, 35 h a month, one seat 151.67 h
+    tele = zones[(zones["variant"] == "union") & (zones["year"] == 2018)].iloc[0]["teleworkers"]
+    assert u.loc["share_of_teleworkers", "seats_teleworkers"] == pytest.approx(
+        tele * 0.11 * 35 / (35 * 52 / 12), rel=1e-3)
+    assert i18n.number(u.loc["share_of_teleworkers", "seats_teleworkers"], "fr") in rep
+    assert (artois_out / "tornado_union_2018.png").stat().st_size > 5000
+    sens = pd.read_csv(artois_out / "sensitivity.csv", dtype={"zone": str})
+    s18 = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
+               & (sens["segment"] == "total") & (sens["year"] == 2018)].set_index("parameter")
+    # what moves 2018: the solo count and the 2018 share of users, not the telework rates
+    assert s18.loc["demand.seats.teleworkers[0].share_of_users", "swing"] > 0
+    assert s18.loc["demand.solos.fallback_sirene_ratio", "swing"] > 0
+    assert s18.loc["demand.telework_preset", "swing"] == 0
+
+
+def test_example_sites_with_their_own_seats(artois_out):
+    """Issue 19: the reference study's two Arras sites carry their seats (8 and 20); the
+    others take the seats_per_site ASSUMPTION, and third_places.csv says which."""
+    tp = pd.read_csv(artois_out / "third_places.csv", dtype={"id": str, "code": str})
+    t = tp.set_index("name")
+    assert t.loc["MIXTE co-working", "seats"] == 8
+    assert t.loc["Foyer numérique", "seats"] == 20
+    assert t.loc["Foyer numérique", "code"] == "62041"
+    assert set(t.loc[["MIXTE co-working", "Foyer numérique"], "seats_source"]) == {
+        "supply file (seats column)"}
+    assert (t.drop(["MIXTE co-working", "Foyer numérique"])["seats_source"]
+            == "ASSUMPTION (seats_per_site)").all()
+    supply = pd.read_csv(artois_out / "supply.csv", dtype={"zone": str}).set_index("zone")
+    assert supply.loc["62279", "seats"] == 28
 
 
 def test_study_uncertainty_outputs(artois_out):
@@ -138,7 +262,7 @@ def test_mormal_study(data_dir, tmp_path):
                    str(ROOT / "examples" / "pays-de-mormal.toml"), "--out", str(out)])
     assert rc == 0
     communes = pd.read_csv(out / "communes.csv", dtype={"code": str})
-    assert len(communes) == 52
+    assert communes["in_territory"].sum() == 52  # and the zone members outside it
     zones = pd.read_csv(out / "zones.csv", dtype={"zone": str})
     assert set(zones["year"]) == {2018, 2025, 2030}
     tp = pd.read_csv(out / "third_places.csv")

@@ -141,8 +141,8 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "secondary-residences-dropped", "demand.py",
-        '"teleworkers": tele_csp + tele_rs})',
-        '"teleworkers": tele_csp})',
+        '    out["teleworkers"] = tele_csp + tele_rs',
+        '    out["teleworkers"] = tele_csp',
         ("tests/test_demand_config.py",),
     ),
     Mutation(
@@ -153,9 +153,57 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "solo-fallback-commerce-kept", "demand.py",
-        '    share = ((c["ETGU18"] - c["ETGZ18"]).astype(float)',
-        '    share = ((c["ETGU18"] + 0 * c["ETGZ18"]).astype(float)',
+        '    cserv = (c["ETGU18"] - c["ETGZ18"]).astype(float)',
+        '    cserv = (c["ETGU18"] + 0 * c["ETGZ18"]).astype(float)',
         ("tests/test_demand_config.py",),
+    ),
+    Mutation(  # issue 19: no zero solos where non-salaried jobs exist
+        "solo-fallback-zero-without-services", "demand.py",
+        "    share = (cserv + k * p) / (ctot + k)",
+        "    share = cserv / (ctot + k)",
+        ("tests/test_demand_config.py",),
+    ),
+    Mutation(  # issue 19: the teleworker rule chosen for a year is applied
+        "teleworker-rule-per-year-ignored", "demand.py",
+        "        r = rule or year_rule(cfg.seats, y)",
+        "        r = rule",
+        ("tests/test_demand_config.py::test_teleworker_rule_per_year",),
+    ),
+    Mutation(  # issue 19: a zone's seats sum all its members
+        "zone-sum-drops-a-member", "demand.py",
+        '        add(z, "zone", codes)',
+        '        add(z, "zone", codes[1:])',
+        ("tests/test_catchment.py",),
+    ),
+    Mutation(  # issue 19: the pole rule never drops the market town
+        "pole-rule-drops-the-town", "zoning.py",
+        "        drop = t_pole.notna() & (m.index != zone)",
+        "        drop = t_pole.notna()",
+        ("tests/test_catchment.py::test_pole_rules_never_drop_the_market_town",),
+    ),
+    Mutation(  # issue 19: closer_to_pole keeps the members nearer the town
+        "pole-closer-rule-ignored", "zoning.py",
+        '        drop &= t_pole < m["time_min"]',
+        '        drop &= t_pole >= 0',
+        ("tests/test_catchment.py::test_pole_rules_never_drop_the_market_town",),
+    ),
+    Mutation(  # issue 19: a rule dropping another market town is flagged
+        "pole-market-town-not-flagged", "study.py",
+        '                     rule=p.rule, market_town=d["code"].isin(zones.zone_codes))',
+        '                     rule=p.rule, market_town=False)',
+        ("tests/test_catchment.py::test_pole_variants_warn_when_another_market_town_is_dropped",),
+    ),
+    Mutation(  # issue 19: a seats column of the supply file wins over seats_per_site
+        "supply-seats-column-ignored", "study.py",
+        "        elif np.isfinite(v):",
+        "        elif False:",
+        ("tests/test_demand_config.py::test_supply_file_seats_column",),
+    ),
+    Mutation(  # issue 19: zones recomputed from communes.csv alone (ring members included)
+        "communes-csv-territory-only", "study.py",
+        "    codes = list(terr.codes) + outside",
+        "    codes = list(terr.codes)",
+        ("tests/test_study.py::test_every_zone_recomputed_from_communes_csv",),
     ),
     Mutation(
         "batch-error-row-raises", "batch.py",

@@ -3,7 +3,8 @@
 One study file is a *template*: each EPCI gets the template's parameters, its own territory
 and its market towns chosen from the INSEE density grid (:func:`zoning.candidate_towns`, the
 five most populated communes on levels 4-5). The template's ``zoning.market_towns``,
-``[[poles]]`` and ``supply.planned`` name communes of one territory and are not used.
+``[[poles]]``, ``supply.planned`` and ``supply.file`` (a territory's own list of third
+places) name places of one territory and are not used: the CGET inventory is.
 
 Work is split by *partition*, one per département (an EPCI belongs to the département of
 most of its communes); a département with more than :data:`EPCIS_PER_TASK` EPCIs is cut
@@ -138,10 +139,11 @@ def select_epcis(
 
 
 def template(cfg: StudyConfig) -> StudyConfig:
-    """The study file as a batch template: no market town, pole or planned site of its own
-    territory (towns come from the density grid per EPCI)."""
+    """The study file as a batch template: no market town, pole, planned site or supply file
+    of its own territory (towns come from the density grid per EPCI; existing third places
+    from the national CGET inventory)."""
     z = dataclasses.replace(cfg.zoning, market_towns=[], auto_towns=True)
-    s = dataclasses.replace(cfg.supply, planned=[])
+    s = dataclasses.replace(cfg.supply, planned=[], file="")
     return dataclasses.replace(cfg, zoning=z, supply=s, poles=[])
 
 

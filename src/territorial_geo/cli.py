@@ -691,8 +691,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also print the report to report.pdf with headless Chromium")
 
     ba = command(sub, "batch", "a study per EPCI of a département, a region or France, on Dask")
-    ba.add_argument("study", help="study file used as a template (its market towns, poles "
-                    "and planned sites are replaced: towns come from the density grid per EPCI)")
+    ba.add_argument("study", help="study file used as a template (its market towns, poles, "
+                    "planned sites and supply file are replaced: towns come from the density "
+                    "grid per EPCI, third places from CGET)")
     ba.add_argument("--epcis", required=True,
                     help="dep:CODE, region:CODE (INSEE, e.g. 32), france, or comma-separated "
                     "EPCI SIRENs")

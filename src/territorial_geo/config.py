@@ -75,29 +75,41 @@ DEFAULT_SOURCES: dict[str, str] = {
     "demand.solos.data_year_rule": "docs/method.md §4: growth applies after the base year, so a "
     "count from another year is held at the base year ('hold'); 'grow' compounds from the "
     "data year instead",
-    "demand.solos.fallback_office_share": "ASSUMPTION (range 0.10 / 0.20 / 0.25): share of "
+    "demand.solos.fallback_office_share": "ASSUMPTION (range 0.10 / 0.19 / 0.24): share of "
     "office-type activities among non-salaried workers in services other than commerce, set "
     "so that the fallback's national total matches INSEE's count of non-salaried workers at "
     "end 2017 in information-communication (82,000), management consulting (112,000), "
     "architecture-engineering (73,000) and other specialised activities (94,000) (Insee "
     "Références 'Emploi et revenus des indépendants' 2020, fiche 'Services aux entreprises et "
-    "services mixtes', figure 1): 361,000 / 1,806,735 (the national sum over 2026 communes of "
-    "non-salaried jobs x services share, census 2018 comparateur) = 0.20; low 0.10 counts "
-    "consulting and architecture-engineering only (185,000), high 0.25 adds legal and "
-    "accounting activities (90,000); supply a SIRENE extract to replace it",
+    "services mixtes', figure 1): 361,000 / 1,887,600 (the national sum over the communes of "
+    "the census 2018 comparateur of non-salaried jobs x the smoothed services share) = 0.19; "
+    "low 0.10 counts consulting and architecture-engineering only (185,000), high 0.24 adds "
+    "legal and accounting activities (90,000); supply a SIRENE extract to replace it",
+    "demand.solos.fallback_sirene_ratio": "derived from ACOSS Stat'ur n° 289 (July 2019, "
+    "'Les auto-entrepreneurs fin 2018'): 1,357,000 micro-entrepreneurs administratively active "
+    "(registered, so counted by SIRENE) for 1,012,000 economically active (counted by INSEE "
+    "as non-salaried), ratio 1.34; micro-entrepreneurs are 42 % of the non-salaried (same "
+    "source), so 1 + 0.42 x 0.34 = 1.14 SIRENE establishments per non-salaried worker; range "
+    "1.00 (no registered-but-inactive entrepreneur) to 1.34 (all solos micro-entrepreneurs). "
+    "ASSUMPTION beyond that: SAS presidents (salaried, yet SIRENE establishments) and "
+    "non-salaried workers with several establishments are not counted",
     "demand.seats.seat_hours_per_month": "35 h x 52 / 12 (one full-time seat)",
     "demand.seats.occupancy": "docs/method.md §5",
     "demand.seats.solos": "CDC / consultancy (25 % in 2018, 30 % in 2025, 35 h/month)",
     "demand.seats.teleworkers": "CDC, Externalités des télécentres (2014): 20 % of users in "
     "2018; 11 % of teleworkers, 35 h/month in 2025",
-    "supply.seats_per_site": "ASSUMPTION: CGET 2019 gives no seat counts",
+    "supply.seats_per_site": "ASSUMPTION: CGET 2019 gives no seat counts (a seats column of "
+    "supply.file, or supply.site_seats, wins)",
+    "poles.rule": "docs/method.md §6.1: members closer in time to the pole than to the market "
+    "town are dropped ('closer_to_pole'); the market town is never dropped",
 }
 
 
 #: Low / central / high values of uncertain parameters for scenario and sensitivity work
 #: (issue 11); the central value is the default, each range's source is in DEFAULT_SOURCES.
 PARAMETER_RANGES: dict[str, tuple[float, float, float]] = {
-    "demand.solos.fallback_office_share": (0.10, 0.20, 0.25),
+    "demand.solos.fallback_office_share": (0.10, 0.19, 0.24),
+    "demand.solos.fallback_sirene_ratio": (1.0, 1.14, 1.34),
     "demand.secondary_residence_rate": (0.0, 0.05, 0.10),
     "demand.solos.growth_rate": (0.03, 0.06, 0.09),
     "demand.seats.occupancy": (0.8, 1.0, 1.0),
@@ -119,7 +131,10 @@ RANGE_SOURCES: dict[str, str] = {
     "demand.solos.fallback_office_share": "INSEE Références 2020 non-salaried counts by "
     "activity (see demand.solos.fallback_office_share)",
     "demand.secondary_residence_rate": "ASSUMPTION: no published source; 0 (nobody in a "
-    "secondary residence teleworks there) to twice the reference study's 0.05",
+    "secondary residence teleworks there) to 0.10, twice the engine's default 0.05 (itself "
+    "an ASSUMPTION)",
+    "demand.solos.fallback_sirene_ratio": "ACOSS Stat'ur 289 (see "
+    "demand.solos.fallback_sirene_ratio)",
     "demand.solos.growth_rate": "ASSUMPTION: the reference study's +6 %/year, +/- half",
     "demand.seats.occupancy": "ASSUMPTION: full use of a seat's hours (1.0) down to 20 % idle",
     "demand.seats.solos[0].usage_share": "ASSUMPTION: CDC / consultancy 25 % +/- 5 points",
@@ -253,6 +268,10 @@ class SolosConfig:
         non-salaried jobs x the share of services other than commerce x this share
         (:func:`territorial_geo.demand.fallback_solos`); an ASSUMPTION whose range is in
         :data:`PARAMETER_RANGES`.
+    fallback_sirene_ratio
+        SIRENE establishments (active, < 3 employees, office NAF list) per non-salaried
+        worker in office activities, turning the census estimate into the SIRENE quantity
+        (source and range in :data:`DEFAULT_SOURCES` and :data:`PARAMETER_RANGES`).
     """
 
     naf_codes: list[str] = field(default_factory=lambda: list(STUDY_NAF_CODES))
@@ -262,6 +281,7 @@ class SolosConfig:
     sirene_file: str = ""
     sirene_year: int = 0
     fallback_office_share: float = PARAMETER_RANGES["demand.solos.fallback_office_share"][1]
+    fallback_sirene_ratio: float = PARAMETER_RANGES["demand.solos.fallback_sirene_ratio"][1]
 
     def validate(self, where: str) -> None:
         if self.growth_rate <= -1:
@@ -270,6 +290,7 @@ class SolosConfig:
             raise ConfigError(f"{where}.data_year_rule must be 'hold' or 'grow', got "
                               f"{self.data_year_rule!r}")
         _share(self.fallback_office_share, f"{where}.fallback_office_share")
+        _positive(self.fallback_sirene_ratio, f"{where}.fallback_sirene_ratio")
         if self.sirene_file and not self.sirene_year:
             raise ConfigError(f"{where}.sirene_year is required with sirene_file "
                               "(the year of the SIRENE stock)")
@@ -309,6 +330,10 @@ class SeatsConfig:
             TeleworkerAnchor(2025, usage_share=0.11, hours_per_month=35.0),
         ]
     )
+    #: Year -> teleworker rule for that year (``"share_of_users"`` or
+    #: ``"share_of_teleworkers"``): only the anchors of that kind are used (interpolated and
+    #: held as usual). Years not listed follow their anchors (docs/method.md §5).
+    teleworkers_rule: dict[str, str] = field(default_factory=dict)
 
     def validate(self, where: str) -> None:
         _positive(self.seat_hours_per_month, f"{where}.seat_hours_per_month")
@@ -332,6 +357,17 @@ class SeatsConfig:
             if a.usage_share is not None:
                 _share(a.usage_share, f"{w}.usage_share")
             _nonneg(a.hours_per_month, f"{w}.hours_per_month")
+        for year, rule in self.teleworkers_rule.items():
+            key = f"{where}.teleworkers_rule.{year}"
+            if not str(year).isdigit():
+                raise ConfigError(f"{key}: the key must be a year (\"2018\" = \"...\")")
+            kinds = {"share_of_users": "share_of_users", "share_of_teleworkers": "usage_share"}
+            if rule not in kinds:
+                raise ConfigError(f"{key} must be 'share_of_users' or 'share_of_teleworkers', "
+                                  f"got {rule!r}")
+            if not any(getattr(a, kinds[rule]) is not None for a in self.teleworkers):
+                raise ConfigError(f"{key} = {rule!r}: no {where}.teleworkers anchor gives "
+                                  f"{kinds[rule]}")
         for name, anchors in (("solos", self.solos), ("teleworkers", self.teleworkers)):
             years = [a.year for a in anchors]
             if len(set(years)) != len(years):
@@ -387,12 +423,34 @@ class DemandConfig:
         self.seats.validate(f"{where}.seats")
 
 
+#: Rules of the variant without a competing pole (``[[poles]] rule``).
+POLE_RULES = ("closer_to_pole", "within_budget")
+
+
 @dataclass
 class PoleConfig:
-    """A competing pole inside a zone (e.g. Arras for Duisans)."""
+    """A competing pole inside a zone (e.g. Arras for Duisans).
+
+    Attributes
+    ----------
+    rule
+        Which members the ``without_pole`` variant drops (docs/method.md §6.1); the market
+        town itself is never dropped:
+
+        ``"closer_to_pole"`` (default)
+            members closer in time to the pole than to the market town;
+        ``"within_budget"``
+            every member within the budget of the pole (the literal rule).
+    """
 
     zone: str
     pole: str
+    rule: str = "closer_to_pole"
+
+    def validate(self, where: str) -> None:
+        if self.rule not in POLE_RULES:
+            raise ConfigError(f"{where}.rule must be one of {', '.join(POLE_RULES)}, got "
+                              f"{self.rule!r}")
 
 
 @dataclass
@@ -406,8 +464,9 @@ class SupplyConfig:
         ``third-places``); when it cannot be obtained the study still runs and says so.
     file
         A CSV of existing third places in the CGET layout (``ID``, ``NOM_TL``, ``INSEECOM``,
-        ``TYPO``, ``LAT``, ``LONG``), used instead of the CGET dataset (relative paths are
-        read from the current directory, as ``demand.solos.sirene_file``).
+        ``TYPO``, ``LAT``, ``LONG``; optional ``seats``), used instead of the CGET dataset
+        (a relative path is read beside the study file when it is there, else from the
+        current directory).
     """
 
     use_cget: bool = True
@@ -544,6 +603,8 @@ class StudyConfig:
         _nonneg(self.ring_km, "ring_km")
         self.zoning.validate("zoning")
         self.demand.validate("demand")
+        for i, p in enumerate(self.poles):
+            p.validate(f"poles[{i}]")
         self.supply.validate("supply")
         self.coverage.validate("coverage")
         self.output.validate("output")

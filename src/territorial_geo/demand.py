@@ -105,13 +105,18 @@ def teleworkers(
 ) -> pd.DataFrame:
     """Teleworkers per commune: ``sum_k rate_k x employed_k + rate_rs x secondary_res``.
 
-    Returns columns ``tele_csp``, ``tele_rs``, ``teleworkers``.
+    Returns columns ``tele_{csp}`` (one per CSP of :data:`CSP_KEYS`), ``tele_csp`` (their
+    sum), ``tele_rs``, ``teleworkers``.
     """
     r = pd.Series({k: float(rates.get(k, 0.0)) for k in CSP_KEYS})
-    tele_csp = employed[list(CSP_KEYS)].mul(r, axis=1).sum(axis=1)
+    by_csp = employed[list(CSP_KEYS)].mul(r, axis=1)
+    tele_csp = by_csp.sum(axis=1)
     tele_rs = secondary_residences.reindex(employed.index).fillna(0.0) * secondary_rate
-    return pd.DataFrame({"tele_csp": tele_csp, "tele_rs": tele_rs,
-                         "teleworkers": tele_csp + tele_rs})
+    out = by_csp.add_prefix("tele_")
+    out["tele_csp"] = tele_csp
+    out["tele_rs"] = tele_rs
+    out["teleworkers"] = tele_csp + tele_rs
+    return out
 
 
 def project(values: pd.Series | np.ndarray | float, from_year: int, to_year: int, growth: float):
@@ -165,68 +170,118 @@ def growth_note(data_year: int, base_year: int, growth_rate: float, rule: str) -
 #: :data:`territorial_geo.sources.CENSUS_LABELS`).
 FALLBACK_COLUMNS = ("P18_EMPLT", "P18_EMPLT_SAL", "ETTOT18", "ETGU18", "ETGZ18")
 FALLBACK_YEAR = 2018
+#: Bounds of the prior strength ``k`` (establishments) of :func:`prior_strength`.
+PRIOR_BOUNDS = (1.0, 1000.0)
 
 
-def fallback_solos(census: pd.DataFrame, codes: list[str], office_share: float) -> pd.DataFrame:
-    """Solo workers in 2018 estimated from the census 2018 comparateur (no SIRENE extract).
+def prior_strength(services: pd.Series, total: pd.Series) -> tuple[float, float]:
+    """National services share ``p`` and prior strength ``k`` of the smoothed share.
+
+    The commune's count of establishments in services other than commerce is treated as a
+    beta-binomial draw out of its establishments; ``p`` is the pooled share and ``k`` the
+    beta's ``alpha + beta``, from the method of moments (intra-class correlation
+    ``rho = 1 / (k + 1)``, Kleinman 1973) over the communes that have an establishment.
+    On the whole comparateur (34,868 communes) ``p`` = 0.477 and ``k`` = 10.5
+    establishments. ``k`` is clipped to :data:`PRIOR_BOUNDS` (no over-dispersion gives the
+    upper bound: every commune near ``p``).
+
+    Returns
+    -------
+    (float, float)
+        ``p`` and ``k``; ``(0, PRIOR_BOUNDS[1])`` when no row has an establishment.
+    """
+    ok = (total > 0) & services.notna()
+    n = total[ok].astype(float)
+    x = services[ok].astype(float).clip(upper=n)
+    if not len(n):
+        return 0.0, PRIOR_BOUNDS[1]
+    p = float(x.sum() / n.sum())
+    if len(n) < 2 or p <= 0 or p >= 1:
+        return p, PRIOR_BOUNDS[1]
+    share = x / n
+    s = float((n * (share - p) ** 2).sum())
+    sw, sw2 = float(n.sum()), float((n ** 2).sum())
+    denom = sw - sw2 / sw - (len(n) - 1)
+    rho = (s / (p * (1 - p)) - (len(n) - 1)) / denom if denom > 0 else 0.0
+    k = (1 - rho) / rho if rho > 0 else PRIOR_BOUNDS[1]
+    return p, float(np.clip(k, *PRIOR_BOUNDS))
+
+
+def fallback_solos(
+    census: pd.DataFrame, codes: list[str], office_share: float, sirene_ratio: float = 1.0,
+    *, prior: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """Solo workers in 2018 estimated from the census 2018 comparateur (no SIRENE extract),
+    aimed at what SIRENE counts: active establishments with fewer than 3 employees in the
+    office-activity NAF list.
 
     Per commune::
 
         non_salaried = P18_EMPLT - P18_EMPLT_SAL
-        services     = (ETGU18 - ETGZ18) / ETTOT18
-        solos        = non_salaried x services x office_share
+        services     = (ETGU18 - ETGZ18 + k x p) / (ETTOT18 + k)      (smoothed share)
+        solos        = non_salaried x services x office_share x sirene_ratio
 
     ``P18_EMPLT`` "Emplois au LT en 2018" minus ``P18_EMPLT_SAL`` "Emplois salariés au LT en
-    2018" is the number of people whose main job in the commune is not salaried (RP2018):
-    self-employed, micro-entrepreneurs, liberal professions, employers. ``ETGU18``
-    "Établissements actifs du commerce, transports et services divers" minus ``ETGZ18``
-    "dont ... commerce et réparation automobile" over ``ETTOT18`` "Total des établissements
-    actifs fin 2018" is the commune's share of establishments in services other than
-    commerce (NAF sections H-N and R-U). The comparateur cannot separate transport (H) and
-    hospitality (I) from the other services, and it has no sector x size table; its
-    establishments are *employer* establishments (Flores), so their "0 salarié" difference
-    ``ETTOT18 - ETTEF118 - ETTEFP1018`` (employers with nobody on the payroll on 31 December)
-    would miss the non-employer self-employed that solo workers mostly are: the non-salaried
-    jobs are counted instead, and the sector mix of employer establishments stands in for
-    theirs (an ESTIMATE). A commune with no establishment (``ETTOT18`` 0 or missing) takes
-    the share over every row of ``census`` (the national share for the real file, 0.477).
+    2018" is the number of people whose main job in the commune is not salaried (RP2018).
+    ``ETGU18`` "Établissements actifs du commerce, transports et services divers" minus
+    ``ETGZ18`` "dont commerce et réparation automobile" over ``ETTOT18`` "Total des
+    établissements actifs fin 2018" is the commune's share of *employer* establishments in
+    services other than commerce (NAF H-N and R-U; Flores 2018). A commune with few
+    establishments says little about that share: it is shrunk towards the pooled share
+    ``p`` of every row of ``census`` with the weight ``ETTOT18 / (ETTOT18 + k)``
+    (:func:`prior_strength`; an empirical-Bayes estimate). The estimate is continuous in
+    every input: a commune with non-salaried jobs never gets 0, and one with no
+    establishment gets ``p``, the limit of a commune with few.
+
+    ``office_share`` turns non-salaried workers in services into non-salaried workers in
+    office-type activities (INSEE counts; ``demand.solos.fallback_office_share``);
+    ``sirene_ratio`` turns those persons into the SIRENE count the study's list would give
+    (``demand.solos.fallback_sirene_ratio``: registered but economically inactive
+    micro-entrepreneurs are in SIRENE, not in INSEE's non-salaried).
 
     Parameters
     ----------
     census
-        The comparateur by code (``sources.load_census``): :data:`FALLBACK_COLUMNS`.
+        The comparateur by code (``sources.load_census``): :data:`FALLBACK_COLUMNS`; the
+        pooled share and ``k`` are taken over all its rows (pass the national file).
     codes
         Communes to estimate (missing rows give 0).
-    office_share
-        Share of office-type activities among those non-salaried workers
-        (``demand.solos.fallback_office_share``, an ASSUMPTION with a range).
+    office_share, sirene_ratio
+        The two ratios above.
+    prior
+        ``(p, k)`` instead of :func:`prior_strength` over ``census``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``codes``: ``non_salaried_2018``, ``services_share``,
-        ``services_share_from`` (``commune`` or ``all rows``), ``solos``.
+        Indexed by ``codes``: ``non_salaried_2018``, ``establishments_2018``,
+        ``services_establishments_2018``, ``services_share`` (smoothed),
+        ``services_share_weight`` (weight of the commune's own share, 0 = pooled share
+        only), ``solos``; ``attrs`` holds ``p`` and ``k``.
     """
     missing = [c for c in FALLBACK_COLUMNS if c not in census.columns]
     if missing:
         raise DataFormatError(f"demand input census: missing column(s) {missing} needed by the "
                               "solo-worker fallback (INSEE comparateur RP2018)")
-    tot = census["ETTOT18"].astype(float)
-    serv = (census["ETGU18"] - census["ETGZ18"]).astype(float).clip(lower=0)
-    ok = tot > 0
-    overall = float(serv[ok].sum() / tot[ok].sum()) if ok.any() else 0.0
+    tot_all = census["ETTOT18"].astype(float)
+    serv_all = (census["ETGU18"] - census["ETGZ18"]).astype(float).clip(lower=0)
+    p, k = prior_strength(serv_all, tot_all) if prior is None else prior
     c = census.reindex(pd.Index(codes))
-    ctot = c["ETTOT18"].astype(float)
-    share = ((c["ETGU18"] - c["ETGZ18"]).astype(float).clip(lower=0) / ctot.where(ctot > 0))
-    own = share.notna()
-    share = share.fillna(overall).clip(upper=1.0)
+    ctot = c["ETTOT18"].astype(float).clip(lower=0).fillna(0.0)
+    cserv = (c["ETGU18"] - c["ETGZ18"]).astype(float).clip(lower=0).fillna(0.0)
+    cserv = np.minimum(cserv, ctot)
+    share = (cserv + k * p) / (ctot + k)
     nonsal = (c["P18_EMPLT"] - c["P18_EMPLT_SAL"]).astype(float).clip(lower=0).fillna(0.0)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "non_salaried_2018": nonsal,
+        "establishments_2018": ctot,
+        "services_establishments_2018": cserv,
         "services_share": share,
-        "services_share_from": np.where(own, "commune", "all rows"),
-        "solos": nonsal * share * office_share,
+        "services_share_weight": ctot / (ctot + k),
+        "solos": nonsal * share * office_share * sirene_ratio,
     }, index=pd.Index(codes))
+    out.attrs.update(p=p, k=k)
+    return out
 
 
 def _interp(years: list[int], year: int) -> tuple[int, int, float]:
@@ -255,26 +310,61 @@ def solo_seats(solos: pd.Series, seats: SeatsConfig, year: int) -> pd.Series:
     return solos * share * hours / (seats.seat_hours_per_month * seats.occupancy)
 
 
+#: Teleworker rules a year may be computed with (``demand.seats.teleworkers_rule``):
+#: ``share_of_users`` (teleworkers are a share s of all third-place users, the 2018 anchor)
+#: and ``share_of_teleworkers`` (a share u of teleworkers use one, the 2025 anchor).
+TELEWORKER_RULES = ("share_of_users", "share_of_teleworkers")
+
+
 def _kind(anchor: TeleworkerAnchor) -> str:
     return "share_of_users" if anchor.share_of_users is not None else "usage"
+
+
+def _rule_kind(rule: str) -> str:
+    return "share_of_users" if rule == "share_of_users" else "usage"
 
 
 def _tele_from_share(s: float, solo_s: pd.Series) -> pd.Series:
     return solo_s * s / (1.0 - s)
 
 
-def _tele_from_usage(share: float, hours: float, tele: pd.Series, seats: SeatsConfig) -> pd.Series:
+def _tele_from_usage(share: float, hours: float, tele: pd.Series, seats: SeatsConfig,
+                     users: bool = False) -> pd.Series:
+    if users:
+        return tele * share
     return tele * share * hours / (seats.seat_hours_per_month * seats.occupancy)
 
 
 def _tele_rule(anchor: TeleworkerAnchor, tele: pd.Series, solo_s: pd.Series,
-               seats: SeatsConfig) -> pd.Series:
+               seats: SeatsConfig, users: bool = False) -> pd.Series:
     if anchor.share_of_users is not None:
         return _tele_from_share(anchor.share_of_users, solo_s)
-    return _tele_from_usage(anchor.usage_share, anchor.hours_per_month, tele, seats)
+    return _tele_from_usage(anchor.usage_share, anchor.hours_per_month, tele, seats, users)
 
 
-def teleworker_seats(tele: pd.Series, solo_s: pd.Series, seats: SeatsConfig, year: int) -> pd.Series:
+def rule_anchors(seats: SeatsConfig, rule: str | None) -> list[TeleworkerAnchor]:
+    """The teleworker anchors a rule uses: all of them (``None``, each year by its anchors'
+    kinds) or those of one kind (:data:`TELEWORKER_RULES`).
+
+    Raises
+    ------
+    ConfigError
+        An unknown rule, or no anchor of its kind.
+    """
+    if rule is None:
+        return list(seats.teleworkers)
+    if rule not in TELEWORKER_RULES:
+        raise ConfigError(f"demand.seats.teleworkers_rule: unknown rule {rule!r} "
+                          f"(one of {', '.join(TELEWORKER_RULES)})")
+    out = [a for a in seats.teleworkers if _kind(a) == _rule_kind(rule)]
+    if not out:
+        raise ConfigError(f"demand.seats.teleworkers_rule {rule!r}: no [[demand.seats."
+                          f"teleworkers]] anchor gives {'share_of_users' if rule == 'share_of_users' else 'usage_share'}")
+    return out
+
+
+def teleworker_seats(tele: pd.Series, solo_s: pd.Series, seats: SeatsConfig, year: int,
+                     rule: str | None = None, *, users: bool = False) -> pd.Series:
     """Teleworker seats at a year (docs/method.md §5).
 
     At an anchor year, or beyond the first / last anchor (held), the anchor's rule applies:
@@ -286,18 +376,25 @@ def teleworker_seats(tele: pd.Series, solo_s: pd.Series, seats: SeatsConfig, yea
     **different kinds** (a share of users in 2018, a usage share in 2025) no parameter is
     common to both, so each anchor's seats are computed for the year and the *seats* are
     interpolated. :func:`interpolation_rules` says which rule applied to each year.
+
+    ``rule`` (:data:`TELEWORKER_RULES`) keeps the anchors of one kind only, interpolated
+    and held the same way: ``"share_of_teleworkers"`` in 2018 says what 2018 would be under
+    the 2025 rule. With ``users=True`` the same rules give third-place *users* (persons):
+    ``solo_s`` is then the solo users, and a usage anchor gives ``teleworkers x u``.
     """
-    i, j, w = _interp([a.year for a in seats.teleworkers], year)
-    a, b = seats.teleworkers[i], seats.teleworkers[j]
+    anchors = rule_anchors(seats, rule)
+    i, j, w = _interp([a.year for a in anchors], year)
+    a, b = anchors[i], anchors[j]
     if w == 0.0:
-        return _tele_rule(a, tele, solo_s, seats)
+        return _tele_rule(a, tele, solo_s, seats, users)
     if _kind(a) == _kind(b) == "share_of_users":
         return _tele_from_share((1 - w) * a.share_of_users + w * b.share_of_users, solo_s)
     if _kind(a) == _kind(b) == "usage":
         return _tele_from_usage((1 - w) * a.usage_share + w * b.usage_share,
-                                (1 - w) * a.hours_per_month + w * b.hours_per_month, tele, seats)
-    return ((1 - w) * _tele_rule(a, tele, solo_s, seats)
-            + w * _tele_rule(b, tele, solo_s, seats))
+                                (1 - w) * a.hours_per_month + w * b.hours_per_month, tele, seats,
+                                users)
+    return ((1 - w) * _tele_rule(a, tele, solo_s, seats, users)
+            + w * _tele_rule(b, tele, solo_s, seats, users))
 
 
 def _anchor_rule(kind: str, anchors: list, i: int, j: int, w: float, year: int) -> str:
@@ -312,33 +409,52 @@ def _anchor_rule(kind: str, anchors: list, i: int, j: int, w: float, year: int) 
             f"anchor ({kind(b)}) (weight {w:.4f} on {b.year}): anchors of different kinds")
 
 
+def year_rule(seats: SeatsConfig, year: int) -> str | None:
+    """The teleworker rule a study asks for in ``year`` (``None``: the anchors' own)."""
+    return seats.teleworkers_rule.get(str(year))
+
+
 def interpolation_rules(seats: SeatsConfig, years: list[int]) -> dict[int, dict[str, str]]:
     """Which rule gave each segment's seats in each year (written to ``parameters.json``)."""
     out: dict[int, dict[str, str]] = {}
     for y in years:
         i, j, w = _interp([a.year for a in seats.solos], y)
         solo = _anchor_rule(lambda _a: "usage", seats.solos, i, j, w, y)
-        i, j, w = _interp([a.year for a in seats.teleworkers], y)
-        tele = _anchor_rule(_kind, seats.teleworkers, i, j, w, y)
+        rule = year_rule(seats, y)
+        anchors = rule_anchors(seats, rule)
+        i, j, w = _interp([a.year for a in anchors], y)
+        tele = _anchor_rule(_kind, anchors, i, j, w, y)
+        if rule is not None:
+            tele += f"; demand.seats.teleworkers_rule = {rule!r} for {y}"
         out[y] = {"solos": solo, "teleworkers": tele}
     return out
 
 
 def seats_table(
-    tele: pd.Series, solos_data: pd.Series, data_year: int, cfg: DemandConfig, years: list[int]
+    tele: pd.Series, solos_data: pd.Series, data_year: int, cfg: DemandConfig, years: list[int],
+    *, rule: str | None = None,
 ) -> pd.DataFrame:
-    """Solos, and seats per segment for each year (columns ``seats_{segment}_{year}``).
+    """Solos, users and seats per segment for each year (columns ``solos_{year}``,
+    ``users_{segment}_{year}``, ``seats_{segment}_{year}``).
 
     The solo count of ``data_year`` is carried to each year by :func:`solos_at` with
-    ``cfg.solos.data_year_rule``, ``cfg.solos.growth_rate`` and ``cfg.base_year``.
+    ``cfg.solos.data_year_rule``, ``cfg.solos.growth_rate`` and ``cfg.base_year``. The
+    teleworker rule of each year is ``rule`` when given, else the study's
+    ``demand.seats.teleworkers_rule`` for that year, else the anchors' own.
     """
     out = {}
     for y in years:
         solos_y = solos_at(solos_data, y, data_year=data_year, base_year=cfg.base_year,
                            growth_rate=cfg.solos.growth_rate, rule=cfg.solos.data_year_rule)
+        r = rule or year_rule(cfg.seats, y)
         s = solo_seats(solos_y, cfg.seats, y)
-        t = teleworker_seats(tele, s, cfg.seats, y)
+        t = teleworker_seats(tele, s, cfg.seats, y, r)
+        su = solos_y * solo_usage(cfg.seats.solos, y)[0]
+        tu = teleworker_seats(tele, su, cfg.seats, y, r, users=True)
         out[f"solos_{y}"] = solos_y
+        out[f"users_solos_{y}"] = su
+        out[f"users_teleworkers_{y}"] = tu
+        out[f"users_total_{y}"] = su + tu
         out[f"seats_solos_{y}"] = s
         out[f"seats_teleworkers_{y}"] = t
         out[f"seats_total_{y}"] = s + t
@@ -453,23 +569,31 @@ def commune_demand(
         solo_source = f"SIRENE stock {cfg.solos.sirene_file} ({data_year})"
     else:
         share = cfg.solos.fallback_office_share
-        fb = fallback_solos(cen_all, list(idx), share)
+        ratio = cfg.solos.fallback_sirene_ratio
+        fb = fallback_solos(cen_all, list(idx), share, ratio)
         solos_data = fb["solos"]
         data_year = FALLBACK_YEAR
         solo_source = (
-            "FALLBACK ESTIMATE: non-salaried jobs at the place of work in 2018 (INSEE census "
-            "2018 comparateur: P18_EMPLT - P18_EMPLT_SAL) x the commune's share of employer "
-            "establishments in services other than commerce ((ETGU18 - ETGZ18) / ETTOT18, "
-            f"INSEE Flores 2018 in the same comparateur) x an ASSUMED office-activity share of "
-            f"{share:g} (range {_range_text('demand.solos.fallback_office_share')}); no "
-            "SIRENE extract was supplied (demand.solos.sirene_file)"
+            "FALLBACK ESTIMATE of the SIRENE count (active establishments with fewer than 3 "
+            "employees in the office-activity NAF list): non-salaried jobs at the place of "
+            "work in 2018 (INSEE census 2018 comparateur: P18_EMPLT - P18_EMPLT_SAL) x the "
+            "commune's share of employer establishments in services other than commerce "
+            "((ETGU18 - ETGZ18) / ETTOT18, INSEE Flores 2018 in the same comparateur), shrunk "
+            f"towards the national share {fb.attrs['p']:.3f} with the weight ETTOT18 / "
+            f"(ETTOT18 + {fb.attrs['k']:.1f}) (k estimated on the comparateur, beta-binomial "
+            f"method of moments) x an office-activity share of {share:g} (range "
+            f"{_range_text('demand.solos.fallback_office_share')}; INSEE non-salaried counts "
+            f"by activity, end 2017) x a SIRENE-per-non-salaried ratio of {ratio:g} (range "
+            f"{_range_text('demand.solos.fallback_sirene_ratio')}; ACOSS Stat'ur 289: "
+            "1,357,000 registered micro-entrepreneurs for 1,012,000 economically active, end "
+            "2018); no SIRENE extract was supplied (demand.solos.sirene_file)"
         )
         notes.append(f"Solo workers: {solo_source}.")
-        n_all = int((fb["services_share_from"] == "all rows").sum())
-        if n_all:
-            notes.append(f"Solo-worker fallback: {n_all} commune(s) without any establishment "
+        n_none = int((fb["services_share_weight"] == 0).sum())
+        if n_none:
+            notes.append(f"Solo-worker fallback: {n_none} commune(s) without any establishment "
                          "in the comparateur take the national share of services other than "
-                         "commerce.")
+                         "commerce (the limit of the smoothed share).")
     growth = growth_note(data_year, cfg.base_year, cfg.solos.growth_rate, cfg.solos.data_year_rule)
     notes.append(growth)
     table = pd.DataFrame(index=idx)
@@ -482,9 +606,13 @@ def commune_demand(
     for k in CSP_KEYS:
         table[f"employed_{k}_est"] = emp[k]
     table = table.join(tw)
+    table["csp_shares_found"] = ~idx.isin(missing_sh)
     if not cfg.solos.sirene_file:
         table["non_salaried_2018"] = fb["non_salaried_2018"]
+        table["establishments_2018"] = fb["establishments_2018"]
+        table["services_establishments_2018"] = fb["services_establishments_2018"]
         table["services_share_2018"] = fb["services_share"]
+        table["services_share_weight"] = fb["services_share_weight"]
     table["solos_data"] = solos_data
     table["solos_data_year"] = data_year
     table["solos_source"] = "sirene" if cfg.solos.sirene_file else "fallback_estimate"
@@ -548,7 +676,11 @@ def zone_table(
         ``union``, ``exclusive``, ``without_pole``, ``net_of_supply``,
         ``territory_residents``), ``segment`` (``solos``, ``teleworkers``, ``total``),
         ``year``, ``seats``, ``n_communes``, ``share_of_zone`` (``territory_residents``
-        rows only, NaN elsewhere; NaN too when the zone has no seat).
+        rows only, NaN elsewhere; NaN too when the zone has no seat), then the persons
+        behind the seats: ``teleworkers`` (salaried teleworkers living in the communes,
+        users or not), ``solos`` (solo workers that year), ``users`` (third-place users of
+        the row's segment that year: solos x usage share, teleworkers by the year's rule,
+        their sum for ``total``).
 
     Raises
     ------
@@ -567,12 +699,20 @@ def zone_table(
                 f"{lacking[:10]}; compute demand for every member of every zone "
                 "(Zones.within(..., territory_only=False))")
         codes = list(codes)
+        sub = t.loc[codes]
+
+        def persons(col: str) -> float:  # NaN for a table without the count
+            return float(sub[col].sum()) if col in sub else np.nan
+
         for y in demand.years:
             for seg in SEGMENTS:
                 rows.append({"zone": zone, "zone_name": names.get(zone, zone), "variant": variant,
                              "segment": seg, "year": y,
-                             "seats": float(t.loc[codes, f"seats_{seg}_{y}"].sum()),
-                             "n_communes": len(codes), "share_of_zone": np.nan})
+                             "seats": float(sub[f"seats_{seg}_{y}"].sum()),
+                             "n_communes": len(codes), "share_of_zone": np.nan,
+                             "teleworkers": persons("teleworkers"),
+                             "solos": persons(f"solos_{y}"),
+                             "users": persons(f"users_{seg}_{y}")})
 
     for z, codes in membership.items():
         add(z, "zone", codes)
@@ -603,3 +743,54 @@ def zone_table(
         net["seats"] = net["seats"] - net["zone"].map(supply_seats).fillna(0.0)
         out = pd.concat([out, net], ignore_index=True)
     return out
+
+
+def study_rule(seats: SeatsConfig, year: int) -> str:
+    """The teleworker rule that gave a year's seats: ``share_of_users``,
+    ``share_of_teleworkers`` or ``interpolated`` (between anchors of different kinds)."""
+    rule = year_rule(seats, year)
+    if rule is not None:
+        return rule
+    i, j, w = _interp([a.year for a in seats.teleworkers], year)
+    kinds = {_kind(seats.teleworkers[i]), _kind(seats.teleworkers[j])}
+    if w > 0 and len(kinds) > 1:
+        return "interpolated"
+    return "share_of_users" if kinds == {"share_of_users"} else "share_of_teleworkers"
+
+
+def rule_comparison(
+    demand: CommuneDemand, cfg: DemandConfig, membership: dict[str, list[str]], *,
+    names: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Teleworker seats and users of each zone and of the union under each teleworker rule
+    of :data:`TELEWORKER_RULES` the anchors allow, every year: what 2018 would be under the
+    2025 rule, and the reverse (docs/method.md §5).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zone`` (town code or ``all``), ``zone_name``, ``year``, ``rule``, ``study_rule``
+        (the rule the study used that year, :func:`study_rule`), ``users_teleworkers``,
+        ``seats_teleworkers``, ``seats_total``.
+    """
+    t = demand.table
+    names = names or {}
+    data_year = int(t["solos_data_year"].iloc[0]) if len(t) else cfg.base_year
+    groups = {**membership, "all": sorted({c for m in membership.values() for c in m})}
+    rows = []
+    for rule in TELEWORKER_RULES:
+        try:
+            rule_anchors(cfg.seats, rule)
+        except ConfigError:
+            continue
+        st = seats_table(t["teleworkers"], t["solos_data"], data_year, cfg, demand.years,
+                         rule=rule)
+        for z, codes in groups.items():
+            sub = st.loc[codes]
+            for y in demand.years:
+                rows.append({"zone": z, "zone_name": names.get(z, "all" if z == "all" else z),
+                             "year": y, "rule": rule, "study_rule": study_rule(cfg.seats, y),
+                             "users_teleworkers": float(sub[f"users_teleworkers_{y}"].sum()),
+                             "seats_teleworkers": float(sub[f"seats_teleworkers_{y}"].sum()),
+                             "seats_total": float(sub[f"seats_total_{y}"].sum())})
+    return pd.DataFrame(rows)

@@ -105,7 +105,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "le même tableau restreint aux communes du territoire."),
         "h_pole": "Variante sans pôle concurrent",
         "pole_text": ("Une zone concurrencée par un pôle voisin (p. ex. Duisans et Arras) : ses "
-                      "places avec et sans les communes à moins du budget de ce pôle."),
+                      "places avec et sans les communes que la règle du pôle retire (liste : "
+                      "« Communes retirées sans le pôle concurrent »)."),
         "no_pole": "Aucun pôle concurrent configuré.",
         "h_supply": "Offre existante",
         "no_supply": "Aucun tiers-lieu existant dans les zones.",
@@ -311,7 +312,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "same table restricted to the territory's own communes."),
         "h_pole": "Without-pole variant",
         "pole_text": ("A zone competing with a nearby pole (e.g. Duisans and Arras): its seats "
-                      "with and without the communes within the budget of that pole."),
+                      "with and without the communes the pole's rule drops (list: \"Communes "
+                      "dropped without the competing pole\")."),
         "no_pole": "No competing pole configured.",
         "h_supply": "Existing supply",
         "no_supply": "No existing third place in the zones.",
@@ -478,3 +480,102 @@ def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1) -> str:
     if lang == "fr":
         s = s.replace(",", "\u202f").replace(".", ",")
     return s
+
+
+#: Labels of the demand detail (issue 19): the persons behind the seats, the residents of
+#: the territory, the members dropped without a competing pole, the teleworker rule of each
+#: year. Kept in their own block, merged into :data:`MESSAGES`.
+DEMAND_MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {
+        "residents_year": "dont résidents {year}",
+        "residents_note": ("<i>dont résidents</i> : places des communes de {territory} (part "
+                           "des places de la zone) ; les autres vivent hors du territoire mais "
+                           "à moins du budget du bourg-centre."),
+        "h_counts": "Les personnes derrière les places",
+        "counts_text": ("Par zone et pour l'union : salariés en télétravail (tous, usagers ou "
+                        "non), indépendants, usagers des tiers-lieux (indépendants × part "
+                        "d'usage, télétravailleurs selon la règle de l'année) et places "
+                        "(zones.csv : colonnes teleworkers, solos, users, seats). Chaque "
+                        "chiffre se recalcule commune par commune avec communes.csv."),
+        "col_teleworkers_all": "télétravailleurs (tous)",
+        "col_solos_year": "indépendants {year}",
+        "col_users_year": "usagers {year}",
+        "h_pole_dropped": "Communes retirées sans le pôle concurrent",
+        "pole_dropped_text": ("Zone de {zone}, pôle {pole}, règle « {rule} » : {n} commune(s) "
+                              "retirée(s) sur {n_all} ; le bourg-centre n'est jamais retiré "
+                              "(pole_dropped.csv)."),
+        "pole_rule_closer_to_pole": "plus proches (en temps) du pôle que du bourg-centre",
+        "pole_rule_within_budget": "à moins du budget du pôle",
+        "pole_warning": "ATTENTION : cette règle retire un autre bourg-centre : {towns}.",
+        "col_pole_commune": "commune",
+        "col_pole_in_territory": "dans le territoire",
+        "col_pole_time_town": "minutes au bourg-centre",
+        "col_pole_time_pole": "minutes au pôle",
+        "col_pole_seats": "places {year}",
+        "yes": "oui",
+        "no": "non",
+        "h_tele_rule": "Télétravailleurs : la règle change entre {y0} et {y1}",
+        "tele_rule_text": ("Les places des télétravailleurs bondissent de {y0} à {y1} surtout "
+                           "parce que la règle change de sens : en {y0}, les télétravailleurs "
+                           "sont {s} % des usagers des tiers-lieux (places des indépendants × "
+                           "{s}/{rest}) ; en {y1}, {u} % des télétravailleurs en utilisent un, "
+                           "{h} h par mois. Avec la règle de {y1}, l'union compterait en {y0} "
+                           "{alt} places de télétravailleurs au lieu de {cur}."),
+        "tele_rule_table": ("Places des télétravailleurs sous chaque règle "
+                            "(demand.seats.teleworkers_rule, teleworker_rules.csv) ; la règle "
+                            "de l'étude est en gras."),
+        "col_rule_year": "année",
+        "col_rule_study": "règle de l'étude",
+        "rule_share_of_users": "part des usagers",
+        "rule_share_of_teleworkers": "part des télétravailleurs",
+        "rule_interpolated": "interpolée entre les deux",
+        "tele_rule_sens": "Sensibilité {year} : les paramètres qui font bouger {year}.",
+        "tornado_union_year": "{name} : union des zones {year}, un paramètre à la fois",
+    },
+    "en": {
+        "residents_year": "of which residents {year}",
+        "residents_note": ("<i>of which residents</i>: seats of the communes of {territory} "
+                           "(share of the zone's seats); the others live outside the territory "
+                           "but within the market town's budget."),
+        "h_counts": "The people behind the seats",
+        "counts_text": ("Per zone and for the union: salaried teleworkers (all, users or not), "
+                        "solo workers, third-place users (solos x usage share, teleworkers by "
+                        "the year's rule) and seats (zones.csv: columns teleworkers, solos, "
+                        "users, seats). Every figure can be recomputed commune by commune from "
+                        "communes.csv."),
+        "col_teleworkers_all": "teleworkers (all)",
+        "col_solos_year": "solos {year}",
+        "col_users_year": "users {year}",
+        "h_pole_dropped": "Communes dropped without the competing pole",
+        "pole_dropped_text": ("Zone of {zone}, pole {pole}, rule \"{rule}\": {n} of {n_all} "
+                              "commune(s) dropped; the market town is never dropped "
+                              "(pole_dropped.csv)."),
+        "pole_rule_closer_to_pole": "closer (in time) to the pole than to the market town",
+        "pole_rule_within_budget": "within the pole's budget",
+        "pole_warning": "WARNING: this rule drops another market town: {towns}.",
+        "col_pole_commune": "commune",
+        "col_pole_in_territory": "in the territory",
+        "col_pole_time_town": "minutes to the market town",
+        "col_pole_time_pole": "minutes to the pole",
+        "col_pole_seats": "seats {year}",
+        "yes": "yes",
+        "no": "no",
+        "h_tele_rule": "Teleworkers: the rule changes between {y0} and {y1}",
+        "tele_rule_text": ("Teleworker seats jump from {y0} to {y1} mostly because the rule "
+                           "changes meaning: in {y0} teleworkers are {s} % of third-place users "
+                           "(solo seats x {s}/{rest}); in {y1}, {u} % of teleworkers use one, "
+                           "{h} h a month. Under the {y1} rule the union would count {alt} "
+                           "teleworker seats in {y0} instead of {cur}."),
+        "tele_rule_table": ("Teleworker seats under each rule (demand.seats.teleworkers_rule, "
+                            "teleworker_rules.csv); the study's rule is in bold."),
+        "col_rule_year": "year",
+        "col_rule_study": "the study's rule",
+        "rule_share_of_users": "share of users",
+        "rule_share_of_teleworkers": "share of teleworkers",
+        "rule_interpolated": "interpolated between the two",
+        "tele_rule_sens": "Sensitivity {year}: the parameters that move {year}.",
+        "tornado_union_year": "{name}: union of the zones {year}, one parameter at a time",
+    },
+}
+for _lang in LANGS:
+    MESSAGES[_lang].update(DEMAND_MESSAGES[_lang])

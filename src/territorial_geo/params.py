@@ -35,7 +35,8 @@ CHOICES: dict[str, tuple[Any, ...]] = {
 ZONING_PATHS = ("zoning.budget_min", "zoning.direction", "zoning.market_towns")
 #: Demand leaves a sweep may not vary (file names, lists).
 _NOT_SWEPT = ("demand.solos.sirene_file", "demand.solos.sirene_year", "demand.solos.naf_codes",
-              "demand.solos.bands", "demand.years", "demand.telework_rates")
+              "demand.solos.bands", "demand.years", "demand.telework_rates",
+              "demand.seats.teleworkers_rule")
 _TOKEN = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+)\])?$")
 _SHARES = ("usage_share", "share_of_users", "occupancy", "fallback_office_share")
 
@@ -185,7 +186,7 @@ def parameter_ranges(cfg: StudyConfig) -> list[Range]:
 
     A default range whose central value differs from the study's is scaled to it (said in
     ``source``); ``uncertainty.ranges`` replaces a range by ``[low, high]``. Paths absent
-    from the study (an anchor it does not have) and the solo fallback's office share when a
+    from the study (an anchor it does not have) and the solo fallback's ratios when a
     SIRENE file is given are left out.
 
     Raises
@@ -202,7 +203,7 @@ def parameter_ranges(cfg: StudyConfig) -> list[Range]:
                               f"{closest(path, known)} (valid: {', '.join(known)})")
     out = [_preset_range(cfg, over.get("demand.telework_preset"))]
     for path, (lo, mid, hi) in PARAMETER_RANGES.items():
-        if path == "demand.solos.fallback_office_share" and cfg.demand.solos.sirene_file:
+        if path.startswith("demand.solos.fallback_") and cfg.demand.solos.sirene_file:
             continue
         try:
             central = get_path(cfg, path)

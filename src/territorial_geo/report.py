@@ -108,7 +108,9 @@ def _interval_cols(zs: pd.DataFrame) -> tuple[str, str] | None:
 
 def seats_answer(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """The answer table: total seats of each zone and of the union, one column per year;
-    with ``seats_p10``/``seats_p90`` columns the cells read ``value [p10 – p90]``.
+    with ``seats_p10``/``seats_p90`` columns the cells read ``value [p10 – p90]``. With
+    ``territory_residents`` rows, each year's column is followed by the seats of the
+    members living in the territory (and their share of the zone's).
 
     Parameters
     ----------
@@ -137,8 +139,24 @@ def seats_answer(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.Da
     t = zs.pivot_table(index="row", columns="year", values="cell", aggfunc="first")
     t = t.reindex([o for o in order if o in t.index])
     t.index.name = None
+    years = [int(y) for y in t.columns]
+    t.columns = [_("seats_year", year=y) for y in years]
+    # residents of the territory beside everyone in the zone (zone_table's
+    # territory_residents rows: zone and union)
+    res = zone_seats[(zone_seats["segment"] == "total")
+                     & (zone_seats["variant"] == "territory_residents")].copy()
+    if len(res):
+        res["row"] = np.where(res["zone"] == "all", _("all_zones"), res["zone_name"])
+        res["cell"] = [number(v, lang) + (f" ({number(100 * f, lang, digits=0)} %)"
+                                          if np.isfinite(f) else "")
+                       for v, f in zip(res["seats"], res["share_of_zone"], strict=True)]
+        rp = res.pivot_table(index="row", columns="year", values="cell", aggfunc="first")
+        cols = []
+        for y in years:
+            t[_("residents_year", year=y)] = rp[y].reindex(t.index) if y in rp else ""
+            cols += [_("seats_year", year=y), _("residents_year", year=y)]
+        t = t[cols]
     t.columns.name = _("col_zone")
-    t.columns = [_("seats_year", year=int(y)) for y in t.columns]
     return t
 
 
@@ -265,6 +283,8 @@ def write_report(
         table = table.replace("<tr>\n      <th class='union'>",
                               "<tr class='union'>\n      <th class='union'>")
         parts.append(table)
+        if (zone_seats["variant"] == "territory_residents").any():
+            parts.append(f"<p>{_('residents_note', territory=terr)}</p>")
         if _interval_cols(zone_seats) is not None:
             parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
     else:
@@ -320,6 +340,93 @@ def write_report(
     ]
     page = "\n".join(parts)
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
+
+
+def counts_section(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> str:
+    """HTML: the persons behind each zone's and the union's seats (``zones.csv`` columns
+    ``teleworkers``, ``solos``, ``users``, ``seats``; ``total`` rows of the ``zone`` and
+    ``union`` variants), one group of columns per year."""
+    _ = messages(lang)
+    zs = zone_seats[(zone_seats["segment"] == "total")
+                    & zone_seats["variant"].isin(["zone", "union"])].copy()
+    zs["row"] = np.where(zs["variant"] == "union", _("all_zones"), zs["zone_name"])
+    order = list(dict.fromkeys(zs["row"]))
+    t = pd.DataFrame(index=order)
+    first = zs.drop_duplicates("row").set_index("row")
+    t[_("col_teleworkers_all")] = first["teleworkers"].reindex(order)
+    for y in sorted(zs["year"].unique()):
+        sub = zs[zs["year"] == y].set_index("row").reindex(order)
+        t[_("col_solos_year", year=int(y))] = sub["solos"]
+        t[_("col_users_year", year=int(y))] = sub["users"]
+        t[_("seats_year", year=int(y))] = sub["seats"]
+    return f"<p>{html.escape(_('counts_text'))}</p>" + _table(t, lang=lang)
+
+
+def pole_dropped_section(dropped: pd.DataFrame, members: dict[str, int],
+                         seats: pd.Series | None = None, *, year: int | None = None,
+                         lang: str = DEFAULT_LANG) -> str:
+    """HTML: the members each competing pole's variant drops (``pole_dropped.csv``), one
+    paragraph and table per zone, with a warning when a market town is dropped.
+
+    Parameters
+    ----------
+    dropped
+        The frame of :func:`territorial_geo.study.pole_variants`.
+    members
+        Zone code -> number of members within the budget.
+    seats
+        Seats of each commune in ``year`` (by code), shown beside the times.
+    """
+    _ = messages(lang)
+    out = []
+    for (zone, _pole), d in dropped.groupby(["zone", "pole"], sort=False):
+        r = d.iloc[0]
+        out.append("<p>" + html.escape(_("pole_dropped_text", zone=r["zone_name"],
+                                         pole=r["pole_name"],
+                                         rule=_(f"pole_rule_{r['rule']}"), n=len(d),
+                                         n_all=members.get(zone, len(d)))) + "</p>")
+        towns = d[d["market_town"].astype(bool)]
+        if len(towns):
+            out.append("<p class='note'>" + html.escape(_("pole_warning", towns=", ".join(
+                towns["nom"].astype(str)))) + "</p>")
+        t = pd.DataFrame({
+            _("col_pole_commune"): [f"{n} ({c})" for n, c in zip(d["nom"], d["code"],
+                                                                  strict=True)],
+            _("col_pole_in_territory"): [_("yes") if v else _("no") for v in d["in_territory"]],
+            _("col_pole_time_town"): d["time_to_town_min"].to_numpy(float),
+            _("col_pole_time_pole"): d["time_to_pole_min"].to_numpy(float),
+        })
+        if seats is not None and year is not None:
+            t[_("col_pole_seats", year=year)] = seats.reindex(d["code"]).to_numpy(float)
+        out.append(_table(t, lang=lang, index=False))
+    return "\n".join(out)
+
+
+def teleworker_rule_section(rules: pd.DataFrame, *, sentence: str, tornado: Path | None = None,
+                            tornado_text: str = "", lang: str = DEFAULT_LANG) -> str:
+    """HTML: why teleworker seats jump between the anchor years (``sentence``), the
+    teleworker seats of each zone and of the union under each rule
+    (:func:`territorial_geo.demand.rule_comparison`; the study's rule in bold), and the
+    base-year tornado chart."""
+    _ = messages(lang)
+    r = rules.copy()
+    r["row"] = np.where(r["zone"] == "all", _("all_zones"), r["zone_name"])
+    order = list(dict.fromkeys(r.loc[r["zone"] != "all", "row"])) + [_("all_zones")]
+    cols = {}
+    for (rule, y), g in r.groupby(["rule", "year"], sort=True):
+        g = g.set_index("row").reindex(order)
+        cols[(int(y), rule)] = [
+            (f"<b>{number(v, lang)}</b>" if st == rule else number(v, lang))
+            for v, st in zip(g["seats_teleworkers"], g["study_rule"], strict=True)]
+    t = pd.DataFrame({f"{_('seats_year', year=y)} — {_(f'rule_{rule}')}": v
+                      for (y, rule), v in sorted(cols.items(), key=lambda kv: (
+                          kv[0][0], kv[0][1] != "share_of_users"))}, index=order)
+    table = t.to_html(border=0, classes="t", escape=False)
+    parts = [f"<p>{html.escape(sentence)}</p>", f"<p>{html.escape(_('tele_rule_table'))}</p>",
+             table]
+    if tornado is not None and tornado.is_file():
+        parts += [f"<p>{html.escape(tornado_text)}</p>", _img(tornado)]
+    return "\n".join(parts)
 
 
 def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | None, *,

@@ -242,6 +242,7 @@ def run_sweep(
     sites = study.third_places(terr, cfg, inventory=inventory, data=data)
     existing = sites[sites["status"] == "existing"]
     pole_codes = {p.zone: p.pole for p in cfg.poles}
+    pole_rules = {p.zone: p.rule for p in cfg.poles}
     zonings: dict[tuple, _Zoning] = {}
     passes = 0
     for c in [cfg] + [c for _, _, c in configs]:
@@ -264,7 +265,8 @@ def run_sweep(
             pz = zoning.build_zones(terr, [pole], network=net, budget_min=z.budget_min,
                                     direction=z.direction, polygons=False)
             passes += 1
-            without[zone_code] = zs.without_pole(zone_code, pz, territory_only=False)
+            without[zone_code] = zs.without_pole(zone_code, pz, territory_only=False,
+                                                 rule=pole_rules[zone_ref])
         members = zs.within(territory_only=False)
         supply = None
         if not missing_inv:

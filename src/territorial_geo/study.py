@@ -8,6 +8,7 @@ then renamed into place).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -30,10 +31,12 @@ from territorial_geo import (
     zoning,
 )
 from territorial_geo import network as netmod
-from territorial_geo.config import DemandConfig, StudyConfig
+from territorial_geo.config import DemandConfig, StudyConfig, SupplyConfig
 from territorial_geo.network.load import NO_SKELETON
 from territorial_geo.sources.fetching import load_state
 from territorial_geo.territory import Territory, load_territory, resolve_communes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,6 +66,10 @@ class StudyResult:
     data_state: dict = field(default_factory=dict)
     #: One-at-a-time sensitivity of the zone seats (:func:`uncertainty.sensitivity`).
     sensitivity: pd.DataFrame | None = None
+    #: Members the variant without a competing pole drops (:func:`pole_variants`).
+    pole_dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Teleworker seats under each teleworker rule (:func:`demand.rule_comparison`).
+    teleworker_rules: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def inventory_missing(self) -> bool:
@@ -130,7 +137,9 @@ def supply_inventory(
 ) -> tuple[gpd.GeoDataFrame | None, str]:
     """The inventory of existing third places a study uses, loaded once, and its label.
 
-    ``supply.file`` (a CSV in the CGET layout) when set, else the CGET 2019 dataset when
+    ``supply.file`` (a CSV in the CGET layout; a relative path is read beside the study
+    file when it is there, else from the current directory) when set, else the CGET 2019
+    dataset when
     ``supply.use_cget``; when that dataset is not in the data directory (no mirror and no
     reachable address) the study runs on: ``(None, NO_INVENTORY)``.
 
@@ -141,8 +150,11 @@ def supply_inventory(
     """
     data = data or sources.Datasets(data_dir)
     if cfg.supply.file:
-        return (data.third_places(cfg.supply.file),
-                f"study file supply.file = {cfg.supply.file}")
+        path = Path(cfg.supply.file)
+        if not path.is_absolute() and cfg.source_file:
+            beside = Path(cfg.source_file).parent / path
+            path = beside if beside.is_file() else path
+        return data.third_places(str(path)), f"study file supply.file = {cfg.supply.file}"
     if not cfg.supply.use_cget:
         return None, "not used (supply.use_cget = false)"
     try:
@@ -151,6 +163,26 @@ def supply_inventory(
         return None, NO_INVENTORY
     d = sources.CATALOG["third-places"]
     return data.third_places(), f"{d.source} {d.vintage} (dataset third-places)"
+
+
+def site_seats(sites: pd.DataFrame, supply: SupplyConfig) -> tuple[list[float], list[str]]:
+    """Seats of existing third places and where each figure comes from, first found of:
+    ``supply.site_seats`` by id (``study file (supply.site_seats)``), the inventory's own
+    ``seats`` column (``supply file (seats column)``; a ``supply.file`` may carry one),
+    ``supply.seats_per_site`` (``ASSUMPTION (seats_per_site)``)."""
+    own = (sites["seats"] if "seats" in sites else pd.Series(np.nan, index=sites.index))
+    seats, src = [], []
+    for i, v in zip(sites["id"].astype(str), own.astype(float), strict=True):
+        if i in supply.site_seats:
+            seats.append(float(supply.site_seats[i]))
+            src.append("study file (supply.site_seats)")
+        elif np.isfinite(v):
+            seats.append(float(v))
+            src.append("supply file (seats column)")
+        else:
+            seats.append(float(supply.seats_per_site))
+            src.append("ASSUMPTION (seats_per_site)")
+    return seats, src
 
 
 def third_places(
@@ -171,9 +203,7 @@ def third_places(
     if inventory is not None:
         tp = inventory[inventory["code"].isin(territory.all_codes)].copy()
         tp["status"] = "existing"
-        tp["seats"] = [cfg.supply.site_seats.get(str(i), cfg.supply.seats_per_site) for i in tp["id"]]
-        tp["seats_source"] = ["study file" if str(i) in cfg.supply.site_seats else
-                              "ASSUMPTION (seats_per_site)" for i in tp["id"]]
+        tp["seats"], tp["seats_source"] = site_seats(tp, cfg.supply)
         frames.append(tp[["id", "name", "type", "status", "code", "seats", "seats_source",
                           "geometry"]])
     if cfg.supply.planned:
@@ -295,17 +325,9 @@ def run_study(
     zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
                                bands=z.bands, direction=z.direction,
                                edge_buffer_m=z.edge_buffer_m)
-    pole_removed: dict[str, list[str]] = {}
     # every member counts, wherever it lives: a zone's catchment crosses the border
     membership = zones.membership(territory_only=False)
-    for p in cfg.poles:
-        zone_code = resolve_communes([p.zone], data=data, within=terr.all_codes)[0]
-        if zone_code not in membership:
-            raise sources.UnknownPlaceError(
-                f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
-        pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
-                                direction=z.direction, polygons=False)
-        pole_removed[zone_code] = zones.without_pole(zone_code, pz, territory_only=False)
+    pole_removed, pole_dropped, pole_notes = pole_variants(cfg, terr, zones, net, data=data)
     lap("zones")
     say("demand")
     # demand for the territory and every commune within any zone's largest band
@@ -335,6 +357,7 @@ def run_study(
         supply_seats=None if missing_inv else dict(zip(supply["zone"], supply["seats"],
                                                        strict=True)),
         names=names, territory_codes=terr.codes)
+    tele_rules = demand.rule_comparison(dem, cfg.demand, membership, names=names)
     sens = None
     if cfg.uncertainty.draws > 0:  # Monte Carlo intervals and sensitivity (issue 11)
         zone_seats, sens = uncertainty.study_uncertainty(
@@ -344,7 +367,7 @@ def run_study(
                                                            strict=True)))
     lap("demand")
     site_times = cov = sel = None
-    notes = list(dem.notes)
+    notes = list(dem.notes) + pole_notes
     if missing_inv:
         notes.append(f"Existing supply: {NO_INVENTORY}; supply.csv gives no count and "
                      "zones.csv no net_of_supply variant.")
@@ -410,7 +433,119 @@ def run_study(
         notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
-                       load_state(sources.resolve_data_dir(data.data_dir)), sens)
+                       load_state(sources.resolve_data_dir(data.data_dir)), sens,
+                       pole_dropped, tele_rules)
+
+
+def pole_variants(
+    cfg: StudyConfig, terr: Territory, zones: zoning.Zones, net: netmod.RoadNetwork, *,
+    data: sources.Datasets,
+) -> tuple[dict[str, list[str]], pd.DataFrame, list[str]]:
+    """The variant without a competing pole of every ``[[poles]]`` entry (docs/method.md
+    §6.1): the pole's own zone is routed (same budget and direction) and
+    :meth:`zoning.Zones.pole_dropped` applies the entry's ``rule``.
+
+    Returns
+    -------
+    (dict, pandas.DataFrame, list of str)
+        Zone -> members kept; the dropped members (``zone``, ``zone_name``, ``pole``,
+        ``pole_name``, ``rule``, ``code``, ``nom``, ``in_territory``, ``time_to_town_min``,
+        ``time_to_pole_min``, ``market_town``: the dropped commune is another market
+        town); one note per pole, a WARNING when a market town is dropped.
+
+    Raises
+    ------
+    UnknownPlaceError
+        A pole's zone that is not a market town.
+    """
+    membership = zones.membership(territory_only=False)
+    kept: dict[str, list[str]] = {}
+    parts, notes = [], []
+    z = cfg.zoning
+    for p in cfg.poles:
+        zone_code = resolve_communes([p.zone], data=data, within=terr.all_codes)[0]
+        if zone_code not in membership:
+            raise sources.UnknownPlaceError(
+                f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
+        pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
+                                direction=z.direction, polygons=False)
+        pole_code = pz.zone_codes[0]
+        d = zones.pole_dropped(zone_code, pz, territory_only=False, rule=p.rule)
+        gone = set(d["code"])
+        kept[zone_code] = [c for c in membership[zone_code] if c not in gone]
+        town, pole_name = zones.towns.loc[zone_code, "nom"], pz.towns.loc[pole_code, "nom"]
+        d = d.assign(zone=zone_code, zone_name=town, pole=pole_code, pole_name=pole_name,
+                     rule=p.rule, market_town=d["code"].isin(zones.zone_codes))
+        parts.append(d)
+        notes.append(f"Competing pole {pole_name} ({pole_code}) in the zone of {town} "
+                     f"({zone_code}), rule '{p.rule}': {len(gone)} of "
+                     f"{len(membership[zone_code])} member(s) dropped, the market town kept"
+                     + (f" ({', '.join(d['nom'].astype(str))})" if len(d) else "") + ".")
+        others = d[d["market_town"]]
+        if len(others):
+            msg = (f"WARNING: the pole rule '{p.rule}' drops another market town from the "
+                   f"zone of {town}: {', '.join(f'{n} ({c})' for c, n in zip(others['code'], others['nom'], strict=True))}")
+            log.warning(msg)
+            notes.append(msg + ".")
+    cols = ["zone", "zone_name", "pole", "pole_name", "rule", "code", "nom", "in_territory",
+            "time_to_town_min", "time_to_pole_min", "market_town"]
+    dropped = (pd.concat(parts, ignore_index=True)[cols] if parts
+               else pd.DataFrame(columns=cols))
+    return kept, dropped, notes
+
+
+def commune_table(res: StudyResult) -> pd.DataFrame:
+    """One row per commune of the territory and per member of any zone outside it: the
+    table a planner recomputes every zone's seats from (``communes.csv``).
+
+    Columns: ``code``, ``nom``, ``in_territory``, the demand table of
+    :func:`demand.commune_demand` (census inputs, estimated employed people and
+    teleworkers by CSP, solos, users and seats per segment and year, with the source
+    columns ``census_match``, ``csp_shares_found``, ``solos_source``,
+    ``services_share_weight``), ``population_2026``, ``zones`` (``;``-separated codes of
+    the zones it belongs to within the budget), ``exclusive_zone``, ``pole_dropped_from``
+    (zones whose without-pole variant drops it), ``existing_seats`` (seats of the existing
+    third places in the commune; NaN without an inventory), ``min_time_to_town_min``,
+    ``time_to_CODE_min`` (each market town, within the budget), ``time_to_third_place_min``
+    and ``nearest_third_place`` (territory communes), ``snap_m``, ``snap_far``.
+    """
+    zones, terr = res.zones, res.territory
+    mem = zones.within(territory_only=False)
+    outside = sorted(set(mem["code"]) - set(terr.codes))
+    codes = list(terr.codes) + outside
+    tab = res.demand.table.loc[codes].copy()
+    tab.insert(0, "code", tab.index)
+    if "nom" not in tab:
+        tab.insert(1, "nom", terr.chefs_lieux["nom"].reindex(tab.index).to_numpy())
+    tab.insert(2, "in_territory", tab.index.isin(terr.codes))
+    places = pd.concat([terr.communes, terr.ring])
+    places = places[~places.index.duplicated()]
+    tab["population_2026"] = places["population"].reindex(tab.index).to_numpy()
+    tab["zones"] = mem.groupby("code")["zone"].apply(";".join).reindex(tab.index).fillna("")
+    tab["exclusive_zone"] = zones.exclusive(territory_only=False).reindex(tab.index).fillna("")
+    pd_ = res.pole_dropped
+    tab["pole_dropped_from"] = (pd_.groupby("code")["zone"].apply(";".join).reindex(tab.index)
+                                .fillna("") if len(pd_) else "")
+    ex = res.sites[res.sites["status"] == "existing"]
+    tab["existing_seats"] = (np.nan if res.inventory_missing else
+                             ex.groupby("code")["seats"].sum().reindex(tab.index).fillna(0.0))
+    times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
+    tab["min_time_to_town_min"] = times.min(axis=1).reindex(tab.index)
+    for zc in zones.zone_codes:
+        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index) if zc in times else np.nan
+    if res.site_times is not None:
+        tab["time_to_third_place_min"] = res.site_times["time_min"].reindex(tab.index).replace(
+            np.inf, np.nan)
+        tab["nearest_third_place"] = res.site_times["nearest_site"].reindex(tab.index)
+    tab["snap_m"] = zones.snaps["snap_m"].reindex(tab.index).to_numpy()
+    tab["snap_far"] = zones.snaps["far"].reindex(tab.index).to_numpy()
+    return tab
+
+
+def commune_geometries(terr: Territory, codes) -> gpd.GeoSeries:
+    """Polygons of territory and ring communes, in the order of ``codes``."""
+    g = pd.concat([terr.communes.geometry, terr.ring.geometry])
+    return g[~g.index.duplicated()].reindex(codes)
 
 
 def _origin(entry: dict | None) -> str:
@@ -518,13 +653,16 @@ def write_outputs(
 ) -> Path:
     """Write the study folder atomically and return its path.
 
-    Files: ``zones.gpkg``, ``communes.csv`` (territory communes), ``communes.gpkg``,
-    ``zones.csv``, ``zone_members.csv`` (every member of every zone, wherever it lives),
+    Files: ``zones.gpkg``, ``communes.csv`` (territory communes and every zone member
+    outside it: :func:`commune_table`), ``communes.gpkg``, ``zones.csv`` (seats, and the
+    teleworkers, solos and users behind them), ``pole_dropped.csv`` (:func:`pole_variants`),
+    ``teleworker_rules.csv`` (:func:`demand.rule_comparison`),
+    ``zone_members.csv`` (every member of every zone, wherever it lives),
     ``overlap.csv`` (every member commune), ``overlap_territory.csv`` (the territory's
     communes only), ``supply.csv``, ``coverage.csv``, ``site_selection.csv``,
     ``parameters.json``, ``map.html``, ``map_*.png``, ``drive_time.tif``, ``report.html``,
-    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png`` and
-    ``tornado_<zone>.png``
+    and with ``uncertainty.draws > 0`` ``sensitivity.csv``, ``tornado_union.png``,
+    ``tornado_<zone>.png`` and ``tornado_union_<base year>.png``
     (``zones.csv`` then has ``seats_p10``, ``seats_p50``, ``seats_p90``).
     """
     say = progress or (lambda _m: None)
@@ -539,32 +677,18 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     say("writing tables")
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
     zones.to_gpkg(d / "zones.gpkg")
-    exclusive = zones.exclusive(territory_only=False)
-    mem = zones.within(territory_only=False)
-    zone_lists = mem.groupby("code")["zone"].apply(lambda s: ";".join(s))
-    times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
-    tab = res.demand.table.loc[terr.codes].copy()
-    tab.insert(0, "code", tab.index)
-    if "nom" not in tab:
-        tab.insert(1, "nom", terr.communes.loc[tab.index, "nom"].to_numpy())
-    tab["population_2026"] = terr.communes.loc[tab.index, "population"].to_numpy()
-    tab["zones"] = zone_lists.reindex(tab.index).fillna("")
-    tab["exclusive_zone"] = exclusive.reindex(tab.index).fillna("")
-    tab["min_time_to_town_min"] = times.min(axis=1).reindex(tab.index)
-    for zc in zones.zone_codes:
-        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index) if zc in times else np.nan
-    if res.site_times is not None:
-        tab["time_to_third_place_min"] = res.site_times["time_min"].reindex(tab.index).replace(
-            np.inf, np.nan)
-        tab["nearest_third_place"] = res.site_times["nearest_site"].reindex(tab.index)
-    tab["snap_m"] = zones.snaps.loc[tab.index, "snap_m"].to_numpy()
-    tab["snap_far"] = zones.snaps.loc[tab.index, "far"].to_numpy()
-    tab.to_csv(d / "communes.csv", index=False, float_format="%.4f")
-    gdf = gpd.GeoDataFrame(tab, geometry=terr.communes.loc[tab.index].geometry.to_numpy(),
-                           crs=sources.WORKING_CRS)
-    gdf.to_file(d / "communes.gpkg", layer="communes", driver="GPKG")
+    full = commune_table(res)
+    full.to_csv(d / "communes.csv", index=False, float_format="%.4f")
+    gfull = gpd.GeoDataFrame(full, geometry=commune_geometries(terr, full.index).to_numpy(),
+                             crs=sources.WORKING_CRS)
+    gfull.to_file(d / "communes.gpkg", layer="communes", driver="GPKG")
+    # the map shows the territory's communes
+    tab = full[full["in_territory"]]
+    gdf = gfull[gfull["in_territory"]]
     res.zone_seats.to_csv(d / "zones.csv", index=False, float_format="%.4f")
     zone_members(res).to_csv(d / "zone_members.csv", index=False, float_format="%.4f")
+    res.pole_dropped.to_csv(d / "pole_dropped.csv", index=False, float_format="%.4f")
+    res.teleworker_rules.to_csv(d / "teleworker_rules.csv", index=False, float_format="%.4f")
     ov = zones.overlap(territory_only=False)
     ov.index.name = "zone"
     ov.to_csv(d / "overlap.csv")
@@ -659,7 +783,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
     say("report")
-    extra = []
+    extra = demand_sections(res, d)
     if "seats_p10" in zs and res.sensitivity is not None:
         res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
         hy = cfg.demand.horizon_year
@@ -727,6 +851,64 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
                       for k, v in params["datasets"].items() if k != "road_network"],
         images=images, town_names=names, extra_sections=extra,
     )
+
+
+def teleworker_rule_sentence(res: StudyResult, lang: str) -> str | None:
+    """One sentence: why teleworker seats jump between the share-of-users anchor year and
+    the usage anchor year, and the union's base-year teleworker seats under the later rule
+    (``None`` when the study has no anchor of one kind or no such year)."""
+    seats = res.config.demand.seats
+    share = [a for a in seats.teleworkers if a.share_of_users is not None]
+    usage = [a for a in seats.teleworkers if a.usage_share is not None]
+    rules = res.teleworker_rules
+    if not share or not usage or not len(rules):
+        return None
+    a, b = share[0], usage[0]
+    union = rules[rules["zone"] == "all"].set_index(["year", "rule"])
+    if (a.year, "share_of_teleworkers") not in union.index:
+        return None
+    alt = union.loc[(a.year, "share_of_teleworkers"), "seats_teleworkers"]
+    cur_rule = demand.study_rule(seats, a.year)
+    cur = (union.loc[(a.year, cur_rule), "seats_teleworkers"]
+           if (a.year, cur_rule) in union.index else np.nan)
+    _ = i18n.messages(lang)
+    pct = round(100 * a.share_of_users)
+    return _("tele_rule_text", y0=a.year, y1=b.year, s=f"{pct:g}", rest=f"{100 - pct:g}",
+             u=i18n.number(100 * b.usage_share, lang, digits=0), h=f"{b.hours_per_month:g}",
+             alt=i18n.number(alt, lang), cur=i18n.number(cur, lang))
+
+
+def demand_sections(res: StudyResult, d: Path) -> list[tuple[str, str, str]]:
+    """The report's demand detail (issue 19), as ``(French heading, English heading,
+    HTML)``: the persons behind the seats, the members dropped without a competing pole,
+    the teleworker rule of each year with the base-year tornado chart (written to ``d`` as
+    ``tornado_union_YEAR.png`` when the study has a sensitivity table)."""
+    cfg = res.config
+    lang = cfg.output.lang
+    fr, en = i18n.messages("fr"), i18n.messages("en")
+    out = [(fr("h_counts"), en("h_counts"), report.counts_section(res.zone_seats, lang=lang))]
+    if len(res.pole_dropped):
+        n_all = {z: len(v) for z, v in res.zones.membership(territory_only=False).items()}
+        hy = cfg.demand.horizon_year
+        out.append((fr("h_pole_dropped"), en("h_pole_dropped"), report.pole_dropped_section(
+            res.pole_dropped, n_all, res.demand.table[f"seats_total_{hy}"], year=hy,
+            lang=lang)))
+    sentence = teleworker_rule_sentence(res, lang)
+    if sentence is not None:
+        seats = cfg.demand.seats
+        y0 = next(a.year for a in seats.teleworkers if a.share_of_users is not None)
+        y1 = next(a.year for a in seats.teleworkers if a.usage_share is not None)
+        tornado = None
+        if res.sensitivity is not None and (res.sensitivity["year"] == y0).any():
+            tornado = uncertainty.tornado_chart(
+                res.sensitivity, d / f"tornado_union_{y0}.png", zone="all", variant="union",
+                year=y0, title=i18n.messages(lang)("tornado_union_year", name=cfg.name, year=y0),
+                lang=lang)
+        body = report.teleworker_rule_section(
+            res.teleworker_rules, sentence=sentence, tornado=tornado,
+            tornado_text=i18n.messages(lang)("tele_rule_sens", year=y0), lang=lang)
+        out.append((fr("h_tele_rule", y0=y0, y1=y1), en("h_tele_rule", y0=y0, y1=y1), body))
+    return out
 
 
 def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:

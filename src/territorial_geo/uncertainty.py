@@ -112,7 +112,8 @@ def commune_seats(
     if (table["solos_source"] == "fallback_estimate").all():
         base = table["non_salaried_2018"].to_numpy(float) * table["services_share_2018"].to_numpy(float)
         solos_data = base * col("demand.solos.fallback_office_share",
-                                cfg.solos.fallback_office_share)
+                                cfg.solos.fallback_office_share) * col(
+            "demand.solos.fallback_sirene_ratio", cfg.solos.fallback_sirene_ratio)
     else:
         solos_data = np.broadcast_to(table["solos_data"].to_numpy(float), (n, len(table)))
     data_year = int(table["solos_data_year"].iloc[0]) if len(table) else cfg.base_year
@@ -123,7 +124,8 @@ def commune_seats(
         solos_y = dm.solos_at(solos_data, y, data_year=data_year, base_year=cfg.base_year,
                               growth_rate=growth, rule=cfg.solos.data_year_rule)
         s = np.broadcast_to(dm.solo_seats(solos_y, seats, y), (n, len(table)))
-        t = np.broadcast_to(dm.teleworker_seats(tele, s, seats, y), (n, len(table)))
+        t = np.broadcast_to(dm.teleworker_seats(tele, s, seats, y, dm.year_rule(cfg.seats, y)),
+                            (n, len(table)))
         out[("solos", y)], out[("teleworkers", y)], out[("total", y)] = s, t, s + t
     return out
 

@@ -171,29 +171,67 @@ class Zones:
         first = m.drop_duplicates("code")
         return pd.Series(first["zone"].to_numpy(), index=first["code"].to_numpy(), name="zone")
 
-    def without_pole(self, zone: str, pole: Zones, band_min: float | None = None, *,
-                     territory_only: bool) -> list[str]:
-        """Members of ``zone`` left after removing every commune within the budget of a
-        competing pole (docs/method.md §6).
+    def pole_dropped(self, zone: str, pole: Zones, band_min: float | None = None, *,
+                     territory_only: bool, rule: str = "closer_to_pole") -> pd.DataFrame:
+        """Members of ``zone`` the variant without a competing pole drops
+        (docs/method.md §6.1).
 
         Parameters
         ----------
         zone
             One of ``zone_codes``.
         pole
-            Zones around the pole (e.g. Arras); all its members within its budget are
-            removed, wherever they live.
+            Zones around the pole (e.g. Arras), with its times to every commune within its
+            budget, wherever they live.
         band_min
             Band of ``zone`` (default: the budget).
         territory_only
             Start from the territory's members only, or from every member.
+        rule
+            ``"closer_to_pole"``: members strictly closer in time to the pole than to the
+            market town; ``"within_budget"``: every member within the pole's budget (the
+            literal rule). Under both the market town itself is never dropped.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``code``, ``nom``, ``in_territory``, ``time_to_town_min``,
+            ``time_to_pole_min``, sorted by code.
+
+        Raises
+        ------
+        UnknownPlaceError
+            ``zone`` is not a market town.
+        ValueError
+            An unknown rule.
         """
         if zone not in self.zone_codes:
             raise UnknownPlaceError(f"zone {zone!r} is not one of the market towns "
                                     f"{self.zone_codes}")
-        near = set(pole.union(territory_only=False))
+        if rule not in ("closer_to_pole", "within_budget"):
+            raise ValueError(f"unknown pole rule {rule!r} (closer_to_pole, within_budget)")
+        m = self.within(band_min, territory_only=territory_only)
+        m = m[m["zone"] == zone].set_index("code")
+        near = pole.within(territory_only=False).groupby("code")["time_min"].min()
+        t_pole = near.reindex(m.index)
+        drop = t_pole.notna() & (m.index != zone)
+        if rule == "closer_to_pole":
+            drop &= t_pole < m["time_min"]
+        out = pd.DataFrame({"code": m.index[drop], "nom": m.loc[drop, "nom"].to_numpy(),
+                            "in_territory": m.loc[drop, "in_territory"].to_numpy(),
+                            "time_to_town_min": m.loc[drop, "time_min"].to_numpy(),
+                            "time_to_pole_min": t_pole[drop].to_numpy()})
+        return out.sort_values("code").reset_index(drop=True)
+
+    def without_pole(self, zone: str, pole: Zones, band_min: float | None = None, *,
+                     territory_only: bool, rule: str = "closer_to_pole") -> list[str]:
+        """Members of ``zone`` kept by the variant without a competing pole: every member
+        but those :meth:`pole_dropped` lists (same parameters); the market town is always
+        kept."""
+        dropped = set(self.pole_dropped(zone, pole, band_min, territory_only=territory_only,
+                                        rule=rule)["code"])
         return [c for c in self.membership(band_min, territory_only=territory_only)[zone]
-                if c not in near]
+                if c not in dropped]
 
     def to_gpkg(self, path: str | os.PathLike) -> None:
         """Write layers ``zones`` (polygons), ``members`` and ``towns`` atomically."""

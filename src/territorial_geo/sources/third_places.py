@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.codes import normalize_codes
-from territorial_geo.errors import DataMissingError
+from territorial_geo.errors import DataFormatError, DataMissingError
 from territorial_geo.sources.catalog import WEB_CRS, WORKING_CRS
 from territorial_geo.sources.cog import code_mapping
 from territorial_geo.sources.communes import load_communes
@@ -26,7 +26,8 @@ def load_third_places(
 
     Rows whose ``INSEECOM`` is missing (``0``) get their commune from their coordinates;
     codes are moved to COG 2026. Columns: ``id``, ``name``, ``type``, ``address``, ``code``,
-    ``commune``, ``code_source`` (``file`` or ``located``), ``geometry``.
+    ``commune``, ``code_source`` (``file`` or ``located``), ``seats`` (the file's own
+    ``seats`` column when it has one, else NaN: CGET 2019 gives none), ``geometry``.
 
     Parameters
     ----------
@@ -34,8 +35,9 @@ def load_third_places(
         Data directory (the ``third-places`` dataset, communes for locating rows).
     path
         A CSV in the CGET layout (``,``-separated, columns ``ID``, ``NOM_TL``, ``INSEECOM``,
-        ``TYPO``, ``LAT``, ``LONG``; ``ADRESSE``, ``CP``, ``NOMCOM`` optional) read instead
-        of the dataset (a study's ``supply.file``).
+        ``TYPO``, ``LAT``, ``LONG``; ``ADRESSE``, ``CP``, ``NOMCOM`` and ``seats``, the
+        number of workstations, optional; an empty cell is unknown) read instead of the
+        dataset (a study's ``supply.file``).
     communes, mapping
         The communes layer and the former -> COG 2026 code mapping, read from ``data_dir``
         when not given.
@@ -55,6 +57,13 @@ def load_third_places(
         p = dataset_path("third-places", data_dir)
     raw = _read_csv(p, sep=",", engine="c")
     _require_columns(raw, ["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"], p)
+    seats_col = next((c for c in raw.columns if str(c).strip().lower() == "seats"), None)
+    seats = (to_number(raw[seats_col], source=f"{p}:{seats_col}") if seats_col is not None
+             else pd.Series(np.nan, index=raw.index))
+    if bool((seats < 0).any()):
+        raise DataFormatError(f"{p}:{seats_col}: negative seat count(s) "
+                              f"{seats[seats < 0].head(3).tolist()}; give seats >= 0 or leave "
+                              "the cell empty (unknown)")
     lat = to_number(raw["LAT"], source=f"{p}:LAT")
     lon = to_number(raw["LONG"], source=f"{p}:LONG")
     g = gpd.GeoDataFrame(
@@ -67,6 +76,7 @@ def load_third_places(
             .str.strip().to_numpy(),
             "commune": raw.get("NOMCOM"),
             "raw_code": raw["INSEECOM"].fillna("0").to_numpy(),
+            "seats": seats.to_numpy(dtype=float),
         },
         geometry=gpd.points_from_xy(lon, lat),
         crs=WEB_CRS,
