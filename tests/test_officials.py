@@ -265,7 +265,7 @@ def _open_map(p, exe, path, *, tiles: bool):
     if not tiles:
         page.route("https://tile.openstreetmap.org/**", lambda r: r.abort())
     page.goto(path.as_uri())
-    page.wait_for_selector(".leaflet-control-layers-overlays")
+    page.wait_for_selector(".leaflet-control-layers-overlays", state="attached")
     page.wait_for_function("document.body.getAttribute('data-background')")
     return b, page, log
 
@@ -304,8 +304,15 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         page.press("#tg-search", "Enter")
         assert page.inner_text("#tg-search-msg") == "Aucune commune de ce nom"
         page.locator(".leaflet-popup-close-button").click()
-        # the legend of the choropleth shown is open, the others closed
-        open_legends = page.locator("details.tg-legend[open]")
+        # a name with its article is found ("La Cauchie", not "Cauchie")
+        page.fill("#tg-search", "la cauchie")
+        page.press("#tg-search", "Enter")
+        page.wait_for_function("document.querySelector('.leaflet-popup-content')"
+                               " && document.querySelector('.leaflet-popup-content')"
+                               ".innerText.includes('La Cauchie (62216)')")
+        page.locator(".leaflet-popup-close-button").click()
+        # the legend of the theme shown is displayed, the others hidden
+        open_legends = page.locator(".tg-theme-legend:not([hidden])")
         assert open_legends.count() == 1
         assert "Salariés en télétravail" in open_legends.inner_text()
         # fullscreen on, then off
@@ -326,7 +333,7 @@ def test_map_for_officials_offline(fr_out, tmp_path):
             assert not page.locator(sel).is_visible(), sel
         assert page.locator(".tg-zone-legend").is_visible()
         assert page.locator(".tg-title").is_visible()
-        assert page.locator("details.tg-legend:not([open])").first.is_hidden()
+        assert page.locator(".tg-theme-legend[hidden]").first.is_hidden()
         page.screenshot(path=str(tmp_path / "print.png"))
         pdf = page.pdf(landscape=True)
         assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
@@ -359,3 +366,219 @@ def test_map_uses_tiles_when_reachable(fr_out):
         assert "© contributeurs OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
         b.close()
     assert log["errors"] == [] and log["console"] == []
+
+
+# --- issue 20: a map and report a mayor can use alone --------------------------------------
+
+def _map_index(path) -> dict:
+    """The map's commune index (name, bounds, popup HTML) by code, as the page embeds it."""
+    page = path.read_text(encoding="utf-8")
+    found = re.search(r"var communes = (\[.*?\]);\n", page, flags=re.S)
+    return {c["code"]: c for c in json.loads(found.group(1))}
+
+
+def test_popup_times_reach_the_widest_band(fr_out):
+    """A commune 14 minutes from a market town reads "14 min", not "beyond 20 min": the
+    times are routed up to the widest band (20 min), not only the 10-minute budget."""
+    import geopandas as gpd
+
+    members = gpd.read_file(fr_out / "zones.gpkg", layer="members")
+    tab = pd.read_csv(fr_out / "communes.csv", dtype={"code": str}).set_index("code")
+    between = members[(members["time_min"] > 10) & members["code"].isin(tab.index)]
+    assert len(between) > 50
+    for r in between.itertuples():
+        assert tab.at[r.code, f"time_to_{r.zone}_min"] == pytest.approx(r.time_min, abs=1e-3)
+    index = _map_index(fr_out / "map.html")
+    for r in between.head(20).itertuples():
+        minutes = i18n.number(round(r.time_min, 4), "fr")
+        assert f"<td>{TOWNS[r.zone]}</td><td>{minutes} min</td>" in index[r.code]["p"], r
+    # "au-delà de 20 min" exactly where no time was found within 20 minutes
+    missing = int(tab[[f"time_to_{z}_min" for z in TOWNS]].isna().sum().sum())
+    beyond = sum(c["p"].count("au-delà de 20 min") for c in index.values())
+    assert beyond == missing
+
+
+def test_commune_names_keep_their_article(data_dir):
+    """The full official names of COG 2026 (the mirror's GeoPackage drops the article)."""
+    official = {"59481": "Le Quesnoy", "62216": "La Cauchie", "62802": "Le Souich",
+                "59223": "Le Favril", "59232": "La Flamengrie", "59357": "La Longueville"}
+    communes = sources.load_communes(data_dir)
+    chefs = sources.load_chefs_lieux(data_dir)
+    for code, name in official.items():
+        assert communes.at[code, "nom"] == name
+        assert chefs.at[code, "nom"] == name
+
+
+def test_outputs_show_full_names(fr_out):
+    tab = pd.read_csv(fr_out / "communes.csv", dtype={"code": str}).set_index("code")
+    assert tab.at["62216", "nom"] == "La Cauchie" and tab.at["62802", "nom"] == "Le Souich"
+    index = _map_index(fr_out / "map.html")
+    assert index["62216"]["nom"] == "La Cauchie"
+    assert index["62216"]["p"].startswith('<div class="tg-popup"><b>La Cauchie</b>')
+
+
+def _french_excel_supply(path, data_dir, name: str, *, excel: bool = True) -> None:
+    """A supply CSV as French Excel saves it (Windows-1252, ';', decimal commas), or with
+    ``excel=False`` as UTF-8 with a BOM, ',' and decimal points."""
+    cl = sources.load_chefs_lieux(data_dir).to_crs(4326)
+    sep = ";" if excel else ","
+    rows = [sep.join(["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"])]
+    for i, code in enumerate(("62045", "62279"), start=1):
+        p = cl.loc[code].geometry
+        lat, lon = f"{p.y:.6f}", f"{p.x:.6f}"
+        if excel:
+            lat, lon = lat.replace(".", ","), lon.replace(".", ",")
+        rows.append(sep.join([str(i), f"{name} n°{i}", code, "Espace de coworking", lat, lon]))
+    text = "\r\n".join(rows) + "\r\n"
+    path.write_bytes(text.encode("cp1252") if excel else b"\xef\xbb\xbf" + text.encode())
+
+
+def test_supply_csv_from_french_excel_is_read(data_dir, tmp_path):
+    p = tmp_path / "tiers-lieux.csv"
+    _french_excel_supply(p, data_dir, "Café de l'Épi")
+    g = sources.load_third_places(data_dir, path=p)
+    assert g["name"].tolist() == ["Café de l'Épi n°1", "Café de l'Épi n°2"]
+    assert g["code"].tolist() == ["62045", "62279"]
+    assert g.attrs["csv_dialect"]["encoding"] == "cp1252"
+    assert g.attrs["csv_dialect"]["separator"] == ";"
+    # the same table in UTF-8 with a BOM, comma-separated, decimal points
+    p2 = tmp_path / "utf8.csv"
+    _french_excel_supply(p2, data_dir, "Café de l'Épi", excel=False)
+    g2 = sources.load_third_places(data_dir, path=p2)
+    assert g2["name"].tolist() == g["name"].tolist()
+    assert g2.attrs["csv_dialect"] == {"encoding": "utf-8-sig", "separator": ",",
+                                       "label": "UTF-8 with BOM, ','-separated"}
+    assert g2.geometry.distance(g.geometry).max() < 1e-6
+
+
+INJECTED = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def injected_out(web_data_dir, tmp_path_factory):
+    """A study whose supply file (French Excel CSV) and study name carry HTML."""
+    d = tmp_path_factory.mktemp("injected")
+    _french_excel_supply(d / "supply.csv", web_data_dir, f"Tiers-lieu {INJECTED}")
+    text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "Campagnes de l\'Artois"',
+                        'name = "Artois <script>alert(2)</script>"')
+    text = text.replace("use_cget = true", f'use_cget = false\nfile = "{d / "supply.csv"}"')
+    (d / "study.toml").write_text(text + "\n[uncertainty]\ndraws = 0\n"
+                                  "\n[output]\nstatic_maps = false\nraster = false\n",
+                                  encoding="utf-8")
+    out = d / "out"
+    assert cli.main(["--data-dir", str(web_data_dir), "--quiet", "study", str(d / "study.toml"),
+                     "--out", str(out)] + (["--pdf"] if CHROMIUM else [])) == 0
+    return out
+
+
+def test_injected_names_are_escaped_in_files(injected_out):
+    rep = (injected_out / "report.html").read_text(encoding="utf-8")
+    page = (injected_out / "map.html").read_text(encoding="utf-8")
+    for text in (rep, page):
+        assert INJECTED not in text and "<script>alert(2)" not in text
+    assert "Tiers-lieu &lt;img src=x onerror=alert(1)&gt;" in rep
+    assert "Windows-1252, ';'-separated" in rep  # how the supply file was read
+
+
+@pytest.mark.browser
+def test_injected_names_run_no_script(injected_out):
+    """Tooltips, popups, legends and the report show an injected name as text: no dialog
+    opens, no image error handler runs."""
+    pw, exe = _browser()
+    with pw as p:
+        b, page, log = _open_map(p, exe, injected_out / "map.html", tiles=False)
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        markers = page.locator("path.leaflet-interactive[stroke='#800080']")
+        assert markers.count() == 2
+        markers.first.hover(force=True)
+        page.wait_for_selector(".leaflet-tooltip")
+        assert INJECTED in page.inner_text(".leaflet-tooltip")
+        markers.first.click(force=True)
+        page.wait_for_selector(".leaflet-popup-content")
+        assert INJECTED in page.inner_text(".leaflet-popup-content")
+        assert page.locator(".leaflet-pane img[src='x']").count() == 0
+        assert "<script>alert(2)</script>" in page.inner_text(".tg-title")
+        assert page.title().startswith("Artois <script>")
+        page.wait_for_timeout(300)
+        rep = b.new_page()
+        rep.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        rep.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                  else r.abort())
+        rep.goto((injected_out / "report.html").as_uri())
+        rep.wait_for_timeout(500)
+        assert INJECTED in rep.inner_text("body")
+        b.close()
+    assert dialogs == [] and log["errors"] == []
+
+
+def _map_visible_share(page) -> float:
+    """Share of the viewport where a point hits the map itself (not a panel over it)."""
+    return page.evaluate("""() => {
+      const map = document.querySelector('.leaflet-container');
+      const pane = map.querySelector('.leaflet-map-pane');
+      let hit = 0, n = 0;
+      for (let x = 5; x < innerWidth; x += 10) for (let y = 5; y < innerHeight; y += 10) {
+        const e = document.elementFromPoint(x, y);
+        n += 1;
+        if (e && (e === map || pane.contains(e))) hit += 1;
+      }
+      return hit / n;
+    }""")
+
+
+@pytest.mark.browser
+def test_screenshots_at_1366(fr_out, tmp_path):
+    """At 1366x768 the map keeps >= 85 % of the screen, nothing fails to load but the
+    (blocked) tile probe, the report does not scroll sideways; screenshots are saved."""
+    pw, exe = _browser()
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with pw as p:
+        b, page, log = _open_map(p, exe, fr_out / "map.html", tiles=False)
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots / "map-1366.png"))
+        share = _map_visible_share(page)
+        assert share >= 0.85, share
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        assert page.title() == "Campagnes de l'Artois : potentiel de tiers-lieux"
+        # one theme at a time: picking another swaps the legend, the radio follows
+        page.select_option("#tg-theme", label="Places 2025 (indépendants + télétravailleurs)")
+        page.wait_for_timeout(100)
+        shown = page.locator(".tg-theme-legend:not([hidden])")
+        assert shown.count() == 1 and "Places 2025" in shown.inner_text()
+        checked = page.locator(".leaflet-control-layers-base input:checked")
+        assert checked.count() == 1
+        assert "Places 2025" in checked.locator("xpath=..").inner_text()
+        # a click on a commune opens its popup clear of the panels, with no focus box
+        page.mouse.click(683, 420)
+        page.wait_for_selector(".leaflet-popup-content")
+        page.wait_for_timeout(400)
+        pop = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+        for sel in (".tg-top", ".tg-legends"):
+            box = page.locator(sel).bounding_box()
+            apart = (pop["x"] >= box["x"] + box["width"] or box["x"] >= pop["x"] + pop["width"]
+                     or pop["y"] >= box["y"] + box["height"]
+                     or box["y"] >= pop["y"] + pop["height"])
+            assert apart, (sel, pop, box)
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline in ("none", ""), outline
+        page.screenshot(path=str(shots / "map-1366-popup.png"))
+        rep = b.new_page(viewport={"width": 1366, "height": 768})
+        rep_log = []
+        rep.on("console", lambda m: m.type == "error" and rep_log.append(m))
+        rep.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                  else r.abort())
+        rep.goto((fr_out / "report.html").as_uri())
+        rep.wait_for_timeout(800)
+        rep.screenshot(path=str(shots / "report-1366.png"))
+        assert rep.evaluate("document.documentElement.scrollWidth") <= 1366
+        b.close()
+    print(f"screenshots in {shots}")
+    assert log["errors"] == []
+    assert all(u.startswith("https://tile.openstreetmap.org/") for u in log["failed"])
+    assert all(m.startswith("Failed to load resource") for m in log["console"]), log["console"]
+    assert all(m.location.get("url", "").startswith("https://tile.openstreetmap.org/")
+               for m in rep_log), [m.text for m in rep_log]

@@ -7,8 +7,10 @@ then renamed into place).
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,8 +144,10 @@ def supply_inventory(
     """
     data = data or sources.Datasets(data_dir)
     if cfg.supply.file:
-        return (data.third_places(cfg.supply.file),
-                f"study file supply.file = {cfg.supply.file}")
+        tp = data.third_places(cfg.supply.file)
+        how = tp.attrs.get("csv_dialect", {}).get("label")
+        return tp, (f"study file supply.file = {cfg.supply.file}"
+                    + (f" (read as {how})" if how else ""))
     if not cfg.supply.use_cget:
         return None, "not used (supply.use_cget = false)"
     try:
@@ -513,6 +517,68 @@ def zone_members(res: StudyResult) -> pd.DataFrame:
     return out
 
 
+def town_times(zones: zoning.Zones) -> pd.DataFrame:
+    """Drive minutes from every routed commune to each market town, up to the widest band
+    (``zones.bands[-1]``), not only the budget: a commune 14 minutes from a town reads
+    14 minutes in ``communes.csv`` and in its map popup. NaN means beyond the widest band.
+
+    Returns
+    -------
+    DataFrame
+        Index: commune codes; one column per market town (code), in ``zone_codes`` order.
+    """
+    mem = zones.within(max(zones.bands), territory_only=False)
+    t = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min",
+                        observed=True)
+    return t.reindex(columns=zones.zone_codes)
+
+
+def proposed_sites(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> gpd.GeoDataFrame:
+    """The sites the site selection proposes, in order, each with its plain sentence
+    ("Ouvrir un tiers-lieu à Savy-Berlette couvrirait 15 527 habitants de plus ...").
+
+    Returns
+    -------
+    GeoDataFrame
+        ``step``, ``code``, ``nom``, ``gain``, ``sentence``, chef-lieu point (EPSG:2154);
+        empty without a selection.
+    """
+    _ = i18n.messages(lang)
+    cols = {"step": [], "code": [], "nom": [], "gain": [], "sentence": []}
+    if res.selection is not None:
+        cc = res.config.coverage
+        t = res.selection.table()
+        for r in t[t["step"] > 0].itertuples():
+            found = re.search(r"\((\w{5})\)$", str(r.site))
+            if not found or found.group(1) not in res.territory.chefs_lieux.index:
+                continue
+            code = found.group(1)
+            nom = str(res.territory.chefs_lieux.loc[code, "nom"])
+            cols["step"].append(int(r.step))
+            cols["code"].append(code)
+            cols["nom"].append(nom)
+            cols["gain"].append(float(r.gain))
+            cols["sentence"].append(_("proposed_sentence", name=nom,
+                                      n=i18n.number(r.gain, lang, digits=0),
+                                      what=_(f"what_{cc.weight}"),
+                                      budget=f"{cc.budget_min:g}"))
+    return gpd.GeoDataFrame(cols, geometry=res.territory.chefs_lieux.loc[cols["code"]]
+                            .geometry.to_numpy(), crs=sources.WORKING_CRS)
+
+
+def map_help(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The sentences of the map's "how to read this map / what is estimated" box."""
+    _ = i18n.messages(lang)
+    kind = "approximate" if res.network.kind == "approximate" else "detailed"
+    out = [_("help_zones", budget=f"{res.zones.budget_min:g}"), _("help_themes"),
+           _("help_estimated"), _("help_network", network=_(f"help_network_{kind}"))]
+    if len(res.sites) and res.sites["seats_source"].astype(str).str.startswith(
+            "ASSUMPTION").any():
+        out.append(_("help_seats_assumed",
+                     seats=i18n.number(res.config.supply.seats_per_site, lang, digits=0)))
+    return out
+
+
 def write_outputs(
     res: StudyResult, out_dir: str | os.PathLike, *, data_dir=None,
     progress: Callable[[str], None] | None = None,
@@ -543,7 +609,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     exclusive = zones.exclusive(territory_only=False)
     mem = zones.within(territory_only=False)
     zone_lists = mem.groupby("code")["zone"].apply(lambda s: ";".join(s))
-    times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
+    times = town_times(zones)
     tab = res.demand.table.loc[terr.codes].copy()
     tab.insert(0, "code", tab.index)
     if "nom" not in tab:
@@ -553,7 +619,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     tab["exclusive_zone"] = exclusive.reindex(tab.index).fillna("")
     tab["min_time_to_town_min"] = times.min(axis=1).reindex(tab.index)
     for zc in zones.zone_codes:
-        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index) if zc in times else np.nan
+        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index)
     if res.site_times is not None:
         tab["time_to_third_place_min"] = res.site_times["time_min"].reindex(tab.index).replace(
             np.inf, np.nan)
@@ -591,11 +657,13 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         layers[f"solos_{y}"] = _("solos_year", year=y)
     for y in years:
         layers[f"seats_total_{y}"] = _("seats_year_long", year=y)
+    est = lambda label: _("est_suffix", label=label)  # noqa: E731 (estimated figures)
     tooltip = {"nom": _("commune"), "population_2026": _("population_2026"),
                "zones": _("zones_of_commune"), "min_time_to_town_min": _("min_to_town"),
-               "teleworkers": _("teleworkers"), f"solos_{years[0]}": _("solos_short", year=years[0])}
+               "teleworkers": est(_("teleworkers")),
+               f"solos_{years[0]}": est(_("solos_short", year=years[0]))}
     for y in years:
-        tooltip[f"seats_total_{y}"] = _("seats_year", year=y)
+        tooltip[f"seats_total_{y}"] = est(_("seats_year", year=y))
     popups = {}
     zs = res.zone_seats
     for zc in zones.zone_codes:
@@ -607,8 +675,9 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
             for r in sub.itertuples())
         n_all = len(zones.membership(territory_only=False)[zc])
         n_in = len(zones.membership(territory_only=True)[zc])
-        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>"
-                      + _("town_popup", n_all=n_all, budget=f"{zones.budget_min:g}", n_in=n_in)
+        popups[zc] = (f"<b>{html.escape(names[zc])}</b> ({zc})<br>"
+                      + html.escape(_("town_popup", n_all=n_all, budget=f"{zones.budget_min:g}",
+                                      n_in=n_in))
                       + rows)
     commune_popups = {
         c: maps.commune_popup(
@@ -626,17 +695,16 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         _("planned_name", name=terr.chefs_lieux.loc[c, "nom"])
         for c in map_sites.loc[planned, "code"]]
     m = maps.folium_map(
-        title=_("map_title", name=cfg.name), outline=outline,
-        communes=gdf.assign(min_time_to_town_min=gdf["min_time_to_town_min"].fillna(-1)),
-        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=map_sites,
+        title=_("map_title", name=cfg.name), outline=outline, communes=gdf, layers=layers, polygons=zones.polygons, towns=zones.towns, sites=map_sites,
         tooltip_fields=tooltip, town_popups=popups,
         coverage_col="time_to_third_place_min" if res.site_times is not None else None,
         budget_min=zones.budget_min, commune_popups=commune_popups,
         background=pd.concat([terr.communes[["geometry"]], terr.ring[["geometry"]]]),
         roads=maps.main_roads(res.network.edges, area=terr.outline.buffer(terr.ring_km * 1000)),
-        lang=lang,
+        proposed=proposed_sites(res, lang=lang), help_lines=map_help(res, lang=lang),
+        beyond_min=max(zones.bands), lang=lang,
     )
-    maps.save_map(m, d / "map.html", data_dir=data_dir)
+    maps.save_map(m, d / "map.html", data_dir=data_dir, lang=lang)
     images = []
     if cfg.output.static_maps:
         ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
@@ -726,8 +794,25 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
                                      if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],
-        images=images, town_names=names, extra_sections=extra,
+        images=images, town_names=names, extra_sections=extra, flags=estimate_flags(res, lang=lang),
+        selection_sentences=list(proposed_sites(res, lang=lang)["sentence"]),
+        selection_what=_(f"what_{cfg.coverage.weight}"),
     )
+
+
+def estimate_flags(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The estimated inputs a reader must know beside the seats they feed: the solo-worker
+    fallback, the approximate network, members living outside the territory."""
+    _ = i18n.messages(lang)
+    out = []
+    if res.demand.sources.get("solos", "").startswith("FALLBACK"):
+        out.append(_("flag_solos"))
+    if res.network.kind == "approximate":
+        out.append(_("flag_network"))
+    n_out = len(set(res.zones.within(territory_only=False)["code"]) - set(res.territory.codes))
+    if n_out:
+        out.append(_("flag_outside", territory=res.territory.name, n=n_out))
+    return out
 
 
 def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
@@ -736,11 +821,15 @@ def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
     _ = i18n.messages(lang)
     src = net.source
     what = _(f"net_{net.kind}") if net.kind in ("approximate", "detailed") else net.kind
-    name = src.get("spec") or src.get("path") or src.get("format")
+    fmt = src.get("format", "?")
+    name = src.get("spec") or src.get("path") or fmt
     extra = f"; {src['note']}" if src.get("note") else ""
     counts = _("net_counts", nodes=i18n.number(net.n_nodes, lang, digits=0),
                edges=i18n.number(len(net.edges), lang, digits=0))
-    return f"{what} ({src.get('format', '?')}: {name}), {counts}{extra}"
+    # a local file is named, not its path; "approximate: approximate" said once
+    name = Path(str(name)).name if os.sep in str(name) else str(name)
+    origin = "" if name in (fmt, net.kind) else f" ({fmt}: {name})"
+    return f"{what}{origin}, {counts}{extra}"
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
