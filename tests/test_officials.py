@@ -208,7 +208,8 @@ def test_pdf_report(fr_out):
         pytest.skip("chromium not installed")
     pdf = (fr_out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
-    assert 3 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 12
+    # the printed maps take the full page width (issue 20): a few more pages than before
+    assert 3 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 18
 
 
 def test_english_on_request(web_data_dir, tmp_path, capsys):
@@ -582,3 +583,89 @@ def test_screenshots_at_1366(fr_out, tmp_path):
     assert all(m.startswith("Failed to load resource") for m in log["console"]), log["console"]
     assert all(m.location.get("url", "").startswith("https://tile.openstreetmap.org/")
                for m in rep_log), [m.text for m in rep_log]
+
+
+def test_planner_files(fr_out):
+    """The workbook (French headers), the zones layer with its seats, no stray index
+    column, and a QGIS project that points at the GeoPackages beside it."""
+    import xml.etree.ElementTree as ET
+
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    zs = pd.read_csv(fr_out / "zones.csv", dtype={"zone": str})
+    hy = int(zs["year"].max())
+    wb = openpyxl.load_workbook(fr_out / "study.xlsx")
+    assert wb.sheetnames[:3] == ["Places par zone", "Communes", "Recouvrements"]
+    ws = wb["Places par zone"]
+    head = [c.value for c in ws[1]]
+    assert head[:4] == ["bourg-centre", "variante", "année", "places"]
+    rows = [dict(zip(head, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+    union = next(r for r in rows if r["variante"] == "union" and r["année"] == hy)
+    want = zs[(zs["variant"] == "union") & (zs["segment"] == "total") & (zs["year"] == hy)]
+    assert union["places"] == pytest.approx(float(want["seats"].iloc[0]), abs=1e-4)
+    com_head = [c.value for c in wb["Communes"][1]]
+    assert "minutes vers Duisans" in com_head and "time_to_62279_min" not in com_head
+    # the zones layer carries the seats of each zone on its budget polygon
+    z = gpd.read_file(fr_out / "zones.gpkg", layer="zones")
+    budget = z[z["band_min"] == 10].set_index("zone")
+    zone_rows = zs[(zs["variant"] == "zone") & (zs["segment"] == "total") & (zs["year"] == hy)]
+    for r in zone_rows.itertuples():
+        assert budget.at[r.zone, f"seats_zone_{hy}"] == pytest.approx(r.seats, abs=1e-4)
+    assert z.loc[z["band_min"] != 10, f"seats_zone_{hy}"].isna().all()
+    # no "index" column anywhere
+    for f in ("zones.gpkg", "communes.gpkg"):
+        for layer, _geom in pyogrio.list_layers(fr_out / f):
+            assert "index" not in list(pyogrio.read_info(fr_out / f, layer=layer)["fields"])
+    for f in fr_out.glob("*.csv"):
+        assert "index" not in f.read_text(encoding="utf-8").splitlines()[0].split(","), f
+    # the QGIS project: XML, every layer a relative path to an existing GeoPackage layer
+    root = ET.parse(fr_out / "study.qgs").getroot()
+    assert root.tag == "qgis"
+    sources_ = [e.text for e in root.iter("datasource")]
+    assert len(sources_) == 3
+    for s in sources_:
+        file, layer = s.split("|")[0], s.split("|")[1].removeprefix("layername=")
+        assert file.startswith("./") and (fr_out / file).is_file()
+        assert layer in [n for n, _g in pyogrio.list_layers(fr_out / file)]
+    zones_layer = next(m for m in root.iter("maplayer") if m.find("id").text.startswith("zones"))
+    colours = {p.get("v") for p in zones_layer.iter("prop") if p.get("k") == "outline_color"}
+    assert len(colours) == 5  # one outline colour per market town, as on the web map
+
+
+def test_csv_in_the_french_excel_dialect(tmp_path):
+    from territorial_geo import exports
+
+    df = pd.DataFrame({"code": ["62045", "62279"], "nom": ["Aubigny-en-Artois", "Duisans"],
+                       "seats": [33.4198, 140.6217]})
+    exports.write_csv(df, tmp_path / "fr.csv", dialect="excel-fr", float_format="%.2f")
+    raw = (tmp_path / "fr.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.decode("utf-8-sig").splitlines() == [
+        "code;nom;seats", "62045;Aubigny-en-Artois;33,42", "62279;Duisans;140,62"]
+    exports.write_csv(df, tmp_path / "std.csv", float_format="%.2f")
+    assert (tmp_path / "std.csv").read_text(encoding="utf-8").splitlines()[1] == \
+        "62045,Aubigny-en-Artois,33.42"
+    with pytest.raises(ConfigError, match="csv_dialect"):
+        config_from_dict({"name": "x", "territory": "200069482",
+                          "zoning": {"market_towns": ["62045"]},
+                          "output": {"csv_dialect": "excel"}})
+
+
+def test_printed_maps_are_framed_on_the_zones():
+    """The printed map's frame holds the territory, its outline and every zone polygon
+    (zone outlines crossing the border were cut at the frame), with a small margin."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from territorial_geo import maps
+
+    communes = gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 10_000, 10_000)],
+                                crs=2154)
+    zones = gpd.GeoDataFrame({"zone": ["z"]}, geometry=[box(-4_000, 2_000, 6_000, 16_000)],
+                             crs=2154)
+    minx, miny, maxx, maxy = maps.frame_bounds(communes, zones, margin=0.03)
+    pad = 0.03 * 16_000
+    assert (minx, miny, maxx, maxy) == pytest.approx((-4_000 - pad, -pad, 10_000 + pad,
+                                                      16_000 + pad))

@@ -748,7 +748,12 @@ def static_map(
     legend_title: str = "", lang: str = DEFAULT_LANG,
 ) -> None:
     """A printable PNG choropleth with scale bar, north arrow, legend and credits (labels in
-    ``lang``)."""
+    ``lang``).
+
+    Framed on the territory and its zones (no outline cut at the frame), the figure's
+    shape follows the frame's (no empty band) and the legend sits under the map: printed
+    at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -758,7 +763,10 @@ def static_map(
     _ = messages(lang)
     g = communes.to_crs(WORKING_CRS)
     classes, bins = classify(g[column])
-    fig, ax = plt.subplots(figsize=(10, 9), dpi=110)
+    minx, miny, maxx, maxy = frame_bounds(g, polygons, outline)
+    aspect = (maxy - miny) / max(maxx - minx, 1.0)
+    fig, ax = plt.subplots(figsize=(7.5, float(np.clip(7.5 * aspect, 4.0, 9.5)) + 1.6),
+                           dpi=150)
     g.assign(_c=[SEQ_COLOURS[min(c, 4)] for c in classes]).plot(
         ax=ax, color=[SEQ_COLOURS[min(c, 4)] for c in classes], edgecolor="#666", linewidth=0.4)
     handles = []
@@ -781,33 +789,53 @@ def static_map(
         t.plot(ax=ax, color="gold", edgecolor="black", markersize=80, zorder=5)
         for _i, r in t.iterrows():
             ax.annotate(r["nom"], (r.geometry.x, r.geometry.y), xytext=(5, 5),
-                        textcoords="offset points", fontsize=8, weight="bold")
+                        textcoords="offset points", fontsize=9, weight="bold")
     if sites is not None and len(sites):
         sites.to_crs(WORKING_CRS).plot(ax=ax, color="orchid", edgecolor="purple", marker="s",
                                        markersize=40, zorder=6)
         handles.append(Patch(facecolor="orchid", edgecolor="purple",
                              label=_("png_third_place")))
-    minx, miny, maxx, maxy = g.total_bounds
-    ax.set_xlim(minx - 2000, maxx + 2000)
-    ax.set_ylim(miny - 2000, maxy + 2000)
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_aspect("equal")
     # scale bar: a round length about a fifth of the width
     width = maxx - minx
     length = max(1, round(width / 5 / 1000 / 5) * 5) * 1000 if width > 25000 else 5000
-    x0, y0 = minx, miny - 1000
+    x0, y0 = minx + 0.02 * width, miny + 0.03 * (maxy - miny)
     ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=4)
-    ax.text(x0 + length / 2, y0 + 600, f"{length / 1000:.0f} km", ha="center", fontsize=9)
+    ax.text(x0 + length / 2, y0 + 0.012 * (maxy - miny), f"{length / 1000:.0f} km",
+            ha="center", fontsize=10)
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.87), xycoords="axes fraction",
                 ha="center", fontsize=14, weight="bold",
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
-    ax.legend(handles=handles, title=legend_title or column, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.set_title(title, fontsize=13)
+    ax.legend(handles=handles, title=legend_title or column, loc="upper center",
+              bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10, frameon=False,
+              ncol=2)
+    ax.set_title(title, fontsize=13, pad=30)
     ax.set_axis_off()
-    fig.text(0.01, 0.01, f"{credits(lang)} — {_('png_crs')}", fontsize=7, color="#333")
+    # credits under the title (the legend takes the bottom)
+    ax.text(0.5, 1.005, f"{credits(lang)} — {_('png_crs')}", transform=ax.transAxes,
+            ha="center", va="bottom", fontsize=8, color="#333", wrap=True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+
+
+def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None = None,
+                 outline: gpd.GeoDataFrame | None = None, *,
+                 margin: float = 0.03) -> tuple[float, float, float, float]:
+    """The frame of a printed map (EPSG:2154): the territory's communes, its outline and
+    every zone polygon, plus ``margin`` of the larger side on each edge."""
+    parts = [communes.to_crs(WORKING_CRS).total_bounds]
+    for extra in (polygons, outline):
+        if extra is not None and len(extra):
+            parts.append(extra.to_crs(WORKING_CRS).total_bounds)
+    b = np.asarray(parts, float)
+    minx, miny = b[:, 0].min(), b[:, 1].min()
+    maxx, maxy = b[:, 2].max(), b[:, 3].max()
+    pad = margin * max(maxx - minx, maxy - miny)
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
 def time_raster(

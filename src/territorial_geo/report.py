@@ -432,7 +432,7 @@ def _parameters_table(parameters: dict, provenance: dict, lang: str) -> str:
         f"<tr><th>{_key_cell(k, lang)}</th><td>{html.escape(value_text(v, lang)[:240])}</td>"
         f"<td>{html.escape(readable(str(provenance.get(k, '')), lang))}</td></tr>"
         for k, v in parameters.items())
-    return (f'<table class="dataframe t raw params"><thead><tr><th>{html.escape(_("col_parameter"))}'
+    return (f'<table class="dataframe t raw"><thead><tr><th>{html.escape(_("col_parameter"))}'
             f'</th><th>{html.escape(_("col_value"))}</th><th>{html.escape(_("col_source"))}</th>'
             f"</tr></thead><tbody>{rows}</tbody></table>")
 

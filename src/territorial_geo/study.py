@@ -7,6 +7,7 @@ then renamed into place).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -24,6 +25,7 @@ from territorial_geo import (
     __version__,
     coverage,
     demand,
+    exports,
     i18n,
     maps,
     report,
@@ -605,7 +607,10 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     zones = res.zones
     say("writing tables")
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
-    zones.to_gpkg(d / "zones.gpkg")
+    dialect = cfg.output.csv_dialect
+    # the zones layer carries its seats per variant and year (no join for a planner)
+    dataclasses.replace(zones, polygons=exports.zones_with_seats(
+        zones.polygons, res.zone_seats, budget_min=zones.budget_min)).to_gpkg(d / "zones.gpkg")
     exclusive = zones.exclusive(territory_only=False)
     mem = zones.within(territory_only=False)
     zone_lists = mem.groupby("code")["zone"].apply(lambda s: ";".join(s))
@@ -626,25 +631,28 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         tab["nearest_third_place"] = res.site_times["nearest_site"].reindex(tab.index)
     tab["snap_m"] = zones.snaps.loc[tab.index, "snap_m"].to_numpy()
     tab["snap_far"] = zones.snaps.loc[tab.index, "far"].to_numpy()
-    tab.to_csv(d / "communes.csv", index=False, float_format="%.4f")
+    exports.write_csv(tab, d / "communes.csv", dialect=dialect, float_format="%.4f")
     gdf = gpd.GeoDataFrame(tab, geometry=terr.communes.loc[tab.index].geometry.to_numpy(),
                            crs=sources.WORKING_CRS)
-    gdf.to_file(d / "communes.gpkg", layer="communes", driver="GPKG")
-    res.zone_seats.to_csv(d / "zones.csv", index=False, float_format="%.4f")
-    zone_members(res).to_csv(d / "zone_members.csv", index=False, float_format="%.4f")
+    gdf.to_file(d / "communes.gpkg", layer="communes", driver="GPKG", index=False)
+    exports.write_csv(res.zone_seats, d / "zones.csv", dialect=dialect, float_format="%.4f")
+    exports.write_csv(zone_members(res), d / "zone_members.csv", dialect=dialect,
+                      float_format="%.4f")
     ov = zones.overlap(territory_only=False)
     ov.index.name = "zone"
-    ov.to_csv(d / "overlap.csv")
+    exports.write_csv(ov.reset_index(), d / "overlap.csv", dialect=dialect)
     ov_terr = zones.overlap(territory_only=True)
     ov_terr.index.name = "zone"
-    ov_terr.to_csv(d / "overlap_territory.csv")
-    res.supply.to_csv(d / "supply.csv", index=False)
-    res.sites.drop(columns="geometry").to_csv(d / "third_places.csv", index=False)
+    exports.write_csv(ov_terr.reset_index(), d / "overlap_territory.csv", dialect=dialect)
+    exports.write_csv(res.supply, d / "supply.csv", dialect=dialect)
+    exports.write_csv(res.sites.drop(columns="geometry"), d / "third_places.csv",
+                      dialect=dialect)
     if res.coverage is not None:
-        res.coverage.to_csv(d / "coverage.csv", index=False, float_format="%.6f")
+        exports.write_csv(res.coverage, d / "coverage.csv", dialect=dialect,
+                          float_format="%.6f")
     if res.selection is not None:
-        res.selection.table().to_csv(d / "site_selection.csv", index=False,
-                                     float_format="%.4f")
+        exports.write_csv(res.selection.table(), d / "site_selection.csv", dialect=dialect,
+                          float_format="%.4f")
     params = parameters_doc(res)
     (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
                                                   default=str), encoding="utf-8")
@@ -705,6 +713,24 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         beyond_min=max(zones.bands), lang=lang,
     )
     maps.save_map(m, d / "map.html", data_dir=data_dir, lang=lang)
+    hy = cfg.demand.horizon_year
+    if cfg.output.excel:
+        say("workbook")
+        exports.write_workbook(d / "study.xlsx", exports.answer_sheets(
+            zone_seats=res.zone_seats, communes=tab, overlap=ov, supply=res.supply,
+            coverage=res.coverage,
+            selection=res.selection.table() if res.selection is not None else None,
+            town_names=names, lang=lang))
+    if cfg.output.qgis:
+        _cls, qbins = maps.classify(gdf[f"seats_total_{hy}"])
+        exports.write_qgis_project(
+            d / "study.qgs", title=_("map_title", name=cfg.name), communes=gdf,
+            seats_column=f"seats_total_{hy}",
+            polygons=zones.polygons, towns=zones.towns, zone_colours=maps.ZONE_COLOURS,
+            budget_min=zones.budget_min, bins=qbins, colours=maps.SEQ_COLOURS,
+            layer_names={"communes": _("layer_communes", year=hy),
+                         "zones": _("legend_zones", budget=f"{zones.budget_min:g}"),
+                         "towns": _("towns_layer")})
     images = []
     if cfg.output.static_maps:
         ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
