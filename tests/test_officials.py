@@ -669,3 +669,45 @@ def test_printed_maps_are_framed_on_the_zones():
     pad = 0.03 * 16_000
     assert (minx, miny, maxx, maxy) == pytest.approx((-4_000 - pad, -pad, 10_000 + pad,
                                                       16_000 + pad))
+
+
+_QGIS_CHECK = r"""
+import sys
+from qgis.core import QgsApplication, QgsProject
+QgsApplication.setPrefixPath('/usr', True)
+app = QgsApplication([], False)
+app.initQgis()
+p = QgsProject.instance()
+assert p.read(sys.argv[1])
+print('crs', p.crs().authid())
+for layer in p.mapLayers().values():
+    r = layer.renderer()
+    print('layer', layer.isValid(), layer.featureCount(), r.type())
+    if r.type() == 'categorizedSymbol':
+        print('outlines', len({c.symbol().symbolLayer(0).strokeColor().name()
+                               for c in r.categories()}))
+"""
+
+
+def test_qgis_opens_the_project(fr_out):
+    """QGIS itself (Debian python3-qgis, when installed) reads study.qgs: every layer valid
+    with its features, the project in Lambert-93, the zones styled one outline per town."""
+    import shutil
+    import subprocess
+
+    py = shutil.which("python3", path="/usr/bin")
+    if py is None or subprocess.run([py, "-c", "import qgis.core"], capture_output=True,
+                                    check=False).returncode != 0:
+        pytest.skip("QGIS not installed (apt-get install python3-qgis)")
+    proc = subprocess.run([py, "-c", _QGIS_CHECK, str(fr_out / "study.qgs")],
+                          capture_output=True, text=True, timeout=180, check=False,
+                          env={"QT_QPA_PLATFORM": "offscreen", "HOME": str(fr_out),
+                               "PATH": "/usr/bin:/bin"})
+    out = proc.stdout.splitlines()
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert "crs EPSG:2154" in out
+    layers = [line.split() for line in out if line.startswith("layer")]
+    assert len(layers) == 3 and all(v == "True" and int(n) > 0 for _l, v, n, _r in layers)
+    assert sorted(r for *_x, r in layers) == ["categorizedSymbol", "graduatedSymbol",
+                                              "singleSymbol"]
+    assert "outlines 5" in out

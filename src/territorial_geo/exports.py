@@ -190,15 +190,11 @@ def zones_with_seats(polygons: gpd.GeoDataFrame, zone_seats: pd.DataFrame, *,
 # QGIS project
 # --------------------------------------------------------------------------------------
 
-_L93_WKT = ('PROJCRS["RGF93 v1 / Lambert-93",BASEGEOGCRS["RGF93 v1",DATUM["Reseau Geodesique '
-            'Francais 1993 v1",ELLIPSOID["GRS 1980",6378137,298.257222101]]],CONVERSION['
-            '"Lambert-93",METHOD["Lambert Conic Conformal (2SP)"]],CS[Cartesian,2],'
-            'ID["EPSG",2154]]')
-
-
 def _srs(parent: ET.Element) -> None:
     s = ET.SubElement(parent, "spatialrefsys", nativeFormat="Wkt")
-    ET.SubElement(s, "wkt").text = _L93_WKT
+    from pyproj import CRS
+
+    ET.SubElement(s, "wkt").text = CRS.from_epsg(2154).to_wkt()
     ET.SubElement(s, "proj4").text = ("+proj=lcc +lat_0=46.5 +lon_0=3 +lat_1=49 +lat_2=44 "
                                       "+x_0=700000 +y_0=6600000 +ellps=GRS80 "
                                       "+towgs84=0,0,0,0,0,0,0 +units=m +no_defs")
@@ -326,6 +322,9 @@ def write_qgis_project(
                   textColor="0,0,0,255", isExpression="0")
     ET.SubElement(ml, "legend", type="default-vector")
     props = ET.SubElement(root, "properties")
+    crs = ET.SubElement(props, "SpatialRefSys")
+    ET.SubElement(crs, "ProjectCrs", type="QString").text = "EPSG:2154"
+    ET.SubElement(crs, "ProjectionsEnabled", type="int").text = "1"  # else no project CRS
     paths = ET.SubElement(props, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"
     ET.indent(root)
