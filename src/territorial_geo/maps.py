@@ -187,6 +187,8 @@ def folium_map(
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     # panes: offline background under everything that carries data
     folium.map.CustomPane("tg-background", z_index=350).add_to(m)
+    # themes under the zones, outline and points whichever theme is picked last
+    folium.map.CustomPane("tg-themes", z_index=380).add_to(m)
     bg = folium.FeatureGroup(name=esc(_("offline_layer")), show=True)
     back = (background if background is not None else communes).to_crs(WEB_CRS)
     folium.GeoJson(
@@ -230,7 +232,7 @@ def folium_map(
             style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#444",
                                       "weight": 0.6, "fillOpacity": 0.7},
             tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
-            name=esc(label),
+            name=esc(label), pane="tg-themes",
         )
         gj.add_to(fg)
         geojson_vars.append(gj.get_name())
@@ -251,6 +253,7 @@ def folium_map(
                                       "weight": 0.5, "fillOpacity": 0.65},
             tooltip=folium.GeoJsonTooltip(fields=[*fields, "_t"],
                                           aliases=[*aliases, esc(_("min_to_site"))]),
+            pane="tg-themes",
         )
         gj.add_to(fg)
         geojson_vars.append(gj.get_name())
@@ -482,7 +485,11 @@ html,body{margin:0}
 .leaflet-control-layers-expanded{font-size:11.5px;line-height:1.25;max-height:calc(100vh - 40px);
  overflow:auto}
 .leaflet-control-layers label{margin:0}
+.tg-popup{font-size:12px}
 .tg-popup td{padding:1px 6px 1px 0;white-space:nowrap;vertical-align:top}
+.leaflet-tooltip{font-size:11px}
+.leaflet-tooltip table th,.leaflet-tooltip table td{padding:0 4px;font-size:11px}
+.leaflet-map-pane:has(.leaflet-popup) .leaflet-tooltip-pane{display:none}
 .tg-dot{display:inline-block;width:9px;height:9px;border-radius:50%;border:1.5px solid #000;
  margin:0 8px 0 6px;vertical-align:middle}
 .tg-star{font-size:20px;line-height:22px;text-align:center;color:#c0392b;
