@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo.i18n import messages
+from territorial_geo.i18n import label_or, messages
 from territorial_geo.sources import atomic_write
 
 #: CSV dialects: ``standard`` (``,``, ``.``, UTF-8) and ``excel-fr`` (``;``, ``,``, UTF-8 with
@@ -109,10 +109,7 @@ def answer_sheets(*, zone_seats: pd.DataFrame, communes: pd.DataFrame, overlap: 
     _ = messages(lang)
 
     def tr(prefix: str, v):
-        try:
-            return _(f"{prefix}_{v}")
-        except KeyError:
-            return v
+        return label_or(prefix, v, lang)
 
     zs = zone_seats[zone_seats["segment"] == "total"].copy()
     keep = [c for c in ("zone", "zone_name", "variant", "year", "seats", "n_communes",

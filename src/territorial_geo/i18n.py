@@ -705,6 +705,12 @@ def messages(lang: str = DEFAULT_LANG) -> Callable[..., str]:
     return _
 
 
+def label_or(prefix: str, value, lang: str = DEFAULT_LANG):
+    """The catalogue's ``{prefix}_{value}`` label (``col_seats`` -> "places"), or ``value``
+    itself when the catalogue has none."""
+    return MESSAGES[check_lang(lang)].get(f"{prefix}_{value}", value)
+
+
 def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1) -> str:
     """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``)."""
     s = f"{value:,.{digits}f}"

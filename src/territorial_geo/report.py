@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.errors import DataMissingError
-from territorial_geo.i18n import DEFAULT_LANG, messages, number, param_label
+from territorial_geo.i18n import DEFAULT_LANG, label_or, messages, number, param_label
 from territorial_geo.sources import atomic_write
 
 _CSS = """
@@ -264,10 +264,7 @@ def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
     _ = messages(lang)
 
     def tr(prefix: str, v):
-        try:
-            return _(f"{prefix}_{v}")
-        except KeyError:
-            return v
+        return label_or(prefix, v, lang)
 
     p = p.copy()
     if isinstance(p.index, pd.MultiIndex) and "variant" in p.index.names:
