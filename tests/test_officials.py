@@ -711,3 +711,33 @@ def test_qgis_opens_the_project(fr_out):
     assert sorted(r for *_x, r in layers) == ["categorizedSymbol", "graduatedSymbol",
                                               "singleSymbol"]
     assert "outlines 5" in out
+
+
+def test_report_text_reads_as_words():
+    assert report.readable("rates: {'agri': 0.0, 'cadres': 0.3} x 151.66666666666666 at "
+                           "/work/main/data/census/x.zip", "fr") == \
+        "rates: agri = 0 ; cadres = 0,3 x 151,67 at x.zip"
+    assert report.readable("Licence Ouverte 2.0", "fr", decimals=False) == "Licence Ouverte 2.0"
+    assert report.value_text(True, "fr") == "oui" and report.value_text(2018, "fr") == "2018"
+    assert report.value_text([5, 10.5], "fr") == "5, 10,5"
+    assert report.value_text(0.25, "en") == "0.25"
+    assert i18n.param_label("demand.seats.teleworkers[1].hours_per_month", "fr") == \
+        "demande › places › télétravailleurs (n° 2) › heures par mois"
+
+
+def test_report_for_a_mayor(fr_out):
+    """Answers in sentences, estimated inputs flagged beside the seats, no local path, no
+    Python syntax, no raw float, parameters named in French with their key in small print."""
+    rep = (fr_out / "report.html").read_text(encoding="utf-8")
+    text = _visible_text(rep)
+    assert re.search(r"Ouvrir un tiers-lieu à [^<]+ couvrirait \d[\d\u202f]* habitants de plus",
+                     rep)
+    answer_end = rep.index("</table>", rep.index('class="dataframe t answer"'))
+    flags = rep.index("<ul class='flags'")
+    assert answer_end < flags < rep.index("<h2 class=''>Carte</h2>")
+    assert "réseau routier approximatif" in rep[flags:rep.index("</ul>", flags)]
+    assert "approximate: approximate" not in text and "APPROXIMATIF" not in text
+    assert not re.search(r"(/[\w.\-]+){3,}", text), re.search(r"(/[\w.\-]+){3,}", text)
+    assert "{'" not in text and not re.search(r"\d\.\d{5,}", text)
+    assert "p10 – p90" not in text and "fourchette probable" in text
+    assert ("zonage › budget (min)<br><small class='key'>zoning.budget_min</small>" in rep)

@@ -109,6 +109,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "flag_outside": ("Les zones comptent leurs communes membres hors de {territory} "
                          "({n} communes) : voir la variante « résidents du territoire »."),
         "param_key": "clé",
+        "origin_copied": "copié du miroir de données ({what})",
+        "origin_built": "construit depuis les sources officielles ({what})",
+        "origin_downloaded": "téléchargé ({what})",
+        "origin_present": "présent (sans trace d'obtention)",
+        "origin_unavailable": "indisponible",
         # --- files for planners: workbook headers and sheets (issue 20) -------------------
         "xl_sheet_seats": "Places par zone",
         "xl_sheet_communes": "Communes",
@@ -406,6 +411,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "flag_outside": ("The zones count their member communes outside {territory} ({n} "
                          "communes): see the 'territory residents' variant."),
         "param_key": "key",
+        "origin_copied": "copied from the data mirror ({what})",
+        "origin_built": "built from the official sources ({what})",
+        "origin_downloaded": "downloaded ({what})",
+        "origin_present": "present (no record of how it was obtained)",
+        "origin_unavailable": "not available",
         # --- files for planners: workbook headers and sheets (issue 20) -------------------
         "xl_sheet_seats": "Seats per zone",
         "xl_sheet_communes": "Communes",

@@ -434,11 +434,30 @@ def _parameters_table(parameters: dict, provenance: dict, lang: str) -> str:
             f"</tr></thead><tbody>{rows}</tbody></table>")
 
 
+#: How a dataset was obtained (``study._origin``'s English lines) -> catalogue key.
+_ORIGINS = ((re.compile(r"^copied from the mirror \((.*)\)$"), "origin_copied"),
+            (re.compile(r"^built from the official source\(s\) \((.*)\)$"), "origin_built"),
+            (re.compile(r"^downloaded \((.*)\)$"), "origin_downloaded"),
+            (re.compile(r"^present \(no fetch record\)$"), "origin_present"),
+            (re.compile(r"^not available: .*$"), "origin_unavailable"))
+
+
+def _origin_text(text: str, lang: str) -> str:
+    """How a dataset was obtained, in the report language (local paths cut to names)."""
+    _ = messages(lang)
+    for pattern, key in _ORIGINS:
+        if m := pattern.match(text):
+            what = readable(m.group(1), lang, decimals=False) if m.groups() else ""
+            return _(key, what=what) if what else _(key)
+    return readable(text, lang, decimals=False)
+
+
 def _sources_frame(data_sources: list[dict], lang: str) -> pd.DataFrame:
     """The data sources table in the report language: no local path, yes/no."""
     df = pd.DataFrame(data_sources).set_index("name").rename_axis(None)
     for c in df.columns:
-        df[c] = [value_text(v, lang) for v in df[c]]
+        df[c] = [_origin_text(str(v), lang) if c == "origin" else value_text(v, lang)
+                 for v in df[c]]
     return _columns(df, lang)
 
 
