@@ -558,6 +558,9 @@ window.addEventListener('load', function () {
     map.getContainer().classList.toggle('tg-small-zoom', map.getZoom() < 11);
   }
   map.on('zoomend', zoomClass); zoomClass();
+  // a small map (e.g. inside the report) starts with its legend folded: one click opens it
+  var size = map.getSize();
+  if (size.x * size.y < 900000) { document.querySelector('.tg-legends').open = false; }
   // one theme at a time: the legend's picker and the layer control's radio buttons agree,
   // and only the shown theme's legend is displayed
   var select = document.getElementById('tg-theme');
