@@ -499,6 +499,8 @@ def test_injected_names_run_no_script(injected_out):
         markers.first.click(force=True)
         page.wait_for_selector(".leaflet-popup-content")
         assert INJECTED in page.inner_text(".leaflet-popup-content")
+        # the assumed seats are said to be assumed ("Places: 10.0" read as data)
+        assert "Places : 10 (hypothèse)" in page.inner_text(".leaflet-popup-content")
         assert page.locator(".leaflet-pane img[src='x']").count() == 0
         assert "<script>alert(2)</script>" in page.inner_text(".tg-title")
         assert page.title().startswith("Artois <script>")
