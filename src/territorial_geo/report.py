@@ -276,7 +276,8 @@ def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
                 [_("all_zones") if v == "all" else v
                  for v in p.index.levels[p.index.names.index("zone_name")]], level="zone_name")
         p.index = p.index.set_names([_("col_variant") if n == "variant" else
-                                     _("col_zone") if n == "zone_name" else n
+                                     _("col_zone") if n == "zone_name" else
+                                     _("col_year") if n == "year" else n
                                      for n in p.index.names])
     if isinstance(p.columns, pd.MultiIndex) and "segment" in p.columns.names:
         p.columns = p.columns.set_levels(
