@@ -208,7 +208,8 @@ def test_pdf_report(fr_out):
         pytest.skip("chromium not installed")
     pdf = (fr_out / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
-    assert 3 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 12
+    # the printed maps take the full page width (issue 20): a few more pages than before
+    assert 3 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 18
 
 
 def test_english_on_request(web_data_dir, tmp_path, capsys):
@@ -266,7 +267,7 @@ def _open_map(p, exe, path, *, tiles: bool):
     if not tiles:
         page.route("https://tile.openstreetmap.org/**", lambda r: r.abort())
     page.goto(path.as_uri())
-    page.wait_for_selector(".leaflet-control-layers-overlays")
+    page.wait_for_selector(".leaflet-control-layers-overlays", state="attached")
     page.wait_for_function("document.body.getAttribute('data-background')")
     return b, page, log
 
@@ -305,8 +306,15 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         page.press("#tg-search", "Enter")
         assert page.inner_text("#tg-search-msg") == "Aucune commune de ce nom"
         page.locator(".leaflet-popup-close-button").click()
-        # the legend of the choropleth shown is open, the others closed
-        open_legends = page.locator("details.tg-legend[open]")
+        # a name with its article is found ("La Cauchie", not "Cauchie")
+        page.fill("#tg-search", "la cauchie")
+        page.press("#tg-search", "Enter")
+        page.wait_for_function("document.querySelector('.leaflet-popup-content')"
+                               " && document.querySelector('.leaflet-popup-content')"
+                               ".innerText.includes('La Cauchie (62216)')")
+        page.locator(".leaflet-popup-close-button").click()
+        # the legend of the theme shown is displayed, the others hidden
+        open_legends = page.locator(".tg-theme-legend:not([hidden])")
         assert open_legends.count() == 1
         assert "Salariés en télétravail" in open_legends.inner_text()
         # fullscreen on, then off
@@ -327,7 +335,7 @@ def test_map_for_officials_offline(fr_out, tmp_path):
             assert not page.locator(sel).is_visible(), sel
         assert page.locator(".tg-zone-legend").is_visible()
         assert page.locator(".tg-title").is_visible()
-        assert page.locator("details.tg-legend:not([open])").first.is_hidden()
+        assert page.locator(".tg-theme-legend[hidden]").first.is_hidden()
         page.screenshot(path=str(tmp_path / "print.png"))
         pdf = page.pdf(landscape=True)
         assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
@@ -360,3 +368,386 @@ def test_map_uses_tiles_when_reachable(fr_out):
         assert "© contributeurs OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
         b.close()
     assert log["errors"] == [] and log["console"] == []
+
+
+# --- issue 20: a map and report a mayor can use alone --------------------------------------
+
+def _map_index(path) -> dict:
+    """The map's commune index (name, bounds, popup HTML) by code, as the page embeds it."""
+    page = path.read_text(encoding="utf-8")
+    found = re.search(r"var communes = (\[.*?\]);\n", page, flags=re.S)
+    return {c["code"]: c for c in json.loads(found.group(1))}
+
+
+def test_popup_times_reach_the_widest_band(fr_out):
+    """A commune 14 minutes from a market town reads "14 min", not "beyond 20 min": the
+    times are routed up to the widest band (20 min), not only the 10-minute budget."""
+    import geopandas as gpd
+
+    members = gpd.read_file(fr_out / "zones.gpkg", layer="members")
+    tab = pd.read_csv(fr_out / "communes.csv", dtype={"code": str}).set_index("code")
+    between = members[(members["time_min"] > 10) & members["code"].isin(tab.index)]
+    assert len(between) > 50
+    for r in between.itertuples():
+        assert tab.at[r.code, f"time_to_{r.zone}_min"] == pytest.approx(r.time_min, abs=1e-3)
+    index = _map_index(fr_out / "map.html")
+    for r in between.head(20).itertuples():
+        minutes = i18n.number(round(r.time_min, 4), "fr")
+        assert f"<td>{TOWNS[r.zone]}</td><td>{minutes} min</td>" in index[r.code]["p"], r
+    # "au-delà de 20 min" exactly where no time was found within 20 minutes
+    missing = int(tab[[f"time_to_{z}_min" for z in TOWNS]].isna().sum().sum())
+    beyond = sum(c["p"].count("au-delà de 20 min") for c in index.values())
+    assert beyond == missing
+
+
+def test_commune_names_keep_their_article(data_dir):
+    """The full official names of COG 2026 (the mirror's GeoPackage drops the article)."""
+    official = {"59481": "Le Quesnoy", "62216": "La Cauchie", "62802": "Le Souich",
+                "59223": "Le Favril", "59232": "La Flamengrie", "59357": "La Longueville"}
+    communes = sources.load_communes(data_dir)
+    chefs = sources.load_chefs_lieux(data_dir)
+    for code, name in official.items():
+        assert communes.at[code, "nom"] == name
+        assert chefs.at[code, "nom"] == name
+
+
+def test_outputs_show_full_names(fr_out):
+    tab = pd.read_csv(fr_out / "communes.csv", dtype={"code": str}).set_index("code")
+    assert tab.at["62216", "nom"] == "La Cauchie" and tab.at["62802", "nom"] == "Le Souich"
+    index = _map_index(fr_out / "map.html")
+    assert index["62216"]["nom"] == "La Cauchie"
+    assert index["62216"]["p"].startswith('<div class="tg-popup"><b>La Cauchie</b>')
+
+
+def _french_excel_supply(path, data_dir, name: str, *, excel: bool = True) -> None:
+    """A supply CSV as French Excel saves it (Windows-1252, ';', decimal commas), or with
+    ``excel=False`` as UTF-8 with a BOM, ',' and decimal points."""
+    cl = sources.load_chefs_lieux(data_dir).to_crs(4326)
+    sep = ";" if excel else ","
+    rows = [sep.join(["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"])]
+    for i, code in enumerate(("62045", "62279"), start=1):
+        p = cl.loc[code].geometry
+        lat, lon = f"{p.y:.6f}", f"{p.x:.6f}"
+        if excel:
+            lat, lon = lat.replace(".", ","), lon.replace(".", ",")
+        rows.append(sep.join([str(i), f"{name} n°{i}", code, "Espace de coworking", lat, lon]))
+    text = "\r\n".join(rows) + "\r\n"
+    path.write_bytes(text.encode("cp1252") if excel else b"\xef\xbb\xbf" + text.encode())
+
+
+def test_supply_csv_from_french_excel_is_read(data_dir, tmp_path):
+    p = tmp_path / "tiers-lieux.csv"
+    _french_excel_supply(p, data_dir, "Café de l'Épi")
+    g = sources.load_third_places(data_dir, path=p)
+    assert g["name"].tolist() == ["Café de l'Épi n°1", "Café de l'Épi n°2"]
+    assert g["code"].tolist() == ["62045", "62279"]
+    assert g.attrs["csv_dialect"]["encoding"] == "cp1252"
+    assert g.attrs["csv_dialect"]["separator"] == ";"
+    # the same table in UTF-8 with a BOM, comma-separated, decimal points
+    p2 = tmp_path / "utf8.csv"
+    _french_excel_supply(p2, data_dir, "Café de l'Épi", excel=False)
+    g2 = sources.load_third_places(data_dir, path=p2)
+    assert g2["name"].tolist() == g["name"].tolist()
+    assert g2.attrs["csv_dialect"] == {"encoding": "utf-8-sig", "separator": ",",
+                                       "label": "UTF-8 with BOM, ','-separated"}
+    assert g2.geometry.distance(g.geometry).max() < 1e-6
+
+
+INJECTED = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def injected_out(web_data_dir, tmp_path_factory):
+    """A study whose supply file (French Excel CSV) and study name carry HTML."""
+    d = tmp_path_factory.mktemp("injected")
+    _french_excel_supply(d / "supply.csv", web_data_dir, f"Tiers-lieu {INJECTED}")
+    text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "Campagnes de l\'Artois"',
+                        'name = "Artois <script>alert(2)</script>"')
+    text = text.replace("use_cget = true", f'use_cget = false\nfile = "{d / "supply.csv"}"')
+    (d / "study.toml").write_text(text + "\n[uncertainty]\ndraws = 0\n"
+                                  "\n[output]\nstatic_maps = false\nraster = false\n",
+                                  encoding="utf-8")
+    out = d / "out"
+    assert cli.main(["--data-dir", str(web_data_dir), "--quiet", "study", str(d / "study.toml"),
+                     "--out", str(out)] + (["--pdf"] if CHROMIUM else [])) == 0
+    return out
+
+
+def test_injected_names_are_escaped_in_files(injected_out):
+    rep = (injected_out / "report.html").read_text(encoding="utf-8")
+    page = (injected_out / "map.html").read_text(encoding="utf-8")
+    for text in (rep, page):
+        assert INJECTED not in text and "<script>alert(2)" not in text
+    assert "Tiers-lieu &lt;img src=x onerror=alert(1)&gt;" in rep
+    assert "Windows-1252, ';'-separated" in rep  # how the supply file was read
+
+
+@pytest.mark.browser
+def test_injected_names_run_no_script(injected_out):
+    """Tooltips, popups, legends and the report show an injected name as text: no dialog
+    opens, no image error handler runs."""
+    pw, exe = _browser()
+    with pw as p:
+        b, page, log = _open_map(p, exe, injected_out / "map.html", tiles=False)
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        markers = page.locator("path.leaflet-interactive[stroke='#800080']")
+        assert markers.count() == 2
+        markers.first.hover(force=True)
+        page.wait_for_selector(".leaflet-tooltip")
+        assert INJECTED in page.inner_text(".leaflet-tooltip")
+        markers.first.click(force=True)
+        page.wait_for_selector(".leaflet-popup-content")
+        assert INJECTED in page.inner_text(".leaflet-popup-content")
+        # the assumed seats are said to be assumed ("Places: 10.0" read as data)
+        assert "Places : 10 (hypothèse)" in page.inner_text(".leaflet-popup-content")
+        assert page.locator(".leaflet-pane img[src='x']").count() == 0
+        assert "<script>alert(2)</script>" in page.inner_text(".tg-title")
+        assert page.title().startswith("Artois <script>")
+        page.wait_for_timeout(300)
+        rep = b.new_page()
+        rep.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        rep.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                  else r.abort())
+        rep.goto((injected_out / "report.html").as_uri())
+        rep.wait_for_timeout(500)
+        assert INJECTED in rep.inner_text("body")
+        b.close()
+    assert dialogs == [] and log["errors"] == []
+
+
+def _map_visible_share(page, whole_page: bool = True) -> float:
+    """Share of the viewport (or of the map's own box) where a point hits the map itself,
+    not a panel over it."""
+    return page.evaluate("""(whole) => {
+      const map = document.querySelector('.leaflet-container');
+      const pane = map.querySelector('.leaflet-map-pane');
+      const r = whole ? {left: 0, top: 0, right: innerWidth, bottom: innerHeight}
+                      : map.getBoundingClientRect();
+      let hit = 0, n = 0;
+      for (let x = r.left + 5; x < r.right; x += 10) for (let y = r.top + 5; y < r.bottom; y += 10) {
+        const e = document.elementFromPoint(x, y);
+        n += 1;
+        if (e && (e === map || pane.contains(e))) hit += 1;
+      }
+      return hit / n;
+    }""", whole_page)
+
+
+@pytest.mark.browser
+def test_screenshots_at_1366(fr_out, tmp_path):
+    """At 1366x768 the map keeps >= 85 % of the screen, nothing fails to load but the
+    (blocked) tile probe, the report does not scroll sideways; screenshots are saved."""
+    pw, exe = _browser()
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with pw as p:
+        b, page, log = _open_map(p, exe, fr_out / "map.html", tiles=False)
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots / "map-1366.png"))
+        share = _map_visible_share(page)
+        assert share >= 0.85, share
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        assert page.title() == "Campagnes de l'Artois : potentiel de tiers-lieux"
+        # one theme at a time: picking another swaps the legend, the radio follows
+        page.select_option("#tg-theme", label="Places 2025 (indépendants + télétravailleurs)")
+        page.wait_for_timeout(100)
+        shown = page.locator(".tg-theme-legend:not([hidden])")
+        assert shown.count() == 1 and "Places 2025" in shown.inner_text()
+        checked = page.locator(".leaflet-control-layers-base input:checked")
+        assert checked.count() == 1
+        assert "Places 2025" in checked.locator("xpath=..").inner_text()
+        # a click on a commune opens its popup clear of the panels, with no focus box
+        page.mouse.click(683, 420)
+        page.wait_for_selector(".leaflet-popup-content")
+        page.wait_for_timeout(400)
+        pop = page.locator(".leaflet-popup-content-wrapper").bounding_box()
+        for sel in (".tg-top", ".tg-legends"):
+            box = page.locator(sel).bounding_box()
+            apart = (pop["x"] >= box["x"] + box["width"] or box["x"] >= pop["x"] + pop["width"]
+                     or pop["y"] >= box["y"] + box["height"]
+                     or box["y"] >= pop["y"] + pop["height"])
+            assert apart, (sel, pop, box)
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline in ("none", ""), outline
+        page.screenshot(path=str(shots / "map-1366-popup.png"))
+        rep = b.new_page(viewport={"width": 1366, "height": 768})
+        rep_log = []
+        rep.on("console", lambda m: m.type == "error" and rep_log.append(m))
+        rep.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                  else r.abort())
+        rep.goto((fr_out / "report.html").as_uri())
+        rep.wait_for_timeout(800)
+        rep.screenshot(path=str(shots / "report-1366.png"))
+        # the map inside the report (1100 x 620) keeps >= 85 % too: its legend starts folded
+        frame = next(f for f in rep.frames if f.url.endswith("map.html"))
+        frame.wait_for_selector(".tg-legends", state="attached")
+        assert _map_visible_share(frame, whole_page=False) >= 0.85
+        assert rep.evaluate("document.documentElement.scrollWidth") <= 1366
+        b.close()
+    print(f"screenshots in {shots}")
+    assert log["errors"] == []
+    assert all(u.startswith("https://tile.openstreetmap.org/") for u in log["failed"])
+    assert all(m.startswith("Failed to load resource") for m in log["console"]), log["console"]
+    assert all(m.location.get("url", "").startswith("https://tile.openstreetmap.org/")
+               for m in rep_log), [m.text for m in rep_log]
+
+
+def test_planner_files(fr_out):
+    """The workbook (French headers), the zones layer with its seats, no stray index
+    column, and a QGIS project that points at the GeoPackages beside it."""
+    import xml.etree.ElementTree as ET
+
+    import geopandas as gpd
+    import openpyxl
+    import pyogrio
+
+    zs = pd.read_csv(fr_out / "zones.csv", dtype={"zone": str})
+    hy = int(zs["year"].max())
+    wb = openpyxl.load_workbook(fr_out / "study.xlsx")
+    assert wb.sheetnames[:3] == ["Places par zone", "Communes", "Recouvrements"]
+    ws = wb["Places par zone"]
+    head = [c.value for c in ws[1]]
+    assert head[:4] == ["bourg-centre", "variante", "année", "places"]
+    rows = [dict(zip(head, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+    union = next(r for r in rows if r["variante"] == "union" and r["année"] == hy)
+    want = zs[(zs["variant"] == "union") & (zs["segment"] == "total") & (zs["year"] == hy)]
+    assert union["places"] == pytest.approx(float(want["seats"].iloc[0]), abs=1e-4)
+    com_head = [c.value for c in wb["Communes"][1]]
+    assert "minutes vers Duisans" in com_head and "time_to_62279_min" not in com_head
+    # the zones layer carries the seats of each zone on its budget polygon
+    z = gpd.read_file(fr_out / "zones.gpkg", layer="zones")
+    budget = z[z["band_min"] == 10].set_index("zone")
+    zone_rows = zs[(zs["variant"] == "zone") & (zs["segment"] == "total") & (zs["year"] == hy)]
+    for r in zone_rows.itertuples():
+        assert budget.at[r.zone, f"seats_zone_{hy}"] == pytest.approx(r.seats, abs=1e-4)
+    assert z.loc[z["band_min"] != 10, f"seats_zone_{hy}"].isna().all()
+    # no "index" column anywhere
+    for f in ("zones.gpkg", "communes.gpkg"):
+        for layer, _geom in pyogrio.list_layers(fr_out / f):
+            assert "index" not in list(pyogrio.read_info(fr_out / f, layer=layer)["fields"])
+    for f in fr_out.glob("*.csv"):
+        assert "index" not in f.read_text(encoding="utf-8").splitlines()[0].split(","), f
+    # the QGIS project: XML, every layer a relative path to an existing GeoPackage layer
+    root = ET.parse(fr_out / "study.qgs").getroot()
+    assert root.tag == "qgis"
+    sources_ = [e.text for e in root.iter("datasource")]
+    assert len(sources_) == 3
+    for s in sources_:
+        file, layer = s.split("|")[0], s.split("|")[1].removeprefix("layername=")
+        assert file.startswith("./") and (fr_out / file).is_file()
+        assert layer in [n for n, _g in pyogrio.list_layers(fr_out / file)]
+    zones_layer = next(m for m in root.iter("maplayer") if m.find("id").text.startswith("zones"))
+    colours = {p.get("v") for p in zones_layer.iter("prop") if p.get("k") == "outline_color"}
+    assert len(colours) == 5  # one outline colour per market town, as on the web map
+
+
+def test_csv_in_the_french_excel_dialect(tmp_path):
+    from territorial_geo import exports
+
+    df = pd.DataFrame({"code": ["62045", "62279"], "nom": ["Aubigny-en-Artois", "Duisans"],
+                       "seats": [33.4198, 140.6217]})
+    exports.write_csv(df, tmp_path / "fr.csv", dialect="excel-fr", float_format="%.2f")
+    raw = (tmp_path / "fr.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.decode("utf-8-sig").splitlines() == [
+        "code;nom;seats", "62045;Aubigny-en-Artois;33,42", "62279;Duisans;140,62"]
+    exports.write_csv(df, tmp_path / "std.csv", float_format="%.2f")
+    assert (tmp_path / "std.csv").read_text(encoding="utf-8").splitlines()[1] == \
+        "62045,Aubigny-en-Artois,33.42"
+    with pytest.raises(ConfigError, match="csv_dialect"):
+        config_from_dict({"name": "x", "territory": "200069482",
+                          "zoning": {"market_towns": ["62045"]},
+                          "output": {"csv_dialect": "excel"}})
+
+
+def test_printed_maps_are_framed_on_the_zones():
+    """The printed map's frame holds the territory, its outline and every zone polygon
+    (zone outlines crossing the border were cut at the frame), with a small margin."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from territorial_geo import maps
+
+    communes = gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 10_000, 10_000)],
+                                crs=2154)
+    zones = gpd.GeoDataFrame({"zone": ["z"]}, geometry=[box(-4_000, 2_000, 6_000, 16_000)],
+                             crs=2154)
+    minx, miny, maxx, maxy = maps.frame_bounds(communes, zones, margin=0.03)
+    pad = 0.03 * 16_000
+    assert (minx, miny, maxx, maxy) == pytest.approx((-4_000 - pad, -pad, 10_000 + pad,
+                                                      16_000 + pad))
+
+
+_QGIS_CHECK = r"""
+import sys
+from qgis.core import QgsApplication, QgsProject
+QgsApplication.setPrefixPath('/usr', True)
+app = QgsApplication([], False)
+app.initQgis()
+p = QgsProject.instance()
+assert p.read(sys.argv[1])
+print('crs', p.crs().authid())
+for layer in p.mapLayers().values():
+    r = layer.renderer()
+    print('layer', layer.isValid(), layer.featureCount(), r.type())
+    if r.type() == 'categorizedSymbol':
+        print('outlines', len({c.symbol().symbolLayer(0).strokeColor().name()
+                               for c in r.categories()}))
+"""
+
+
+def test_qgis_opens_the_project(fr_out):
+    """QGIS itself (Debian python3-qgis, when installed) reads study.qgs: every layer valid
+    with its features, the project in Lambert-93, the zones styled one outline per town."""
+    import shutil
+    import subprocess
+
+    py = shutil.which("python3", path="/usr/bin")
+    if py is None or subprocess.run([py, "-c", "import qgis.core"], capture_output=True,
+                                    check=False).returncode != 0:
+        pytest.skip("QGIS not installed (apt-get install python3-qgis)")
+    proc = subprocess.run([py, "-c", _QGIS_CHECK, str(fr_out / "study.qgs")],
+                          capture_output=True, text=True, timeout=180, check=False,
+                          env={"QT_QPA_PLATFORM": "offscreen", "HOME": str(fr_out),
+                               "PATH": "/usr/bin:/bin"})
+    out = proc.stdout.splitlines()
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert "crs EPSG:2154" in out
+    layers = [line.split() for line in out if line.startswith("layer")]
+    assert len(layers) == 3 and all(v == "True" and int(n) > 0 for _l, v, n, _r in layers)
+    assert sorted(r for *_x, r in layers) == ["categorizedSymbol", "graduatedSymbol",
+                                              "singleSymbol"]
+    assert "outlines 5" in out
+
+
+def test_report_text_reads_as_words():
+    assert report.readable("rates: {'agri': 0.0, 'cadres': 0.3} x 151.66666666666666 at "
+                           "/work/main/data/census/x.zip", "fr") == \
+        "rates: agri = 0 ; cadres = 0,3 x 151,67 at x.zip"
+    assert report.readable("Licence Ouverte 2.0", "fr", decimals=False) == "Licence Ouverte 2.0"
+    assert report.value_text(True, "fr") == "oui" and report.value_text(2018, "fr") == "2018"
+    assert report.value_text([5, 10.5], "fr") == "5, 10,5"
+    assert report.value_text(0.25, "en") == "0.25"
+    assert i18n.param_label("demand.seats.teleworkers[1].hours_per_month", "fr") == \
+        "demande › places › télétravailleurs (n° 2) › heures par mois"
+
+
+def test_report_for_a_mayor(fr_out):
+    """Answers in sentences, estimated inputs flagged beside the seats, no local path, no
+    Python syntax, no raw float, parameters named in French with their key in small print."""
+    rep = (fr_out / "report.html").read_text(encoding="utf-8")
+    text = _visible_text(rep)
+    assert re.search(r"Ouvrir un tiers-lieu à [^<]+ couvrirait \d[\d\u202f]* habitants de plus",
+                     rep)
+    answer_end = rep.index("</table>", rep.index('class="dataframe t answer"'))
+    flags = rep.index("<ul class='flags'")
+    assert answer_end < flags < rep.index("<h2 class=''>Carte</h2>")
+    assert "réseau routier approximatif" in rep[flags:rep.index("</ul>", flags)]
+    assert "approximate: approximate" not in text and "APPROXIMATIF" not in text
+    assert not re.search(r"(/[\w.\-]+){3,}", text), re.search(r"(/[\w.\-]+){3,}", text)
+    assert "{'" not in text and not re.search(r"\d\.\d{5,}", text)
+    assert "p10 – p90" not in text and "fourchette probable" in text
+    assert ("zonage › budget (min)<br><small class='key'>zoning.budget_min</small>" in rep)

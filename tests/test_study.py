@@ -340,11 +340,14 @@ def test_map_in_real_browser(artois_out, tmp_path):
     with pw as p:
         b, page, errors = _offline_page(p, exe)
         page.goto((artois_out / "map.html").as_uri())
-        page.wait_for_selector(".leaflet-control-layers-overlays")
+        page.wait_for_selector(".leaflet-control-layers-overlays", state="attached")
+        page.hover(".leaflet-control-layers")  # the collapsed layer control opens
         overlays = page.locator(".leaflet-control-layers-overlays label")
         labels = [overlays.nth(i).inner_text().strip() for i in range(overlays.count())]
         assert sum(lbl.startswith("Zone") and lbl.endswith("10 min") for lbl in labels) == 5
-        assert any("Carte : Places 2025" in lbl for lbl in labels)
+        # themes are radio buttons: one at a time
+        themes = page.locator(".leaflet-control-layers-base label")
+        assert any("Places 2025" in themes.nth(i).inner_text() for i in range(themes.count()))
         assert "Bourgs-centres" in labels and any("Tiers-lieux" in lbl for lbl in labels)
         # 5 market towns + third places (Arras' MIXTE co-working lies in the ring)
         markers = page.locator("path.leaflet-interactive").count()

@@ -374,6 +374,50 @@ MUTATIONS: list[Mutation] = [
         "        oneway = pd.Series(None, index=tags.index, dtype=object)",
         ("tests/test_osrm_oracle.py",),
     ),
+    Mutation(
+        "popup-times-stop-at-the-budget", "study.py",
+        "    mem = zones.within(max(zones.bands), territory_only=False)",
+        "    mem = zones.within(territory_only=False)",
+        ("tests/test_officials.py::test_popup_times_reach_the_widest_band",),
+    ),
+    Mutation(
+        "commune-names-lose-their-article", "sources/communes.py",
+        '''source=f"{p}:communes.code")
+    g = _with_official_names(g, official_names(data_dir))''',
+        '''source=f"{p}:communes.code")''',
+        ("tests/test_officials.py::test_commune_names_keep_their_article",),
+    ),
+    Mutation(
+        "site-tooltip-not-escaped", "maps.py",
+        '''tooltip=esc(str(row.get("name", _("site_default"))))''',
+        '''tooltip=str(row.get("name", _("site_default")))''',
+        ("tests/test_officials.py::test_injected_names_are_escaped_in_files",
+         "tests/test_officials.py::test_injected_names_run_no_script"),
+    ),
+    Mutation(
+        "supply-csv-utf8-only", "sources/third_places.py",
+        '''ENCODINGS = ("utf-8-sig", "cp1252")''',
+        '''ENCODINGS = ("utf-8-sig",)''',
+        ("tests/test_officials.py::test_supply_csv_from_french_excel_is_read",),
+    ),
+    Mutation(
+        "excel-fr-csv-with-commas", "exports.py",
+        '''"excel-fr": {"sep": ";", "decimal": ","''',
+        '''"excel-fr": {"sep": ",", "decimal": ","''',
+        ("tests/test_officials.py::test_csv_in_the_french_excel_dialect",),
+    ),
+    Mutation(
+        "printed-map-frame-ignores-zones", "maps.py",
+        "    for extra in (polygons, outline):",
+        "    for extra in (outline,):",
+        ("tests/test_officials.py::test_printed_maps_are_framed_on_the_zones",),
+    ),
+    Mutation(
+        "zone-seats-on-the-wrong-polygon", "exports.py",
+        "    on_budget = np.isclose(out[\"band_min\"].to_numpy(float), budget_min)",
+        "    on_budget = out[\"band_min\"].to_numpy(float) > 0",
+        ("tests/test_officials.py::test_planner_files",),
+    ),
 ]
 
 

@@ -516,11 +516,21 @@ class OutputConfig:
     raster: bool = True
     #: Language of the map, report, PNG maps and CLI summary: ``"fr"`` (default) or ``"en"``.
     lang: str = "fr"
+    #: CSV dialect of the tables: ``"standard"`` (``,``, decimal point, UTF-8) or
+    #: ``"excel-fr"`` (``;``, decimal comma, UTF-8 with BOM: French Excel opens it in columns).
+    csv_dialect: str = "standard"
+    #: Write ``study.xlsx`` (the answer tables, headers in ``lang``).
+    excel: bool = True
+    #: Write ``study.qgs`` (a QGIS project of the GeoPackages, styled like the web map).
+    qgis: bool = True
 
     def validate(self, where: str) -> None:
         _positive(self.raster_cell_m, f"{where}.raster_cell_m")
         if self.lang not in LANGS:
             raise ConfigError(f"{where}.lang {self.lang!r} unknown; one of: {', '.join(LANGS)}")
+        if self.csv_dialect not in ("standard", "excel-fr"):
+            raise ConfigError(f"{where}.csv_dialect {self.csv_dialect!r} unknown; one of: "
+                              "standard, excel-fr")
 
 
 @dataclass

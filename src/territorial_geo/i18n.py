@@ -38,6 +38,100 @@ MESSAGES: dict[str, dict[str, str]] = {
         "min_to_town": "Minutes au bourg-centre le plus proche",
         "coverage_layer": "Couverture : minutes au tiers-lieu le plus proche",
         "min_to_site": "Minutes au tiers-lieu le plus proche",
+        # --- map: themes, zones, help (issue 20) -----------------------------------------
+        "theme_label": "Thème",
+        "theme_none": "Aucun thème (zones seules)",
+        "legend_title": "Légende",
+        "zone_fills_layer": "Zones : aplats de couleur",
+        "bands_layer": "Bandes de temps ({bands} min, toutes les zones)",
+        "legend_bands": "Bandes de temps (trait = minutes)",
+        "band_minutes": "≤ {band} min",
+        "proposed_layer": "Sites proposés (sélection de sites)",
+        "proposed_key": "Site proposé",
+        "proposed_sentence": ("Ouvrir un tiers-lieu à {name} couvrirait {n} {what} de plus "
+                              "(à {budget} min ou moins)."),
+        "proposed_rank": "Proposition n° {step}",
+        "what_population": "habitants",
+        "what_teleworkers": "télétravailleurs",
+        "what_solos": "indépendants",
+        "what_seats": "places",
+        "estimated": "estimation",
+        "assumed": "hypothèse",
+        "est_suffix": "{label} (estimation)",
+        "help_title": "Comment lire cette carte ?",
+        "help_zones": ("Chaque trait de couleur entoure les communes à {budget} min ou moins "
+                       "en voiture d'un bourg-centre (zone). Une commune peut être dans "
+                       "plusieurs zones."),
+        "help_themes": ("Le thème colore les communes (un seul à la fois, choisi dans la "
+                        "légende) ; cliquez une commune pour ses temps de trajet et ses places."),
+        "help_estimated": ("Estimé : les places, indépendants et télétravailleurs sont des "
+                           "estimations (modèle et hypothèses du rapport), pas des comptages."),
+        "help_network": "Les temps de trajet viennent du {network} : ordres de grandeur.",
+        "help_network_approximate": "réseau routier approximatif (construit, non relevé)",
+        "help_network_detailed": "réseau routier détaillé",
+        "help_seats_assumed": "Places par tiers-lieu existant : {seats} (hypothèse, non publié).",
+        "beyond_short": "> {band} min",
+        # --- report: columns, flags, answers in words (issue 20) ---------------------------
+        "col_parameter": "paramètre",
+        "col_low": "bas",
+        "col_central": "central",
+        "col_high": "haut",
+        "col_seats_low": "places (bas)",
+        "col_seats_high": "places (haut)",
+        "col_swing": "écart haut – bas",
+        "col_seats_p10": "bas probable",
+        "col_seats_p50": "médiane",
+        "col_seats_p90": "haut probable",
+        "col_vintage": "millésime",
+        "col_licence": "licence",
+        "col_available": "disponible",
+        "col_origin": "obtenu",
+        "col_description": "description",
+        "col_level": "niveau",
+        "col_group": "groupe",
+        "col_covered_population": "population couverte",
+        "col_total_population": "population totale",
+        "col_covered_teleworkers": "télétravailleurs couverts",
+        "col_total_teleworkers": "télétravailleurs (total)",
+        "col_covered_solos": "indépendants couverts",
+        "col_total_solos": "indépendants (total)",
+        "col_gain_people": "{what} couverts en plus",
+        "col_covered_people": "{what} couverts au total",
+        "yes": "oui",
+        "no": "non",
+        "selection_footnote": ("Calcul : {method}, solution {status}, écart à l'optimum {gap} "
+                               "(borne {bound})."),
+        "flags_title": "À savoir en lisant ces chiffres :",
+        "flag_solos": ("Indépendants estimés par un repli (aucun extrait SIRENE fourni) : ils "
+                       "entrent dans les places de chaque zone."),
+        "flag_network": ("Temps de trajet sur un réseau routier approximatif : les zones (et donc "
+                         "les places) sont des ordres de grandeur."),
+        "flag_outside": ("Les zones comptent leurs communes membres hors de {territory} "
+                         "({n} communes) : voir la variante « résidents du territoire »."),
+        "param_key": "clé",
+        "origin_copied": "copié du miroir de données ({what})",
+        "origin_built": "construit depuis les sources officielles ({what})",
+        "origin_downloaded": "téléchargé ({what})",
+        "origin_present": "présent (sans trace d'obtention)",
+        "origin_unavailable": "indisponible",
+        # --- files for planners: workbook headers and sheets (issue 20) -------------------
+        "xl_sheet_seats": "Places par zone",
+        "xl_sheet_communes": "Communes",
+        "xl_sheet_overlap": "Recouvrements",
+        "xl_sheet_supply": "Offre existante",
+        "xl_sheet_coverage": "Couverture",
+        "xl_sheet_selection": "Nouveaux sites",
+        "xl_code": "code INSEE",
+        "xl_time_to": "minutes vers {name}",
+        "xl_seats_total": "places {year} (estimation)",
+        "xl_seats_solos": "places indépendants {year} (estimation)",
+        "xl_seats_teleworkers": "places télétravailleurs {year} (estimation)",
+        "xl_solos": "indépendants {year} (estimation)",
+        "xl_exclusive_zone": "zone attribuée (la plus proche)",
+        "xl_nearest_third_place": "tiers-lieu le plus proche",
+        "xl_time_to_third_place": "minutes au tiers-lieu le plus proche",
+        "xl_share_pct": "{label} (%)",
+        "layer_communes": "Communes : places {year} (estimation)",
         "zone_layer": "Zone {name} ({code}), {band} min",
         "zone_bands_layer": "Zone {name} : bandes de {bands} min",
         "zone_tooltip": "{name} : {band} min ({area} km²)",
@@ -91,7 +185,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "dans chaque zone. Une zone compte toutes ses communes membres, dans "
                          "{territory} ou non ; les zones se recouvrent, d'où la ligne "
                          "« union » qui compte chaque commune une fois."),
-        "seats_interval": "Entre crochets : intervalle p10 – p90.",
+        "seats_interval": ("Entre crochets : la fourchette probable. Huit tirages sur dix du calcul "
+                           "d'incertitude tombent entre ces deux valeurs."),
         "h_map": "Carte",
         "map_link": "Carte interactive (map.html) : recherche d'une commune, légende, impression",
         "map_iframe": "carte interactive",
@@ -190,7 +285,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_bound": "borne",
         "direction_to": "vers le bourg-centre",
         "direction_from": "depuis le bourg-centre",
-        "net_approximate": "réseau APPROXIMATIF",
+        "net_approximate": "réseau approximatif",
         "net_detailed": "réseau détaillé",
         "net_counts": "{nodes} nœuds, {edges} arcs orientés",
         # --- batch map (territorial-geo batch) ---------------------------------------------
@@ -247,6 +342,99 @@ MESSAGES: dict[str, dict[str, str]] = {
         "min_to_town": "Minutes to nearest market town",
         "coverage_layer": "Coverage: minutes to the nearest third place",
         "min_to_site": "Minutes to nearest third place",
+        # --- map: themes, zones, help (issue 20) -----------------------------------------
+        "theme_label": "Theme",
+        "theme_none": "No theme (zones only)",
+        "legend_title": "Legend",
+        "zone_fills_layer": "Zones: colour fills",
+        "bands_layer": "Time bands ({bands} min, every zone)",
+        "legend_bands": "Time bands (line = minutes)",
+        "band_minutes": "≤ {band} min",
+        "proposed_layer": "Proposed sites (site selection)",
+        "proposed_key": "Proposed site",
+        "proposed_sentence": ("Opening a third place in {name} would cover {n} more {what} "
+                              "(within {budget} min)."),
+        "proposed_rank": "Proposal no. {step}",
+        "what_population": "residents",
+        "what_teleworkers": "teleworkers",
+        "what_solos": "solo workers",
+        "what_seats": "seats",
+        "estimated": "estimate",
+        "assumed": "assumption",
+        "est_suffix": "{label} (estimate)",
+        "help_title": "How to read this map?",
+        "help_zones": ("Each coloured line encloses the communes within {budget} min by car "
+                       "of a market town (a zone). A commune may be in several zones."),
+        "help_themes": ("The theme colours the communes (one at a time, chosen in the "
+                        "legend); click a commune for its drive times and seats."),
+        "help_estimated": ("Estimated: seats, solo workers and teleworkers are estimates "
+                           "(the report's model and assumptions), not counts."),
+        "help_network": "Drive times come from the {network}: orders of magnitude.",
+        "help_network_approximate": "approximate road network",
+        "help_network_detailed": "detailed road network",
+        "help_seats_assumed": "Seats per existing third place: {seats} (assumption, unpublished).",
+        "beyond_short": "> {band} min",
+        # --- report: columns, flags, answers in words (issue 20) ---------------------------
+        "col_parameter": "parameter",
+        "col_low": "low",
+        "col_central": "central",
+        "col_high": "high",
+        "col_seats_low": "seats (low)",
+        "col_seats_high": "seats (high)",
+        "col_swing": "high – low swing",
+        "col_seats_p10": "likely low",
+        "col_seats_p50": "median",
+        "col_seats_p90": "likely high",
+        "col_vintage": "vintage",
+        "col_licence": "licence",
+        "col_available": "available",
+        "col_origin": "obtained",
+        "col_description": "description",
+        "col_level": "level",
+        "col_group": "group",
+        "col_covered_population": "population covered",
+        "col_total_population": "total population",
+        "col_covered_teleworkers": "teleworkers covered",
+        "col_total_teleworkers": "teleworkers (total)",
+        "col_covered_solos": "solo workers covered",
+        "col_total_solos": "solo workers (total)",
+        "col_gain_people": "{what} newly covered",
+        "col_covered_people": "{what} covered in all",
+        "yes": "yes",
+        "no": "no",
+        "selection_footnote": ("Computed with {method}, {status} solution, gap to the optimum "
+                               "{gap} (bound {bound})."),
+        "flags_title": "Worth knowing when reading these figures:",
+        "flag_solos": ("Solo workers estimated by a fallback (no SIRENE extract supplied): they "
+                       "feed every zone's seats."),
+        "flag_network": ("Drive times on an approximate road network: the zones (hence the "
+                         "seats) are orders of magnitude."),
+        "flag_outside": ("The zones count their member communes outside {territory} ({n} "
+                         "communes): see the 'territory residents' variant."),
+        "param_key": "key",
+        "origin_copied": "copied from the data mirror ({what})",
+        "origin_built": "built from the official sources ({what})",
+        "origin_downloaded": "downloaded ({what})",
+        "origin_present": "present (no record of how it was obtained)",
+        "origin_unavailable": "not available",
+        # --- files for planners: workbook headers and sheets (issue 20) -------------------
+        "xl_sheet_seats": "Seats per zone",
+        "xl_sheet_communes": "Communes",
+        "xl_sheet_overlap": "Overlaps",
+        "xl_sheet_supply": "Existing supply",
+        "xl_sheet_coverage": "Coverage",
+        "xl_sheet_selection": "New sites",
+        "xl_code": "INSEE code",
+        "xl_time_to": "minutes to {name}",
+        "xl_seats_total": "seats {year} (estimate)",
+        "xl_seats_solos": "solo seats {year} (estimate)",
+        "xl_seats_teleworkers": "teleworker seats {year} (estimate)",
+        "xl_solos": "solo workers {year} (estimate)",
+        "xl_exclusive_zone": "allocated zone (nearest)",
+        "xl_nearest_third_place": "nearest third place",
+        "xl_time_to_third_place": "minutes to the nearest third place",
+        "xl_share_pct": "{label} (%)",
+        "layer_communes": "Communes: seats {year} (estimate)",
         "zone_layer": "Zone {name} ({code}), {band} min",
         "zone_bands_layer": "Zone {name}: bands {bands} min",
         "zone_tooltip": "{name}: {band} min ({area} km²)",
@@ -299,7 +487,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                          "zone. A zone counts all its member communes, inside {territory} or "
                          "not; zones overlap, hence the 'union' row that counts each commune "
                          "once."),
-        "seats_interval": "In brackets: the p10 – p90 interval.",
+        "seats_interval": ("In brackets: the likely range. Eight draws in ten of the uncertainty "
+                           "computation fall between these two values."),
         "h_map": "Map",
         "map_link": "Interactive map (map.html): commune search, legend, printing",
         "map_iframe": "interactive map",
@@ -396,7 +585,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_bound": "bound",
         "direction_to": "towards the market town",
         "direction_from": "from the market town",
-        "net_approximate": "APPROXIMATE network",
+        "net_approximate": "approximate network",
         "net_detailed": "detailed network",
         "net_counts": "{nodes} nodes, {edges} directed edges",
         # --- batch map (territorial-geo batch) ---------------------------------------------
@@ -439,6 +628,60 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+#: Words of the parameter paths (``demand.seats.teleworkers[1].hours_per_month``), for
+#: :func:`param_label`; a word not listed is shown as written.
+PARAM_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "name": "nom de l'étude", "territory": "territoire", "ring_km": "couronne (km)",
+        "zoning": "zonage", "market_towns": "bourgs-centres", "budget_min": "budget (min)",
+        "bands": "bandes (min)", "direction": "sens du trajet", "network": "réseau routier",
+        "speeds": "vitesses (km/h)", "speed_factor": "facteur de vitesse",
+        "snap_kmh": "vitesse d'accroche (km/h)", "max_snap_m": "accroche maximale (m)",
+        "margin_km": "marge du réseau (km)", "edge_buffer_m": "tampon des routes (m)",
+        "auto_towns": "bourgs-centres automatiques", "demand": "demande",
+        "base_year": "année de base", "horizon_year": "année d'horizon", "years": "années",
+        "telework_preset": "jeu de taux de télétravail",
+        "telework_rates": "taux de télétravail par CSP", "csp_year": "année des CSP",
+        "secondary_residence_rate": "télétravail en résidence secondaire (par logement)",
+        "solos": "indépendants", "growth_rate": "croissance annuelle",
+        "sirene_file": "extrait SIRENE", "sirene_year": "année SIRENE",
+        "naf_codes": "codes NAF", "bands_": "tranches d'effectif",
+        "fallback_office_share": "part d'activités de bureau (repli)",
+        "data_year_rule": "règle de l'année des données", "seats": "places",
+        "teleworkers": "télétravailleurs", "hours_per_month": "heures par mois",
+        "usage_share": "part d'usagers", "share_of_users": "part des usagers",
+        "occupancy": "taux d'occupation", "hours": "heures d'ouverture",
+        "poles": "pôles concurrents", "zone": "zone", "pole": "pôle", "supply": "offre",
+        "use_cget": "inventaire CGET 2019", "file": "fichier", "planned": "projets",
+        "seats_per_site": "places par tiers-lieu", "site_seats": "places par site",
+        "coverage": "couverture", "minutes": "minutes", "sites": "sites", "k": "nouveaux sites",
+        "candidates": "candidats", "candidate_list": "liste de candidats", "weight": "pondération",
+        "uncertainty": "incertitude", "draws": "tirages", "seed": "graine", "output": "sorties",
+        "lang": "langue", "static_maps": "cartes PNG", "raster": "raster des temps",
+        "raster_cell_m": "maille du raster (m)", "profile": "profil",
+    },
+    "en": {},
+}
+
+
+def param_label(path: str, lang: str = DEFAULT_LANG) -> str:
+    """A parameter path in words: ``demand.seats.teleworkers[1].hours_per_month`` reads
+    "demande › places › télétravailleurs (n° 2) › heures par mois" in French (English keeps
+    the words of the path)."""
+    import re
+
+    words = PARAM_WORDS.get(lang, {})
+    out = []
+    for token in path.split("."):
+        m = re.fullmatch(r"(\w+)\[(\d+)\]", token)
+        word, idx = (m.group(1), int(m.group(2))) if m else (token, None)
+        text = words.get(word, word.replace("_", " "))
+        if idx is not None:
+            text += f" (n° {idx + 1})" if lang == "fr" else f" (no. {idx + 1})"
+        out.append(text)
+    return " › ".join(out)
+
+
 def check_lang(lang: str) -> str:
     """Return ``lang`` if it has a catalogue.
 
@@ -472,6 +715,12 @@ def messages(lang: str = DEFAULT_LANG) -> Callable[..., str]:
         return text.format(**fields) if fields else text
 
     return _
+
+
+def label_or(prefix: str, value, lang: str = DEFAULT_LANG):
+    """The catalogue's ``{prefix}_{value}`` label (``col_seats`` -> "places"), or ``value``
+    itself when the catalogue has none."""
+    return MESSAGES[check_lang(lang)].get(f"{prefix}_{value}", value)
 
 
 def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1) -> str:

@@ -9,6 +9,7 @@ Web maps are in EPSG:4326.
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import os
@@ -65,7 +66,8 @@ def _fmt(fmt: str, v: float, lang: str) -> str:
 
 def _legend_html(title: str, colours: list[str], bins: list[float], fmt: str = "{:.1f}",
                  lang: str = DEFAULT_LANG, layer: str = "") -> str:
-    """A legend block; the map opens it while its layer (named ``layer``) is shown."""
+    """A legend block (title and one row per class); the map shows it while its theme
+    (named ``layer``) is shown."""
     rows = []
     lo = None
     for c, b in zip(colours, bins, strict=False):
@@ -73,10 +75,27 @@ def _legend_html(title: str, colours: list[str], bins: list[float], fmt: str = "
                  else f"> {_fmt(fmt, lo, lang)}" if not np.isfinite(b)
                  else f"{_fmt(fmt, lo, lang)} – {_fmt(fmt, b, lang)}")
         rows.append(f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
-                    f'margin-right:6px;border:1px solid #555"></span>{html.escape(label)}</div>')
+                    f'margin-right:6px;border:1px solid #555;vertical-align:middle"></span>'
+                    f'{html.escape(label)}</div>')
         lo = b
-    return (f'<details class="tg-legend" data-layer="{html.escape(layer)}"><summary><b>'
-            f'{html.escape(title)}</b></summary>{"".join(rows)}</details>')
+    return (f'<div class="tg-legend" data-layer="{html.escape(layer)}"><b>'
+            f'{html.escape(title)}</b>{"".join(rows)}</div>')
+
+
+def _tooltip_text(v, lang: str) -> str:
+    """A tooltip value as escaped text: numbers written the language's way, NaN as '–'."""
+    if isinstance(v, (float, np.floating)):
+        return "–" if not np.isfinite(v) else html.escape(number(float(v), lang))
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return html.escape(number(float(v), lang, digits=0))
+    return html.escape("" if v is None else str(v))
+
+
+def _line_svg(colour: str, dash: str | None, width: float = 3.0) -> str:
+    """A short line sample (legend key of an outline)."""
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<svg class="tg-line" width="26" height="10" aria-hidden="true"><line x1="1" y1="5" '
+            f'x2="25" y2="5" stroke="{colour}" stroke-width="{width}"{d}/></svg>')
 
 
 def folium_map(
@@ -95,14 +114,21 @@ def folium_map(
     commune_popups: dict[str, str] | None = None,
     background: gpd.GeoDataFrame | None = None,
     roads: gpd.GeoDataFrame | None = None,
+    proposed: gpd.GeoDataFrame | None = None,
+    help_lines: list[str] | None = None,
+    beyond_min: float | None = None,
     lang: str = DEFAULT_LANG,
 ):
     """Interactive map for elected officials.
 
-    Search a commune by name (its popup opens), a zone legend naming each market town with
-    its colour, fullscreen and print buttons (``@media print`` view), and a light offline
-    background (commune outlines and names, main roads) drawn under the data; when the tile
-    server answers, tiles replace it (it stays in the layer control).
+    One theme (choropleth) at a time, chosen in the legend or the layer control (radio
+    buttons), with its legend; zones drawn as distinct outlines (colour and dash per market
+    town; colour fills and the other time bands, keyed by minutes, are layers off by
+    default); search a commune by name (its popup opens); fullscreen and print buttons
+    (``@media print`` view); a "how to read this map" box; a light offline background
+    (commune outlines and names, main roads) drawn under the data; when the tile server
+    answers, tiles replace it. Compact panels leave most of the screen to the map and
+    popups are panned clear of them. Every text from a data or study file is escaped.
 
     Parameters
     ----------
@@ -111,19 +137,21 @@ def folium_map(
     communes
         Communes with the figures to map (EPSG:2154 or 4326), columns ``code`` and ``nom``.
     layers
-        Column -> layer title for the choropleths (first one shown, others toggleable).
+        Column -> theme title for the choropleths (the first one is shown).
     polygons
-        Isochrones: ``zone``, ``nom``, ``band_min``, geometry.
+        Isochrones: ``zone``, ``nom``, ``band_min``, ``area_km2``, geometry.
     towns, sites
-        Market towns and third places (points): ``nom``/``name``, popups.
+        Market towns (``nom``) and third places (``name``, ``type``, ``status``, ``seats``,
+        optional ``seats_source``: a value starting with ``ASSUMPTION`` marks the seats
+        assumed).
     tooltip_fields
         Column -> label shown in the commune tooltips.
     town_popups
-        Market-town code -> popup HTML.
+        Market-town code -> popup HTML (escaped by the caller).
     coverage_col
-        Column of minutes to the nearest third place (a coverage layer is added).
+        Column of minutes to the nearest third place (a coverage theme is added).
     budget_min
-        The zones' budget: the isochrone band shown by default.
+        The zones' budget: the isochrone band drawn as the zones' outlines.
     commune_popups
         Commune code -> popup HTML (opened on click and by the search box; see
         :func:`commune_popup`).
@@ -131,6 +159,12 @@ def folium_map(
         Communes drawn in the offline background with their names (default: ``communes``).
     roads
         Lines of the main roads of the network in use (see :func:`main_roads`).
+    proposed
+        Sites proposed by the site selection (points): ``nom``, ``step``, ``sentence``.
+    help_lines
+        Sentences of the "how to read this map / what is estimated" box (plain text).
+    beyond_min
+        Tooltip values of ``min_time_to_town_min`` that are NaN read "> beyond_min min".
     lang
         Language of the labels (:mod:`territorial_geo.i18n`).
 
@@ -138,18 +172,24 @@ def folium_map(
     -------
     folium.Map
     """
+    import json
+
     import folium
     from branca.element import Element
 
     _ = messages(lang)
+    esc = html.escape
     cw = communes.to_crs(WEB_CRS)
     minx, miny, maxx, maxy = cw.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10,
                    tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
+    m.get_root().title = esc(title)
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     # panes: offline background under everything that carries data
     folium.map.CustomPane("tg-background", z_index=350).add_to(m)
-    bg = folium.FeatureGroup(name=_("offline_layer"), show=True)
+    # themes under the zones, outline and points whichever theme is picked last
+    folium.map.CustomPane("tg-themes", z_index=380).add_to(m)
+    bg = folium.FeatureGroup(name=esc(_("offline_layer")), show=True)
     back = (background if background is not None else communes).to_crs(WEB_CRS)
     folium.GeoJson(
         back[["geometry"]].to_json(), pane="tg-background", interactive=False,
@@ -166,211 +206,339 @@ def folium_map(
                                style_function=lambda f, c=colour, w=weight: {
                                    "color": c, "weight": w, "opacity": 0.9}).add_to(bg)
     bg.add_to(m)
-    legends = []
+    # tooltip values: escaped text (a name from a data file is never read as HTML), numbers
+    # written the language's way
     fields = list(tooltip_fields)
     props = cw[[*dict.fromkeys(["code", *fields]), "geometry"]].copy()
     for c in fields:
-        if pd.api.types.is_float_dtype(props[c]):
-            props[c] = props[c].round(1)
+        col = cw[c]
+        if c == "min_time_to_town_min" and beyond_min is not None:
+            props[c] = [esc(_("beyond_short", band=f"{beyond_min:g}"))
+                        if not (isinstance(v, float) and np.isfinite(v) and v >= 0)
+                        else _tooltip_text(v, lang) for v in col]
         else:
-            props[c] = props[c].astype(str)
+            props[c] = [_tooltip_text(v, lang) for v in col]
     props["code"] = props["code"].astype(str)
+    aliases = [esc(a) for a in tooltip_fields.values()]
     geojson_vars = []
+    themes = []  # (name, layer var, legend html)
     for i, (col, label) in enumerate(layers.items()):
         classes, bins = classify(cw[col])
         colour = dict(zip(cw.index, [SEQ_COLOURS[min(c, 4)] for c in classes], strict=True))
         data = props.assign(_fill=[colour[i2] for i2 in cw.index])
-        fg = folium.FeatureGroup(name=_("layer_choropleth", label=label), show=(i == 0))
+        fg = folium.FeatureGroup(name=esc(label), overlay=False, show=(i == 0))
         gj = folium.GeoJson(
             data.to_json(),
             style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#444",
                                       "weight": 0.6, "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=list(tooltip_fields.values())),
-            name=label,
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+            name=esc(label), pane="tg-themes",
         )
         gj.add_to(fg)
         geojson_vars.append(gj.get_name())
         fg.add_to(m)
-        legends.append(_legend_html(label, SEQ_COLOURS, bins, lang=lang,
-                                    layer=_("layer_choropleth", label=label)))
+        themes.append((label, fg.get_name(), _legend_html(label, SEQ_COLOURS, bins, lang=lang,
+                                                          layer=label)))
     if coverage_col is not None:
         t = cw[coverage_col].replace(np.inf, np.nan)
         bins = [5, 10, 15, 20, 1e9]
         cls = np.searchsorted(bins, t.fillna(1e9).to_numpy(), side="left")
         data = props.assign(_fill=[TIME_COLOURS[min(c, 4)] for c in cls],
-                            _t=t.round(1).astype(str))
-        fg = folium.FeatureGroup(name=_("coverage_layer"), show=False)
+                            _t=[_tooltip_text(v, lang) for v in t])
+        label = _("coverage_layer")
+        fg = folium.FeatureGroup(name=esc(label), overlay=False, show=False)
         gj = folium.GeoJson(
             data.to_json(),
             style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#444",
                                       "weight": 0.5, "fillOpacity": 0.65},
             tooltip=folium.GeoJsonTooltip(fields=[*fields, "_t"],
-                                          aliases=[*tooltip_fields.values(),
-                                                   _("min_to_site")]),
+                                          aliases=[*aliases, esc(_("min_to_site"))]),
+            pane="tg-themes",
         )
         gj.add_to(fg)
         geojson_vars.append(gj.get_name())
         fg.add_to(m)
-        legends.append(_legend_html(_("min_to_site"), TIME_COLOURS,
-                                    [5, 10, 15, 20, float("inf")], fmt="{:.0f}", lang=lang,
-                                    layer=_("coverage_layer")))
+        themes.append((label, fg.get_name(), _legend_html(
+            _("min_to_site"), TIME_COLOURS, [5, 10, 15, 20, float("inf")], fmt="{:.0f}",
+            lang=lang, layer=label)))
+    none = folium.FeatureGroup(name=esc(_("theme_none")), overlay=False, show=False)
+    none.add_to(m)
+    themes.append((_("theme_none"), none.get_name(), ""))
+    # zones: one outline per market town (colour and dash), fills and other bands off
     pw = polygons.to_crs(WEB_CRS)
     zone_ids = list(dict.fromkeys(pw["zone"]))
     main_band = budget_min if budget_min is not None else (
         float(pw["band_min"].median()) if len(pw) else 0.0)
+    all_bands = sorted(pw["band_min"].unique()) if len(pw) else []
+    fills = folium.FeatureGroup(name=esc(_("zone_fills_layer")), show=False)
+    bands_fg = folium.FeatureGroup(
+        name=esc(_("bands_layer", bands=", ".join(f"{b:g}" for b in all_bands))), show=False)
+    band_colour = {b: TIME_COLOURS[min(i, len(TIME_COLOURS) - 1)]
+                   for i, b in enumerate(all_bands)}
     zone_rows = []
     for zi, z in enumerate(zone_ids):
         sub = pw[pw["zone"] == z].sort_values("band_min", ascending=False)
         colour = ZONE_COLOURS[zi % len(ZONE_COLOURS)]
-        name = sub["nom"].iloc[0] if len(sub) else z
-        zone_rows.append((z, name, colour))
-        bands = sorted(sub["band_min"].unique())
-        main = folium.FeatureGroup(name=_("zone_layer", name=name, code=z, band=f"{main_band:g}"),
-                                   show=True)
-        others = folium.FeatureGroup(
-            name=_("zone_bands_layer", name=name, bands=", ".join(f"{b:g}" for b in bands)),
-            show=False)
+        dash = ZONE_DASHES[zi % len(ZONE_DASHES)]
+        name = str(sub["nom"].iloc[0]) if len(sub) else z
+        zone_rows.append((z, name, colour, dash))
+        main = folium.FeatureGroup(
+            name=esc(_("zone_layer", name=name, code=z, band=f"{main_band:g}")), show=True)
         for _i, row in sub.iterrows():
-            rank = bands.index(row["band_min"])
-            folium.GeoJson(
-                gpd.GeoSeries([row.geometry], crs=WEB_CRS).to_json(),
-                style_function=_zone_style(colour, rank, len(bands)),
-                tooltip=_("zone_tooltip", name=name, band=f"{row['band_min']:g}",
-                          area=f"{row['area_km2']:.0f}"),
-            ).add_to(main if row["band_min"] == main_band else others)
+            tip = esc(_("zone_tooltip", name=name, band=f"{row['band_min']:g}",
+                        area=number(row["area_km2"], lang, digits=0)))
+            geo = gpd.GeoSeries([row.geometry], crs=WEB_CRS).to_json()
+            if row["band_min"] == main_band:
+                folium.GeoJson(geo, style_function=_outline_style(colour, dash),
+                               tooltip=tip).add_to(main)
+                folium.GeoJson(geo, interactive=False, style_function=lambda _f, c=colour: {
+                    "stroke": False, "fillColor": c, "fillOpacity": 0.18}).add_to(fills)
+            else:
+                folium.GeoJson(geo, tooltip=tip, style_function=_outline_style(
+                    band_colour[row["band_min"]], "4 3", weight=2.0)).add_to(bands_fg)
         main.add_to(m)
-        others.add_to(m)
+    fills.add_to(m)
+    bands_fg.add_to(m)
     folium.GeoJson(
-        outline.to_crs(WEB_CRS).to_json(), name=_("outline_layer"),
+        outline.to_crs(WEB_CRS).to_json(), name=esc(_("outline_layer")), interactive=False,
         style_function=lambda f: {"fill": False, "color": "#000", "weight": 3},
     ).add_to(m)
-    fg = folium.FeatureGroup(name=_("towns_layer"), show=True)
+    fg = folium.FeatureGroup(name=esc(_("towns_layer")), show=True)
     tw = towns.to_crs(WEB_CRS)
     for code, row in tw.iterrows():
-        popup = (town_popups or {}).get(code, html.escape(str(row["nom"])))
+        popup = (town_popups or {}).get(code, esc(str(row["nom"])))
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=8, color="#000",
                             fill=True, fill_color="#ffd700", fill_opacity=1,
                             popup=folium.Popup(popup, max_width=320),
-                            tooltip=_("town_tooltip", name=row["nom"])).add_to(fg)
+                            tooltip=esc(_("town_tooltip", name=row["nom"]))).add_to(fg)
     fg.add_to(m)
-    fg = folium.FeatureGroup(name=_("sites_layer"), show=True)
+    fg = folium.FeatureGroup(name=esc(_("sites_layer")), show=True)
     sw = sites.to_crs(WEB_CRS)
     site_labels = {"name": _("site_name"), "type": _("site_type"), "status": _("site_status"),
                    "seats": _("site_seats")}
     status_labels = {"existing": _("status_existing"), "planned": _("status_planned")}
     for _i, row in sw.iterrows():
-        pop = "<br>".join(
-            f"<b>{html.escape(label)}</b>: "
-            f"{html.escape(str(status_labels.get(row[k], row[k]) if k == 'status' else row[k]))}"
-            for k, label in site_labels.items() if k in row)
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=6, color="#800080",
-                            fill=True, fill_color="#da70d6", fill_opacity=0.9,
-                            popup=folium.Popup(pop, max_width=320),
-                            tooltip=str(row.get("name", _("site_default")))).add_to(fg)
+        def value(k, row=row):
+            v = row[k]
+            if k == "status":
+                return status_labels.get(v, v)
+            if k == "seats":
+                s = number(float(v), lang, digits=0)
+                src = str(row.get("seats_source", ""))
+                return f"{s} ({_('assumed')})" if src.startswith("ASSUMPTION") else s
+            return v
+        pop = "<br>".join(f"<b>{esc(label)}</b> : {esc(str(value(k)))}" if lang == "fr"
+                          else f"<b>{esc(label)}</b>: {esc(str(value(k)))}"
+                          for k, label in site_labels.items() if k in row)
+        planned = row.get("status") == "planned"
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=7 if planned else 6,
+                            color="#a04000" if planned else "#800080", weight=2,
+                            fill=True, fill_color="#ff9f1c" if planned else "#da70d6",
+                            fill_opacity=0.95, popup=folium.Popup(pop, max_width=320),
+                            tooltip=esc(str(row.get("name", _("site_default"))))).add_to(fg)
     fg.add_to(m)
-    control = folium.LayerControl(collapsed=False, position="topright")
+    has_planned = bool(len(sw)) and bool((sw.get("status") == "planned").any())
+    if proposed is not None and len(proposed):
+        fg = folium.FeatureGroup(name=esc(_("proposed_layer")), show=True)
+        pr = proposed.to_crs(WEB_CRS)
+        for _i, row in pr.iterrows():
+            pop = (f"<b>{esc(_('proposed_rank', step=int(row['step'])))}</b><br>"
+                   f"{esc(str(row['sentence']))}")
+            folium.Marker([row.geometry.y, row.geometry.x],
+                          icon=folium.DivIcon(html='<div class="tg-star">★</div>',
+                                              icon_size=(22, 22), icon_anchor=(11, 11)),
+                          popup=folium.Popup(pop, max_width=320),
+                          tooltip=esc(f"{_('proposed_key')} : {row['nom']}" if lang == "fr"
+                                      else f"{_('proposed_key')}: {row['nom']}")).add_to(fg)
+        fg.add_to(m)
+    control = folium.LayerControl(collapsed=True, position="topright")
     control.add_to(m)
+    # the legend panel: theme picker and its legend, zones, bands (when shown), points
+    theme_select = (f'<label class="tg-theme"><span>{esc(_("theme_label"))}</span>'
+                    f'<select id="tg-theme">'
+                    + "".join(f'<option value="{i}">{esc(n)}</option>'
+                              for i, (n, _v, _l) in enumerate(themes))
+                    + "</select></label>")
     zone_legend = (
-        f'<div class="tg-legend tg-zone-legend"><b>{html.escape(_("legend_zones", budget=f"{main_band:g}"))}</b>'
-        + "".join(f'<div class="tg-zone" data-zone="{html.escape(z)}"><span class="tg-swatch" '
-                  f'style="border-color:{c};background:{c}55"></span>{html.escape(str(n))} '
-                  f'<span class="tg-code">({html.escape(z)})</span></div>'
-                  for z, n, c in zone_rows)
+        f'<div class="tg-zone-legend"><b>{esc(_("legend_zones", budget=f"{main_band:g}"))}</b>'
+        + "".join(f'<div class="tg-zone" data-zone="{esc(z)}">'
+                  f'<span class="tg-swatch" style="border-color:{c}"></span>'
+                  f'{_line_svg(c, d)}{esc(n)} <span class="tg-code">({esc(z)})</span></div>'
+                  for z, n, c, d in zone_rows)
         + f'<div class="tg-zone tg-town-key"><span class="tg-dot" style="background:#ffd700">'
-          f'</span>{html.escape(_("towns_layer"))}</div>'
+          f'</span>{esc(_("towns_layer"))}</div>'
         + f'<div class="tg-zone tg-town-key"><span class="tg-dot" style="background:#da70d6;'
-          f'border-color:#800080"></span>{html.escape(_("sites_layer"))}</div></div>')
+          f'border-color:#800080"></span>{esc(_("sites_layer"))}</div>'
+        + (f'<div class="tg-zone tg-town-key"><span class="tg-dot" style="background:#ff9f1c;'
+           f'border-color:#a04000"></span>{esc(_("status_planned"))}</div>' if has_planned else "")
+        + (f'<div class="tg-zone tg-town-key"><span class="tg-star-key">★</span>'
+           f'{esc(_("proposed_key"))}</div>' if proposed is not None and len(proposed) else "")
+        + "</div>")
+    bands_legend = (
+        f'<div class="tg-bands-legend" hidden><b>{esc(_("legend_bands"))}</b>'
+        + "".join(f'<div>{_line_svg(band_colour[b], "4 3", 2.5)}'
+                  f'{esc(_("band_minutes", band=f"{b:g}"))}</div>'
+                  for b in all_bands if b != main_band)
+        + "</div>")
+    theme_legends = "".join(
+        f'<div class="tg-theme-legend" data-theme="{i}">{leg}</div>'
+        for i, (_n, _v, leg) in enumerate(themes))
+    help_box = (f'<details class="tg-help"><summary>{esc(_("help_title"))}</summary>'
+                + "".join(f"<p>{esc(s)}</p>" for s in (help_lines or [])) + "</details>")
     m.get_root().header.add_child(Element(f"<style>{_MAP_CSS}</style>"))
-    options = "".join(f'<option value="{html.escape(str(n))}"></option>'
+    options = "".join(f'<option value="{esc(str(n))}"></option>'
                       for n in sorted(cw["nom"].astype(str).unique()))
     m.get_root().html.add_child(Element(
-        f'<div class="tg-title">{html.escape(title)}</div>'
+        f'<div class="tg-top"><div class="tg-title">{esc(title)}</div>'
         f'<div class="tg-tools tg-noprint">'
         f'<input id="tg-search" type="search" list="tg-communes" autocomplete="off" '
-        f'placeholder="{html.escape(_("search_placeholder"))}" '
-        f'aria-label="{html.escape(_("search_placeholder"))}">'
+        f'placeholder="{esc(_("search_placeholder"))}" '
+        f'aria-label="{esc(_("search_placeholder"))}">'
         f'<datalist id="tg-communes">{options}</datalist>'
-        f'<button id="tg-fullscreen" type="button" title="{html.escape(_("fullscreen"))}">'
-        f'{html.escape(_("fullscreen"))}</button>'
-        f'<button id="tg-print" type="button" title="{html.escape(_("print"))}">'
-        f'{html.escape(_("print"))}</button>'
-        f'<div id="tg-search-msg" role="status"></div></div>'
-        f'<div class="tg-legends">{zone_legend}{"".join(legends)}</div>'
-        f'<div class="tg-credits">{html.escape(credits(lang))}</div>'))
+        f'<button id="tg-fullscreen" type="button" title="{esc(_("fullscreen"))}">'
+        f'{esc(_("fullscreen"))}</button>'
+        f'<button id="tg-print" type="button" title="{esc(_("print"))}">'
+        f'{esc(_("print"))}</button></div>'
+        f'<div id="tg-search-msg" role="status"></div>{help_box}</div>'
+        f'<details class="tg-legends" open><summary>{esc(_("legend_title"))}</summary>'
+        f'{theme_select}{theme_legends}{zone_legend}{bands_legend}</details>'
+        f'<div class="tg-credits">{esc(credits(lang))}</div>'))
     index = []
     for _i, row in cw.iterrows():
         b = row.geometry.bounds
         c = row.geometry.representative_point()
         code = str(row["code"])
-        index.append({"code": code, "nom": str(row["nom"]),
+        index.append({"code": code, "nom": str(row["nom"]), "l": esc(str(row["nom"])),
                       "b": [[round(b[1], 5), round(b[0], 5)], [round(b[3], 5), round(b[2], 5)]],
                       "c": [round(c.y, 5), round(c.x, 5)],
-                      "p": (commune_popups or {}).get(code, f"<b>{html.escape(str(row['nom']))}</b>")})
-    import json
+                      "p": (commune_popups or {}).get(code, f"<b>{esc(str(row['nom']))}</b>")})
+
+    def js_json(v) -> str:  # JSON safe inside a <script> element
+        return json.dumps(v, ensure_ascii=False).replace("</", "<\\/")
 
     js = (_MAP_JS.replace("__MAP__", m.get_name())
-          .replace("__COMMUNES__", json.dumps(index, ensure_ascii=False))
-          .replace("__LAYERS__", json.dumps(geojson_vars))
+          .replace("__COMMUNES__", js_json(index))
+          .replace("__LAYERS__", js_json(geojson_vars))
+          .replace("__THEMES__", js_json([v for _n, v, _l in themes]))
+          .replace("__BANDS__", bands_fg.get_name())
           .replace("__BG__", bg.get_name())
           .replace("__TILE_URL__", json.dumps(TILE_URL))
-          .replace("__TILE_ATTR__", json.dumps(_("tiles_attribution")))
-          .replace("__TILE_NAME__", json.dumps(_("tiles_layer")))
+          .replace("__TILE_ATTR__", js_json(_("tiles_attribution")))
+          .replace("__TILE_NAME__", js_json(esc(_("tiles_layer"))))
           .replace("__CONTROL__", control.get_name())
-          .replace("__NONE__", json.dumps(_("search_none"))))
+          .replace("__NONE__", js_json(_("search_none"))))
     m.get_root().html.add_child(Element(f"<script>{js}</script>"))
     return m
 
 
+#: Dash patterns of the zones' outlines (with the colour, one per market town).
+ZONE_DASHES = [None, "10 5", "3 5", "14 4 3 4", "6 3"]
+
+
+def _outline_style(colour: str, dash: str | None, weight: float = 3.0):
+    """Style of a zone outline: no fill (the communes under it stay clickable)."""
+    style = {"fill": False, "color": colour, "weight": weight, "opacity": 0.95}
+    if dash:
+        style["dashArray"] = dash
+    return lambda _f: style
+
+
 _MAP_CSS = """
-.tg-legend{background:#fff;padding:6px 8px;margin:4px 0;font:12px sans-serif;border-radius:4px;
- box-shadow:0 0 4px #888}
-.tg-legends{position:absolute;bottom:48px;left:10px;z-index:1000;max-height:60%;overflow:auto;
- max-width:300px}
-.tg-zone{margin:2px 0;white-space:nowrap}.tg-code{color:#666}
+html,body{margin:0}
+.leaflet-container :focus,.leaflet-interactive:focus,path:focus{outline:none}
+.tg-top{position:absolute;top:8px;left:54px;z-index:1000;font:12px sans-serif;
+ max-width:calc(100% - 120px)}
+.tg-title{display:inline-block;background:#fff;padding:3px 8px;font:bold 14px sans-serif;
+ border-radius:4px;box-shadow:0 0 4px #888;margin-bottom:4px}
+.tg-tools{display:flex;gap:4px;align-items:center}
+.tg-tools input{width:200px;padding:4px 6px;border:1px solid #888;border-radius:4px;
+ box-shadow:0 0 3px #888;font-size:12px}
+.tg-tools button{padding:4px 7px;border:1px solid #888;border-radius:4px;background:#fff;
+ cursor:pointer;box-shadow:0 0 3px #888;font-size:12px}
+#tg-search-msg{margin-top:4px;color:#b00;font-weight:bold;background:#fff;padding:1px 4px;
+ display:inline-block}
+#tg-search-msg:empty{display:none}
+.tg-help{margin-top:4px;background:#fff;border-radius:4px;box-shadow:0 0 3px #888;
+ padding:2px 8px;max-width:360px;width:max-content}
+.tg-help[open]{width:auto}
+.tg-help summary{cursor:pointer;font-weight:bold;color:#245}
+.tg-help p{margin:4px 0}
+.tg-legends{position:absolute;top:56px;right:10px;z-index:999;max-height:calc(100% - 90px);
+ overflow:auto;width:230px;background:#fff;padding:4px 8px;font:11px/1.3 sans-serif;
+ border-radius:4px;box-shadow:0 0 4px #888;box-sizing:border-box}
+.tg-legends>summary{cursor:pointer;font-weight:bold}
+.tg-legends:not([open]){width:auto}
+.tg-theme{display:block;margin:3px 0}
+.tg-theme span{font-weight:bold;margin-right:4px}
+.tg-theme select{max-width:100%;font-size:11px}
+.tg-theme-legend[hidden],.tg-bands-legend[hidden]{display:none}
+.tg-legend{margin:2px 0 4px}
+.tg-legend summary{list-style:none}
+.tg-legend summary::-webkit-details-marker{display:none}
+.tg-legend div{line-height:14px}
+.tg-legend span{width:11px !important;height:11px !important}
+.tg-zone-legend,.tg-bands-legend{margin-top:4px}
+.tg-zone{margin:1px 0;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.tg-code{color:#666}
+.tg-swatch{display:none}
+.tg-line{vertical-align:middle;margin-right:4px}
 .leaflet-control-layers-expanded{font-size:11.5px;line-height:1.25;max-height:calc(100vh - 40px);
  overflow:auto}
-.leaflet-control-layers-overlays label{margin:0}
+.leaflet-control-layers label{margin:0}
+.tg-popup{font-size:12px}
 .tg-popup td{padding:1px 6px 1px 0;white-space:nowrap;vertical-align:top}
-.tg-swatch{display:inline-block;width:16px;height:12px;border:2px solid;margin-right:6px;
- vertical-align:middle}
-.tg-dot{display:inline-block;width:11px;height:11px;border-radius:50%;border:1.5px solid #000;
- margin:0 8px 0 3px;vertical-align:middle}
-.tg-title{position:absolute;top:10px;left:60px;z-index:1000;background:#fff;padding:4px 10px;
- font:bold 15px sans-serif;border-radius:4px;box-shadow:0 0 4px #888}
-.tg-tools{position:absolute;top:50px;left:60px;z-index:1000;font:13px sans-serif}
-.tg-tools input{width:230px;padding:5px 7px;border:1px solid #888;border-radius:4px;
- box-shadow:0 0 4px #888;font-size:13px}
-.tg-tools button{margin-left:4px;padding:5px 8px;border:1px solid #888;border-radius:4px;
- background:#fff;cursor:pointer;box-shadow:0 0 4px #888;font-size:13px}
-#tg-search-msg{margin-top:4px;color:#b00;font-weight:bold}
-#tg-search-msg:empty{display:none}
-.tg-credits{position:absolute;bottom:0;left:120px;z-index:1000;background:rgba(255,255,255,.8);
- font:10px sans-serif;padding:1px 4px;max-width:calc(100% - 460px)}
+.leaflet-tooltip{font-size:11px}
+.leaflet-tooltip table th,.leaflet-tooltip table td{padding:0 4px;font-size:11px}
+.leaflet-map-pane:has(.leaflet-popup) .leaflet-tooltip-pane{display:none}
+.tg-dot{display:inline-block;width:9px;height:9px;border-radius:50%;border:1.5px solid #000;
+ margin:0 8px 0 6px;vertical-align:middle}
+.tg-star{font-size:20px;line-height:22px;text-align:center;color:#c0392b;
+ text-shadow:0 0 2px #fff,0 0 2px #fff}
+.tg-star-key{color:#c0392b;font-size:14px;margin:0 7px 0 5px}
+.tg-credits{position:absolute;bottom:0;left:100px;z-index:1000;background:rgba(255,255,255,.8);
+ font:9px sans-serif;padding:1px 4px;max-width:calc(100% - 200px);white-space:nowrap;
+ overflow:hidden;text-overflow:ellipsis}
 .tg-label{font:10px sans-serif;color:#555;text-shadow:0 0 2px #fff,0 0 2px #fff;
  white-space:nowrap;pointer-events:none}
 .tg-small-zoom .tg-label{display:none}
 @media print{
  @page{size:A4 landscape;margin:8mm}
  html,body{width:100%;height:100%}
- .tg-noprint,.leaflet-control-layers,.leaflet-control-zoom{display:none !important}
- .tg-legends{max-height:none;overflow:visible;box-shadow:none}
- .tg-legend{box-shadow:none;border:1px solid #999}
- details.tg-legend:not([open]){display:none}
- .tg-title{left:10px;box-shadow:none;border:1px solid #999}
- .tg-credits{max-width:none;right:auto}
+ .tg-noprint,.tg-help,.leaflet-control-layers,.leaflet-control-zoom{display:none !important}
+ .tg-legends{max-height:none;overflow:visible;box-shadow:none;border:1px solid #999}
+ .tg-theme select{border:none;appearance:none;font-weight:bold}
+ .tg-top{left:10px}
+ .tg-title{box-shadow:none;border:1px solid #999}
+ .tg-credits{max-width:none;right:auto;white-space:normal}
 }
 """
 
-#: The map's own controls (search, fullscreen, print, tiles or offline background), plain
-#: JavaScript: works offline, no plugin to fetch.
+#: The map's own controls (themes, search, fullscreen, print, tiles or offline background),
+#: plain JavaScript: works offline, no plugin to fetch.
 _MAP_JS = r"""
 window.addEventListener('load', function () {
   var map = __MAP__;
   var communes = __COMMUNES__;
   var layers = __LAYERS__;
+  var themes = __THEMES__.map(function (n) { return window[n]; });
+  var bands = __BANDS__;
   var bg = __BG__;
   var byCode = {};
   communes.forEach(function (c) { byCode[c.code] = c; });
+  // popups are panned clear of the panels (title and tools, legend, layer control)
+  function rectOf(sel) {
+    var e = document.querySelector(sel);
+    return e ? e.getBoundingClientRect() : {left: 0, right: 0, top: 0, bottom: 0};
+  }
+  var adjust = L.Popup.prototype._adjustPan;
+  L.Popup.include({_adjustPan: function () {
+    var box = map.getContainer().getBoundingClientRect();
+    var top = rectOf('.tg-top'), leg = rectOf('.tg-legends'), lc = rectOf('.leaflet-control-layers');
+    var right = Math.min(leg.left || box.right, lc.left || box.right);
+    this.options.autoPanPaddingTopLeft = L.point(50, Math.max(0, top.bottom - box.top) + 8);
+    this.options.autoPanPaddingBottomRight = L.point(Math.max(0, box.right - right) + 8, 24);
+    return adjust.apply(this, arguments);
+  }});
   layers.forEach(function (name) {
     var gj = window[name];
     if (!gj) { return; }
@@ -379,29 +547,41 @@ window.addEventListener('load', function () {
       if (c) { l.bindPopup(c.p, {maxWidth: 340}); }
     });
   });
-  // commune names of the offline background, hidden when zoomed out
+  // commune names of the offline background (escaped text), hidden when zoomed out
   var labels = L.layerGroup();
   communes.forEach(function (c) {
     L.marker(c.c, {interactive: false, keyboard: false, pane: 'tg-background',
-      icon: L.divIcon({className: 'tg-label', html: c.nom, iconSize: null})}).addTo(labels);
+      icon: L.divIcon({className: 'tg-label', html: c.l, iconSize: null})}).addTo(labels);
   });
   labels.addTo(bg);
   function zoomClass() {
     map.getContainer().classList.toggle('tg-small-zoom', map.getZoom() < 11);
   }
   map.on('zoomend', zoomClass); zoomClass();
-  // a choropleth's legend is open while its layer is shown
+  // a small map (e.g. inside the report) starts with its legend folded: one click opens it
+  var size = map.getSize();
+  if (size.x * size.y < 900000) { document.querySelector('.tg-legends').open = false; }
+  // one theme at a time: the legend's picker and the layer control's radio buttons agree,
+  // and only the shown theme's legend is displayed
+  var select = document.getElementById('tg-theme');
   function syncLegends() {
-    var shown = {};
-    document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(function (l) {
-      var i = l.querySelector('input');
-      if (i && i.checked) { shown[l.textContent.trim()] = true; }
+    var shown = -1;
+    themes.forEach(function (t, i) { if (t && map.hasLayer(t) && shown < 0) { shown = i; } });
+    if (shown >= 0) { select.value = String(shown); }
+    document.querySelectorAll('.tg-theme-legend').forEach(function (d) {
+      d.hidden = d.getAttribute('data-theme') !== String(shown);
     });
-    document.querySelectorAll('details.tg-legend').forEach(function (d) {
-      d.open = !!shown[d.getAttribute('data-layer')];
-    });
+    document.querySelector('.tg-bands-legend').hidden = !map.hasLayer(bands);
   }
-  map.on('overlayadd overlayremove', function () { setTimeout(syncLegends, 0); });
+  select.addEventListener('change', function () {
+    var want = themes[Number(select.value)];
+    themes.forEach(function (t) { if (t && t !== want && map.hasLayer(t)) { map.removeLayer(t); } });
+    if (want && !map.hasLayer(want)) { map.addLayer(want); }
+    syncLegends();
+  });
+  map.on('baselayerchange overlayadd overlayremove layeradd', function () {
+    setTimeout(syncLegends, 0);
+  });
   syncLegends();
   // tiles when the tile server answers, else the offline background stays
   var probe = new Image();
@@ -524,12 +704,6 @@ def main_roads(edges: gpd.GeoDataFrame, *, area=None, simplify_m: float = 25.0) 
     return g.reset_index(drop=True)
 
 
-def _zone_style(colour: str, rank: int, n: int):
-    """Style of one isochrone band: inner bands more opaque."""
-    style = {"fillColor": colour, "color": colour, "weight": 1.5 if rank == n - 1 else 0.8,
-             "fillOpacity": 0.08 + 0.1 * (n - 1 - rank) / max(n - 1, 1), "opacity": 0.8}
-    return lambda _f: style
-
 
 #: Folium builds popups with ``$(html)[0]`` (jQuery); offline we replace jQuery by this shim.
 _JQUERY_SHIM = (
@@ -545,15 +719,21 @@ def _leaflet_assets(data_dir) -> tuple[str, str] | None:
     with tarfile.open(p) as tf:
         js = tf.extractfile("package/dist/leaflet.js").read().decode()
         css = tf.extractfile("package/dist/leaflet.css").read().decode()
+        # the stylesheet's images (layer-control icon, marker) inlined: nothing to load
+        for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
+            data = base64.b64encode(tf.extractfile(f"package/dist/images/{name}").read()).decode()
+            css = css.replace(f"url(images/{name})", f"url(data:image/png;base64,{data})")
     return js, css
 
 
-def save_map(m, path: str | os.PathLike, *, data_dir=None) -> bool:
-    """Render a Folium map to HTML atomically, inlining Leaflet when it was fetched.
+def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_LANG) -> bool:
+    """Render a Folium map to HTML atomically (``<html lang>`` set to ``lang``), inlining
+    Leaflet when it was fetched.
 
     Returns True when Leaflet was inlined (the map then opens offline, base tiles aside).
     """
     page = m.get_root().render()
+    page = page.replace("<html>", f'<html lang="{html.escape(lang)}">', 1)
     assets = _leaflet_assets(data_dir)
     inlined = False
     if assets is not None:
@@ -578,7 +758,12 @@ def static_map(
     legend_title: str = "", lang: str = DEFAULT_LANG,
 ) -> None:
     """A printable PNG choropleth with scale bar, north arrow, legend and credits (labels in
-    ``lang``)."""
+    ``lang``).
+
+    Framed on the territory and its zones (no outline cut at the frame), the figure's
+    shape follows the frame's (no empty band) and the legend sits under the map: printed
+    at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -588,7 +773,10 @@ def static_map(
     _ = messages(lang)
     g = communes.to_crs(WORKING_CRS)
     classes, bins = classify(g[column])
-    fig, ax = plt.subplots(figsize=(10, 9), dpi=110)
+    minx, miny, maxx, maxy = frame_bounds(g, polygons, outline)
+    aspect = (maxy - miny) / max(maxx - minx, 1.0)
+    fig, ax = plt.subplots(figsize=(7.5, float(np.clip(7.5 * aspect, 4.0, 9.5)) + 1.6),
+                           dpi=150)
     g.assign(_c=[SEQ_COLOURS[min(c, 4)] for c in classes]).plot(
         ax=ax, color=[SEQ_COLOURS[min(c, 4)] for c in classes], edgecolor="#666", linewidth=0.4)
     handles = []
@@ -611,33 +799,53 @@ def static_map(
         t.plot(ax=ax, color="gold", edgecolor="black", markersize=80, zorder=5)
         for _i, r in t.iterrows():
             ax.annotate(r["nom"], (r.geometry.x, r.geometry.y), xytext=(5, 5),
-                        textcoords="offset points", fontsize=8, weight="bold")
+                        textcoords="offset points", fontsize=9, weight="bold")
     if sites is not None and len(sites):
         sites.to_crs(WORKING_CRS).plot(ax=ax, color="orchid", edgecolor="purple", marker="s",
                                        markersize=40, zorder=6)
         handles.append(Patch(facecolor="orchid", edgecolor="purple",
                              label=_("png_third_place")))
-    minx, miny, maxx, maxy = g.total_bounds
-    ax.set_xlim(minx - 2000, maxx + 2000)
-    ax.set_ylim(miny - 2000, maxy + 2000)
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_aspect("equal")
     # scale bar: a round length about a fifth of the width
     width = maxx - minx
     length = max(1, round(width / 5 / 1000 / 5) * 5) * 1000 if width > 25000 else 5000
-    x0, y0 = minx, miny - 1000
+    x0, y0 = minx + 0.02 * width, miny + 0.03 * (maxy - miny)
     ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=4)
-    ax.text(x0 + length / 2, y0 + 600, f"{length / 1000:.0f} km", ha="center", fontsize=9)
+    ax.text(x0 + length / 2, y0 + 0.012 * (maxy - miny), f"{length / 1000:.0f} km",
+            ha="center", fontsize=10)
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.87), xycoords="axes fraction",
                 ha="center", fontsize=14, weight="bold",
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
-    ax.legend(handles=handles, title=legend_title or column, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.set_title(title, fontsize=13)
+    ax.legend(handles=handles, title=legend_title or column, loc="upper center",
+              bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10, frameon=False,
+              ncol=2)
+    ax.set_title(title, fontsize=13, pad=30)
     ax.set_axis_off()
-    fig.text(0.01, 0.01, f"{credits(lang)} — {_('png_crs')}", fontsize=7, color="#333")
+    # credits under the title (the legend takes the bottom)
+    ax.text(0.5, 1.005, f"{credits(lang)} — {_('png_crs')}", transform=ax.transAxes,
+            ha="center", va="bottom", fontsize=8, color="#333", wrap=True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+
+
+def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None = None,
+                 outline: gpd.GeoDataFrame | None = None, *,
+                 margin: float = 0.03) -> tuple[float, float, float, float]:
+    """The frame of a printed map (EPSG:2154): the territory's communes, its outline and
+    every zone polygon, plus ``margin`` of the larger side on each edge."""
+    parts = [communes.to_crs(WORKING_CRS).total_bounds]
+    for extra in (polygons, outline):
+        if extra is not None and len(extra):
+            parts.append(extra.to_crs(WORKING_CRS).total_bounds)
+    b = np.asarray(parts, float)
+    minx, miny = b[:, 0].min(), b[:, 1].min()
+    maxx, maxy = b[:, 2].max(), b[:, 3].max()
+    pad = margin * max(maxx - minx, maxy - miny)
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
 def time_raster(

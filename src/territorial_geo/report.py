@@ -7,10 +7,11 @@ supply and coverage), method and parameters after. Labels come from
 
 from __future__ import annotations
 
+import ast
 import base64
 import html
-import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.errors import DataMissingError
-from territorial_geo.i18n import DEFAULT_LANG, messages, number
+from territorial_geo.i18n import DEFAULT_LANG, label_or, messages, number, param_label
 from territorial_geo.sources import atomic_write
 
 _CSS = """
@@ -29,7 +30,12 @@ h1{font-size:1.7em;margin-bottom:.2em}
 h2{border-bottom:2px solid #2a7;padding-bottom:3px;margin-top:1.6em}
 h2.method{border-color:#999;color:#555}
 .intro{color:#555;margin-top:0}
-table.t{border-collapse:collapse;margin:.5em 0}
+table.t{border-collapse:collapse;margin:.5em 0;display:block;max-width:100%;overflow-x:auto}
+table.t td{overflow-wrap:anywhere}
+small.key{color:#777;font-weight:normal;font-size:10.5px;font-family:monospace}
+ul.flags{background:#fff6d5;border-left:4px solid #e6ab02;margin:.4em 0;padding:4px 10px 4px 28px}
+p.answer{font-size:15px;margin:.3em 0}
+p.footnote{color:#666;font-size:11.5px}
 table.t td,table.t th{border:1px solid #ccc;padding:3px 7px;text-align:right}
 table.t th{background:#f3f3f3}
 table.answer td,table.answer th{font-size:15px;padding:5px 10px}
@@ -49,7 +55,7 @@ img.map{max-width:100%;display:block;margin:.5em 0}
  .toolbar,.screen-only,iframe{display:none !important}
  h2{break-after:avoid;page-break-after:avoid}
  table,img,.facts{break-inside:avoid;page-break-inside:avoid}
- img.map{max-height:135mm;width:auto;margin:auto}
+ img.map{width:100%;max-height:190mm;object-fit:contain;margin:auto}
  table.t td,table.t th{padding:2px 4px;font-size:9.5px}
  a{color:#222;text-decoration:none}
  .method-part{break-before:page;page-break-before:always}
@@ -61,6 +67,60 @@ def _img(path: Path, cls: str = "map") -> str:
     data = base64.b64encode(path.read_bytes()).decode()
     return (f'<img class="{cls}" alt="{html.escape(path.stem)}" '
             f'src="data:image/png;base64,{data}">')
+
+
+_PATH = re.compile(r"(?<![\w.:])(?:/[\w.\-+@~]+){2,}/?")
+_DICT = re.compile(r"\{'[^{}]*\}")
+_LONG_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d{4,}(?![\w.])")
+_DECIMAL = re.compile(r"(?<![\w.,])(\d+)\.(\d+)(?![\w.])")
+
+
+def value_text(v, lang: str = DEFAULT_LANG) -> str:
+    """A parameter value as a reader writes it: ``0.2`` -> "0,2" in French, lists joined,
+    mappings as "key = value", booleans as yes/no, no Python syntax."""
+    _ = messages(lang)
+    if isinstance(v, bool | np.bool_):
+        return _("yes") if v else _("no")
+    if v is None:
+        return "–"
+    if isinstance(v, int | np.integer):
+        return str(int(v)) if abs(int(v)) < 10_000 else number(float(v), lang, digits=0)
+    if isinstance(v, float | np.floating):
+        if not np.isfinite(v):
+            return "–"
+        s = f"{float(v):.4g}" if abs(v) < 10_000 else number(float(v), lang, digits=0)
+        return s.replace(".", ",") if lang == "fr" else s
+    if isinstance(v, dict):
+        return " ; ".join(f"{k} = {value_text(x, lang)}" for k, x in v.items()) if lang == "fr" \
+            else "; ".join(f"{k} = {value_text(x, lang)}" for k, x in v.items())
+    if isinstance(v, list | tuple):
+        return ", ".join(value_text(x, lang) for x in v) if v else "–"
+    return readable(str(v), lang, decimals=False)
+
+
+def readable(text: str, lang: str = DEFAULT_LANG, *, decimals: bool = True) -> str:
+    """Text from the computing stages as a reader wants it: local paths cut to their file
+    name, Python dicts written as "key = value", long floats rounded
+    (151.66666666666666 -> 151,67), decimal commas in French (with ``decimals``; not in
+    names such as "Licence Ouverte 2.0")."""
+    def _dict(m: re.Match) -> str:
+        try:
+            return value_text(ast.literal_eval(m.group(0)), lang)
+        except (ValueError, SyntaxError):
+            return m.group(0)
+
+    text = _PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+    text = _DICT.sub(_dict, text)
+    text = _LONG_FLOAT.sub(lambda m: f"{float(m.group(0)):.2f}", text)
+    if lang == "fr" and decimals:
+        text = _DECIMAL.sub(r"\1,\2", text)
+    return text
+
+
+def _key_cell(key: str, lang: str) -> str:
+    """A parameter's label in the report language, its key in small print (HTML)."""
+    return (f"{html.escape(param_label(key, lang))}<br>"
+            f"<small class='key'>{html.escape(key)}</small>")
 
 
 def _table(df: pd.DataFrame, floatfmt: str = "{:,.1f}", *, lang: str = DEFAULT_LANG,
@@ -91,8 +151,9 @@ def _columns(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     _ = messages(lang)
     ren = {}
     for c in df.columns:
+        base, pct = (c[:-4], " (%)") if str(c).endswith(" (%)") else (c, "")
         try:
-            ren[c] = _(f"col_{c}")
+            ren[c] = _(f"col_{base}") + pct
         except KeyError:
             pass
     return df.rename(columns=ren)
@@ -186,14 +247,42 @@ def selection_answer(selection: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd
     return _columns(out, lang)
 
 
+def selection_display(selection: pd.DataFrame, *, what: str | None = None,
+                      lang: str = DEFAULT_LANG) -> tuple[pd.DataFrame, str]:
+    """The new-sites table as a reader wants it: step, site, people newly covered, covered
+    in all, share; the solver's words (method, status, gap, bound) go to a footnote.
+
+    Returns
+    -------
+    (DataFrame, str)
+        The table (French headers in a French report) and the footnote (plain text).
+    """
+    _ = messages(lang)
+    t = selection_answer(selection, lang=lang)
+    note = ""
+    if {"method", "status", "gap", "bound"} <= set(selection.columns) and len(selection):
+        r = selection.iloc[-1]
+        gap = float(r["gap"])
+        status = {"optimal": "optimale"}.get(r["status"], r["status"]) if lang == "fr" \
+            else r["status"]
+        note = _("selection_footnote", method=r["method"], status=status,
+                 gap=f"{number(100 * gap, lang)} %" if np.isfinite(gap) else "–",
+                 bound=number(float(r["bound"]), lang, digits=0))
+        t = t.drop(columns=[_(f"col_{c}") for c in ("method", "status", "gap", "bound")])
+    if what:
+        t = t.rename(columns={_("col_gain"): _("col_gain_people", what=what),
+                              _("col_covered"): _("col_covered_people", what=what)})
+    for c in t.columns:
+        if pd.api.types.is_float_dtype(t[c]):
+            t[c] = [number(v, lang, digits=0) if np.isfinite(v) else "–" for v in t[c]]
+    return t, note
+
+
 def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
     _ = messages(lang)
 
     def tr(prefix: str, v):
-        try:
-            return _(f"{prefix}_{v}")
-        except KeyError:
-            return v
+        return label_or(prefix, v, lang)
 
     p = p.copy()
     if isinstance(p.index, pd.MultiIndex) and "variant" in p.index.names:
@@ -205,7 +294,8 @@ def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
                 [_("all_zones") if v == "all" else v
                  for v in p.index.levels[p.index.names.index("zone_name")]], level="zone_name")
         p.index = p.index.set_names([_("col_variant") if n == "variant" else
-                                     _("col_zone") if n == "zone_name" else n
+                                     _("col_zone") if n == "zone_name" else
+                                     _("col_year") if n == "year" else n
                                      for n in p.index.names])
     if isinstance(p.columns, pd.MultiIndex) and "segment" in p.columns.names:
         p.columns = p.columns.set_levels(
@@ -239,6 +329,9 @@ def write_report(
     zone_seats: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANG,
     extra_sections: list[tuple[str, str, str]] | None = None,
+    flags: list[str] | None = None,
+    selection_sentences: list[str] | None = None,
+    selection_what: str | None = None,
 ) -> None:
     """Write ``report.html`` (atomically); images are embedded, the map is linked.
 
@@ -252,7 +345,10 @@ def write_report(
     (``overlap_territory.csv``). The report labels which is which. ``extra_sections``:
     ``(French heading, English heading, HTML)`` added after the answers, before the
     printable maps and the method (e.g. uncertainty), under the heading of the report's
-    language.
+    language. ``flags``: the estimated inputs (fallbacks, approximate network, residents
+    outside the territory), listed under the seats they feed; ``selection_sentences``: one
+    plain sentence per proposed site, above the new-sites table (``selection_what``: what
+    the selection counts, e.g. "habitants").
     """
     _ = messages(lang)
 
@@ -287,6 +383,9 @@ def write_report(
             parts.append(f"<p>{_('residents_note', territory=terr)}</p>")
         if _interval_cols(zone_seats) is not None:
             parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
+    if flags:
+        parts.append(f"<ul class='flags' aria-label='{html.escape(_('flags_title'))}'>"
+                     + "".join(f"<li>{html.escape(f)}</li>" for f in flags) + "</ul>")
     else:
         parts.append(_table(_translate_pivot(seats_pivot, lang), lang=lang))
     parts += [h2("h_map"),
@@ -310,8 +409,11 @@ def write_report(
         parts += [h2("h_coverage"), f"<p>{html.escape(_('coverage_text'))}</p>",
                   _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
     if selection is not None and len(selection):
-        parts += [h2("h_selection"), _table(selection_answer(selection, lang=lang), lang=lang,
-                                            index=False)]
+        sel_table, sel_note = selection_display(selection, what=selection_what, lang=lang)
+        parts += [h2("h_selection"),
+                  *(f"<p class='answer'>{html.escape(x)}</p>" for x in selection_sentences or []),
+                  _table(sel_table, lang=lang, index=False),
+                  f"<p class='footnote'>{html.escape(sel_note)}</p>" if sel_note else ""]
     # e.g. the uncertainty detail: after the answers (the seats table already gives the
     # intervals), before the method
     for fr, en, body in extra_sections or []:
@@ -325,17 +427,15 @@ def write_report(
         h2("h_seats_detail", "method"),
         f"<p>{_('seats_detail_text', territory=terr)}</p>",
         _table(_translate_pivot(seats_pivot, lang), lang=lang),
-        *([h2("h_coverage_detail", "method"), _table(_coverage_detail(coverage), lang=lang,
-                                                     index=False, classes="t raw")]
+        *([h2("h_coverage_detail", "method"),
+           _table(_columns(_coverage_detail(coverage), lang), lang=lang, index=False,
+                  classes="t raw")]
           if coverage is not None and "level" in coverage else []),
         h2("h_notes", "method"),
-        "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
-        _table(pd.DataFrame({_("col_value"): {k: json.dumps(v, ensure_ascii=False)[:160]
-                                             for k, v in parameters.items()},
-                             _("col_source"): pd.Series(provenance)}).fillna(""), lang=lang,
-               classes="t raw"),
+        "".join(f"<div class='note'>{html.escape(readable(n, lang))}</div>" for n in notes),
+        _parameters_table(parameters, provenance, lang),
         h2("h_sources", "method"),
-        _table(pd.DataFrame(data_sources).set_index("name"), lang=lang, classes="t raw"),
+        _table(_sources_frame(data_sources, lang), lang=lang, classes="t raw"),
         "</div></body></html>",
     ]
     page = "\n".join(parts)
@@ -429,6 +529,46 @@ def teleworker_rule_section(rules: pd.DataFrame, *, sentence: str, tornado: Path
     return "\n".join(parts)
 
 
+def _parameters_table(parameters: dict, provenance: dict, lang: str) -> str:
+    """Every parameter: its label in the report language (key in small print), its value
+    written the language's way and its source."""
+    _ = messages(lang)
+    rows = "".join(
+        f"<tr><th>{_key_cell(k, lang)}</th><td>{html.escape(value_text(v, lang)[:240])}</td>"
+        f"<td>{html.escape(readable(str(provenance.get(k, '')), lang))}</td></tr>"
+        for k, v in parameters.items())
+    return (f'<table class="dataframe t raw"><thead><tr><th>{html.escape(_("col_parameter"))}'
+            f'</th><th>{html.escape(_("col_value"))}</th><th>{html.escape(_("col_source"))}</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
+#: How a dataset was obtained (``study._origin``'s English lines) -> catalogue key.
+_ORIGINS = ((re.compile(r"^copied from the mirror \((.*)\)$"), "origin_copied"),
+            (re.compile(r"^built from the official source\(s\) \((.*)\)$"), "origin_built"),
+            (re.compile(r"^downloaded \((.*)\)$"), "origin_downloaded"),
+            (re.compile(r"^present \(no fetch record\)$"), "origin_present"),
+            (re.compile(r"^not available: .*$"), "origin_unavailable"))
+
+
+def _origin_text(text: str, lang: str) -> str:
+    """How a dataset was obtained, in the report language (local paths cut to names)."""
+    _ = messages(lang)
+    for pattern, key in _ORIGINS:
+        if m := pattern.match(text):
+            what = readable(m.group(1), lang, decimals=False) if m.groups() else ""
+            return _(key, what=what) if what else _(key)
+    return readable(text, lang, decimals=False)
+
+
+def _sources_frame(data_sources: list[dict], lang: str) -> pd.DataFrame:
+    """The data sources table in the report language: no local path, yes/no."""
+    df = pd.DataFrame(data_sources).set_index("name").rename_axis(None)
+    for c in df.columns:
+        df[c] = [_origin_text(str(v), lang) if c == "origin" else value_text(v, lang)
+                 for v in df[c]]
+    return _columns(df, lang)
+
+
 def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | None, *,
                         year: int, draws: int, seed: int,
                         tornado: Path | None = None, lang: str = DEFAULT_LANG) -> str:
@@ -439,13 +579,29 @@ def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | Non
     keep the column names of ``zones.csv`` and ``sensitivity.csv``)."""
     _ = messages(lang)
     draws_s = number(draws, lang, digits=0)
+    iv = _translate_pivot(_columns(intervals, lang), lang) if isinstance(
+        intervals.index, pd.MultiIndex) else _columns(intervals, lang)
     parts = [f"<p>{_('unc_intro', draws=draws_s, seed=seed)}</p>",
-             _table(intervals, lang=lang, classes="t raw")]
+             _table(iv, lang=lang, classes="t raw")]
     if tornado is not None and tornado.is_file():
         parts.append(_img(tornado))
     if sensitivity is not None and len(sensitivity):
-        parts += [f"<p>{html.escape(_('unc_sensitivity', year=year))}</p>",
-                  _table(sensitivity, lang=lang, classes="t raw")]
+        sens = sensitivity.copy()
+        for c in ("low", "central", "high"):
+            if c in sens:
+                sens[c] = [value_text(v, lang) for v in sens[c]]
+        if "source" in sens:
+            sens["source"] = [readable(str(v), lang) for v in sens["source"]]
+        sens = _columns(sens, lang)
+        # cells escaped here; the index carries the label and the key in small print
+        for c in sens.columns:
+            if not pd.api.types.is_numeric_dtype(sens[c]):
+                sens[c] = [html.escape(str(v)) for v in sens[c]]
+        sens.index = [_key_cell(str(k), lang) for k in sens.index]
+        sens.index.name = None
+        table = sens.to_html(border=0, classes="t raw", escape=False, na_rep="–",
+                             float_format=lambda v: number(v, lang))
+        parts += [f"<p>{html.escape(_('unc_sensitivity', year=year))}</p>", table]
     return "\n".join(parts)
 
 

@@ -7,9 +7,12 @@ then renamed into place).
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from territorial_geo import (
     __version__,
     coverage,
     demand,
+    exports,
     i18n,
     maps,
     report,
@@ -154,7 +158,10 @@ def supply_inventory(
         if not path.is_absolute() and cfg.source_file:
             beside = Path(cfg.source_file).parent / path
             path = beside if beside.is_file() else path
-        return data.third_places(str(path)), f"study file supply.file = {cfg.supply.file}"
+        tp = data.third_places(str(path))
+        how = tp.attrs.get("csv_dialect", {}).get("label")
+        return tp, (f"study file supply.file = {cfg.supply.file}"
+                    + (f" (read as {how})" if how else ""))
     if not cfg.supply.use_cget:
         return None, "not used (supply.use_cget = false)"
     try:
@@ -506,7 +513,7 @@ def commune_table(res: StudyResult) -> pd.DataFrame:
     the zones it belongs to within the budget), ``exclusive_zone``, ``pole_dropped_from``
     (zones whose without-pole variant drops it), ``existing_seats`` (seats of the existing
     third places in the commune; NaN without an inventory), ``min_time_to_town_min``,
-    ``time_to_CODE_min`` (each market town, within the budget), ``time_to_third_place_min``
+    ``time_to_CODE_min`` (each market town, up to the widest band: :func:`town_times`), ``time_to_third_place_min``
     and ``nearest_third_place`` (territory communes), ``snap_m``, ``snap_far``.
     """
     zones, terr = res.zones, res.territory
@@ -529,10 +536,10 @@ def commune_table(res: StudyResult) -> pd.DataFrame:
     ex = res.sites[res.sites["status"] == "existing"]
     tab["existing_seats"] = (np.nan if res.inventory_missing else
                              ex.groupby("code")["seats"].sum().reindex(tab.index).fillna(0.0))
-    times = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min")
+    times = town_times(zones)
     tab["min_time_to_town_min"] = times.min(axis=1).reindex(tab.index)
     for zc in zones.zone_codes:
-        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index) if zc in times else np.nan
+        tab[f"time_to_{zc}_min"] = times[zc].reindex(tab.index)
     if res.site_times is not None:
         tab["time_to_third_place_min"] = res.site_times["time_min"].reindex(tab.index).replace(
             np.inf, np.nan)
@@ -647,6 +654,68 @@ def zone_members(res: StudyResult) -> pd.DataFrame:
     return out
 
 
+def town_times(zones: zoning.Zones) -> pd.DataFrame:
+    """Drive minutes from every routed commune to each market town, up to the widest band
+    (``zones.bands[-1]``), not only the budget: a commune 14 minutes from a town reads
+    14 minutes in ``communes.csv`` and in its map popup. NaN means beyond the widest band.
+
+    Returns
+    -------
+    DataFrame
+        Index: commune codes; one column per market town (code), in ``zone_codes`` order.
+    """
+    mem = zones.within(max(zones.bands), territory_only=False)
+    t = mem.pivot_table(index="code", columns="zone", values="time_min", aggfunc="min",
+                        observed=True)
+    return t.reindex(columns=zones.zone_codes)
+
+
+def proposed_sites(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> gpd.GeoDataFrame:
+    """The sites the site selection proposes, in order, each with its plain sentence
+    ("Ouvrir un tiers-lieu à Savy-Berlette couvrirait 15 527 habitants de plus ...").
+
+    Returns
+    -------
+    GeoDataFrame
+        ``step``, ``code``, ``nom``, ``gain``, ``sentence``, chef-lieu point (EPSG:2154);
+        empty without a selection.
+    """
+    _ = i18n.messages(lang)
+    cols = {"step": [], "code": [], "nom": [], "gain": [], "sentence": []}
+    if res.selection is not None:
+        cc = res.config.coverage
+        t = res.selection.table()
+        for r in t[t["step"] > 0].itertuples():
+            found = re.search(r"\((\w{5})\)$", str(r.site))
+            if not found or found.group(1) not in res.territory.chefs_lieux.index:
+                continue
+            code = found.group(1)
+            nom = str(res.territory.chefs_lieux.loc[code, "nom"])
+            cols["step"].append(int(r.step))
+            cols["code"].append(code)
+            cols["nom"].append(nom)
+            cols["gain"].append(float(r.gain))
+            cols["sentence"].append(_("proposed_sentence", name=nom,
+                                      n=i18n.number(r.gain, lang, digits=0),
+                                      what=_(f"what_{cc.weight}"),
+                                      budget=f"{cc.budget_min:g}"))
+    return gpd.GeoDataFrame(cols, geometry=res.territory.chefs_lieux.loc[cols["code"]]
+                            .geometry.to_numpy(), crs=sources.WORKING_CRS)
+
+
+def map_help(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The sentences of the map's "how to read this map / what is estimated" box."""
+    _ = i18n.messages(lang)
+    kind = "approximate" if res.network.kind == "approximate" else "detailed"
+    out = [_("help_zones", budget=f"{res.zones.budget_min:g}"), _("help_themes"),
+           _("help_estimated"), _("help_network", network=_(f"help_network_{kind}"))]
+    if len(res.sites) and res.sites["seats_source"].astype(str).str.startswith(
+            "ASSUMPTION").any():
+        out.append(_("help_seats_assumed",
+                     seats=i18n.number(res.config.supply.seats_per_site, lang, digits=0)))
+    return out
+
+
 def write_outputs(
     res: StudyResult, out_dir: str | os.PathLike, *, data_dir=None,
     progress: Callable[[str], None] | None = None,
@@ -676,32 +745,37 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     zones = res.zones
     say("writing tables")
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
-    zones.to_gpkg(d / "zones.gpkg")
+    dialect = cfg.output.csv_dialect
+    # the zones layer carries its seats per variant and year (no join for a planner)
+    dataclasses.replace(zones, polygons=exports.zones_with_seats(
+        zones.polygons, res.zone_seats, budget_min=zones.budget_min)).to_gpkg(d / "zones.gpkg")
     full = commune_table(res)
-    full.to_csv(d / "communes.csv", index=False, float_format="%.4f")
+    exports.write_csv(full, d / "communes.csv", dialect=dialect, float_format="%.4f")
     gfull = gpd.GeoDataFrame(full, geometry=commune_geometries(terr, full.index).to_numpy(),
                              crs=sources.WORKING_CRS)
-    gfull.to_file(d / "communes.gpkg", layer="communes", driver="GPKG")
+    gfull.to_file(d / "communes.gpkg", layer="communes", driver="GPKG", index=False)
     # the map shows the territory's communes
     tab = full[full["in_territory"]]
     gdf = gfull[gfull["in_territory"]]
-    res.zone_seats.to_csv(d / "zones.csv", index=False, float_format="%.4f")
-    zone_members(res).to_csv(d / "zone_members.csv", index=False, float_format="%.4f")
-    res.pole_dropped.to_csv(d / "pole_dropped.csv", index=False, float_format="%.4f")
-    res.teleworker_rules.to_csv(d / "teleworker_rules.csv", index=False, float_format="%.4f")
+    for name, frame in (("zones", res.zone_seats), ("zone_members", zone_members(res)),
+                        ("pole_dropped", res.pole_dropped),
+                        ("teleworker_rules", res.teleworker_rules)):
+        exports.write_csv(frame, d / f"{name}.csv", dialect=dialect, float_format="%.4f")
     ov = zones.overlap(territory_only=False)
     ov.index.name = "zone"
-    ov.to_csv(d / "overlap.csv")
+    exports.write_csv(ov.reset_index(), d / "overlap.csv", dialect=dialect)
     ov_terr = zones.overlap(territory_only=True)
     ov_terr.index.name = "zone"
-    ov_terr.to_csv(d / "overlap_territory.csv")
-    res.supply.to_csv(d / "supply.csv", index=False)
-    res.sites.drop(columns="geometry").to_csv(d / "third_places.csv", index=False)
+    exports.write_csv(ov_terr.reset_index(), d / "overlap_territory.csv", dialect=dialect)
+    exports.write_csv(res.supply, d / "supply.csv", dialect=dialect)
+    exports.write_csv(res.sites.drop(columns="geometry"), d / "third_places.csv",
+                      dialect=dialect)
     if res.coverage is not None:
-        res.coverage.to_csv(d / "coverage.csv", index=False, float_format="%.6f")
+        exports.write_csv(res.coverage, d / "coverage.csv", dialect=dialect,
+                          float_format="%.6f")
     if res.selection is not None:
-        res.selection.table().to_csv(d / "site_selection.csv", index=False,
-                                     float_format="%.4f")
+        exports.write_csv(res.selection.table(), d / "site_selection.csv", dialect=dialect,
+                          float_format="%.4f")
     params = parameters_doc(res)
     (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
                                                   default=str), encoding="utf-8")
@@ -714,11 +788,13 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         layers[f"solos_{y}"] = _("solos_year", year=y)
     for y in years:
         layers[f"seats_total_{y}"] = _("seats_year_long", year=y)
+    est = lambda label: _("est_suffix", label=label)  # noqa: E731 (estimated figures)
     tooltip = {"nom": _("commune"), "population_2026": _("population_2026"),
                "zones": _("zones_of_commune"), "min_time_to_town_min": _("min_to_town"),
-               "teleworkers": _("teleworkers"), f"solos_{years[0]}": _("solos_short", year=years[0])}
+               "teleworkers": est(_("teleworkers")),
+               f"solos_{years[0]}": est(_("solos_short", year=years[0]))}
     for y in years:
-        tooltip[f"seats_total_{y}"] = _("seats_year", year=y)
+        tooltip[f"seats_total_{y}"] = est(_("seats_year", year=y))
     popups = {}
     zs = res.zone_seats
     for zc in zones.zone_codes:
@@ -730,8 +806,9 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
             for r in sub.itertuples())
         n_all = len(zones.membership(territory_only=False)[zc])
         n_in = len(zones.membership(territory_only=True)[zc])
-        popups[zc] = (f"<b>{names[zc]}</b> ({zc})<br>"
-                      + _("town_popup", n_all=n_all, budget=f"{zones.budget_min:g}", n_in=n_in)
+        popups[zc] = (f"<b>{html.escape(names[zc])}</b> ({zc})<br>"
+                      + html.escape(_("town_popup", n_all=n_all, budget=f"{zones.budget_min:g}",
+                                      n_in=n_in))
                       + rows)
     commune_popups = {
         c: maps.commune_popup(
@@ -749,17 +826,34 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         _("planned_name", name=terr.chefs_lieux.loc[c, "nom"])
         for c in map_sites.loc[planned, "code"]]
     m = maps.folium_map(
-        title=_("map_title", name=cfg.name), outline=outline,
-        communes=gdf.assign(min_time_to_town_min=gdf["min_time_to_town_min"].fillna(-1)),
-        layers=layers, polygons=zones.polygons, towns=zones.towns, sites=map_sites,
+        title=_("map_title", name=cfg.name), outline=outline, communes=gdf, layers=layers, polygons=zones.polygons, towns=zones.towns, sites=map_sites,
         tooltip_fields=tooltip, town_popups=popups,
         coverage_col="time_to_third_place_min" if res.site_times is not None else None,
         budget_min=zones.budget_min, commune_popups=commune_popups,
         background=pd.concat([terr.communes[["geometry"]], terr.ring[["geometry"]]]),
         roads=maps.main_roads(res.network.edges, area=terr.outline.buffer(terr.ring_km * 1000)),
-        lang=lang,
+        proposed=proposed_sites(res, lang=lang), help_lines=map_help(res, lang=lang),
+        beyond_min=max(zones.bands), lang=lang,
     )
-    maps.save_map(m, d / "map.html", data_dir=data_dir)
+    maps.save_map(m, d / "map.html", data_dir=data_dir, lang=lang)
+    hy = cfg.demand.horizon_year
+    if cfg.output.excel:
+        say("workbook")
+        exports.write_workbook(d / "study.xlsx", exports.answer_sheets(
+            zone_seats=res.zone_seats, communes=tab, overlap=ov, supply=res.supply,
+            coverage=res.coverage,
+            selection=res.selection.table() if res.selection is not None else None,
+            town_names=names, lang=lang))
+    if cfg.output.qgis:
+        _cls, qbins = maps.classify(gdf[f"seats_total_{hy}"])
+        exports.write_qgis_project(
+            d / "study.qgs", title=_("map_title", name=cfg.name), communes=gdf,
+            seats_column=f"seats_total_{hy}",
+            polygons=zones.polygons, towns=zones.towns, zone_colours=maps.ZONE_COLOURS,
+            budget_min=zones.budget_min, bins=qbins, colours=maps.SEQ_COLOURS,
+            layer_names={"communes": _("layer_communes", year=hy),
+                         "zones": _("legend_zones", budget=f"{zones.budget_min:g}"),
+                         "towns": _("towns_layer")})
     images = []
     if cfg.output.static_maps:
         ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
@@ -849,7 +943,9 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
                                      if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],
-        images=images, town_names=names, extra_sections=extra,
+        images=images, town_names=names, extra_sections=extra, flags=estimate_flags(res, lang=lang),
+        selection_sentences=list(proposed_sites(res, lang=lang)["sentence"]),
+        selection_what=_(f"what_{cfg.coverage.weight}"),
     )
 
 
@@ -911,17 +1007,36 @@ def demand_sections(res: StudyResult, d: Path) -> list[tuple[str, str, str]]:
     return out
 
 
+def estimate_flags(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The estimated inputs a reader must know beside the seats they feed: the solo-worker
+    fallback, the approximate network, members living outside the territory."""
+    _ = i18n.messages(lang)
+    out = []
+    if res.demand.sources.get("solos", "").startswith("FALLBACK"):
+        out.append(_("flag_solos"))
+    if res.network.kind == "approximate":
+        out.append(_("flag_network"))
+    n_out = len(set(res.zones.within(territory_only=False)["code"]) - set(res.territory.codes))
+    if n_out:
+        out.append(_("flag_outside", territory=res.territory.name, n=n_out))
+    return out
+
+
 def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
     """One line saying which network was used and whether it is detailed or approximate
     (in ``lang``; English by default, as the CLI prints it)."""
     _ = i18n.messages(lang)
     src = net.source
     what = _(f"net_{net.kind}") if net.kind in ("approximate", "detailed") else net.kind
-    name = src.get("spec") or src.get("path") or src.get("format")
+    fmt = src.get("format", "?")
+    name = src.get("spec") or src.get("path") or fmt
     extra = f"; {src['note']}" if src.get("note") else ""
     counts = _("net_counts", nodes=i18n.number(net.n_nodes, lang, digits=0),
                edges=i18n.number(len(net.edges), lang, digits=0))
-    return f"{what} ({src.get('format', '?')}: {name}), {counts}{extra}"
+    # a local file is named, not its path; "approximate: approximate" said once
+    name = Path(str(name)).name if os.sep in str(name) else str(name)
+    origin = "" if name in (fmt, net.kind) else f" ({fmt}: {name})"
+    return f"{what}{origin}, {counts}{extra}"
 
 
 def _flat(d: dict, prefix: str = "") -> dict:

@@ -290,8 +290,13 @@ def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: s
     ax.barh(y, lo - central, left=central, color="#d95f02", label=_("tornado_low"))
     ax.barh(y, hi - central, left=central, color="#1b9e77", label=_("tornado_high"))
     ax.axvline(central, color="#333", lw=1)
-    ax.set_yticks(y, [f"{p} ({a} / {b})" for p, a, b in
-                      zip(s["parameter"], s["low"], s["high"], strict=True)], fontsize=8)
+    from territorial_geo.i18n import param_label
+    from territorial_geo.report import value_text
+
+    # the parameter in words (the key is in the report's sensitivity table)
+    ax.set_yticks(y, [f"{param_label(p, lang)} ({value_text(a, lang)} / {value_text(b, lang)})"
+                      for p, a, b in zip(s["parameter"], s["low"], s["high"], strict=True)],
+                  fontsize=8)
     ax.set_xlabel(_("tornado_xlabel", year=year, segment=segment,
                     central=number(central, lang)))
     ax.set_title(title, fontsize=10)

@@ -236,9 +236,9 @@ class Zones:
     def to_gpkg(self, path: str | os.PathLike) -> None:
         """Write layers ``zones`` (polygons), ``members`` and ``towns`` atomically."""
         def _w(tmp):
-            self.polygons.to_file(tmp, layer="zones", driver="GPKG")
-            self.members.to_file(tmp, layer="members", driver="GPKG", mode="a")
-            self.towns.to_file(tmp, layer="towns", driver="GPKG", mode="a")
+            self.polygons.to_file(tmp, layer="zones", driver="GPKG", index=False)
+            self.members.to_file(tmp, layer="members", driver="GPKG", mode="a", index=False)
+            self.towns.to_file(tmp, layer="towns", driver="GPKG", mode="a", index=False)
 
         sources.atomic_write(os.fspath(path), _w)
 

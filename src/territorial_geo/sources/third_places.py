@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +19,55 @@ from territorial_geo.sources.cog import code_mapping
 from territorial_geo.sources.communes import load_communes
 from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+
+log = logging.getLogger(__name__)
+
+#: Encodings tried in turn on a user's CSV: UTF-8 (with or without BOM), then Windows-1252
+#: (what French Excel writes with "CSV (séparateur : point-virgule)").
+ENCODINGS = ("utf-8-sig", "cp1252")
+#: Separators recognised in a user's CSV (French Excel writes ``;``).
+SEPARATORS = ",;\t|"
+
+
+def read_user_csv(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
+    """Read a CSV as planners have it: UTF-8 or Windows-1252, ``,`` ``;`` tab or ``|``
+    separated (numbers with decimal commas are parsed later, by :func:`to_number`).
+
+    Returns
+    -------
+    (DataFrame, dict)
+        Every column as text, and how the file was read: ``encoding`` (``utf-8``,
+        ``utf-8-sig`` with a BOM, or ``cp1252``), ``separator``, ``label`` (one line, e.g.
+        ``"Windows-1252, ';'-separated"``).
+
+    Raises
+    ------
+    DataFormatError
+        The file is in none of these encodings, or is not a table (file named).
+    """
+    raw = Path(path).read_bytes()
+    text = encoding = None
+    for enc in ENCODINGS:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        encoding = ("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8") \
+            if enc == "utf-8-sig" else enc
+        break
+    if text is None:
+        raise DataFormatError(f"{path}: not UTF-8 nor Windows-1252 text; save it as CSV UTF-8")
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        sep = csv.Sniffer().sniff(head, delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        sep = ","
+    df = _read_csv(io.StringIO(text), label=str(path), sep=sep, engine="c", encoding=None)
+    names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252"}
+    info = {"encoding": encoding, "separator": sep,
+            "label": f"{names[encoding]}, {sep!r}-separated"}
+    log.info("%s read as %s", path, info["label"])
+    return df, info
 
 
 def load_third_places(
@@ -34,10 +86,12 @@ def load_third_places(
     data_dir
         Data directory (the ``third-places`` dataset, communes for locating rows).
     path
-        A CSV in the CGET layout (``,``-separated, columns ``ID``, ``NOM_TL``, ``INSEECOM``,
-        ``TYPO``, ``LAT``, ``LONG``; ``ADRESSE``, ``CP``, ``NOMCOM`` and ``seats``, the
-        number of workstations, optional; an empty cell is unknown) read instead of the
-        dataset (a study's ``supply.file``).
+        A CSV in the CGET layout (columns ``ID``, ``NOM_TL``, ``INSEECOM``, ``TYPO``,
+        ``LAT``, ``LONG``; ``ADRESSE``, ``CP``, ``NOMCOM`` and ``seats``, the number of
+        workstations, optional; an empty cell is unknown) read instead of the dataset (a
+        study's ``supply.file``): UTF-8 or Windows-1252, ``,`` or ``;`` separated, decimal
+        points or commas, as French Excel saves it (:func:`read_user_csv`; how it was read
+        is in ``attrs["csv_dialect"]``).
     communes, mapping
         The communes layer and the former -> COG 2026 code mapping, read from ``data_dir``
         when not given.
@@ -53,9 +107,11 @@ def load_third_places(
         p = Path(path)
         if not p.is_file():
             raise DataMissingError(f"third-place file {p} not found (supply.file)")
+        raw, dialect = read_user_csv(p)
     else:
         p = dataset_path("third-places", data_dir)
-    raw = _read_csv(p, sep=",", engine="c")
+        raw = _read_csv(p, sep=",", engine="c")
+        dialect = {"encoding": "utf-8", "separator": ",", "label": "UTF-8, ','-separated"}
     _require_columns(raw, ["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"], p)
     seats_col = next((c for c in raw.columns if str(c).strip().lower() == "seats"), None)
     seats = (to_number(raw[seats_col], source=f"{p}:{seats_col}") if seats_col is not None
@@ -98,5 +154,7 @@ def load_third_places(
         joined = joined[~joined.index.duplicated()]
         g.loc[need, "code"] = joined["code"].to_numpy()
         g.loc[need, "code_source"] = "located"
-    return g.drop(columns=["raw_code"]).reset_index(drop=True)
+    out = g.drop(columns=["raw_code"]).reset_index(drop=True)
+    out.attrs["csv_dialect"] = dialect
+    return out
 
