@@ -48,6 +48,8 @@ DEFAULT_SOURCES: dict[str, str] = {
     "zoning.max_snap_m": "docs/method.md §2",
     "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
     "no detailed network is named",
+    "zoning.engine": "built-in engine (docs/method.md §2); 'osrm' computes the times with "
+    "OSRM (osrm-bindings, stock car.lua profile unless zoning.osrm_profile is set)",
     "demand.telework_preset": "see preset source",
     "demand.secondary_residence_rate": "ASSUMPTION: no published source (docs/method.md §3)",
     "demand.csp_year": "census year of CSP shares closest to the base year",
@@ -124,6 +126,11 @@ class ZoningConfig:
     bands: list[float] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
     direction: str = "to"
     network: str = "approximate"
+    #: Routing engine: ``builtin`` (the project's Dijkstra on ``network``) or ``osrm`` (OSRM
+    #: through osrm-bindings; OpenStreetMap networks only).
+    engine: str = "builtin"
+    #: OSRM profile (a ``.lua`` file) for ``engine = "osrm"``; empty: OSRM's stock car.lua.
+    osrm_profile: str = ""
     margin_km: float = 25.0
     speeds: dict[str, float] = field(default_factory=dict)
     speed_factor: float = 1.0
@@ -175,6 +182,13 @@ class ZoningConfig:
             _positive(v, f"{where}.speeds.{k}")
         _positive(self.speed_factor, f"{where}.speed_factor")
         _positive(self.snap_kmh, f"{where}.snap_kmh")
+        from territorial_geo.errors import NetworkError
+        from territorial_geo.network.engine import check_engine_network
+
+        try:
+            check_engine_network(self.engine, self.network)
+        except NetworkError as exc:
+            raise ConfigError(f"{where}.engine: {exc}") from exc
 
 
 #: Rules for a solo count whose data year differs from the base year (``data_year_rule``).

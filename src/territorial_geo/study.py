@@ -63,6 +63,9 @@ class StudyResult:
     data_state: dict = field(default_factory=dict)
     #: One-at-a-time sensitivity of the zone seats (:func:`uncertainty.sensitivity`).
     sensitivity: pd.DataFrame | None = None
+    #: The routing engine that computed the times (:mod:`territorial_geo.network.engine`;
+    #: the built-in one over ``network`` when None).
+    engine: object = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -105,6 +108,13 @@ def territory_network(
               "approx_params": approx_params}
     return netmod.load_network(parsed, area=terr.outline, margin_m=margin_km * 1000,
                                profile=profile, data_dir=data_dir, **kw)
+
+
+def study_engine(cfg: StudyConfig, net: netmod.RoadNetwork):
+    """The routing engine of a study (``zoning.engine``, ``zoning.osrm_profile``) over
+    ``net``; OSRM prepares its data here (once per extract and profile, cached)."""
+    z = cfg.zoning
+    return netmod.make_engine(z.engine, net, osrm_profile=z.osrm_profile or None)
 
 
 def study_network(
@@ -287,6 +297,7 @@ def run_study(
     say("road network")
     z = cfg.zoning
     net = study_network(cfg, terr, data_dir=data.data_dir, data=data)
+    engine = study_engine(cfg, net)
     profile = net.profile
     lap("network")
     say("zones")
@@ -295,7 +306,7 @@ def run_study(
                                      if z.auto_towns else [])
     zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
                                bands=z.bands, direction=z.direction,
-                               edge_buffer_m=z.edge_buffer_m)
+                               edge_buffer_m=z.edge_buffer_m, engine=engine)
     pole_removed: dict[str, list[str]] = {}
     # every member counts, wherever it lives: a zone's catchment crosses the border
     membership = zones.membership(territory_only=False)
@@ -305,7 +316,7 @@ def run_study(
             raise sources.UnknownPlaceError(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
         pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
-                                direction=z.direction, polygons=False)
+                                direction=z.direction, polygons=False, engine=engine)
         pole_removed[zone_code] = zones.without_pole(zone_code, pz, territory_only=False)
     lap("zones")
     say("demand")
@@ -364,7 +375,7 @@ def run_study(
     # existing sites count in coverage and selection unless only planned ones are asked for
     inv_matters = missing_inv and cc.sites in ("existing", "both")
     if len(use):
-        site_times = coverage.nearest_site_times(net, pts, use)
+        site_times = coverage.nearest_site_times(net, pts, use, engine=engine)
         wcols = weights[["population", "teleworkers", "solos"]]
         parts = [coverage.coverage_shares(site_times["time_min"], wcols, cc.minutes).assign(
             level="territory")]
@@ -411,7 +422,7 @@ def run_study(
         notes.append(f"Road network: {net.source['note']}.")
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
-                       load_state(sources.resolve_data_dir(data.data_dir)), sens)
+                       load_state(sources.resolve_data_dir(data.data_dir)), sens, engine)
 
 
 def _origin(entry: dict | None) -> str:
@@ -474,6 +485,7 @@ def parameters_doc(res: StudyResult) -> dict:
         "estimates_and_assumptions": res.notes,
         "datasets": ds,
         "network": res.network.info(),
+        "routing_engine": res.zones.engine,
         "territory": res.territory.summary(),
         "timings_s": res.timings,
     }
@@ -650,12 +662,13 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
             images.append(p)
     if cfg.output.raster:
         say("raster")
-        town_t = netmod.node_times_to_nearest(res.network, zones.snaps.loc[zones.zone_codes],
-                                              direction=zones.direction)
+        eng = netmod.engine_of(res.engine, res.network)
+        town_t = eng.node_times_to_nearest(zones.snaps.loc[zones.zone_codes],
+                                           direction=zones.direction)
         bands = {"minutes_to_market_town": town_t / 60}
         if len(res.sites):
-            site_t = netmod.node_times_to_nearest(res.network, res.network.snap(res.sites.geometry),
-                                                  direction="to")
+            site_t = eng.node_times_to_nearest(res.network.snap(res.sites.geometry),
+                                               direction="to")
             bands["minutes_to_third_place"] = site_t / 60
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
@@ -706,6 +719,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         _("k_budget"): _("k_budget_value", budget=f"{zones.budget_min:g}",
                          direction=_(f"direction_{zones.direction}")),
         _("k_network"): network_label(res.network, lang=lang),
+        _("k_engine"): engine_label(res.zones.engine, lang=lang),
     }
     sel = None
     if res.selection is not None:
@@ -741,6 +755,15 @@ def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
     counts = _("net_counts", nodes=i18n.number(net.n_nodes, lang, digits=0),
                edges=i18n.number(len(net.edges), lang, digits=0))
     return f"{what} ({src.get('format', '?')}: {name}), {counts}{extra}"
+
+
+def engine_label(info: dict, *, lang: str = "en") -> str:
+    """One line saying which routing engine computed the times (in ``lang``)."""
+    _ = i18n.messages(lang)
+    if info.get("engine") == "osrm":
+        return _("engine_osrm", version=info.get("osrm_bindings", "?"),
+                 profile=Path(str(info.get("profile", "car.lua"))).name)
+    return _("engine_builtin")
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
