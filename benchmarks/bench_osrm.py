@@ -11,7 +11,7 @@ Measured
 --------
 Preparation (cold, once): ``osrm-extract`` (stock car.lua), ``osrm-partition``,
 ``osrm-customize`` on the clipped extract: wall seconds and peak resident memory of each
-tool's own process (``wait4`` rusage, recorded by
+tool's own process (its ``VmHWM``, recorded by
 :func:`territorial_geo.network.osrm_engine.prepare` in the cache manifest).
 
 Warm zoning: :func:`territorial_geo.zoning.build_zones` of the reference territory's five

@@ -146,14 +146,32 @@ def test_isochrone_sample_points_equal_direct_table(fixture_net):
     pts = _road_points(net, 2, seed=3)
     sn = net.snap(pts)
     budget = 120.0
-    got = eng.node_times(sn, budget, reverse=True)
     nodes = gpd.GeoSeries(net.nodes.geometry.to_numpy(), crs=2154)
     d = direct_table(eng.base, nodes, pts)  # every node to each point
+    # every node asked (sample_m = 0): exactly OSRM's nodes within the budget
+    every = OE.OsrmEngine(net, eng.base, profile=eng.profile, sample_m=0)
+    got = every.node_times(sn, budget, reverse=True)
     ti, oi = np.nonzero(d <= budget)
     assert set(zip(got["origin"], got["target"], strict=True)) == set(zip(oi, ti, strict=True))
     np.testing.assert_allclose(
         got.sort_values(["origin", "target"])["time_s"].to_numpy(),
         np.array([d[t, o] for o, t in sorted(zip(oi, ti, strict=True))]), atol=0.05)
+    # sampled (one node per 200 m cell): every node of a cell has the OSRM time of one node
+    # of that cell, and the nodes reached are those of cells whose sample is within budget
+    eng200 = OE.OsrmEngine(net, eng.base, profile=eng.profile, sample_m=200.0)
+    got = eng200.node_times(sn, budget, reverse=True)
+    cell = [tuple(c) for c in np.floor(net.nodes[["x", "y"]].to_numpy() / 200.0).astype(int)]
+    assert len(got) > 0.5 * len(ti)
+    for o in range(2):
+        g = got[got["origin"] == o]
+        by_cell: dict = {}
+        for n, t in zip(g["target"], g["time_s"], strict=True):
+            by_cell.setdefault(cell[n], set()).add(round(t, 3))
+        assert all(len(v) == 1 for v in by_cell.values())
+        for c, (t,) in by_cell.items():
+            in_cell = [n for n in range(len(cell)) if cell[n] == c]
+            assert np.min(np.abs(d[in_cell, o] - t)) < 0.05
+    assert len(eng200.samples(np.arange(net.n_nodes))[0]) < net.n_nodes / 3
 
 
 def test_coverage_and_raster_times_equal_direct_table(fixture_net):
@@ -167,10 +185,15 @@ def test_coverage_and_raster_times_equal_direct_table(fixture_net):
     assert (t["site_index"].to_numpy() == d.argmin(axis=1)).all()
     cm = coverage.cover_matrix(net, pts, sites.geometry, 150.0, engine=eng)
     np.testing.assert_allclose(cm, np.where(d <= 150.0, d, np.inf), atol=0.05)
-    raster = eng.node_times_to_nearest(net.snap(sites.geometry), direction="to")
     nodes = gpd.GeoSeries(net.nodes.geometry.to_numpy(), crs=2154)
-    np.testing.assert_allclose(raster, direct_table(eng.base, nodes, sites.geometry).min(axis=1),
+    dn = direct_table(eng.base, nodes, sites.geometry).min(axis=1)
+    every = OE.OsrmEngine(net, eng.base, profile=eng.profile, sample_m=0)
+    np.testing.assert_allclose(every.node_times_to_nearest(net.snap(sites.geometry)), dn,
                                atol=0.05)
+    # sampled raster: each node has its cell's sample node time
+    raster = eng.node_times_to_nearest(net.snap(sites.geometry), direction="to")
+    sample, row = eng.samples(np.arange(net.n_nodes))
+    np.testing.assert_allclose(raster, dn[sample][row], atol=0.05)
 
 
 @pytest.mark.xfail(strict=False, reason="needs helper turns' car.lua speeds and turn "
@@ -426,3 +449,32 @@ def test_cli_bad_input_exit_2_one_line(data_dir, tmp_path, capsys, monkeypatch):
     assert cli.main(base + ["--network", str(good), "--engine", "osrm"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "pip install 'territorial-geo[osrm]'" in err
+
+
+def test_study_end_to_end_with_osrm(data_dir, tmp_path):
+    """A whole study (zones, demand, coverage, raster, report) with ``engine = "osrm"``:
+    the outputs say OSRM computed the times, and the zone members are OSRM's."""
+    from territorial_geo import study
+    from territorial_geo.config import config_from_dict
+    from territorial_geo.territory import load_territory
+
+    d = _small_data_dir(data_dir, tmp_path)
+    terr = load_territory("communes:62045,62063", ring_km=4.0, data_dir=d)
+    pbf = _grid_pbf(terr.chefs_lieux.geometry, tmp_path / "artois-grid.osm.pbf")
+    cfg, keys = config_from_dict({
+        "name": "osrm", "territory": "communes:62045,62063", "ring_km": 4.0,
+        "zoning": {"market_towns": TOWNS, "budget_min": 6, "bands": [3], "network": str(pbf),
+                   "margin_km": 3, "engine": "osrm"},
+        "output": {"static_maps": False, "raster_cell_m": 500.0}})
+    res = study.run_study(cfg, overridden=keys, data_dir=d)
+    out = study.write_outputs(res, tmp_path / "out", data_dir=d)
+    params = json.loads((out / "parameters.json").read_text())
+    assert params["routing_engine"]["engine"] == "osrm"
+    assert params["parameters"]["zoning"]["engine"] == "osrm"
+    assert "OSRM (osrm-bindings" in (out / "report.html").read_text()
+    cl = terr.chefs_lieux.geometry
+    dt = direct_table(Path(params["routing_engine"]["data"]), cl, cl.loc[TOWNS])
+    mem = res.zones.membership(territory_only=False)
+    for j, town in enumerate(TOWNS):
+        assert mem[town] == sorted(cl.index[dt[:, j] <= 360.0])
+    assert (out / "drive_time.tif").is_file()

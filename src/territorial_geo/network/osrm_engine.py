@@ -61,6 +61,14 @@ CHUNK = 20_000
 #: network's own fastest edge is used when faster. OSRM's car.lua never exceeds the tagged
 #: limit (it drives at 80 % of it, ``speed_reduction = 0.8``).
 MAX_KMH = 130.0
+#: Side (metres) of the square cells in which one network node is asked to OSRM as an
+#: isochrone / raster sample point; every other node of the cell takes that node's time.
+#: ASSUMPTION (a cost/precision trade-off, not a method parameter): OSRM's multi-level
+#: ``table`` costs a search per source point (about 1-5 ms each on the region-sized
+#: benchmark), so asking every node of a detailed network (hundreds of thousands) is
+#: impractical; at 500 m the polygon's frontier is drawn to about one cell's drive time.
+#: Zone members and coverage times are always asked point by point, never sampled.
+SAMPLE_M = 500.0
 #: Stale temporary build folders older than this are removed before a new build
 #: (ASSUMPTION: no build of a study extract runs for a day).
 STALE_BUILD_S = 86_400
@@ -141,15 +149,34 @@ def _error_line(log_path: Path) -> str:
     return text.split("] ", 2)[-1][:300]
 
 
+def _vm_hwm_mb(pid: int) -> float:
+    """Peak resident memory (``VmHWM``) of a running process in MB (Linux; 0 elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
 def _run_step(step: str, args: list[str], log_path: Path) -> dict:
-    """Run one OSRM tool, waiting with ``wait4`` to get its own peak RSS and wall time."""
+    """Run one OSRM tool; its wall time and its own peak resident memory (``VmHWM`` of its
+    process, read until it exits: ``wait4``'s ``ru_maxrss`` would count the memory of the
+    Python process it was started from)."""
     t0 = time.perf_counter()
+    peak = 0.0
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([str(_binary(step)), *args], stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": round(time.perf_counter() - t0, 3),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "returncode": proc.returncode}
+        while True:
+            peak = max(peak, _vm_hwm_mb(proc.pid))
+            try:
+                proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    return {"seconds": round(time.perf_counter() - t0, 3), "peak_rss_mb": round(peak, 1),
+            "returncode": proc.returncode}
 
 
 def profile_key(profile: Path) -> str:
@@ -320,13 +347,18 @@ class OsrmEngine:
         ``.osrm`` base path from :func:`prepare`.
     profile
         The profile used (reported).
+    sample_m
+        Cell side of the isochrone / raster sample points (:data:`SAMPLE_M`); ``0`` asks
+        every node.
     """
 
     name = "osrm"
 
-    def __init__(self, net: RoadNetwork, base: str | os.PathLike, *, profile: Path) -> None:
+    def __init__(self, net: RoadNetwork, base: str | os.PathLike, *, profile: Path,
+                 sample_m: float = SAMPLE_M) -> None:
         osrm = require_osrm()
         self.net = net
+        self.sample_m = float(sample_m)
         self.base = Path(base)
         self.profile = Path(profile)
         try:
@@ -382,11 +414,30 @@ class OsrmEngine:
         m = self._times(origin_snap, *_snap_xy(target_snap), reverse=reverse)
         return self._pairs(m, budget_s)
 
+    def samples(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sample points among ``nodes`` (positions): per :attr:`sample_m` cell, the node
+        nearest the cell's centre. Returns the sample nodes and, for each of ``nodes``, the
+        row of its cell's sample."""
+        x = self.net.nodes["x"].to_numpy(float)[nodes]
+        y = self.net.nodes["y"].to_numpy(float)[nodes]
+        if self.sample_m <= 0 or len(nodes) == 0:
+            return nodes, np.arange(len(nodes))
+        cx, cy = np.floor(x / self.sample_m), np.floor(y / self.sample_m)
+        d2 = (x - (cx + 0.5) * self.sample_m) ** 2 + (y - (cy + 0.5) * self.sample_m) ** 2
+        cell = np.unique(np.c_[cx, cy], axis=0, return_inverse=True)[1].ravel()
+        order = np.lexsort((d2, cell))
+        first = order[np.r_[True, np.diff(cell[order]) != 0]]  # nearest the centre, per cell
+        row_of_cell = np.empty(cell.max() + 1, np.int64)
+        row_of_cell[cell[first]] = np.arange(len(first))
+        return nodes[first], row_of_cell[cell]
+
     def node_times(self, origin_snap: pd.DataFrame, budget_s: float, *,
                    reverse: bool) -> pd.DataFrame:
-        """Times between each origin and the network's nodes within the budget (the
-        isochrone sample points): only nodes within ``budget_s`` at the fastest speed
-        (:data:`MAX_KMH` or the network's fastest edge) of an origin are asked."""
+        """Times between each origin and the network's nodes within the budget, for the
+        isochrone polygons. Only nodes within ``budget_s`` at the fastest speed
+        (:data:`MAX_KMH` or the network's fastest edge) of an origin can be reached; among
+        them one sample node per :attr:`sample_m` cell is asked to OSRM and every node takes
+        its cell's sample time."""
         nodes = self.net.nodes
         nx, ny = nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)
         ox, oy = _snap_xy(origin_snap)
@@ -395,14 +446,21 @@ class OsrmEngine:
             fastest = np.nanmax(np.where(e["time_s"] > 0, e["length_m"] / e["time_s"], 0.0)) \
                 if len(e) else 0.0
         radius = budget_s * max(MAX_KMH / 3.6, float(fastest))
-        near = np.zeros(len(nodes), bool)
-        for x, y in zip(ox, oy, strict=True):
-            near |= (nx - x) ** 2 + (ny - y) ** 2 <= radius ** 2
-        cand = np.flatnonzero(near)
-        m = self._times(origin_snap, nx[cand], ny[cand], reverse=reverse)
-        res = self._pairs(m, budget_s)
-        res["target"] = cand[res["target"].to_numpy()]
-        return res
+        parts = []
+        # one request per origin, with its own sample points: OSRM's table runs one search
+        # per source point, which then only has to reach this origin
+        for i, (x, y) in enumerate(zip(ox, oy, strict=True)):
+            cand = np.flatnonzero((nx - x) ** 2 + (ny - y) ** 2 <= radius ** 2)
+            sample, row = self.samples(cand)
+            m = self._times(origin_snap.iloc[[i]], nx[sample], ny[sample],
+                            reverse=reverse)[:, row]
+            r = self._pairs(m, budget_s)
+            parts.append(pd.DataFrame({"origin": np.full(len(r), i, np.int64),
+                                       "target": cand[r["target"].to_numpy()],
+                                       "time_s": r["time_s"].to_numpy()}))
+        if not parts:
+            return self._pairs(np.zeros((0, 0)), budget_s)
+        return pd.concat(parts, ignore_index=True)
 
     def points_from_node_times(self, reached: pd.DataFrame, origin_snap: pd.DataFrame,
                                target_snap: pd.DataFrame, budget_s: float, *,
@@ -425,20 +483,23 @@ class OsrmEngine:
 
     def node_times_to_nearest(self, site_snap: pd.DataFrame, *,
                               direction: str = "to") -> np.ndarray:
-        """Per node of the network, seconds to (``"to"``) or from the nearest site."""
+        """Per node of the network, seconds to (``"to"``) or from the nearest site (one
+        sample node per :attr:`sample_m` cell asked, its time given to the cell's nodes)."""
         from territorial_geo.network.routing import check_direction
 
         reverse = check_direction(direction)
         nodes = self.net.nodes
         if len(site_snap) == 0:
             return np.full(len(nodes), np.inf)
-        m = self._times(site_snap, nodes["x"].to_numpy(float), nodes["y"].to_numpy(float),
-                        reverse=reverse)
-        return m.min(axis=0)
+        sample, row = self.samples(np.arange(len(nodes)))
+        m = self._times(site_snap, nodes["x"].to_numpy(float)[sample],
+                        nodes["y"].to_numpy(float)[sample], reverse=reverse)
+        return m.min(axis=0)[row]
 
     def info(self) -> dict:
         """What computed the times (written to parameters.json and the report)."""
         man = manifest(self.base)
         return {"engine": "osrm", "algorithm": "MLD", "osrm_bindings": man["osrm_bindings"],
                 "profile": man["profile"], "extract": man["pbf"], "data": str(self.base),
-                "snap_legs": "not timed (OSRM table convention)"}
+                "snap_legs": "not timed (OSRM table convention)",
+                "isochrone_sample_m": self.sample_m}
