@@ -22,7 +22,8 @@ What the times are
     OSRM ``table`` durations (seconds) between the points as OSRM snaps them (nearest road
     of its profile's network). Unlike the built-in engine, the leg from a point to its road
     is not timed (OSRM's convention); the snap distances on the built-in network are still
-    reported in the outputs.
+    reported in the outputs. Zone members and coverage are asked point by point; isochrone
+    polygons and the raster are drawn from one sample node per :data:`SAMPLE_M` cell.
 """
 
 from __future__ import annotations
