@@ -41,18 +41,19 @@ from bench_readers import ARTOIS_SIREN, ROOT, synthetic_osm  # noqa: E402
 TOWNS = ["62045", "62063", "62279", "62649", "62820"]
 
 
-def _zoning(terr, net, engine_name: str, bands: list[float]) -> tuple[float, object]:
+def _zoning(terr, net, engine_name: str, bands: list[float],
+            sample_m: float) -> tuple[float, object]:
     from territorial_geo import network as netmod
     from territorial_geo import zoning
 
     t0 = time.perf_counter()
-    eng = netmod.make_engine(engine_name, net)
+    eng = netmod.make_engine(engine_name, net, osrm_sample_m=sample_m)
     z = zoning.build_zones(terr, TOWNS, network=net, budget_min=10.0, bands=bands, engine=eng)
     return time.perf_counter() - t0, z
 
 
 def run(repeats: int = 3, threads: int | None = None, bands: tuple[float, ...] = (5.0, 10.0),
-        fresh: bool = True) -> dict:
+        fresh: bool = True, sample_m: float = 500.0) -> dict:
     """Prepare OSRM data (cold) and time the warm zoning with both engines.
 
     Returns
@@ -85,18 +86,18 @@ def run(repeats: int = 3, threads: int | None = None, bands: tuple[float, ...] =
     runs: dict[str, list[float]] = {"builtin": [], "osrm": []}
     sizes = {}
     for name in runs:  # warm-up
-        _, z = _zoning(terr, net, name, list(bands))
+        _, z = _zoning(terr, net, name, list(bands), sample_m)
         sizes[name] = {c: len(v) for c, v in z.membership(territory_only=False).items()}
     for _ in range(repeats):
         for name in runs:
-            s, _z = _zoning(terr, net, name, list(bands))
+            s, _z = _zoning(terr, net, name, list(bands), sample_m)
             runs[name].append(round(s, 3))
     med = {k: statistics.median(v) for k, v in runs.items()}
     return {
         "input": {"synthetic_pbf": info, "clipped_pbf_mb": round(clipped.stat().st_size / 1e6, 1),
                   "graph_nodes": net.n_nodes, "graph_edges": len(net.edges),
                   "territory": ARTOIS_SIREN, "margin_km": 25, "towns": TOWNS,
-                  "budget_min": 10, "bands": list(bands)},
+                  "budget_min": 10, "bands": list(bands), "osrm_sample_m": sample_m},
         "clip_graph_s": round(clip_graph_s, 2), "graph_cached": bool(net.source.get("cached")),
         "osrm_prepare_s": round(prepare_s, 2), "osrm_steps": man["steps"],
         "osrm_threads": threads, "osrm_bindings": man["osrm_bindings"],
@@ -112,12 +113,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None,
                     help="threads of the OSRM tools (default: every core)")
     ap.add_argument("--bands", default="5,10", help="zone bands in minutes (default 5,10)")
+    ap.add_argument("--sample-m", type=float, default=500.0,
+                    help="OSRM isochrone sample cell side in metres (default 500)")
     ap.add_argument("--keep", action="store_true",
                     help="reuse prepared OSRM data (the preparation is then not cold)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     res = run(args.repeats, args.threads, tuple(float(b) for b in args.bands.split(",")),
-              fresh=not args.keep)
+              fresh=not args.keep, sample_m=args.sample_m)
     if args.json:
         print(json.dumps(res, indent=2))
         return
@@ -131,7 +134,7 @@ def main() -> None:
     for step, s in res["osrm_steps"].items():
         print(f"  osrm-{step:10s} {s['seconds']:8.2f} s   peak RSS {s['peak_rss_mb']:8.1f} MB")
     print(f"warm zoning, {len(i['towns'])} towns, {i['budget_min']} min, bands {i['bands']}, "
-          f"polygons (median of {len(res['zoning']['builtin']['runs_s'])}):")
+          f"polygons, OSRM sample cells {i['osrm_sample_m']:g} m (median of {len(res['zoning']['builtin']['runs_s'])}):")
     for k, z in res["zoning"].items():
         print(f"  {k:8s} {z['median_s']:7.2f} s  runs {z['runs_s']}  members "
               f"{z['members_per_zone']}")

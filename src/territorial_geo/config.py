@@ -48,6 +48,8 @@ DEFAULT_SOURCES: dict[str, str] = {
     "zoning.max_snap_m": "docs/method.md §2",
     "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
     "no detailed network is named",
+    "zoning.osrm_sample_m": "ASSUMPTION: cost/precision trade-off of OSRM's isochrone "
+    "sample points (docs/method.md §2.6.5)",
     "zoning.engine": "built-in engine (docs/method.md §2); 'osrm' computes the times with "
     "OSRM (osrm-bindings, stock car.lua profile unless zoning.osrm_profile is set)",
     "demand.telework_preset": "see preset source",
@@ -131,6 +133,9 @@ class ZoningConfig:
     engine: str = "builtin"
     #: OSRM profile (a ``.lua`` file) for ``engine = "osrm"``; empty: OSRM's stock car.lua.
     osrm_profile: str = ""
+    #: ``engine = "osrm"``: side (m) of the cells of the isochrone / raster sample points
+    #: (one node asked per cell; docs/method.md §2.6.5).
+    osrm_sample_m: float = 500.0
     margin_km: float = 25.0
     speeds: dict[str, float] = field(default_factory=dict)
     speed_factor: float = 1.0
@@ -182,6 +187,7 @@ class ZoningConfig:
             _positive(v, f"{where}.speeds.{k}")
         _positive(self.speed_factor, f"{where}.speed_factor")
         _positive(self.snap_kmh, f"{where}.snap_kmh")
+        _positive(self.osrm_sample_m, f"{where}.osrm_sample_m")
         from territorial_geo.errors import NetworkError
         from territorial_geo.network.engine import check_engine_network
 

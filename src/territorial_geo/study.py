@@ -114,7 +114,8 @@ def study_engine(cfg: StudyConfig, net: netmod.RoadNetwork):
     """The routing engine of a study (``zoning.engine``, ``zoning.osrm_profile``) over
     ``net``; OSRM prepares its data here (once per extract and profile, cached)."""
     z = cfg.zoning
-    return netmod.make_engine(z.engine, net, osrm_profile=z.osrm_profile or None)
+    return netmod.make_engine(z.engine, net, osrm_profile=z.osrm_profile or None,
+                              osrm_sample_m=z.osrm_sample_m)
 
 
 def study_network(

@@ -100,6 +100,7 @@ def make_engine(
     *,
     osrm_profile: str | os.PathLike | None = None,
     threads: int | None = None,
+    osrm_sample_m: float | None = None,
 ):
     """The routing engine ``name`` over ``net``.
 
@@ -114,6 +115,9 @@ def make_engine(
         OSRM ``.lua`` profile (default OSRM's stock ``car.lua``).
     threads
         Threads of the OSRM preparation tools.
+    osrm_sample_m
+        Cell side of OSRM's isochrone / raster sample points
+        (:data:`~territorial_geo.network.osrm_engine.SAMPLE_M` when None).
 
     Raises
     ------
@@ -129,7 +133,9 @@ def make_engine(
     pbf = osrm_engine.network_extract(net)
     profile = osrm_engine.resolve_profile(osrm_profile)
     base = osrm_engine.prepare(pbf, profile=profile, threads=threads)
-    return osrm_engine.OsrmEngine(net, base, profile=profile)
+    return osrm_engine.OsrmEngine(
+        net, base, profile=profile,
+        sample_m=osrm_engine.SAMPLE_M if osrm_sample_m is None else osrm_sample_m)
 
 
 def engine_of(engine, net: RoadNetwork):
