@@ -53,7 +53,7 @@ def _zoning(terr, net, engine_name: str, bands: list[float],
 
 
 def run(repeats: int = 3, threads: int | None = None, bands: tuple[float, ...] = (5.0, 10.0),
-        fresh: bool = True, sample_m: float = 500.0) -> dict:
+        fresh: bool = True, sample_m: float = 1000.0) -> dict:
     """Prepare OSRM data (cold) and time the warm zoning with both engines.
 
     Returns
@@ -113,8 +113,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None,
                     help="threads of the OSRM tools (default: every core)")
     ap.add_argument("--bands", default="5,10", help="zone bands in minutes (default 5,10)")
-    ap.add_argument("--sample-m", type=float, default=500.0,
-                    help="OSRM isochrone sample cell side in metres (default 500)")
+    ap.add_argument("--sample-m", type=float, default=1000.0,
+                    help="OSRM isochrone sample cell side in metres (default 1000)")
     ap.add_argument("--keep", action="store_true",
                     help="reuse prepared OSRM data (the preparation is then not cold)")
     ap.add_argument("--json", action="store_true")

@@ -470,6 +470,7 @@ def test_study_end_to_end_with_osrm(data_dir, tmp_path):
     out = study.write_outputs(res, tmp_path / "out", data_dir=d)
     params = json.loads((out / "parameters.json").read_text())
     assert params["routing_engine"]["engine"] == "osrm"
+    assert params["routing_engine"]["isochrone_sample_m"] == 1000.0
     assert params["parameters"]["zoning"]["engine"] == "osrm"
     assert "OSRM (osrm-bindings" in (out / "report.html").read_text()
     cl = terr.chefs_lieux.geometry

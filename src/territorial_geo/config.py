@@ -135,7 +135,7 @@ class ZoningConfig:
     osrm_profile: str = ""
     #: ``engine = "osrm"``: side (m) of the cells of the isochrone / raster sample points
     #: (one node asked per cell; docs/method.md §2.6.5).
-    osrm_sample_m: float = 500.0
+    osrm_sample_m: float = 1000.0
     margin_km: float = 25.0
     speeds: dict[str, float] = field(default_factory=dict)
     speed_factor: float = 1.0

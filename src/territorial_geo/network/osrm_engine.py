@@ -64,12 +64,14 @@ CHUNK = 20_000
 MAX_KMH = 130.0
 #: Side (metres) of the square cells in which one network node is asked to OSRM as an
 #: isochrone / raster sample point; every other node of the cell takes that node's time.
-#: ASSUMPTION (a cost/precision trade-off, not a method parameter): OSRM's multi-level
+#: ASSUMPTION (a cost/precision trade-off, ``zoning.osrm_sample_m``): OSRM's multi-level
 #: ``table`` costs a search per source point (about 1-5 ms each on the region-sized
 #: benchmark), so asking every node of a detailed network (hundreds of thousands) is
-#: impractical; at 500 m the polygon's frontier is drawn to about one cell's drive time.
+#: impractical; at 1000 m the polygon's frontier is drawn to about one cell's drive time
+#: (1-1.5 min at 40-60 km/h); 500 m halves that for about four times the OSRM time
+#: (benchmarks/bench_osrm.py).
 #: Zone members and coverage times are always asked point by point, never sampled.
-SAMPLE_M = 500.0
+SAMPLE_M = 1000.0
 #: Stale temporary build folders older than this are removed before a new build
 #: (ASSUMPTION: no build of a study extract runs for a day).
 STALE_BUILD_S = 86_400
