@@ -390,6 +390,10 @@ def test_popup_times_reach_the_widest_band(fr_out):
     assert len(between) > 50
     for r in between.itertuples():
         assert tab.at[r.code, f"time_to_{r.zone}_min"] == pytest.approx(r.time_min, abs=1e-3)
+    # the map shows the territory's communes (communes.csv also holds zone members outside)
+    tab = tab[tab["in_territory"]]
+    between = between[between["code"].isin(tab.index)]
+    assert len(between) > 20
     index = _map_index(fr_out / "map.html")
     for r in between.head(20).itertuples():
         minutes = i18n.number(round(r.time_min, 4), "fr")

@@ -418,6 +418,37 @@ MUTATIONS: list[Mutation] = [
         "    on_budget = out[\"band_min\"].to_numpy(float) > 0",
         ("tests/test_officials.py::test_planner_files",),
     ),
+    Mutation(
+        "osrm-direction-swapped", "network/osrm_engine.py",
+        "        return self.table(t, o).T if reverse else self.table(o, t)",
+        "        return self.table(o, t) if reverse else self.table(t, o).T",
+        ("tests/test_osrm_engine.py::test_direction_matters_on_one_way_streets",
+         "tests/test_osrm_engine.py::test_zone_members_and_times_equal_direct_table"),
+    ),
+    Mutation(
+        "osrm-isochrone-radius-too-small", "network/osrm_engine.py",
+        "        radius = budget_s * max(MAX_KMH / 3.6, float(fastest))",
+        "        radius = budget_s * 20 / 3.6",
+        ("tests/test_osrm_engine.py::test_isochrone_sample_points_equal_direct_table",),
+    ),
+    Mutation(
+        "osrm-build-in-place", "network/osrm_engine.py",
+        "    sources.atomic_dir(folder, build)",
+        "    folder.mkdir(parents=True, exist_ok=True)\n    build(folder)",
+        ("tests/test_osrm_engine.py::test_pbf_osrm_cannot_extract_is_one_line_and_leaves_nothing",),
+    ),
+    Mutation(
+        "zoning-ignores-engine", "zoning.py",
+        "    eng = netmod.engine_of(engine, network)",
+        "    eng = netmod.engine_of(None, network)",
+        ("tests/test_osrm_engine.py::test_zone_members_and_times_equal_direct_table",),
+    ),
+    Mutation(
+        "coverage-ignores-engine", "coverage.py",
+        "    t, idx = netmod.engine_of(engine, net).nearest_point_times(",
+        "    t, idx = netmod.engine_of(None, net).nearest_point_times(",
+        ("tests/test_osrm_engine.py::test_coverage_and_raster_times_equal_direct_table",),
+    ),
 ]
 
 

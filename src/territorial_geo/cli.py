@@ -77,11 +77,22 @@ def _cmd_territory(args) -> int:
 
 
 def _network(args, terr, data=None):
-    from territorial_geo import study
+    from territorial_geo import network, study
 
+    # engine = osrm on a network OSRM cannot read: refused before any file is read
+    network.check_engine_network(getattr(args, "engine", None) or "builtin",
+                                 args.network or "approximate")
     return study.territory_network(args.network or "approximate", terr, margin_km=args.margin_km,
                                    profile=getattr(args, "profile", None),
                                    data_dir=args.data_dir, data=data)
+
+
+def _engine(args, net):
+    """The routing engine named by ``--engine`` (or the study file) over ``net``."""
+    from territorial_geo import network
+
+    return network.make_engine(getattr(args, "engine", None) or "builtin", net,
+                               osrm_profile=getattr(args, "osrm_profile", None) or None)
 
 
 def _cmd_network(args) -> int:
@@ -133,18 +144,20 @@ def _cmd_zones(args) -> int:
     t = _territory(args)
     net = _network(args, t)
     z = zoning.build_zones(t, args.towns, network=net, budget_min=args.zone_minutes,
-                           bands=args.bands or [5.0, 10.0, 15.0, 20.0], direction=args.direction)
+                           bands=args.bands or [5.0, 10.0, 15.0, 20.0], direction=args.direction,
+                           engine=_engine(args, net))
     if args.out:
         z.to_gpkg(args.out)
     ov = z.overlap(territory_only=False)  # every member commune, as the study counts
     if args.json:
-        print(json.dumps({"membership": z.membership(territory_only=False),
+        print(json.dumps({"engine": z.engine, "membership": z.membership(territory_only=False),
                           "overlap": ov.to_dict(), "union": z.union(territory_only=False),
                           "uncovered": z.uncovered()}))
     else:
         print(ov.to_string())
         print(f"union: {len(z.union(territory_only=False))} communes (inside or outside "
               f"the territory); territory communes in no zone: {len(z.uncovered())}")
+        print(f"times computed by the {z.engine['engine']} engine")
     return 0
 
 
@@ -155,6 +168,13 @@ def _cmd_study(args) -> int:
     cfg, keys = load_config(args.study)
     if args.lang is not None:
         cfg.output.lang = args.lang
+    if args.engine is not None:
+        cfg.zoning.engine = args.engine
+        keys = keys | {"zoning.engine"}
+    if args.osrm_profile is not None:
+        cfg.zoning.osrm_profile = args.osrm_profile
+        keys = keys | {"zoning.osrm_profile"}
+    cfg.validate()
     _ = i18n.messages(cfg.output.lang)
     say = _progress(args.quiet)
     res = study.run_study(cfg, overridden=keys, data_dir=args.data_dir, progress=say)
@@ -181,6 +201,11 @@ def _cmd_batch(args) -> int:
     if args.workers is not None and args.scheduler:
         raise TerritorialGeoError("give --workers or --scheduler, not both")
     cfg, _keys = load_config(args.study)
+    if cfg.zoning.engine != "builtin":
+        raise TerritorialGeoError(
+            f"{args.study}: batch runs use the built-in engine (zoning.engine = "
+            f"{cfg.zoning.engine!r} is for single studies); remove zoning.engine from the "
+            "template")
     epcis = batch.select_epcis(args.epcis, epci=sources.load_epci(args.data_dir),
                                commune_list=sources.load_commune_list(args.data_dir))
     say = _progress(args.quiet)
@@ -260,6 +285,7 @@ _STUDY_OPTIONS = {
     "margin_km": "zoning.margin_km", "sites": "coverage.sites", "planned": "supply.planned",
     "minutes": "coverage.minutes", "k": "coverage.k", "within_minutes": "coverage.budget_min",
     "candidates": "coverage.candidates", "weight": "coverage.weight",
+    "engine": "zoning.engine", "osrm_profile": "zoning.osrm_profile",
 }
 _CANDIDATE_KEYWORDS = ("density", "towns", "all")
 
@@ -353,6 +379,7 @@ def _load_inputs(args):
     # _network() and _territory() read these from the namespace
     args.territory, args.ring_km = cfg.territory, cfg.ring_km
     args.network, args.margin_km = cfg.zoning.network, cfg.zoning.margin_km
+    args.engine, args.osrm_profile = cfg.zoning.engine, cfg.zoning.osrm_profile
     z = cfg.zoning
     args.profile = z.speed_profile()
     data = sources.Datasets(args.data_dir)
@@ -390,6 +417,8 @@ def _print_demand_info(info: dict) -> None:
         print(f"  {p['from']:10s} {key} = {_short(p['value'])}{src}")
     for k, v in info["demand_inputs"].items():
         print(f"  input {k}: {v}")
+    if "engine" in info:
+        print(f"times computed by the {info['engine']['engine']} engine")
     for n in info["notes"]:
         print(f"note: {n}")
 
@@ -411,7 +440,9 @@ def _cmd_coverage(args) -> int:
     t, net, sites, weights, cfg, info, _ = _load_inputs(args)
     minutes = cfg.coverage.minutes
     pts = t.chefs_lieux.loc[t.codes].geometry
-    times = coverage.nearest_site_times(net, pts, sites)
+    engine = _engine(args, net)
+    info["engine"] = engine.info()
+    times = coverage.nearest_site_times(net, pts, sites, engine=engine)
     measures = ["population", "teleworkers", "solos"]
     shares = coverage.coverage_shares(times["time_min"], weights[measures], minutes)
     unc = coverage.uncovered(times["time_min"], weights, max(minutes), t.communes["nom"])
@@ -445,9 +476,11 @@ def _cmd_select(args) -> int:
     t, net, sites, weights, cfg, info, data = _load_inputs(args)
     cc = cfg.coverage
     pts = t.chefs_lieux.loc[t.codes].geometry
+    engine = _engine(args, net)
+    info["engine"] = engine.info()
     existing = np.zeros(len(t.codes), bool)
     if len(sites):
-        times = coverage.nearest_site_times(net, pts, sites)
+        times = coverage.nearest_site_times(net, pts, sites, engine=engine)
         existing = (times["time_min"] <= cc.budget_min).to_numpy()
     towns = None
     if cc.candidates == "towns":
@@ -460,7 +493,7 @@ def _cmd_select(args) -> int:
     if not cands:
         raise TerritorialGeoError("site selection: no candidate commune (try --candidates all)")
     cover = np.isfinite(coverage.cover_matrix(net, pts, t.chefs_lieux.loc[cands].geometry,
-                                              cc.budget_min * 60))
+                                              cc.budget_min * 60, engine=engine))
     labels = [f"{t.chefs_lieux.loc[c, 'nom']} ({c})" for c in cands]
     w = weights[cc.weight].to_numpy()
     if args.target_share is not None:
@@ -621,6 +654,17 @@ def build_parser() -> argparse.ArgumentParser:
                         + dflt % "approximate")
         sp.add_argument("--margin-km", type=_nonneg, default=None if study else 25.0,
                         help="road network read this far around the territory" + dflt % "25")
+        engine_args(sp, study)
+
+    def engine_args(sp, study: bool):
+        dflt = " (default: study file, else %s)" if study else " (default %s)"
+        sp.add_argument("--engine", choices=["builtin", "osrm"], default=None,
+                        help="who computes the drive times: builtin (this project's router) "
+                        "or osrm (OSRM's own times through osrm-bindings, OpenStreetMap "
+                        "networks only: pip install 'territorial-geo[osrm]')"
+                        + dflt % "builtin")
+        sp.add_argument("--osrm-profile", default=None, metavar="FILE.lua",
+                        help="OSRM profile for --engine osrm" + dflt % "OSRM's stock car.lua")
 
     nw = command(sub, "network", "road networks")
     nsub = nw.add_subparsers(dest="network_cmd", required=True, metavar="ACTION",
@@ -689,6 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "summary (default: the study file's output.lang, else fr)")
     st.add_argument("--pdf", action="store_true",
                     help="also print the report to report.pdf with headless Chromium")
+    engine_args(st, study=True)
 
     ba = command(sub, "batch", "a study per EPCI of a département, a region or France, on Dask")
     ba.add_argument("study", help="study file used as a template (its market towns, poles, "

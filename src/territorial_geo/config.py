@@ -66,6 +66,10 @@ DEFAULT_SOURCES: dict[str, str] = {
     "zoning.max_snap_m": "docs/method.md §2",
     "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
     "no detailed network is named",
+    "zoning.osrm_sample_m": "ASSUMPTION: cost/precision trade-off of OSRM's isochrone "
+    "sample points (docs/method.md §2.6.6)",
+    "zoning.engine": "built-in engine (docs/method.md §2); 'osrm' computes the times with "
+    "OSRM (osrm-bindings, stock car.lua profile unless zoning.osrm_profile is set)",
     "demand.telework_preset": "see preset source",
     "demand.secondary_residence_rate": "ASSUMPTION: no published source (docs/method.md §3)",
     "demand.csp_year": "census year of CSP shares closest to the base year",
@@ -157,6 +161,14 @@ class ZoningConfig:
     bands: list[float] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
     direction: str = "to"
     network: str = "approximate"
+    #: Routing engine: ``builtin`` (the project's Dijkstra on ``network``) or ``osrm`` (OSRM
+    #: through osrm-bindings; OpenStreetMap networks only).
+    engine: str = "builtin"
+    #: OSRM profile (a ``.lua`` file) for ``engine = "osrm"``; empty: OSRM's stock car.lua.
+    osrm_profile: str = ""
+    #: ``engine = "osrm"``: side (m) of the cells of the isochrone / raster sample points
+    #: (one node asked per cell; docs/method.md §2.6.6).
+    osrm_sample_m: float = 1000.0
     margin_km: float = 25.0
     speeds: dict[str, float] = field(default_factory=dict)
     speed_factor: float = 1.0
@@ -239,6 +251,14 @@ class ZoningConfig:
         _positive(self.speed_factor, f"{where}.speed_factor")
         _positive(self.snap_kmh, f"{where}.snap_kmh")
         self.speed_profile(where)
+        _positive(self.osrm_sample_m, f"{where}.osrm_sample_m")
+        from territorial_geo.errors import NetworkError
+        from territorial_geo.network.engine import check_engine_network
+
+        try:
+            check_engine_network(self.engine, self.network)
+        except NetworkError as exc:
+            raise ConfigError(f"{where}.engine: {exc}") from exc
 
 
 #: Rules for a solo count whose data year differs from the base year (``data_year_rule``).

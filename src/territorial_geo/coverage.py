@@ -29,6 +29,7 @@ def nearest_site_times(
     sites: gpd.GeoDataFrame,
     *,
     site_label: str = "name",
+    engine=None,
 ) -> pd.DataFrame:
     """Drive time from each point (commune chef-lieu) to its nearest site.
 
@@ -40,6 +41,8 @@ def nearest_site_times(
         Chef-lieu points indexed by commune code.
     sites
         Third places (points); ``site_label`` names them in the output.
+    engine
+        Routing engine (:mod:`territorial_geo.network.engine`; default the built-in one).
 
     Returns
     -------
@@ -56,7 +59,7 @@ def nearest_site_times(
         raise TerritorialGeoError("coverage needs at least one third place (none given)")
     ssnap = net.snap(sites.geometry)
     psnap = net.snap(points)
-    t, idx = netmod.nearest_point_times(net, psnap, ssnap, direction="to")
+    t, idx = netmod.engine_of(engine, net).nearest_point_times(psnap, ssnap, direction="to")
     labels = sites[site_label].astype(str).to_numpy() if site_label in sites else np.asarray(
         sites.index.astype(str))
     return pd.DataFrame(
@@ -125,14 +128,15 @@ def uncovered(times_min: pd.Series, weights: pd.DataFrame, minutes: float,
 
 def cover_matrix(
     net: netmod.RoadNetwork, demand_points: gpd.GeoSeries, candidate_points: gpd.GeoSeries,
-    budget_s: float,
+    budget_s: float, *, engine=None,
 ) -> np.ndarray:
     """Travel-time matrix demand x candidate (seconds, inf beyond the budget).
 
-    Times run from each demand commune to the candidate (direction "to").
+    Times run from each demand commune to the candidate (direction "to"), computed by
+    ``engine`` (:mod:`territorial_geo.network.engine`; default the built-in one).
     """
-    res = netmod.snapped_times(net, net.snap(candidate_points), net.snap(demand_points),
-                               budget_s, reverse=True)
+    res = netmod.engine_of(engine, net).snapped_times(
+        net.snap(candidate_points), net.snap(demand_points), budget_s, reverse=True)
     m = np.full((len(demand_points), len(candidate_points)), np.inf)
     m[res["target"].to_numpy(), res["origin"].to_numpy()] = res["time_s"].to_numpy()
     return m

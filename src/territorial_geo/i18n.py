@@ -288,6 +288,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "net_approximate": "réseau approximatif",
         "net_detailed": "réseau détaillé",
         "net_counts": "{nodes} nœuds, {edges} arcs orientés",
+        "k_engine": "Calcul des temps",
+        "engine_builtin": "moteur intégré (Dijkstra sur le réseau routier ci-dessus)",
+        "engine_osrm": "OSRM (osrm-bindings {version}, profil {profile}) sur l'extrait "
+        "OpenStreetMap du réseau ci-dessus",
         # --- batch map (territorial-geo batch) ---------------------------------------------
         "batch_layer": "EPCI : places non couvertes {year}",
         "batch_legend": "Places non couvertes {year} (gris : erreur)",
@@ -588,6 +592,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "net_approximate": "approximate network",
         "net_detailed": "detailed network",
         "net_counts": "{nodes} nodes, {edges} directed edges",
+        "k_engine": "Drive times",
+        "engine_builtin": "built-in engine (Dijkstra on the road network above)",
+        "engine_osrm": "OSRM (osrm-bindings {version}, profile {profile}) on the "
+        "OpenStreetMap extract of the network above",
         # --- batch map (territorial-geo batch) ---------------------------------------------
         "batch_layer": "EPCIs: unmet seats {year}",
         "batch_legend": "Unmet seats {year} (grey: error)",

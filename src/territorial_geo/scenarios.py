@@ -236,6 +236,7 @@ def run_sweep(
     lap("territory")
     say("road network (once)")
     net = study.study_network(cfg, terr, data_dir=data_dir, data=data)
+    engine = study.study_engine(cfg, net)
     lap("network")
     inventory, inv_label = study.supply_inventory(cfg, data=data)
     missing_inv = inv_label == study.NO_INVENTORY
@@ -254,7 +255,8 @@ def run_sweep(
         towns = list(z.market_towns) or (zoning.candidate_towns(
             terr, data.density_grid()["dens"])[:5] if z.auto_towns else [])
         zs = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
-                                bands=z.bands, direction=z.direction, polygons=False)
+                                bands=z.bands, direction=z.direction, polygons=False,
+                                engine=engine)
         passes += 1
         membership = zs.membership(territory_only=False)
         without = {}
@@ -263,7 +265,7 @@ def run_sweep(
             if zone_code not in membership:
                 continue
             pz = zoning.build_zones(terr, [pole], network=net, budget_min=z.budget_min,
-                                    direction=z.direction, polygons=False)
+                                    direction=z.direction, polygons=False, engine=engine)
             passes += 1
             without[zone_code] = zs.without_pole(zone_code, pz, territory_only=False,
                                                  rule=pole_rules[zone_ref])

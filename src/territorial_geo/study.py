@@ -74,6 +74,9 @@ class StudyResult:
     pole_dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Teleworker seats under each teleworker rule (:func:`demand.rule_comparison`).
     teleworker_rules: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The routing engine that computed the times (:mod:`territorial_geo.network.engine`;
+    #: the built-in one over ``network`` when None).
+    engine: object = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -116,6 +119,14 @@ def territory_network(
               "approx_params": approx_params}
     return netmod.load_network(parsed, area=terr.outline, margin_m=margin_km * 1000,
                                profile=profile, data_dir=data_dir, **kw)
+
+
+def study_engine(cfg: StudyConfig, net: netmod.RoadNetwork):
+    """The routing engine of a study (``zoning.engine``, ``zoning.osrm_profile``) over
+    ``net``; OSRM prepares its data here (once per extract and profile, cached)."""
+    z = cfg.zoning
+    return netmod.make_engine(z.engine, net, osrm_profile=z.osrm_profile or None,
+                              osrm_sample_m=z.osrm_sample_m)
 
 
 def study_network(
@@ -323,6 +334,7 @@ def run_study(
     say("road network")
     z = cfg.zoning
     net = study_network(cfg, terr, data_dir=data.data_dir, data=data)
+    engine = study_engine(cfg, net)
     profile = net.profile
     lap("network")
     say("zones")
@@ -331,10 +343,11 @@ def run_study(
                                      if z.auto_towns else [])
     zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
                                bands=z.bands, direction=z.direction,
-                               edge_buffer_m=z.edge_buffer_m)
+                               edge_buffer_m=z.edge_buffer_m, engine=engine)
     # every member counts, wherever it lives: a zone's catchment crosses the border
     membership = zones.membership(territory_only=False)
-    pole_removed, pole_dropped, pole_notes = pole_variants(cfg, terr, zones, net, data=data)
+    pole_removed, pole_dropped, pole_notes = pole_variants(cfg, terr, zones, net, data=data,
+                                                           engine=engine)
     lap("zones")
     say("demand")
     # demand for the territory and every commune within any zone's largest band
@@ -393,7 +406,7 @@ def run_study(
     # existing sites count in coverage and selection unless only planned ones are asked for
     inv_matters = missing_inv and cc.sites in ("existing", "both")
     if len(use):
-        site_times = coverage.nearest_site_times(net, pts, use)
+        site_times = coverage.nearest_site_times(net, pts, use, engine=engine)
         wcols = weights[["population", "teleworkers", "solos"]]
         parts = [coverage.coverage_shares(site_times["time_min"], wcols, cc.minutes).assign(
             level="territory")]
@@ -441,16 +454,17 @@ def run_study(
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
                        load_state(sources.resolve_data_dir(data.data_dir)), sens,
-                       pole_dropped, tele_rules)
+                       pole_dropped, tele_rules, engine)
 
 
 def pole_variants(
     cfg: StudyConfig, terr: Territory, zones: zoning.Zones, net: netmod.RoadNetwork, *,
-    data: sources.Datasets,
+    data: sources.Datasets, engine=None,
 ) -> tuple[dict[str, list[str]], pd.DataFrame, list[str]]:
     """The variant without a competing pole of every ``[[poles]]`` entry (docs/method.md
     §6.1): the pole's own zone is routed (same budget and direction) and
-    :meth:`zoning.Zones.pole_dropped` applies the entry's ``rule``.
+    :meth:`zoning.Zones.pole_dropped` applies the entry's ``rule``. ``engine`` is the
+    routing engine of the study's zones (the built-in one over ``net`` when None).
 
     Returns
     -------
@@ -475,7 +489,7 @@ def pole_variants(
             raise sources.UnknownPlaceError(
                 f"poles: zone {p.zone!r} is not one of the market towns {list(membership)}")
         pz = zoning.build_zones(terr, [p.pole], network=net, budget_min=z.budget_min,
-                                direction=z.direction, polygons=False)
+                                direction=z.direction, polygons=False, engine=engine)
         pole_code = pz.zone_codes[0]
         d = zones.pole_dropped(zone_code, pz, territory_only=False, rule=p.rule)
         gone = set(d["code"])
@@ -615,6 +629,7 @@ def parameters_doc(res: StudyResult) -> dict:
         "estimates_and_assumptions": res.notes,
         "datasets": ds,
         "network": res.network.info(),
+        "routing_engine": res.zones.engine,
         "territory": res.territory.summary(),
         "timings_s": res.timings,
     }
@@ -867,12 +882,13 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
             images.append(p)
     if cfg.output.raster:
         say("raster")
-        town_t = netmod.node_times_to_nearest(res.network, zones.snaps.loc[zones.zone_codes],
-                                              direction=zones.direction)
+        eng = netmod.engine_of(res.engine, res.network)
+        town_t = eng.node_times_to_nearest(zones.snaps.loc[zones.zone_codes],
+                                           direction=zones.direction)
         bands = {"minutes_to_market_town": town_t / 60}
         if len(res.sites):
-            site_t = netmod.node_times_to_nearest(res.network, res.network.snap(res.sites.geometry),
-                                                  direction="to")
+            site_t = eng.node_times_to_nearest(res.network.snap(res.sites.geometry),
+                                               direction="to")
             bands["minutes_to_third_place"] = site_t / 60
         maps.time_raster(d / "drive_time.tif", net=res.network, node_minutes=bands,
                          area=terr.outline, cell_m=cfg.output.raster_cell_m)
@@ -923,6 +939,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         _("k_budget"): _("k_budget_value", budget=f"{zones.budget_min:g}",
                          direction=_(f"direction_{zones.direction}")),
         _("k_network"): network_label(res.network, lang=lang),
+        _("k_engine"): engine_label(res.zones.engine, lang=lang),
     }
     sel = None
     if res.selection is not None:
@@ -1037,6 +1054,15 @@ def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
     name = Path(str(name)).name if os.sep in str(name) else str(name)
     origin = "" if name in (fmt, net.kind) else f" ({fmt}: {name})"
     return f"{what}{origin}, {counts}{extra}"
+
+
+def engine_label(info: dict, *, lang: str = "en") -> str:
+    """One line saying which routing engine computed the times (in ``lang``)."""
+    _ = i18n.messages(lang)
+    if info.get("engine") == "osrm":
+        return _("engine_osrm", version=info.get("osrm_bindings", "?"),
+                 profile=Path(str(info.get("profile", "car.lua"))).name)
+    return _("engine_builtin")
 
 
 def _flat(d: dict, prefix: str = "") -> dict:

@@ -36,6 +36,7 @@ def reachability_table(
     origins: gpd.GeoSeries | None = None,
     direction: str = "to",
     threads: int | None = None,
+    engine=None,
 ) -> pd.DataFrame:
     """Commune-to-commune travel times within a budget (the distancier's table).
 
@@ -52,6 +53,8 @@ def reachability_table(
     direction
         ``"to"``: time from each target commune to the origin (people travel to the third
         place); ``"from"``: from the origin to the commune.
+    engine
+        Routing engine (:mod:`territorial_geo.network.engine`; default the built-in one).
 
     Returns
     -------
@@ -63,8 +66,12 @@ def reachability_table(
     target_snap = net.snap(points)
     origin_snap = target_snap if origins is None else net.snap(origins)
     origins = points if origins is None else origins
-    res = netmod.snapped_times(net, origin_snap, target_snap, budget_s,
-                               reverse=reverse, threads=threads)
+    if engine is None:
+        res = netmod.snapped_times(net, origin_snap, target_snap, budget_s,
+                                   reverse=reverse, threads=threads)
+    else:
+        res = netmod.engine_of(engine, net).snapped_times(origin_snap, target_snap, budget_s,
+                                                          reverse=reverse)
     # categorical codes: no copy of millions of strings for a national table
     return pd.DataFrame(
         {
@@ -97,6 +104,8 @@ class Zones:
         Parameters used.
     snaps
         Snap of every chef-lieu considered (``node``, ``snap_m``, ``snap_s``, ``far``).
+    engine
+        What computed the times (``engine``: ``builtin`` or ``osrm``, and its details).
     """
 
     towns: gpd.GeoDataFrame
@@ -107,6 +116,8 @@ class Zones:
     bands: tuple[float, ...]
     direction: str
     snaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: What computed the times (the routing engine's ``info()``).
+    engine: dict = field(default_factory=lambda: {"engine": "builtin"})
 
     @property
     def zone_codes(self) -> list[str]:
@@ -383,6 +394,7 @@ def build_zones(
     polygons: bool = True,
     edge_buffer_m: float = 150.0,
     min_hole_km2: float = 1.0,
+    engine=None,
 ) -> Zones:
     """Drive-time zones around market towns.
 
@@ -402,6 +414,10 @@ def build_zones(
         ``"to"`` (communes to the town, default) or ``"from"``.
     polygons
         Compute isochrone polygons.
+    engine
+        Routing engine (:mod:`territorial_geo.network.engine`): the built-in one on
+        ``network`` by default; OSRM (:class:`~territorial_geo.network.osrm_engine.OsrmEngine`)
+        times the members and the isochrone sample points (the network's nodes) itself.
 
     Returns
     -------
@@ -439,8 +455,9 @@ def build_zones(
     # one bounded Dijkstra per town over every node: it gives the members (chefs-lieux
     # attached to the reached nodes) and the per-node times the polygons need
     town_snap = snaps.loc[codes]
-    reached = netmod.node_times(network, town_snap, max_s, reverse=reverse)
-    hits = netmod.points_from_node_times(reached, town_snap, snaps, max_s, reverse=reverse)
+    eng = netmod.engine_of(engine, network)
+    reached = eng.node_times(town_snap, max_s, reverse=reverse)
+    hits = eng.points_from_node_times(reached, town_snap, snaps, max_s, reverse=reverse)
     cl_codes = np.asarray(pts.index)
     mem = pd.DataFrame({"zone": np.asarray(codes)[hits["origin"].to_numpy()],
                         "code": cl_codes[hits["target"].to_numpy()],
@@ -493,4 +510,4 @@ def build_zones(
         geometry="geometry", crs=sources.WORKING_CRS,
     )
     return Zones(towns, members, poly_gdf, territory.codes, float(budget_min), band_list,
-                 direction, snaps)
+                 direction, snaps, engine=eng.info())

@@ -17,6 +17,10 @@ approximate
     The sourced approximate network (neighbouring chefs-lieux + classified skeleton).
 calibrate
     Fit of the approximate network's parameters to a detailed network.
+engine
+    Routing engines (built-in, OSRM) behind one set of methods.
+osrm_engine
+    OSRM through osrm-bindings (``engine = "osrm"``): data prepared once, ``table`` answers.
 load
     Network specs (``approximate``, ``osm:REGION``, ``bdtopo:PATH``, a path) parsed and loaded.
 """
@@ -34,6 +38,14 @@ from territorial_geo.network.bdtopo import (
     read_bdtopo,
 )
 from territorial_geo.network.calibrate import CalibrationResult, calibrate
+from territorial_geo.network.engine import (
+    ENGINES,
+    BuiltinEngine,
+    check_engine,
+    check_engine_network,
+    engine_of,
+    make_engine,
+)
 from territorial_geo.network.graph import (
     DEFAULT_HIGHWAY_KMH,
     RoadNetwork,
@@ -71,6 +83,8 @@ from territorial_geo.network.routing import (
 )
 
 __all__ = [
+    "ENGINES", "BuiltinEngine", "check_engine", "check_engine_network", "engine_of",
+    "make_engine",
     "ApproxParams", "CalibrationResult", "area_frames", "build_approximate", "calibrate",
     "commune_adjacency", "DEFAULT_BDTOPO_KMH", "detect_schema", "network_from_bdtopo",
     "read_bdtopo",
