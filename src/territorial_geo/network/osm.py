@@ -1,6 +1,10 @@
 """OpenStreetMap reader: a PBF file's drivable ways as a directed timed graph.
 
-Drivable ways are read with pyrosm; ``oneway`` (``yes``/``-1``), ``junction=roundabout``
+Drivable ways are read with pyosmium (:func:`read_segments`: libosmium decodes, numpy cuts
+the ways into node-to-node segments; pyrosm's ``driving`` rules and segment lengths, so the
+same network as the former pyrosm reader); a large extract is first clipped while
+streaming (:func:`clip_pbf`). pyrosm remains for ``clip="pyrosm"`` and for files with
+negative ids read within a box. ``oneway`` (``yes``/``-1``), ``junction=roundabout``
 (one-way in the drawing direction unless tagged otherwise) and access restrictions decide
 the directions; every edge is timed from ``maxspeed`` or a French default per ``highway``
 class (:class:`~territorial_geo.network.graph.SpeedProfile`).
@@ -125,6 +129,12 @@ def speeds(highway: pd.Series, maxspeed: pd.Series, profile: SpeedProfile) -> pd
     }, index=highway.index)
 
 
+#: Way tags kept on the edges besides ``highway``, ``ref``, ``name`` and ``maxspeed`` (for
+#: speed and junction models: OSRM's car profile reads them), ``None`` when absent.
+EDGE_TAGS = ("junction", "access", "motor_vehicle", "motorcar", "surface", "tracktype",
+             "service", "smoothness", "maxspeed:forward", "maxspeed:backward")
+
+
 def network_from_frames(
     nodes: pd.DataFrame | None, edges: gpd.GeoDataFrame | None, *,
     profile: SpeedProfile | None = None, source: dict | None = None,
@@ -134,19 +144,22 @@ def network_from_frames(
     Parameters
     ----------
     nodes
-        Unused beyond validation (node positions come from the segment geometries); kept
-        for pyrosm's ``(nodes, edges)`` pair.
+        Node positions come from the segment geometries; when the frame has ``id`` and a
+        boolean ``traffic_signals`` column (:func:`read_segments`), the network's nodes get a
+        ``traffic_signals`` column (OSM nodes tagged ``highway=traffic_signals``) and
+        ``source["n_traffic_signals"]``. ``None`` is accepted.
     edges
         One row per way segment with ``u``, ``v`` (OSM node ids), ``highway``, ``length``
         (metres), geometry (EPSG:4326) and optional ``oneway``, ``junction``, ``maxspeed``,
-        ``access``, ``ref``, ``name`` columns or a JSON ``tags`` column.
+        ``access``, ``ref``, ``name`` columns (and the :data:`EDGE_TAGS`, kept on the
+        edges) or a JSON ``tags`` column.
     """
     profile = profile or SpeedProfile()
     if edges is None or len(edges) == 0:
         raise NetworkError("the road network has no drivable way")
     e = edges.copy()
     for key in ("oneway", "junction", "maxspeed", "access", "motor_vehicle", "motorcar",
-                "ref", "name"):
+                "ref", "name", *EDGE_TAGS):
         e[key] = _tag(e, key)
     access = e["access"].astype(object).fillna("").str.lower()
     motor = e["motor_vehicle"].astype(object).fillna(e["motorcar"]).fillna("").astype(str).str.lower()
@@ -168,6 +181,7 @@ def network_from_frames(
             "length_m": pd.to_numeric(e.get("length"), errors="coerce").to_numpy(float)
             if "length" in e else np.nan,
             **{c: sp[c].to_numpy() for c in sp.columns},
+            **{k: e[k].to_numpy() for k in EDGE_TAGS},
         },
         geometry=gpd.GeoSeries(e.geometry.to_numpy(), crs=e.crs or WEB_CRS).to_crs(WORKING_CRS)
         .to_numpy(),
@@ -175,10 +189,15 @@ def network_from_frames(
     )
     src = {"kind": "detailed", "format": "osm-pbf", "n_restricted_ways": n_blocked,
            **(source or {})}
-    return network_from_segments(seg, profile=profile, source=src)
+    net = network_from_segments(seg, profile=profile, source=src)
+    if nodes is not None and "traffic_signals" in nodes:
+        signals = _signal_ids(nodes)
+        net.nodes["traffic_signals"] = np.isin(net.nodes["osmid"].to_numpy(np.int64), signals)
+        net.source["n_traffic_signals"] = int(net.nodes["traffic_signals"].sum())
+    return net
 
 
-def contract_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def contract_segments(edges: gpd.GeoDataFrame, keep=None) -> gpd.GeoDataFrame:
     """Merge pyrosm's node-to-node segments into junction-to-junction edges, way by way.
 
     A chain of consecutive segments of one way is merged when the nodes between them belong
@@ -187,7 +206,8 @@ def contract_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     tags are the way's. Travel times and directions between the remaining nodes are those
     of the uncontracted segments; a study area's graph gets several times fewer nodes and
     edges (vectorised; the segments must come way by way in drawing order, as pyrosm
-    returns them, else chains simply break).
+    returns them, else chains simply break). Node ids in ``keep`` (e.g. traffic signals)
+    are never merged away.
     """
     if len(edges) == 0:
         return edges
@@ -200,6 +220,8 @@ def contract_segments(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     n_ways = pd.DataFrame({"n": ends, "w": np.concatenate([way, way])}).drop_duplicates() \
         .groupby("n").size()
     junction = n_ends.index[n_ends.to_numpy() != 2].union(n_ways.index[n_ways.to_numpy() > 1])
+    if keep is not None and len(keep):
+        junction = junction.union(pd.Index(np.asarray(keep, np.int64)))
     start = np.r_[True, (way[1:] != way[:-1]) | (u[1:] != v[:-1])] | np.isin(u, junction)
     chain = np.cumsum(start) - 1
     xy, idx = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
@@ -370,6 +392,181 @@ def _clip_name(checksum: str, bbox: list[float]) -> str:
     return f"osm-clip-{checksum[:12]}-{key.hexdigest()[:12]}.osm.pbf"
 
 
+#: ``service`` values that keep a way out of the driving network: pyrosm's ``driving``
+#: filter (``pyrosm.config.osm_filters.driving_filter``, service roads excluded), itself
+#: OSMnx's ``drive`` filter.
+NON_DRIVABLE_SERVICE = frozenset({"emergency_access", "parking", "parking_aisle", "private",
+                                  "alley", "driveway"})
+#: Access tags of a car, most specific first, then the general one (OSM access hierarchy,
+#: as pyrosm's ``AccessRule("motorcar", "motor_vehicle", "vehicle")``): the first one a way
+#: carries decides; ``no``/``private`` (also within ``a;b`` values) closes the way.
+CAR_ACCESS_KEYS = ("motorcar", "motor_vehicle", "vehicle", "access")
+_CLOSED_ACCESS = frozenset({"no", "private"})
+
+#: Way tags the reader keeps as columns of its segment frame (``None`` when absent): the
+#: ones this module reads (directions, access, speeds, labels) and those a speed or
+#: junction model may use (``surface``, ``tracktype``, ``service``, ``smoothness``,
+#: directional ``maxspeed``).
+WAY_TAGS = ("highway", "oneway", "junction", "maxspeed", "maxspeed:forward",
+            "maxspeed:backward", "access", "motor_vehicle", "motorcar", "vehicle", "ref",
+            "name", "service", "surface", "tracktype", "smoothness", "lanes", "bridge",
+            "tunnel")
+
+
+def _any_value(value: str | None, values: frozenset) -> bool:
+    """Whether a tag value, or one of its ``;``-separated values, is in ``values``."""
+    if value is None:
+        return False
+    if value in values:
+        return True
+    return ";" in value and any(p.strip() in values for p in value.split(";"))
+
+
+def is_drivable(tags) -> bool:
+    """Whether a way's tags make it part of the driving network.
+
+    The rules of pyrosm's ``driving`` filter (so that the network is the one pyrosm gave):
+    a ``highway`` tag not in :data:`NON_DRIVABLE_HIGHWAY`, no ``area=yes``, no ``service``
+    value in :data:`NON_DRIVABLE_SERVICE`, and not closed to cars by the first of
+    :data:`CAR_ACCESS_KEYS` it carries. Multi-values (``a;b``) match when any part does.
+    """
+    highway = tags.get("highway")
+    if highway is None or _any_value(highway, NON_DRIVABLE_HIGHWAY):
+        return False
+    if _any_value(tags.get("area"), frozenset({"yes"})):
+        return False
+    if _any_value(tags.get("service"), NON_DRIVABLE_SERVICE):
+        return False
+    for key in CAR_ACCESS_KEYS:
+        value = tags.get(key)
+        if value is not None:
+            return not _any_value(value, _CLOSED_ACCESS)
+    return True
+
+
+#: Mean Earth radius (m) of the segment lengths: IUGG mean radius R1 = 6371.0088 km, the
+#: value pyrosm (``pyrosm.distance``) and OSMnx use, so lengths match theirs.
+EARTH_RADIUS_M = 6371.0088 * 1000.0  # written as pyrosm computes it (same double)
+
+
+def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
+                lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distance (m) between lon/lat points (degrees), on a sphere of radius
+    :data:`EARTH_RADIUS_M`."""
+    lat1, lon1, lat2, lon2 = (np.deg2rad(a) for a in (lat1, lon1, lat2, lon2))
+    d = np.sin((lat2 - lat1) * 0.5) ** 2 + np.cos(lat1) * np.cos(lat2) * \
+        np.sin((lon2 - lon1) * 0.5) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(d))
+
+
+def read_segments(path: str | os.PathLike, *, label: object = None
+                  ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """The drivable ways of a PBF as node-to-node segments, read with pyosmium.
+
+    Two streaming passes (libosmium decodes, Python sees only what it keeps): the ways
+    with a ``highway`` tag (drivable ones kept, :func:`is_drivable`: their node ids and
+    :data:`WAY_TAGS`), then the nodes (locations of those referenced, and whether they
+    are tagged ``highway=traffic_signals``). Ways are then cut between consecutive nodes
+    with numpy: one row per segment, way by way in file order and each way in drawing
+    order; a node missing from the file is skipped (the way cut through the nodes that
+    remain), a way left with fewer than two nodes has no segment. Negative ids (editor
+    files) are fine: no libosmium location index is used.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf`` (or any format libosmium reads).
+    label
+        Name of the input in error messages (defaults to ``path``).
+
+    Returns
+    -------
+    (pandas.DataFrame, geopandas.GeoDataFrame)
+        Nodes used by the segments: ``id``, ``lon``, ``lat``, ``traffic_signals`` (bool).
+        Segments (EPSG:4326): ``id`` (way id), ``u``, ``v`` (node ids), the
+        :data:`WAY_TAGS` columns (object, ``None`` when absent), ``length`` (haversine
+        metres rounded to the millimetre, as pyrosm) and a 2-point LineString ``geometry``.
+
+    Raises
+    ------
+    NetworkError
+        Not readable as OSM data, or no drivable way.
+    """
+    import osmium
+
+    label = label if label is not None else path
+    way_ids: list[int] = []
+    counts: list[int] = []
+    refs: list[int] = []
+    tag_rows: list[tuple] = []
+    try:
+        fp = (osmium.FileProcessor(str(path), osmium.osm.WAY)
+              .with_filter(osmium.filter.KeyFilter("highway")))
+        for way in fp:
+            tags = way.tags
+            if not is_drivable(tags):
+                continue
+            ids = [n.ref for n in way.nodes]
+            way_ids.append(way.id)
+            counts.append(len(ids))
+            refs.extend(ids)
+            tag_rows.append(tuple(tags.get(k) for k in WAY_TAGS))
+        node_id: list[int] = []
+        node_x: list[int] = []
+        node_y: list[int] = []
+        signals: list[int] = []
+        if refs:
+            for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+                loc = node.location
+                if not loc.valid():
+                    continue
+                node_id.append(node.id)
+                node_x.append(loc.x)
+                node_y.append(loc.y)
+                if len(node.tags) and node.tags.get("highway") == "traffic_signals":
+                    signals.append(node.id)
+    except RuntimeError as exc:  # libosmium: not a PBF, truncated file
+        raise NetworkError(f"{label}: cannot be read as an OSM PBF ({exc})") from exc
+    if not refs:
+        raise NetworkError(f"{label}: no drivable road in the file")
+    ref = np.asarray(refs, np.int64)
+    way_of = np.repeat(np.arange(len(counts)), counts)
+    nid = np.asarray(node_id, np.int64)
+    order = np.argsort(nid, kind="stable")
+    nid = nid[order]
+    # libosmium's fixed-point 1e-7 degrees, divided as pyrosm does (exact integers, one
+    # correctly rounded division): the same doubles as pyrosm's coordinates
+    lon = np.asarray(node_x, np.int64)[order] / 1e7
+    lat = np.asarray(node_y, np.int64)[order] / 1e7
+    pos = np.searchsorted(nid, ref)
+    found = (pos < len(nid)) & (nid[np.minimum(pos, len(nid) - 1)] == ref)
+    ref, way_of, pos = ref[found], way_of[found], pos[found]
+    start = np.flatnonzero(way_of[1:] == way_of[:-1])  # a segment from i to i+1
+    if len(start) == 0:
+        raise NetworkError(f"{label}: no drivable road in the file (no way with 2 nodes)")
+    a, b = pos[start], pos[start + 1]
+    seg_way = way_of[start]
+    xy0 = np.c_[lon[a], lat[a]]
+    xy1 = np.c_[lon[b], lat[b]]
+    ways = pd.DataFrame.from_records(tag_rows, columns=list(WAY_TAGS)).iloc[seg_way]
+    edges = gpd.GeoDataFrame(
+        {"id": np.asarray(way_ids, np.int64)[seg_way], "u": ref[start], "v": ref[start + 1],
+         **{k: ways[k].to_numpy(object) for k in WAY_TAGS},
+         "length": haversine_m(xy0[:, 0], xy0[:, 1], xy1[:, 0], xy1[:, 1]).round(3)},
+        geometry=shapely.linestrings(np.stack([xy0, xy1], axis=1)), crs=WEB_CRS)
+    used = np.unique(pos)
+    nodes = pd.DataFrame({"id": nid[used], "lon": lon[used], "lat": lat[used],
+                          "traffic_signals": np.isin(nid[used], np.asarray(signals, np.int64))})
+    return nodes, edges
+
+
+def _signal_ids(nodes: pd.DataFrame | None) -> np.ndarray:
+    """OSM ids of the nodes tagged ``highway=traffic_signals`` (none without the column)."""
+    if nodes is None or "traffic_signals" not in nodes:
+        return np.zeros(0, np.int64)
+    return nodes.loc[nodes["traffic_signals"].astype(bool), "id"].to_numpy(np.int64)
+
+
 def _pyrosm_network(path: Path, bbox: list[float] | None, *, label: Path):
     """pyrosm's drivable network of ``path`` (optionally with its own bounding box)."""
     import pyrosm
@@ -422,7 +619,8 @@ def read_pbf(
         the area's bounding box and the speed profile. The second run loads the cache
         instead of parsing the PBF.
     clip
-        ``"stream"`` (default): pyosmium streaming clip then pyrosm on the small file;
+        ``"stream"`` (default): pyosmium streaming clip, then :func:`read_segments` on the
+        small file;
         ``"pyrosm"``: pyrosm's own ``bounding_box`` on the whole file (kept for the
         benchmark).
     contract
@@ -456,12 +654,21 @@ def read_pbf(
     bbox = _bbox_4326(area, margin_m) if area is not None else None
     source = {"kind": "detailed", "format": "osm-pbf", "path": str(path), "pbf": str(path),
               "sha256": checksum, "bbox_4326": bbox, **({"contracted": True} if contract else {})}
-    finish = contract_segments if contract else (lambda frame: frame)
+
+    def finish(nodes, edges):
+        if not contract:
+            return edges
+        return contract_segments(edges, keep=_signal_ids(nodes))
 
     def build() -> RoadNetwork:
-        if bbox is None or clip == "pyrosm":
+        if bbox is None:
+            nodes, edges = read_segments(path)
+            return network_from_frames(nodes, finish(nodes, edges), profile=profile,
+                                       source={**source, "reader": "pyosmium"})
+        if clip == "pyrosm":
             nodes, edges = _pyrosm_network(path, bbox, label=path)
-            return network_from_frames(nodes, finish(edges), profile=profile, source=source)
+            return network_from_frames(nodes, finish(nodes, edges), profile=profile,
+                                       source={**source, "reader": "pyrosm"})
         with tempfile.TemporaryDirectory(prefix="osm-clip-") as tmpdir:
             folder = Path(cache_dir) if cache_dir is not None else Path(tmpdir)
             clipped = folder / _clip_name(checksum, bbox)
@@ -473,14 +680,17 @@ def read_pbf(
                 # negative ids (a small tool-made file such as the mirror's classified-road
                 # skeleton): pyrosm's own bounding box on the whole file, as before
                 nodes, edges = _pyrosm_network(path, bbox, label=path)
-                src = {**source, "clip": f"pyrosm bounding box ({exc}: not streamable)"}
-                return network_from_frames(nodes, finish(edges), profile=profile, source=src)
-            nodes, edges = _pyrosm_network(clipped, None, label=path)
+                src = {**source, "clip": f"pyrosm bounding box ({exc}: not streamable)",
+                       "reader": "pyrosm"}
+                return network_from_frames(nodes, finish(nodes, edges), profile=profile,
+                                           source=src)
+            nodes, edges = read_segments(clipped, label=path)
             src = {**source, "clip": "stream", "clipped_pbf": str(clipped)
-                   if cache_dir is not None else None, **stats}
-            return network_from_frames(nodes, finish(edges), profile=profile, source=src)
+                   if cache_dir is not None else None, "reader": "pyosmium", **stats}
+            return network_from_frames(nodes, finish(nodes, edges), profile=profile,
+                                       source=src)
 
-    key = ["osm", checksum, bbox, clip] + (["contracted"] if contract else [])
+    key = ["osm", checksum, bbox, clip, "segments-2"] + (["contracted"] if contract else [])
     return cached(key, build, profile=profile, cache_dir=cache_dir)
 
 
@@ -526,12 +736,12 @@ def _read_pbfs(paths: list[Path], *, area, margin_m: float, profile: SpeedProfil
                     f"{[round(b, 5) for b in bbox]}, margin included)")
             merged = folder / _clip_name("+".join(checksums), bbox)
             merge_pbfs(clips, merged)
-            nodes, edges = _pyrosm_network(merged, None, label=label)
+            nodes, edges = read_segments(merged, label=label)
             if contract:
-                edges = contract_segments(edges)
+                edges = contract_segments(edges, keep=_signal_ids(nodes))
             src = {**source, "clipped_pbf": str(merged) if cache_dir is not None else None,
-                   "pbf_without_road_in_area": empty}
+                   "pbf_without_road_in_area": empty, "reader": "pyosmium"}
             return network_from_frames(nodes, edges, profile=profile, source=src)
 
-    key = ["osm-multi", checksums, bbox] + (["contracted"] if contract else [])
+    key = ["osm-multi", checksums, bbox, "segments-2"] + (["contracted"] if contract else [])
     return cached(key, build, profile=profile, cache_dir=cache_dir)
