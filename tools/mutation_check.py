@@ -290,6 +290,12 @@ MUTATIONS: list[Mutation] = [
         "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",
         ("tests/test_batch.py::test_batch_row_equals_the_study_with_its_towns",),
     ),
+    Mutation(
+        "table-seed-offsets-dropped", "network/routing.py",
+        "    res = bounded_times(net.csr(reverse=reverse), sn, budget_s, origin_offsets=so,",
+        "    res = bounded_times(net.csr(reverse=reverse), sn, budget_s, origin_offsets=so * 0,",
+        ("tests/test_bench_reachability.py",),
+    ),
 ]
 
 
