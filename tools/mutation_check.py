@@ -296,6 +296,30 @@ MUTATIONS: list[Mutation] = [
         "    res = bounded_times(net.csr(reverse=reverse), sn, budget_s, origin_offsets=so * 0,",
         ("tests/test_bench_reachability.py",),
     ),
+    Mutation(
+        "osm-reader-access-hierarchy-reversed", "network/osm.py",
+        "    for key in CAR_ACCESS_KEYS:",
+        "    for key in CAR_ACCESS_KEYS[::-1]:",
+        ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-reader-length-not-rounded", "network/osm.py",
+        "haversine_m(xy0[:, 0], xy0[:, 1], xy1[:, 0], xy1[:, 1]).round(3)},",
+        "haversine_m(xy0[:, 0], xy0[:, 1], xy1[:, 0], xy1[:, 1])},",
+        ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-reader-missing-node-not-skipped", "network/osm.py",
+        "    found = (pos < len(nid)) & (nid[np.minimum(pos, len(nid) - 1)] == ref)",
+        "    found = pos < len(nid)",
+        ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-contract-merges-signals", "network/osm.py",
+        "        junction = junction.union(pd.Index(np.asarray(keep, np.int64)))",
+        "        junction = junction",
+        ("tests/test_osm_reader.py",),
+    ),
 ]
 
 
