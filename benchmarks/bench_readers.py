@@ -32,8 +32,14 @@ Readers
 A new reader adds a ``bench_<name>`` function returning the same rows and registers it in
 :data:`READERS`.
 
+``--region N`` runs only the region-sized comparison (:func:`bench_osm_region`): the
+SYNTHETIC Hauts-de-France PBF clipped to the Artois EPCI + 25 km, stage by stage (clip,
+parse, graph, total, peak memory), the former pyrosm parser and the pyosmium one
+(:func:`territorial_geo.network.osm.read_segments`, also with ``contract``) side by side,
+N interleaved rounds of fresh subprocesses, medians and ratios.
+
 Usage: python benchmarks/bench_readers.py [--repeats 5] [--readers bdtopo osm]
-[--osm-synthetic | --only-synthetic] [--big-repeats 1] [--json]
+[--osm-synthetic | --only-synthetic] [--big-repeats 1] [--region N] [--json]
 """
 
 from __future__ import annotations
@@ -141,6 +147,100 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
             "delta_mb": round(_status_mb("VmHWM") - baseline, 1),
             "n_edges": int(len(net.edges)), "n_nodes": int(net.n_nodes),
             "n_sections_read": net.source.get("n_sections_read")}
+
+
+#: Region-sized pipeline variants: (label, parser, contract). ``pyrosm`` is the former
+#: parser of the clipped file, ``pyosmium`` :func:`territorial_geo.network.osm.read_segments`.
+REGION_VARIANTS = (("old: clip + pyrosm + graph", "pyrosm", False),
+                   ("new: clip + pyosmium + graph", "pyosmium", False),
+                   ("new, contracted: clip + pyosmium + contract + graph", "pyosmium", True))
+
+
+def _region_child(path: str, area: list[float], margin_m: float, parser: str,
+                  contract: bool) -> dict:
+    """Run inside the subprocess: one region-sized read, stage by stage (no cache, no
+    warm-up): the streaming clip, the parse into segments, the graph; and the peak
+    resident memory of this process (``VmHWM``)."""
+    import tempfile
+
+    import shapely
+
+    from territorial_geo.network import osm as osm_reader
+
+    baseline = _status_mb("VmRSS")
+    bbox = osm_reader._bbox_4326(shapely.box(*area), margin_m)
+    with tempfile.TemporaryDirectory() as tmp:
+        clipped = Path(tmp) / "clip.osm.pbf"
+        t0 = time.perf_counter()
+        osm_reader.clip_pbf(path, bbox, clipped)
+        t1 = time.perf_counter()
+        if parser == "pyrosm":
+            nodes, edges = osm_reader._pyrosm_network(clipped, None, label=path)
+        else:
+            nodes, edges = osm_reader.read_segments(clipped, label=path)
+        n_segments = len(edges)
+        if contract:
+            edges = osm_reader.contract_segments(edges, keep=osm_reader._signal_ids(nodes))
+        t2 = time.perf_counter()
+        net = osm_reader.network_from_frames(nodes, edges)
+        t3 = time.perf_counter()
+    return {"clip_s": round(t1 - t0, 2), "parse_s": round(t2 - t1, 2),
+            "graph_s": round(t3 - t2, 2), "total_s": round(t3 - t0, 2),
+            "peak_mb": round(_status_mb("VmHWM"), 1), "baseline_mb": round(baseline, 1),
+            "n_segments": n_segments, "n_nodes": int(net.n_nodes),
+            "n_edges": int(len(net.edges))}
+
+
+def bench_osm_region(repeats: int = 3) -> list[dict]:
+    """SYNTHETIC Hauts-de-France PBF (:func:`synthetic_osm`) clipped to the CC des
+    Campagnes de l'Artois + 25 km, former (pyrosm) and new (pyosmium) parser side by side:
+    ``repeats`` rounds, each running every variant of :data:`REGION_VARIANTS` once in a
+    fresh subprocess (so that its peak memory is its own), interleaved so that a change in
+    the machine's load hits them alike; returns one row per variant with the medians."""
+    import geopandas as gpd
+
+    from territorial_geo import sources
+
+    out = ROOT / "benchmarks" / "results" / "osm-synthetic-hdf.osm.pbf"
+    info = synthetic_osm(out)
+    print(f"SYNTHETIC Hauts-de-France PBF: {info}", file=sys.stderr)
+    epci = sources.load_communes().query("epci_siren == @ARTOIS_SIREN")
+    box = [float(v) for v in gpd.GeoSeries(epci.geometry).total_bounds]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    runs: dict[str, list[dict]] = {label: [] for label, _, _ in REGION_VARIANTS}
+    for r in range(repeats):
+        for label, parser, contract in REGION_VARIANTS:
+            print(f"  round {r + 1}/{repeats}: {label}", file=sys.stderr, flush=True)
+            arg = json.dumps({"path": str(out), "area": box, "margin_m": 25_000.0,
+                              "parser": parser, "contract": contract})
+            got = subprocess.run([sys.executable, __file__, "--region-child", arg],
+                                 capture_output=True, text=True, env=env, check=True)
+            runs[label].append(json.loads(got.stdout.strip().splitlines()[-1]))
+    rows = []
+    for label, _, _ in REGION_VARIANTS:
+        rs = runs[label]
+        row = {"case": label, "synthetic_pbf": info, "runs": rs}
+        for k in ("clip_s", "parse_s", "graph_s", "total_s", "peak_mb"):
+            row[k] = statistics.median(x[k] for x in rs)
+        for k in ("n_segments", "n_nodes", "n_edges"):
+            row[k] = rs[-1][k]
+        rows.append(row)
+    return rows
+
+
+def print_region(rows: list[dict]) -> None:
+    """The region-sized comparison as a table, with the ratios old / new."""
+    print(f"{'SYNTHETIC HdF, Artois EPCI + 25 km':52} {'clip s':>7} {'parse s':>7} "
+          f"{'graph s':>7} {'total s':>7} {'peak MB':>8} {'nodes':>8} {'edges':>8}")
+    for r in rows:
+        print(f"{r['case']:52} {r['clip_s']:>7.1f} {r['parse_s']:>7.1f} {r['graph_s']:>7.1f} "
+              f"{r['total_s']:>7.1f} {r['peak_mb']:>8.0f} {r['n_nodes']:>8} {r['n_edges']:>8}")
+    old = rows[0]
+    for r in rows[1:]:
+        print(f"old / ({r['case']}): total {old['total_s'] / r['total_s']:.2f}x, parse + graph "
+              f"{(old['parse_s'] + old['graph_s']) / (r['parse_s'] + r['graph_s']):.2f}x, "
+              f"peak memory {old['peak_mb'] / r['peak_mb']:.2f}x")
+    print(f"medians over {len(old['runs'])} runs each (fresh subprocess per run)")
 
 
 def run_case(reader: str, label: str, path: Path, *, area: list[float] | None = None,
@@ -415,8 +515,24 @@ def main() -> None:
                     help="OSM: only the SYNTHETIC cases (implies --osm-synthetic)")
     ap.add_argument("--big-repeats", type=int, default=1,
                     help="timed runs of each SYNTHETIC Hauts-de-France case")
+    ap.add_argument("--region", type=int, default=0, metavar="REPEATS",
+                    help="only the SYNTHETIC Hauts-de-France clip + parse + graph, former "
+                    "(pyrosm) and new (pyosmium) parser side by side, REPEATS rounds")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--region-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.region_child:
+        spec = json.loads(args.region_child)
+        print(json.dumps(_region_child(spec["path"], spec["area"], spec["margin_m"],
+                                       spec["parser"], spec["contract"])))
+        return
+    if args.region:
+        rows = bench_osm_region(args.region)
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        else:
+            print_region(rows)
+        return
     if args.child:
         spec = json.loads(args.child)
         print(json.dumps(_child(spec["reader"], spec["path"], spec["area"], spec["repeats"],

@@ -459,18 +459,75 @@ def haversine_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(d))
 
 
+def _highway_way_refs(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids and node ids of every way with a ``highway`` tag, in file order.
+
+    libosmium filters the ways and writes them as OPL text (C++, no Python object per
+    node); the node lists are then parsed at once. Returns ``(way_ids, counts, refs)``:
+    ``refs`` concatenates the ways' node ids, ``counts[i]`` of them for way ``i``.
+    """
+    import osmium
+
+    with tempfile.TemporaryDirectory(prefix="osm-ways-") as tmp:
+        opl = Path(tmp) / "ways.opl"
+        writer = osmium.SimpleWriter(osmium.io.File(str(opl), "opl,add_metadata=false"),
+                                     overwrite=True)
+        try:
+            osmium.apply(str(path), osmium.filter.EntityFilter(osmium.osm.WAY),
+                         osmium.filter.KeyFilter("highway"), writer)
+        finally:
+            writer.close()
+        lines = opl.read_text(encoding="utf-8").splitlines()
+    # an OPL way line: "w<id> T<tags> N<n1>,<n2>,..." (spaces inside tags are escaped)
+    way_ids = np.array([ln[1:ln.index(" ")] for ln in lines], dtype=np.int64)
+    lists = [ln.rsplit(" N", 1)[1] for ln in lines]
+    counts = np.array([s.count(",") + 1 if s else 0 for s in lists], dtype=np.int64)
+    joined = ",".join(s for s in lists if s).replace("n", "")
+    refs = np.array(joined.split(","), dtype=np.int64) if joined else np.zeros(0, np.int64)
+    return way_ids, counts, refs
+
+
+def _linestring_xy(factory, way, n_refs: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Lon/lat of every node of ``way`` (locations loaded) and which are valid (``None``:
+    all of them).
+
+    One C++ call builds the way's WKB with all its nodes; a way with a node missing from
+    the file (or fewer than two nodes) is read node by node, its missing nodes invalid.
+    """
+    import osmium
+
+    try:
+        xy = np.frombuffer(bytes.fromhex(factory.create_linestring(way, osmium.geom.ALL)),
+                           dtype="<f8", offset=9).reshape(-1, 2)
+        if len(xy) == n_refs:
+            return xy, None
+    except Exception:  # a missing location, or fewer than two nodes  # noqa: BLE001
+        pass
+    xy = np.full((n_refs, 2), np.nan)
+    valid = np.zeros(n_refs, dtype=bool)
+    for i, n in enumerate(way.nodes):
+        loc = n.location
+        if loc.valid():
+            xy[i] = (loc.lon, loc.lat)
+            valid[i] = True
+    return xy, valid
+
+
 def read_segments(path: str | os.PathLike, *, label: object = None
                   ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """The drivable ways of a PBF as node-to-node segments, read with pyosmium.
 
-    Two streaming passes (libosmium decodes, Python sees only what it keeps): the ways
-    with a ``highway`` tag (drivable ones kept, :func:`is_drivable`: their node ids and
-    :data:`WAY_TAGS`), then the nodes (locations of those referenced, and whether they
-    are tagged ``highway=traffic_signals``). Ways are then cut between consecutive nodes
-    with numpy: one row per segment, way by way in file order and each way in drawing
-    order; a node missing from the file is skipped (the way cut through the nodes that
-    remain), a way left with fewer than two nodes has no segment. Negative ids (editor
-    files) are fine: no libosmium location index is used.
+    libosmium does the per-node work: the ways' node lists come from
+    :func:`_highway_way_refs`; one streaming pass then reads the tags of the ways with a
+    ``highway`` tag (drivable ones kept, :func:`is_drivable`, with their
+    :data:`WAY_TAGS`), the nodes tagged ``highway=traffic_signals``, and the kept ways'
+    node locations (libosmium's location index, one WKB per way). Files with negative
+    ids (editor or tool output, which the location index does not take) are read with a
+    second pass over the nodes instead. Ways are then cut between consecutive nodes with
+    numpy: one row per segment, way by way in file order and each way in drawing order;
+    a node missing from the file is skipped (the way cut through the nodes that remain),
+    a way left with fewer than two nodes has no segment. These are pyrosm's rules: the
+    segments are the ones pyrosm's ``get_network(nodes=True)`` gave.
 
     Parameters
     ----------
@@ -484,7 +541,7 @@ def read_segments(path: str | os.PathLike, *, label: object = None
     (pandas.DataFrame, geopandas.GeoDataFrame)
         Nodes used by the segments: ``id``, ``lon``, ``lat``, ``traffic_signals`` (bool).
         Segments (EPSG:4326): ``id`` (way id), ``u``, ``v`` (node ids), the
-        :data:`WAY_TAGS` columns (object, ``None`` when absent), ``length`` (haversine
+        :data:`WAY_TAGS` columns (categorical, missing when absent), ``length`` (haversine
         metres rounded to the millimetre, as pyrosm) and a 2-point LineString ``geometry``.
 
     Raises
@@ -495,69 +552,117 @@ def read_segments(path: str | os.PathLike, *, label: object = None
     import osmium
 
     label = label if label is not None else path
-    way_ids: list[int] = []
-    counts: list[int] = []
-    refs: list[int] = []
-    tag_rows: list[tuple] = []
     try:
-        fp = (osmium.FileProcessor(str(path), osmium.osm.WAY)
-              .with_filter(osmium.filter.KeyFilter("highway")))
-        for way in fp:
-            tags = way.tags
+        way_ids, counts, refs = _highway_way_refs(path)
+        starts = np.r_[0, np.cumsum(counts)]
+        indexed = not (len(refs) and refs.min() < 0) and not (len(way_ids) and
+                                                            way_ids.min() < 0)
+        keep: list[int] = []
+        tag_rows: list[tuple] = []
+        signals: list[int] = []
+        xy_parts: list[np.ndarray] = []
+        partial: list[tuple[int, np.ndarray]] = []  # (way rank among kept, valid nodes)
+        factory = osmium.geom.WKBFactory()
+        fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        if indexed:
+            fp = fp.with_locations()
+        k = -1
+        for obj in fp.with_filter(osmium.filter.KeyFilter("highway")):
+            if obj.is_node():
+                if obj.tags.get("highway") == "traffic_signals":
+                    signals.append(obj.id)
+                continue
+            k += 1
+            tags = {t.k: t.v for t in obj.tags}
             if not is_drivable(tags):
                 continue
-            ids = [n.ref for n in way.nodes]
-            way_ids.append(way.id)
-            counts.append(len(ids))
-            refs.extend(ids)
-            tag_rows.append(tuple(tags.get(k) for k in WAY_TAGS))
-        node_id: list[int] = []
-        node_x: list[int] = []
-        node_y: list[int] = []
-        signals: list[int] = []
-        if refs:
-            for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
-                loc = node.location
-                if not loc.valid():
-                    continue
-                node_id.append(node.id)
-                node_x.append(loc.x)
-                node_y.append(loc.y)
-                if len(node.tags) and node.tags.get("highway") == "traffic_signals":
-                    signals.append(node.id)
+            if obj.id != way_ids[k]:  # both passes see the same ways in the same order
+                raise NetworkError(f"{label}: ways out of order (way {obj.id})")
+            keep.append(k)
+            tag_rows.append(tuple(tags.get(t) for t in WAY_TAGS))
+            if indexed:
+                xy, ok = _linestring_xy(factory, obj, int(counts[k]))
+                xy_parts.append(xy)
+                if ok is not None:
+                    partial.append((len(keep) - 1, ok))
+        if not keep:
+            raise NetworkError(f"{label}: no drivable road in the file")
+        kept = np.asarray(keep, dtype=np.int64)
+        n_refs = counts[kept]
+        way_of = np.repeat(np.arange(len(kept)), n_refs)
+        take = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in kept]) \
+            if len(kept) < 64 else _ranges(starts[kept], n_refs)
+        ref = refs[take]
+        if indexed:
+            xy = np.concatenate(xy_parts)
+            found = np.ones(len(ref), dtype=bool)
+            first_ref = np.r_[0, np.cumsum(n_refs)]
+            for rank, ok in partial:
+                found[first_ref[rank]:first_ref[rank + 1]] = ok
+        else:
+            xy, found = _node_locations(path, ref)
     except RuntimeError as exc:  # libosmium: not a PBF, truncated file
         raise NetworkError(f"{label}: cannot be read as an OSM PBF ({exc})") from exc
-    if not refs:
-        raise NetworkError(f"{label}: no drivable road in the file")
-    ref = np.asarray(refs, np.int64)
-    way_of = np.repeat(np.arange(len(counts)), counts)
-    nid = np.asarray(node_id, np.int64)
-    order = np.argsort(nid, kind="stable")
-    nid = nid[order]
-    # libosmium's fixed-point 1e-7 degrees, divided as pyrosm does (exact integers, one
-    # correctly rounded division): the same doubles as pyrosm's coordinates
-    lon = np.asarray(node_x, np.int64)[order] / 1e7
-    lat = np.asarray(node_y, np.int64)[order] / 1e7
-    pos = np.searchsorted(nid, ref)
-    found = (pos < len(nid)) & (nid[np.minimum(pos, len(nid) - 1)] == ref)
-    ref, way_of, pos = ref[found], way_of[found], pos[found]
+    ref, way_of, xy = ref[found], way_of[found], xy[found]
     start = np.flatnonzero(way_of[1:] == way_of[:-1])  # a segment from i to i+1
     if len(start) == 0:
         raise NetworkError(f"{label}: no drivable road in the file (no way with 2 nodes)")
-    a, b = pos[start], pos[start + 1]
     seg_way = way_of[start]
-    xy0 = np.c_[lon[a], lat[a]]
-    xy1 = np.c_[lon[b], lat[b]]
-    ways = pd.DataFrame.from_records(tag_rows, columns=list(WAY_TAGS)).iloc[seg_way]
+    xy0, xy1 = xy[start], xy[start + 1]
+    ways = pd.DataFrame.from_records(tag_rows, columns=list(WAY_TAGS))
     edges = gpd.GeoDataFrame(
-        {"id": np.asarray(way_ids, np.int64)[seg_way], "u": ref[start], "v": ref[start + 1],
-         **{k: ways[k].to_numpy(object) for k in WAY_TAGS},
+        {"id": way_ids[kept][seg_way], "u": ref[start], "v": ref[start + 1],
+         **{t: _per_segment(ways[t], seg_way) for t in WAY_TAGS},
          "length": haversine_m(xy0[:, 0], xy0[:, 1], xy1[:, 0], xy1[:, 1]).round(3)},
         geometry=shapely.linestrings(np.stack([xy0, xy1], axis=1)), crs=WEB_CRS)
-    used = np.unique(pos)
-    nodes = pd.DataFrame({"id": nid[used], "lon": lon[used], "lat": lat[used],
-                          "traffic_signals": np.isin(nid[used], np.asarray(signals, np.int64))})
+    ids, first = np.unique(ref, return_index=True)
+    nodes = pd.DataFrame({"id": ids, "lon": xy[first, 0], "lat": xy[first, 1],
+                          "traffic_signals": np.isin(ids, np.asarray(signals, np.int64))})
     return nodes, edges
+
+
+def _per_segment(values: pd.Series, seg_way: np.ndarray) -> pd.Categorical:
+    """A way-level tag column repeated on the ways' segments, as a categorical (one string
+    per distinct value, not one per segment); absent values are missing."""
+    codes, uniques = pd.factorize(values.to_numpy(object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes[seg_way],
+                                     categories=pd.Index(uniques, dtype=object))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for each start ``s`` and length ``n`` (vectorised)."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def _node_locations(path: str | os.PathLike, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of the node ids ``ref`` (NaN and ``False`` when missing from the file), from
+    one pass over the file's nodes (no location index: any ids, negative ones included).
+    The coordinates are libosmium's fixed-point 1e-7 degrees divided once, as pyrosm does:
+    the same doubles as pyrosm's and as :func:`_linestring_xy`'s."""
+    import osmium
+
+    node_id: list[int] = []
+    node_x: list[int] = []
+    node_y: list[int] = []
+    for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
+        loc = node.location
+        if loc.valid():
+            node_id.append(node.id)
+            node_x.append(loc.x)
+            node_y.append(loc.y)
+    nid = np.asarray(node_id, np.int64)
+    order = np.argsort(nid, kind="stable")
+    nid = nid[order]
+    x = np.asarray(node_x, np.int64)[order] / 1e7
+    y = np.asarray(node_y, np.int64)[order] / 1e7
+    pos = np.minimum(np.searchsorted(nid, ref), max(len(nid) - 1, 0))
+    found = (len(nid) > 0) & (nid[pos] == ref) if len(nid) else np.zeros(len(ref), bool)
+    xy = np.where(found[:, None], np.c_[x[pos], y[pos]] if len(nid) else np.nan, np.nan)
+    return xy, found
 
 
 def _signal_ids(nodes: pd.DataFrame | None) -> np.ndarray:
