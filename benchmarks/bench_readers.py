@@ -21,11 +21,13 @@ Readers
     :func:`territorial_geo.network.read_pbf` on the mirror's two real OSM fixtures
     (Gibraltar, Saint-Barthélemy): whole file, and a central box read with pyrosm's own
     bounding box over the whole file (``clip="pyrosm"``, the former reader) or clipped
-    while streaming (pyosmium, then pyrosm on the small file; the default). With
+    while streaming (pyosmium, then the pyosmium segment reader on the small file; the
+    default). With
     ``--osm-synthetic`` also a **SYNTHETIC** Hauts-de-France-sized PBF (about 6 M nodes:
     street grids around every commune chef-lieu, see :func:`synthetic_osm`; generated once
     into ``benchmarks/results/``) clipped to the CC des Campagnes de l'Artois + 25 km: the
-    streaming clip alone, the parse up to pyrosm's segments (streaming vs pyrosm's box),
+    streaming clip alone, the parse up to the segments (streaming clip + pyosmium vs
+    pyrosm's box),
     and the whole read including the graph (also with ``contract=True``: junction-to-junction
     edges), each ``--big-repeats`` times without warm-up.
 
@@ -76,8 +78,8 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
 
     ``osm-clip`` times :func:`territorial_geo.network.osm.clip_pbf` alone (the streaming
     stage, to a temporary file; "edges" are then the kept ways); ``osm-parse`` the parse up
-    to pyrosm's segment frame (streaming clip + pyrosm on the small file, or pyrosm's
-    bounding box on the whole file; "edges" are pyrosm's segments); ``osm`` the whole
+    to the segment frame (streaming clip + :func:`read_segments` on the small file, or
+    pyrosm's bounding box on the whole file; "edges" are the segments); ``osm`` the whole
     :func:`read_pbf` (parse, then the timed graph). pyrosm's own result cache is cleared before every OSM run, and no
     graph or clip cache is used, so every run parses.
     """
@@ -109,9 +111,9 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
             else:
                 out = Path(tmp) / "clip.osm.pbf"
                 osm_reader.clip_pbf(p, bbox, out)
-                _, edges = osm_reader._pyrosm_network(out, None, label=p)
+                _, edges = osm_reader.read_segments(out, label=p)
 
-        class _Net:  # counts only: pyrosm's segments
+        class _Net:  # counts only: the segments
             n_nodes = 0
             source = {"n_sections_read": int(edges["id"].nunique())}
         _Net.edges = edges
@@ -447,7 +449,7 @@ def bench_osm(repeats: int = 3, mirror: Path | None = None, synthetic: bool = Fa
               big_repeats: int = 1, only_big: bool = False) -> list[dict]:
     """OSM: the two real fixtures (Gibraltar, Saint-Barthélemy) whole file, with pyrosm's
     own bounding box (the former reader: the whole file parsed), and streaming-clipped
-    (pyosmium, then pyrosm on the small file); with ``synthetic`` also the SYNTHETIC
+    (pyosmium, then the pyosmium segment reader); with ``synthetic`` also the SYNTHETIC
     Hauts-de-France PBF (:func:`synthetic_osm`) clipped to the CC des Campagnes de l'Artois
     + 25 km: streaming clip alone, the whole streaming read, and pyrosm's bounding box on
     the whole file, ``big_repeats`` timed runs each without warm-up."""
