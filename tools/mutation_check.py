@@ -310,9 +310,15 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "osm-reader-missing-node-not-skipped", "network/osm.py",
-        "    found = (pos < len(nid)) & (nid[np.minimum(pos, len(nid) - 1)] == ref)",
-        "    found = pos < len(nid)",
+        "    ref, way_of, xy = ref[found], way_of[found], xy[found]",
+        "    ref, way_of, xy = ref, way_of, xy",
         ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-clip-copies-every-node", "network/osm.py",
+        "                                 tracker.id_filter(), writer)",
+        "                                 writer)",
+        ("tests/test_osm_clip.py",),
     ),
     Mutation(
         "osm-contract-merges-signals", "network/osm.py",

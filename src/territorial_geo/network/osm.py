@@ -291,8 +291,9 @@ def clip_pbf(
     kept whole, with all its nodes (also those outside the box), so that the clipped file
     read in full gives the same segments as the whole file restricted to those ways.
     libosmium does the heavy lifting: node locations are cached in C++ (``with_locations``),
-    non-highway objects are dropped by C++ filters, and :class:`osmium.BackReferenceWriter`
-    adds the referenced nodes in a second C++ pass over the file when it closes. Peak memory
+    non-highway objects are dropped by C++ filters, the kept ways' node ids go to an
+    :class:`osmium.IdTracker`, and a second pass over the file copies those nodes, filtered
+    by id, then the kept ways, without a Python object per node. Peak memory
     follows the node location cache (about 16 bytes a node) and the kept ways, not pyrosm's
     frames of the whole file.
 
@@ -328,40 +329,44 @@ def clip_pbf(
 
     def write(tmp: Path) -> None:
         factory = osmium.geom.WKBFactory()
-        writer = None  # created at the first kept way: no reference pass when none is kept
-        try:
-            fp = (osmium.FileProcessor(str(path))
-                  .with_locations(location_storage)
-                  .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                  .with_filter(osmium.filter.KeyFilter("highway")))
-            for way in fp:
-                stats["n_highway_ways"] += 1
-                if way.tags.get("highway") in NON_DRIVABLE_HIGHWAY:
-                    continue
-                if _way_in_bbox(way, factory, bbox):
-                    if writer is None:
-                        writer = osmium.BackReferenceWriter(
-                            str(tmp), ref_src=str(path), overwrite=True, remove_tags=False)
-                    try:
-                        writer.add_way(way)
-                    except RuntimeError as exc:  # pybind11: a negative id
-                        raise UnstreamableError(f"way {way.id}: {exc}") from exc
-                    stats["n_ways_kept"] += 1
-            if writer is None:
-                raise NetworkError(
-                    f"{path}: no drivable road in the study area (lon/lat box "
-                    f"{[round(b, 5) for b in bbox]}, margin included); check that the file "
-                    "covers the territory (e.g. the right Geofabrik region)")
-            w, writer = writer, None
-            w.close()  # second C++ pass: the nodes of the kept ways
-        except RuntimeError as exc:  # libosmium: not a PBF, truncated file
-            raise NetworkError(f"{path}: cannot be read as an OSM PBF ({exc})") from exc
-        finally:
-            if writer is not None:
+        tracker = osmium.IdTracker()  # node ids of the kept ways (C++ id set)
+        with tempfile.TemporaryDirectory(prefix="osm-clip-ways-") as folder:
+            ways = Path(folder) / "ways.osm.pbf"
+            try:
+                ways_writer = osmium.SimpleWriter(str(ways))
                 try:
+                    fp = (osmium.FileProcessor(str(path))
+                          .with_locations(location_storage)
+                          .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                          .with_filter(osmium.filter.KeyFilter("highway")))
+                    for way in fp:
+                        stats["n_highway_ways"] += 1
+                        if way.tags.get("highway") in NON_DRIVABLE_HIGHWAY:
+                            continue
+                        if _way_in_bbox(way, factory, bbox):
+                            if way.id < 0 or (len(way.nodes) and way.nodes[0].ref < 0):
+                                raise UnstreamableError(f"way {way.id} has negative ids")
+                            tracker.add_references(way)
+                            ways_writer.add_way(way)
+                            stats["n_ways_kept"] += 1
+                finally:
+                    ways_writer.close()
+                if not stats["n_ways_kept"]:
+                    raise NetworkError(
+                        f"{path}: no drivable road in the study area (lon/lat box "
+                        f"{[round(b, 5) for b in bbox]}, margin included); check that the "
+                        "file covers the territory (e.g. the right Geofabrik region)")
+                # second pass, all in C++: the kept ways' nodes (filtered by id), then the
+                # kept ways, so the clip is sorted like the source (nodes before ways)
+                writer = osmium.SimpleWriter(str(tmp), overwrite=True)
+                try:
+                    osmium.apply(str(path), osmium.filter.EntityFilter(osmium.osm.NODE),
+                                 tracker.id_filter(), writer)
+                    osmium.apply(str(ways), writer)
+                finally:
                     writer.close()
-                except RuntimeError:
-                    pass
+            except RuntimeError as exc:  # libosmium: not a PBF, truncated file
+                raise NetworkError(f"{path}: cannot be read as an OSM PBF ({exc})") from exc
 
     atomic_write(out, write)
     return stats
