@@ -152,10 +152,39 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
 
 
 #: Region-sized pipeline variants: (label, parser, contract). ``pyrosm`` is the former
-#: parser of the clipped file, ``pyosmium`` :func:`territorial_geo.network.osm.read_segments`.
-REGION_VARIANTS = (("old: clip + pyrosm + graph", "pyrosm", False),
+#: pipeline (:func:`former_clip_pbf`, then pyrosm on the clipped file), ``pyosmium`` the new
+#: one (:func:`territorial_geo.network.osm.clip_pbf`, then
+#: :func:`territorial_geo.network.osm.read_segments`).
+REGION_VARIANTS = (("old: former clip + pyrosm + graph", "pyrosm", False),
                    ("new: clip + pyosmium + graph", "pyosmium", False),
                    ("new, contracted: clip + pyosmium + contract + graph", "pyosmium", True))
+
+
+def former_clip_pbf(path: str | os.PathLike, bbox: list[float], out: str | os.PathLike) -> int:
+    """BASELINE: the streaming clip as it was before the pyosmium reader (kept here only to
+    time it): same first pass, but :class:`osmium.BackReferenceWriter` adds the nodes, a
+    merge of the source and the kept ways in Python, one object per node. Returns the
+    number of kept ways."""
+    import osmium
+
+    from territorial_geo.network.osm import NON_DRIVABLE_HIGHWAY, _way_in_bbox
+
+    factory = osmium.geom.WKBFactory()
+    writer = osmium.BackReferenceWriter(str(out), ref_src=str(path), overwrite=True,
+                                        remove_tags=False)
+    kept = 0
+    try:
+        fp = (osmium.FileProcessor(str(path)).with_locations("flex_mem")
+              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+              .with_filter(osmium.filter.KeyFilter("highway")))
+        for way in fp:
+            if way.tags.get("highway") not in NON_DRIVABLE_HIGHWAY and \
+                    _way_in_bbox(way, factory, bbox):
+                writer.add_way(way)
+                kept += 1
+    finally:
+        writer.close()
+    return kept
 
 
 def _region_child(path: str, area: list[float], margin_m: float, parser: str,
@@ -174,7 +203,10 @@ def _region_child(path: str, area: list[float], margin_m: float, parser: str,
     with tempfile.TemporaryDirectory() as tmp:
         clipped = Path(tmp) / "clip.osm.pbf"
         t0 = time.perf_counter()
-        osm_reader.clip_pbf(path, bbox, clipped)
+        if parser == "pyrosm":
+            former_clip_pbf(path, bbox, clipped)
+        else:
+            osm_reader.clip_pbf(path, bbox, clipped)
         t1 = time.perf_counter()
         if parser == "pyrosm":
             nodes, edges = osm_reader._pyrosm_network(clipped, None, label=path)
