@@ -21,19 +21,27 @@ Readers
     :func:`territorial_geo.network.read_pbf` on the mirror's two real OSM fixtures
     (Gibraltar, Saint-Barthélemy): whole file, and a central box read with pyrosm's own
     bounding box over the whole file (``clip="pyrosm"``, the former reader) or clipped
-    while streaming (pyosmium, then pyrosm on the small file; the default). With
+    while streaming (pyosmium, then the pyosmium segment reader on the small file; the
+    default). With
     ``--osm-synthetic`` also a **SYNTHETIC** Hauts-de-France-sized PBF (about 6 M nodes:
     street grids around every commune chef-lieu, see :func:`synthetic_osm`; generated once
     into ``benchmarks/results/``) clipped to the CC des Campagnes de l'Artois + 25 km: the
-    streaming clip alone, the parse up to pyrosm's segments (streaming vs pyrosm's box),
+    streaming clip alone, the parse up to the segments (streaming clip + pyosmium vs
+    pyrosm's box),
     and the whole read including the graph (also with ``contract=True``: junction-to-junction
     edges), each ``--big-repeats`` times without warm-up.
 
 A new reader adds a ``bench_<name>`` function returning the same rows and registers it in
 :data:`READERS`.
 
+``--region N`` runs only the region-sized comparison (:func:`bench_osm_region`): the
+SYNTHETIC Hauts-de-France PBF clipped to the Artois EPCI + 25 km, stage by stage (clip,
+parse, graph, total, peak memory), the former pyrosm parser and the pyosmium one
+(:func:`territorial_geo.network.osm.read_segments`, also with ``contract``) side by side,
+N interleaved rounds of fresh subprocesses, medians and ratios.
+
 Usage: python benchmarks/bench_readers.py [--repeats 5] [--readers bdtopo osm]
-[--osm-synthetic | --only-synthetic] [--big-repeats 1] [--json]
+[--osm-synthetic | --only-synthetic] [--big-repeats 1] [--region N] [--json]
 """
 
 from __future__ import annotations
@@ -70,8 +78,8 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
 
     ``osm-clip`` times :func:`territorial_geo.network.osm.clip_pbf` alone (the streaming
     stage, to a temporary file; "edges" are then the kept ways); ``osm-parse`` the parse up
-    to pyrosm's segment frame (streaming clip + pyrosm on the small file, or pyrosm's
-    bounding box on the whole file; "edges" are pyrosm's segments); ``osm`` the whole
+    to the segment frame (streaming clip + :func:`read_segments` on the small file, or
+    pyrosm's bounding box on the whole file; "edges" are the segments); ``osm`` the whole
     :func:`read_pbf` (parse, then the timed graph). pyrosm's own result cache is cleared before every OSM run, and no
     graph or clip cache is used, so every run parses.
     """
@@ -103,9 +111,9 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
             else:
                 out = Path(tmp) / "clip.osm.pbf"
                 osm_reader.clip_pbf(p, bbox, out)
-                _, edges = osm_reader._pyrosm_network(out, None, label=p)
+                _, edges = osm_reader.read_segments(out, label=p)
 
-        class _Net:  # counts only: pyrosm's segments
+        class _Net:  # counts only: the segments
             n_nodes = 0
             source = {"n_sections_read": int(edges["id"].nunique())}
         _Net.edges = edges
@@ -141,6 +149,132 @@ def _child(reader: str, path: str, area: list[float] | None, repeats: int,
             "delta_mb": round(_status_mb("VmHWM") - baseline, 1),
             "n_edges": int(len(net.edges)), "n_nodes": int(net.n_nodes),
             "n_sections_read": net.source.get("n_sections_read")}
+
+
+#: Region-sized pipeline variants: (label, parser, contract). ``pyrosm`` is the former
+#: pipeline (:func:`former_clip_pbf`, then pyrosm on the clipped file), ``pyosmium`` the new
+#: one (:func:`territorial_geo.network.osm.clip_pbf`, then
+#: :func:`territorial_geo.network.osm.read_segments`).
+REGION_VARIANTS = (("old: former clip + pyrosm + graph", "pyrosm", False),
+                   ("new: clip + pyosmium + graph", "pyosmium", False),
+                   ("new, contracted: clip + pyosmium + contract + graph", "pyosmium", True))
+
+
+def former_clip_pbf(path: str | os.PathLike, bbox: list[float], out: str | os.PathLike) -> int:
+    """BASELINE: the streaming clip as it was before the pyosmium reader (kept here only to
+    time it): same first pass, but :class:`osmium.BackReferenceWriter` adds the nodes, a
+    merge of the source and the kept ways in Python, one object per node. Returns the
+    number of kept ways."""
+    import osmium
+
+    from territorial_geo.network.osm import NON_DRIVABLE_HIGHWAY, _way_in_bbox
+
+    factory = osmium.geom.WKBFactory()
+    writer = osmium.BackReferenceWriter(str(out), ref_src=str(path), overwrite=True,
+                                        remove_tags=False)
+    kept = 0
+    try:
+        fp = (osmium.FileProcessor(str(path)).with_locations("flex_mem")
+              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+              .with_filter(osmium.filter.KeyFilter("highway")))
+        for way in fp:
+            if way.tags.get("highway") not in NON_DRIVABLE_HIGHWAY and \
+                    _way_in_bbox(way, factory, bbox):
+                writer.add_way(way)
+                kept += 1
+    finally:
+        writer.close()
+    return kept
+
+
+def _region_child(path: str, area: list[float], margin_m: float, parser: str,
+                  contract: bool) -> dict:
+    """Run inside the subprocess: one region-sized read, stage by stage (no cache, no
+    warm-up): the streaming clip, the parse into segments, the graph; and the peak
+    resident memory of this process (``VmHWM``)."""
+    import tempfile
+
+    import shapely
+
+    from territorial_geo.network import osm as osm_reader
+
+    baseline = _status_mb("VmRSS")
+    bbox = osm_reader._bbox_4326(shapely.box(*area), margin_m)
+    with tempfile.TemporaryDirectory() as tmp:
+        clipped = Path(tmp) / "clip.osm.pbf"
+        t0 = time.perf_counter()
+        if parser == "pyrosm":
+            former_clip_pbf(path, bbox, clipped)
+        else:
+            osm_reader.clip_pbf(path, bbox, clipped)
+        t1 = time.perf_counter()
+        if parser == "pyrosm":
+            nodes, edges = osm_reader._pyrosm_network(clipped, None, label=path)
+        else:
+            nodes, edges = osm_reader.read_segments(clipped, label=path)
+        n_segments = len(edges)
+        if contract:
+            edges = osm_reader.contract_segments(edges, keep=osm_reader._signal_ids(nodes))
+        t2 = time.perf_counter()
+        net = osm_reader.network_from_frames(nodes, edges)
+        t3 = time.perf_counter()
+    return {"clip_s": round(t1 - t0, 2), "parse_s": round(t2 - t1, 2),
+            "graph_s": round(t3 - t2, 2), "total_s": round(t3 - t0, 2),
+            "peak_mb": round(_status_mb("VmHWM"), 1), "baseline_mb": round(baseline, 1),
+            "n_segments": n_segments, "n_nodes": int(net.n_nodes),
+            "n_edges": int(len(net.edges))}
+
+
+def bench_osm_region(repeats: int = 3) -> list[dict]:
+    """SYNTHETIC Hauts-de-France PBF (:func:`synthetic_osm`) clipped to the CC des
+    Campagnes de l'Artois + 25 km, former (pyrosm) and new (pyosmium) parser side by side:
+    ``repeats`` rounds, each running every variant of :data:`REGION_VARIANTS` once in a
+    fresh subprocess (so that its peak memory is its own), interleaved so that a change in
+    the machine's load hits them alike; returns one row per variant with the medians."""
+    import geopandas as gpd
+
+    from territorial_geo import sources
+
+    out = ROOT / "benchmarks" / "results" / "osm-synthetic-hdf.osm.pbf"
+    info = synthetic_osm(out)
+    print(f"SYNTHETIC Hauts-de-France PBF: {info}", file=sys.stderr)
+    epci = sources.load_communes().query("epci_siren == @ARTOIS_SIREN")
+    box = [float(v) for v in gpd.GeoSeries(epci.geometry).total_bounds]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    runs: dict[str, list[dict]] = {label: [] for label, _, _ in REGION_VARIANTS}
+    for r in range(repeats):
+        for label, parser, contract in REGION_VARIANTS:
+            print(f"  round {r + 1}/{repeats}: {label}", file=sys.stderr, flush=True)
+            arg = json.dumps({"path": str(out), "area": box, "margin_m": 25_000.0,
+                              "parser": parser, "contract": contract})
+            got = subprocess.run([sys.executable, __file__, "--region-child", arg],
+                                 capture_output=True, text=True, env=env, check=True)
+            runs[label].append(json.loads(got.stdout.strip().splitlines()[-1]))
+    rows = []
+    for label, _, _ in REGION_VARIANTS:
+        rs = runs[label]
+        row = {"case": label, "synthetic_pbf": info, "runs": rs}
+        for k in ("clip_s", "parse_s", "graph_s", "total_s", "peak_mb"):
+            row[k] = statistics.median(x[k] for x in rs)
+        for k in ("n_segments", "n_nodes", "n_edges"):
+            row[k] = rs[-1][k]
+        rows.append(row)
+    return rows
+
+
+def print_region(rows: list[dict]) -> None:
+    """The region-sized comparison as a table, with the ratios old / new."""
+    print(f"{'SYNTHETIC HdF, Artois EPCI + 25 km':52} {'clip s':>7} {'parse s':>7} "
+          f"{'graph s':>7} {'total s':>7} {'peak MB':>8} {'nodes':>8} {'edges':>8}")
+    for r in rows:
+        print(f"{r['case']:52} {r['clip_s']:>7.1f} {r['parse_s']:>7.1f} {r['graph_s']:>7.1f} "
+              f"{r['total_s']:>7.1f} {r['peak_mb']:>8.0f} {r['n_nodes']:>8} {r['n_edges']:>8}")
+    old = rows[0]
+    for r in rows[1:]:
+        print(f"old / ({r['case']}): total {old['total_s'] / r['total_s']:.2f}x, parse + graph "
+              f"{(old['parse_s'] + old['graph_s']) / (r['parse_s'] + r['graph_s']):.2f}x, "
+              f"peak memory {old['peak_mb'] / r['peak_mb']:.2f}x")
+    print(f"medians over {len(old['runs'])} runs each (fresh subprocess per run)")
 
 
 def run_case(reader: str, label: str, path: Path, *, area: list[float] | None = None,
@@ -347,7 +481,7 @@ def bench_osm(repeats: int = 3, mirror: Path | None = None, synthetic: bool = Fa
               big_repeats: int = 1, only_big: bool = False) -> list[dict]:
     """OSM: the two real fixtures (Gibraltar, Saint-Barthélemy) whole file, with pyrosm's
     own bounding box (the former reader: the whole file parsed), and streaming-clipped
-    (pyosmium, then pyrosm on the small file); with ``synthetic`` also the SYNTHETIC
+    (pyosmium, then the pyosmium segment reader); with ``synthetic`` also the SYNTHETIC
     Hauts-de-France PBF (:func:`synthetic_osm`) clipped to the CC des Campagnes de l'Artois
     + 25 km: streaming clip alone, the whole streaming read, and pyrosm's bounding box on
     the whole file, ``big_repeats`` timed runs each without warm-up."""
@@ -415,8 +549,24 @@ def main() -> None:
                     help="OSM: only the SYNTHETIC cases (implies --osm-synthetic)")
     ap.add_argument("--big-repeats", type=int, default=1,
                     help="timed runs of each SYNTHETIC Hauts-de-France case")
+    ap.add_argument("--region", type=int, default=0, metavar="REPEATS",
+                    help="only the SYNTHETIC Hauts-de-France clip + parse + graph, former "
+                    "(pyrosm) and new (pyosmium) parser side by side, REPEATS rounds")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--region-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.region_child:
+        spec = json.loads(args.region_child)
+        print(json.dumps(_region_child(spec["path"], spec["area"], spec["margin_m"],
+                                       spec["parser"], spec["contract"])))
+        return
+    if args.region:
+        rows = bench_osm_region(args.region)
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        else:
+            print_region(rows)
+        return
     if args.child:
         spec = json.loads(args.child)
         print(json.dumps(_child(spec["reader"], spec["path"], spec["area"], spec["repeats"],

@@ -1,4 +1,4 @@
-"""Streaming clip of a PBF (pyosmium) before pyrosm: same network as the whole file restricted
+"""Streaming clip of a PBF (pyosmium) before the segment reader: same network as the whole file restricted
 to the ways with a node in the study box, on the mirror's two real OSM fixtures."""
 
 from __future__ import annotations

@@ -449,6 +449,42 @@ MUTATIONS: list[Mutation] = [
         "    t, idx = netmod.engine_of(None, net).nearest_point_times(",
         ("tests/test_osrm_engine.py::test_coverage_and_raster_times_equal_direct_table",),
     ),
+    Mutation(
+        "table-seed-offsets-dropped", "network/routing.py",
+        "    res = bounded_times(net.csr(reverse=reverse), sn, budget_s, origin_offsets=so,",
+        "    res = bounded_times(net.csr(reverse=reverse), sn, budget_s, origin_offsets=so * 0,",
+        ("tests/test_bench_reachability.py",),
+    ),
+    Mutation(
+        "osm-reader-access-hierarchy-reversed", "network/osm.py",
+        "    for key in CAR_ACCESS_KEYS:",
+        "    for key in CAR_ACCESS_KEYS[::-1]:",
+        ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-reader-length-not-rounded", "network/osm.py",
+        "haversine_m(xy0[:, 0], xy0[:, 1], xy1[:, 0], xy1[:, 1]).round(3)},",
+        "haversine_m(xy0[:, 0], xy0[:, 1], xy1[:, 0], xy1[:, 1])},",
+        ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-reader-missing-node-not-skipped", "network/osm.py",
+        "    ref, way_of, xy = ref[found], way_of[found], xy[found]",
+        "    ref, way_of, xy = ref, way_of, xy",
+        ("tests/test_osm_reader.py",),
+    ),
+    Mutation(
+        "osm-clip-copies-every-node", "network/osm.py",
+        "                                 tracker.id_filter(), writer)",
+        "                                 writer)",
+        ("tests/test_osm_clip.py",),
+    ),
+    Mutation(
+        "osm-contract-merges-signals", "network/osm.py",
+        "        junction = junction.union(pd.Index(np.asarray(keep, np.int64)))",
+        "        junction = junction",
+        ("tests/test_osm_reader.py",),
+    ),
 ]
 
 
