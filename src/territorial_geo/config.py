@@ -152,8 +152,14 @@ class ZoningConfig:
             cur = getattr(base, k)
             if isinstance(cur, dict):
                 if not isinstance(v, dict):
-                    raise ConfigError(f"{where}.approximate.{k} must be a table by density level")
-                changes[k] = {**cur, **{int(kk): vv for kk, vv in v.items()}}
+                    raise ConfigError(f"{where}.approximate.{k} must be a table (by density "
+                                      "level, or by highway class for skeleton_kmh)")
+                keyed = str if k == "skeleton_kmh" else int  # by highway class, else by level
+                try:
+                    changes[k] = {**cur, **{keyed(kk): vv for kk, vv in v.items()}}
+                except ValueError as exc:
+                    raise ConfigError(f"{where}.approximate.{k}: keys must be density levels "
+                                      f"1..7 ({exc})") from exc
             elif isinstance(cur, tuple):
                 changes[k] = tuple(v)
             else:

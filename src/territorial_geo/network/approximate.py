@@ -110,6 +110,10 @@ def _default_speeds() -> dict[int, float]:
     return {1: 50.0, 2: 50.0, 3: 80.0, 4: 80.0, 5: 80.0, 6: 80.0, 7: 80.0}
 
 
+def _default_skeleton_speeds() -> dict[str, float]:
+    return {"motorway": 130.0, "trunk": 110.0, "secondary": 80.0}
+
+
 def _default_builtup() -> dict[int, float]:
     # levels 1-2 are built-up throughout (their speed is already urban_kmh)
     return {1: 0.0, 2: 0.0, 3: 1000.0, 4: 600.0, 5: 600.0, 6: 400.0, 7: 300.0}
@@ -137,6 +141,11 @@ class ApproxParams:
         Skeleton ``highway`` classes a chef-lieu may join anywhere along.
     crossing_radius_m
         Distance within which a skeleton segment is taken to cross a village centre.
+    skeleton_kmh
+        Speed by skeleton ``highway`` class (classes not listed keep the reader's speed).
+    link_s
+        Fixed seconds added to every local and access link: leaving and entering a village
+        and the junctions between (the per-section junction cost of routers).
     """
 
     detour: float = 1.3
@@ -148,12 +157,20 @@ class ApproxParams:
     access_classes: tuple[str, ...] = ("primary", "secondary", "tertiary", "unclassified",
                                        "residential", "road")
     crossing_radius_m: float = 300.0
+    skeleton_kmh: dict[str, float] = field(default_factory=_default_skeleton_speeds)
+    link_s: float = 0.0
 
     def __post_init__(self) -> None:
         speeds = {int(k): float(v) for k, v in self.speed_kmh.items()}
         built = {int(k): float(v) for k, v in self.builtup_m.items()}
+        sk = {str(k): float(v) for k, v in self.skeleton_kmh.items()}
         object.__setattr__(self, "speed_kmh", speeds)
         object.__setattr__(self, "builtup_m", built)
+        object.__setattr__(self, "skeleton_kmh", sk)
+        bad_sk = {k: v for k, v in sk.items() if not v > 0}
+        if bad_sk or not self.link_s >= 0:
+            raise NetworkError(f"ApproxParams: skeleton_kmh must be positive and link_s >= 0 "
+                               f"(skeleton_kmh={bad_sk or sk}, link_s={self.link_s})")
         missing = sorted(set(DENSITY_LEVELS) - set(speeds)) + sorted(set(DENSITY_LEVELS) - set(built))
         if missing:
             raise NetworkError(f"ApproxParams: density level(s) {sorted(set(missing))} missing from "
@@ -210,10 +227,11 @@ def link_times(
 ) -> np.ndarray:
     """Seconds of local links between chefs-lieux ``crow_m`` apart (crow-fly).
 
-    Road length ``detour * crow_m``, half in each commune (:func:`half_link_s`).
+    Road length ``detour * crow_m``, half in each commune (:func:`half_link_s`), plus the
+    fixed ``link_s``.
     """
     half = params.detour * np.asarray(crow_m, dtype=float) / 2
-    return half_link_s(half, level_a, params) + half_link_s(half, level_b, params)
+    return half_link_s(half, level_a, params) + half_link_s(half, level_b, params) + params.link_s
 
 
 def commune_adjacency(communes: gpd.GeoDataFrame, *, min_shared_m: float = 100.0) -> pd.DataFrame:
@@ -372,7 +390,7 @@ def build_approximate(
     a, b = adj["a"].to_numpy(), adj["b"].to_numpy()
     crow = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
     t_local = link_times(crow, level[a], level[b], params)
-    no_pen = params.replace(builtup_m=dict.fromkeys(DENSITY_LEVELS, 0.0))
+    no_pen = params.replace(builtup_m=dict.fromkeys(DENSITY_LEVELS, 0.0), link_s=0.0)
     pen_local = t_local - link_times(crow, level[a], level[b], no_pen)
     length_local = params.detour * crow
     parts = [gpd.GeoDataFrame(
@@ -395,6 +413,13 @@ def build_approximate(
         seg = _skeleton_segments(skeleton)
         geoms = seg.geometry.to_numpy()
         hw = seg["highway"].astype(str).to_numpy()
+        # the approximate network's own class speeds (calibrated), not the reader's limits
+        kmh = pd.Series(hw).map(params.skeleton_kmh).to_numpy(dtype=float)
+        own = np.isfinite(kmh)
+        if own.any():
+            seg.loc[own, "base_kmh"] = kmh[own]
+            seg.loc[own, "base_s"] = seg["length_m"].to_numpy()[own] / (kmh[own] / 3.6)
+            seg.loc[own, "base_source"] = "ApproxParams.skeleton_kmh"
         open_road = ~np.isin(hw, ["motorway", "motorway_link", "trunk", "trunk_link"])
         # (b1) village crossings on non-motorway skeleton segments
         penalty = np.zeros(len(seg))
@@ -435,7 +460,7 @@ def build_approximate(
             p = pts.to_numpy()[ip]
             frac = np.nan_to_num(shapely.line_locate_point(g, p, normalized=True), nan=0.0)
             proj = shapely.line_interpolate_point(g, frac, normalized=True)
-            leg = half_link_s(params.detour * dist, level[ip], params)
+            leg = half_link_s(params.detour * dist, level[ip], params) + params.link_s
             leg_free = half_link_s(params.detour * dist, level[ip], no_pen)
             seg_len = seg["length_m"].to_numpy()[si]
             st = seg_time[si]
