@@ -534,6 +534,9 @@ def calibrate(
 #: Fewest communes a reference table must cover to fit anything.
 MIN_REFERENCE_COMMUNES = 30
 
+#: Shift (seconds) of the per-link cost before taking its log in the fit (it may be 0).
+_SHIFT_S = 20.0
+
 #: Zone budget of the Jaccard figure (minutes).
 JACCARD_BUDGET_MIN = 10.0
 
@@ -813,22 +816,27 @@ def fit_reference(
     r = ref["duration_s"].to_numpy(float)
     w = np.where(r < short_min * 60, np.sqrt(short_weight), 1.0)
     limit = float(r.max()) * 3
-    x0 = np.log([max(_param_value(params0, n), 1.0) for n in names])
+    # log parameters (relative steps); a cost in seconds may be 0: shifted by _SHIFT_S first
+    shift = np.array([_SHIFT_S if n == "link_s" else 0.0 for n in names])
+    x0 = np.log([_param_value(params0, n) for n in names] + shift)
     evals = {"n": 0}
 
+    def values_of(x) -> dict[str, float]:
+        return dict(zip(names, np.exp(x) - shift, strict=True))
+
     def times(x):
-        p = apply_fit_values(params0, dict(zip(names, np.exp(x), strict=True)))
+        p = apply_fit_values(params0, values_of(x))
         evals["n"] += 1
         ours = reference_times(build(p), pts, limit_s=limit)
         t = ref.merge(ours, on=["origin", "destination"], how="left")["time_s"].to_numpy(float)
         return np.log(np.nan_to_num(t, nan=limit) / r) * w
 
-    lo = np.log([0.0 + 1.0] * len(names))
-    hi = np.log([200.0] * len(names))
+    lo = np.log(np.where(shift > 0, shift, 5.0))  # 5 km/h, or a cost of 0 s
+    hi = np.log(200.0 + shift)
     x0 = np.clip(x0, lo + 1e-6, hi - 1e-6)
     res = least_squares(times, x0=x0, loss="soft_l1", f_scale=0.1, diff_step=0.03,
                         bounds=(lo, hi), max_nfev=max_evals, xtol=1e-3, ftol=1e-4)
-    values = dict(zip(names, np.exp(res.x), strict=True))
+    values = values_of(res.x)
     params = apply_fit_values(params0, values)
     details = {
         "fitted": {n: round(float(v), 2) for n, v in values.items()},
