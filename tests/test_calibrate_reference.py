@@ -23,6 +23,7 @@ from territorial_geo.network.approximate import ApproxParams, area_frames, build
 from territorial_geo.network.calibrate import (
     area_split,
     fit_reference,
+    read_reference_points,
     read_reference_table,
     reference_metrics,
     reference_times,
@@ -168,11 +169,8 @@ def isere(data_dir):
     com = ds.communes()
     tab = read_reference_table(sources.dataset_path("osrm-isere-matrix", data_dir), known=com.index,
                                mapping=mapping)
-    raw = pd.read_csv(sources.dataset_path("osrm-isere-points", data_dir), dtype={"code": str})
-    pts = gpd.GeoSeries(gpd.points_from_xy(raw["lon"], raw["lat"]),
-                        index=raw["code"].map(lambda c: mapping.get(c, c)).to_numpy(),
-                        crs=sources.WEB_CRS).to_crs(WORKING_CRS)
-    pts = pts[~pts.index.duplicated()]
+    pts = read_reference_points(sources.dataset_path("osrm-isere-points", data_dir),
+                                mapping=mapping)
     area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts.to_numpy())))
     c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=ds.chefs_lieux(),
                                 density=ds.density_grid(), margin_m=25_000)

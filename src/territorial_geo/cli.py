@@ -135,14 +135,15 @@ def _cmd_network(args) -> int:
 
 def _calibrate_reference(args) -> int:
     """``network calibrate --reference``: fit the approximate network to a router's times."""
-    import geopandas as gpd
-    import pandas as pd
     import shapely
 
     from territorial_geo import network, sources
-    from territorial_geo.errors import DataFormatError
     from territorial_geo.network.approximate import ApproxParams, area_frames
-    from territorial_geo.network.calibrate import calibrate_reference, read_reference_table
+    from territorial_geo.network.calibrate import (
+        calibrate_reference,
+        read_reference_points,
+        read_reference_table,
+    )
     from territorial_geo.sources.cog import code_mapping
 
     data = sources.Datasets(args.data_dir)
@@ -151,19 +152,7 @@ def _calibrate_reference(args) -> int:
     table = read_reference_table(args.reference, known=com.index, mapping=mapping)
     cl = data.chefs_lieux()
     if args.points:
-        pp = Path(args.points)
-        if not pp.is_file():
-            raise DataFormatError(f"points file {pp} not found: give a CSV of code, lon, lat")
-        raw = pd.read_csv(pp, dtype={"code": str})
-        if not {"code", "lon", "lat"} <= set(raw.columns):
-            raise DataFormatError(f"points file {pp}: columns code, lon, lat needed")
-        codes = sources.normalize_codes(raw["code"], source=str(pp)).map(lambda c: mapping.get(c, c))
-        points = gpd.GeoSeries(gpd.points_from_xy(raw["lon"], raw["lat"]), index=codes.to_numpy(),
-                               crs=sources.WEB_CRS).to_crs(sources.WORKING_CRS)
-        # a commune merged since: the point of the commune that kept its code
-        keep = ~points.index.duplicated() | (raw["code"].to_numpy() == codes.to_numpy())
-        points = points[keep]
-        points = points[~points.index.duplicated(keep="last")]
+        points = read_reference_points(args.points, mapping=mapping)
     else:
         points = cl.geometry.reindex(table.codes).dropna()
     area = shapely.convex_hull(shapely.multipoints(

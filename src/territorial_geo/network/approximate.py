@@ -107,11 +107,11 @@ PARAM_SOURCES: dict[str, str] = {
 
 
 def _default_speeds() -> dict[int, float]:
-    return {1: 50.0, 2: 50.0, 3: 80.0, 4: 80.0, 5: 80.0, 6: 80.0, 7: 80.0}
+    return {1: 40.0, 2: 40.0, 3: 55.0, 4: 55.0, 5: 60.0, 6: 60.0, 7: 60.0}
 
 
 def _default_skeleton_speeds() -> dict[str, float]:
-    return {"motorway": 130.0, "trunk": 110.0, "secondary": 80.0}
+    return {"motorway": 104.0, "trunk": 88.0, "secondary": 64.0}
 
 
 def _default_builtup() -> dict[int, float]:
@@ -150,7 +150,7 @@ class ApproxParams:
 
     detour: float = 1.3
     speed_kmh: dict[int, float] = field(default_factory=_default_speeds)
-    urban_kmh: float = 50.0
+    urban_kmh: float = 35.0
     builtup_m: dict[int, float] = field(default_factory=_default_builtup)
     min_shared_border_m: float = 100.0
     access_max_m: float = 2000.0
@@ -158,7 +158,7 @@ class ApproxParams:
                                        "residential", "road")
     crossing_radius_m: float = 300.0
     skeleton_kmh: dict[str, float] = field(default_factory=_default_skeleton_speeds)
-    link_s: float = 0.0
+    link_s: float = 20.0
 
     def __post_init__(self) -> None:
         speeds = {int(k): float(v) for k, v in self.speed_kmh.items()}
@@ -414,7 +414,8 @@ def build_approximate(
         geoms = seg.geometry.to_numpy()
         hw = seg["highway"].astype(str).to_numpy()
         # the approximate network's own class speeds (calibrated), not the reader's limits
-        kmh = pd.Series(hw).map(params.skeleton_kmh).to_numpy(dtype=float)
+        # (scaled like every detailed network's speeds by the profile's factor)
+        kmh = pd.Series(hw).map(params.skeleton_kmh).to_numpy(dtype=float) * profile.factor
         own = np.isfinite(kmh)
         if own.any():
             seg.loc[own, "base_kmh"] = kmh[own]

@@ -542,8 +542,8 @@ JACCARD_BUDGET_MIN = 10.0
 
 #: Parameters the reference-table fit adjusts by default (see :func:`fit_reference`).
 REFERENCE_FIT: tuple[str, ...] = (
-    "speed:1-2", "speed:3-4", "speed:5-7", "link_s", "skeleton:motorway", "skeleton:trunk",
-    "skeleton:secondary",
+    "speed:1-2", "speed:3-4", "speed:5-7", "urban_kmh", "link_s", "skeleton:motorway",
+    "skeleton:trunk", "skeleton:secondary",
 )
 
 
@@ -772,7 +772,7 @@ def fit_reference(
     params0: ApproxParams | None = None,
     names: tuple[str, ...] = REFERENCE_FIT,
     short_min: float = 20.0,
-    short_weight: float = 3.0,
+    short_weight: float = 8.0,
     max_evals: int = 80,
 ) -> tuple[ApproxParams, dict]:
     """Fit approximate-network parameters to a reference router's times.
@@ -991,3 +991,137 @@ def calibrate_reference(
                "n_communes": int(len(table.codes)), "remapped": table.remapped},
         split={"square_km": square_km, "n_fit": int(len(fit_codes)), "n_held": int(len(held_codes)),
                "held_codes": list(map(str, held_codes))})
+
+
+def read_reference_points(path, *, mapping: dict[str, str] | None = None) -> gpd.GeoSeries:
+    """Points a reference router was queried with: CSV ``code, lon, lat`` (WGS84).
+
+    Codes are moved to the current geography with ``mapping``; when several former
+    communes map to one, the point of the commune that kept its code wins.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Points in EPSG:2154 indexed by current code.
+
+    Raises
+    ------
+    DataFormatError
+        Missing file or columns (the message names the file).
+    """
+    from pathlib import Path
+
+    from territorial_geo.codes import normalize_codes
+    from territorial_geo.errors import DataFormatError
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataFormatError(f"points file {p} not found: give a CSV of code, lon, lat")
+    raw = pd.read_csv(p, dtype={"code": str})
+    if not {"code", "lon", "lat"} <= set(raw.columns):
+        raise DataFormatError(f"points file {p}: columns code, lon, lat needed "
+                              f"(found {', '.join(map(str, raw.columns[:6]))})")
+    old = normalize_codes(raw["code"], source=str(p))
+    mapping = mapping or {}
+    new = old.map(lambda c: mapping.get(c, c))
+    pts = gpd.GeoSeries(gpd.points_from_xy(raw["lon"], raw["lat"]), index=new.to_numpy(),
+                        crs="EPSG:4326").to_crs(WORKING_CRS)
+    kept = (old == new).to_numpy()
+    order = np.argsort(~kept, kind="stable")  # communes that kept their code first
+    pts = pts.iloc[order]
+    return pts[~pts.index.duplicated()]
+
+
+def retime_skeleton(net: RoadNetwork, skeleton_kmh: dict[str, float]) -> RoadNetwork:
+    """An approximate network with its skeleton edges timed at other class speeds.
+
+    Skeleton edges get ``length / speed + penalty_s`` (their village-crossing seconds are
+    kept as built); local and access links are unchanged, so the along-segment part of an
+    access link keeps its old speed. A quick stand-in for a rebuild while searching class
+    speeds; rebuild with :func:`build_approximate` for the exact network.
+    """
+    e = net.edges.copy(deep=False)
+    sk = (e["link"] == "skeleton").to_numpy() if "link" in e else np.zeros(len(e), bool)
+    kmh = e["highway"].map(skeleton_kmh).to_numpy(dtype=float)
+    on = sk & np.isfinite(kmh)
+    t = e["time_s"].to_numpy(float).copy()
+    pen = pd.to_numeric(e["penalty_s"], errors="coerce").fillna(0.0).to_numpy(float)
+    t[on] = e["length_m"].to_numpy(float)[on] / (kmh[on] / 3.6) + pen[on]
+    e["time_s"] = t
+    e["speed_kmh"] = e["length_m"].to_numpy(float) / t * 3.6
+    src = dict(net.source)
+    src["retimed_skeleton_kmh"] = dict(skeleton_kmh)
+    return RoadNetwork(net.nodes, e, net.profile, src)
+
+
+def fit_skeleton_to_destination(
+    net: RoadNetwork,
+    points: gpd.GeoSeries,
+    destination: gpd.GeoSeries,
+    reference_s: pd.Series,
+    fit_codes,
+    *,
+    params0: ApproxParams | None = None,
+    classes: tuple[str, ...] = ("motorway", "trunk", "secondary"),
+    max_evals: int = 40,
+) -> tuple[dict[str, float], dict]:
+    """Fit the skeleton's class speeds to a router's times from many communes to one place.
+
+    Long trips ride the skeleton, so a national table of times to one destination (e.g.
+    every commune's OSRM time to Paris) pins its class speeds. The network is retimed
+    (:func:`retime_skeleton`), not rebuilt, at each evaluation; the objective is the log
+    ratio ours / reference over ``fit_codes`` (robust ``soft_l1`` loss).
+
+    Parameters
+    ----------
+    net
+        Approximate network (built once, with the other parameters as wanted).
+    points
+        Chef-lieu points indexed by code (EPSG:2154).
+    destination
+        One point (the destination's chef-lieu).
+    reference_s
+        Reference seconds from each code to the destination.
+    fit_codes
+        Codes fitted (hold others back by area to check the fit).
+    params0
+        Starting class speeds are its ``skeleton_kmh``.
+    classes
+        Classes fitted.
+
+    Returns
+    -------
+    (dict, dict)
+        Fitted ``skeleton_kmh`` (all classes of ``params0``) and details.
+    """
+    from territorial_geo.network.routing import nearest_point_times
+
+    params0 = params0 or ApproxParams()
+    codes = pd.Index(fit_codes).intersection(points.index).intersection(reference_s.index)
+    ref = reference_s.reindex(codes).to_numpy(float)
+    ok = ref > 0
+    codes, ref = codes[ok], ref[ok]
+    if len(codes) < MIN_REFERENCE_COMMUNES:
+        raise NetworkError(f"skeleton fit: only {len(codes)} communes with a reference time")
+    pts = points.reindex(codes)
+    dest_snap = None
+    evals = {"n": 0}
+
+    def times(x):
+        nonlocal dest_snap
+        kmh = {**params0.skeleton_kmh, **dict(zip(classes, np.exp(x), strict=True))}
+        n2 = retime_skeleton(net, kmh)
+        evals["n"] += 1
+        t, _ = nearest_point_times(n2, n2.snap(pts), n2.snap(destination), direction="to")
+        return np.log(np.where(np.isfinite(t), t, 10 * ref) / ref)
+
+    x0 = np.log([params0.skeleton_kmh.get(c, 80.0) for c in classes])
+    res = least_squares(times, x0=x0, loss="soft_l1", f_scale=0.1, diff_step=0.02,
+                        bounds=(np.log(20.0), np.log(140.0)), max_nfev=max_evals,
+                        xtol=1e-3, ftol=1e-4)
+    fitted = {**params0.skeleton_kmh, **dict(zip(classes, np.exp(res.x), strict=True))}
+    details = {"fitted": {c: round(float(fitted[c]), 2) for c in classes},
+               "start": {c: round(float(params0.skeleton_kmh.get(c, 80.0)), 2) for c in classes},
+               "n_fit_communes": int(len(codes)), "evaluations": int(evals["n"]),
+               "converged": bool(res.success)}
+    return fitted, details

@@ -1,0 +1,114 @@
+"""Reproduce the fit of the approximate network's shipped defaults (docs/method.md §2.6.1).
+
+Two reference tables of OSRM car times (neocarto/rspatial, osrm/data, 2021; optional
+datasets ``osrm-isere-*`` and ``osrm-time-to-paris``), each fitting what it can see:
+
+A. **local parameters** (open-road speed by density-level group, built-up speed, per-link
+   cost) on the Isère matrix: :func:`calibrate_reference`, communes split by area (20 km
+   squares, alternate columns held back), skeleton class speeds fixed;
+B. **skeleton class speeds** (motorway, trunk, secondary) on every mainland commune's time
+   to Paris, on a national approximate network retimed at each step
+   (:func:`fit_skeleton_to_destination`); communes of even-numbered départements fitted,
+   odd-numbered held back.
+
+B, then A with B's class speeds, then B again with A's local parameters. Prints every step
+and the final values as Python and as a ``[zoning.approximate]`` table.
+
+Usage: python tools/fit_approx_defaults.py [--data-dir data] [--max-evals 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+import pandas as pd
+import shapely
+
+from territorial_geo import sources
+from territorial_geo.network import read_pbf
+from territorial_geo.network.approximate import ApproxParams, area_frames, build_approximate
+from territorial_geo.network.calibrate import (
+    calibrate_reference,
+    fit_skeleton_to_destination,
+    read_reference_points,
+    read_reference_table,
+)
+from territorial_geo.sources.cog import code_mapping
+
+LOCAL = ("speed:1-2", "speed:3-4", "speed:5-7", "urban_kmh", "link_s")
+
+log = logging.getLogger("fit_approx_defaults")
+
+
+def national(data_dir, params: ApproxParams, max_evals: int) -> tuple[dict, dict]:
+    """Step B: skeleton class speeds on the times to Paris."""
+    ds = sources.Datasets(data_dir)
+    mapping = code_mapping(data_dir)
+    com = ds.communes()
+    mainland = com[~com["departement"].astype(str).str[:2].isin(["97", "2A", "2B"])]
+    cl = ds.chefs_lieux()
+    cl_m = cl.reindex(mainland.index).dropna(subset=["geometry"])
+    sk = read_pbf(sources.dataset_path("roads-france", data_dir),
+                  cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
+    path = sources.dataset_path("osrm-time-to-paris", data_dir)
+    pts = read_reference_points(path, mapping=mapping)
+    ref = pd.read_csv(path, dtype={"code": str})
+    ref["code"] = sources.normalize_codes(ref["code"], source=str(path)).map(
+        lambda c: mapping.get(c, c))
+    ref = ref.drop_duplicates("code").set_index("code")["duration_s"]
+    pts = pts[pts.index.isin(mainland.index)]
+    dep = mainland["departement"].astype(str).reindex(pts.index)
+    even = dep.str[:2].astype(int) % 2 == 0
+    t0 = time.perf_counter()
+    net = build_approximate(mainland, cl_m, ds.density_grid()["dens"], skeleton=sk, params=params)
+    log.info("national network built in %.0f s", time.perf_counter() - t0)
+    return fit_skeleton_to_destination(net, pts, cl.geometry.loc[["75056"]], ref,
+                                       pts.index[even.to_numpy()], params0=params,
+                                       max_evals=max_evals)
+
+
+def isere(data_dir, params: ApproxParams, max_evals: int):
+    """Step A: local parameters on the Isère matrix."""
+    ds = sources.Datasets(data_dir)
+    mapping = code_mapping(data_dir)
+    com = ds.communes()
+    tab = read_reference_table(sources.dataset_path("osrm-isere-matrix", data_dir),
+                               known=com.index, mapping=mapping)
+    pts = read_reference_points(sources.dataset_path("osrm-isere-points", data_dir),
+                                mapping=mapping)
+    area = shapely.convex_hull(shapely.multipoints(
+        shapely.get_coordinates(pts.reindex(tab.codes).to_numpy())))
+    c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=ds.chefs_lieux(),
+                                density=ds.density_grid(), margin_m=25_000)
+    sk = read_pbf(sources.dataset_path("roads-france", data_dir), area=area, margin_m=25_000,
+                  cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
+    return calibrate_reference(tab, pts, c2, cl2, dens, skeleton=sk, params0=params,
+                               names=LOCAL, max_evals=max_evals)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--max-evals", type=int, default=60)
+    ap.add_argument("--start", default=None, help="JSON of ApproxParams fields to start from")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    p = ApproxParams(**json.loads(args.start)) if args.start else ApproxParams()
+    kmh, det = national(args.data_dir, p, args.max_evals)
+    log.info("B: %s", json.dumps(det))
+    p = p.replace(skeleton_kmh=kmh)
+    res = isere(args.data_dir, p, args.max_evals)
+    log.info("A:\n%s", res.summary())
+    p = res.params
+    kmh, det = national(args.data_dir, p, args.max_evals)
+    log.info("B: %s", json.dumps(det))
+    p = p.replace(skeleton_kmh=kmh)
+    vals = {k: v["value"] for k, v in p.to_dict().items()}
+    log.info("final: %s", json.dumps(vals))
+
+
+if __name__ == "__main__":
+    main()
