@@ -6,13 +6,15 @@ datasets ``osrm-isere-*`` and ``osrm-time-to-paris``), each fitting what it can 
 A. **local parameters** (open-road speed by density-level group, built-up speed, per-link
    cost) on the Isère matrix: :func:`calibrate_reference`, communes split by area (20 km
    squares, alternate columns held back), skeleton class speeds fixed;
-B. **skeleton class speeds** (motorway, trunk, secondary) on every mainland commune's time
-   to Paris, on a national approximate network retimed at each step
+B. **skeleton class speeds of long trips** (motorway, trunk) on every mainland commune's
+   time to Paris, on a national approximate network retimed at each step
    (:func:`fit_skeleton_to_destination`); communes of even-numbered départements fitted,
    odd-numbered held back.
 
-B, then A with B's class speeds, then B again with A's local parameters. Prints every step
-and the final values as Python and as a ``[zoning.approximate]`` table.
+A first fits the local parameters and every skeleton class on Isère; B refits the
+motorway and trunk speeds nationally (Isère's are few and mountain roads); A again fits the
+local parameters and departmental-road speed with those. Prints every step and the final
+values.
 
 Usage: python tools/fit_approx_defaults.py [--data-dir data] [--max-evals 60]
 """
@@ -38,7 +40,11 @@ from territorial_geo.network.calibrate import (
 )
 from territorial_geo.sources.cog import code_mapping
 
-LOCAL = ("speed:1-2", "speed:3-4", "speed:5-7", "urban_kmh", "link_s")
+#: Fitted on the Isère matrix: local links, and the departmental roads (the skeleton's
+#: ``secondary`` class) that short and medium trips ride.
+LOCAL = ("speed:1-2", "speed:3-4", "speed:5-7", "urban_kmh", "link_s", "skeleton:secondary")
+#: Fitted on the times to Paris: the classes long trips ride.
+NATIONAL = ("motorway", "trunk")
 
 log = logging.getLogger("fit_approx_defaults")
 
@@ -67,10 +73,10 @@ def national(data_dir, params: ApproxParams, max_evals: int) -> tuple[dict, dict
     log.info("national network built in %.0f s", time.perf_counter() - t0)
     return fit_skeleton_to_destination(net, pts, cl.geometry.loc[["75056"]], ref,
                                        pts.index[even.to_numpy()], params0=params,
-                                       max_evals=max_evals)
+                                       classes=NATIONAL, max_evals=max_evals)
 
 
-def isere(data_dir, params: ApproxParams, max_evals: int):
+def isere(data_dir, params: ApproxParams, max_evals: int, names=LOCAL):
     """Step A: local parameters on the Isère matrix."""
     ds = sources.Datasets(data_dir)
     mapping = code_mapping(data_dir)
@@ -86,7 +92,7 @@ def isere(data_dir, params: ApproxParams, max_evals: int):
     sk = read_pbf(sources.dataset_path("roads-france", data_dir), area=area, margin_m=25_000,
                   cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
     return calibrate_reference(tab, pts, c2, cl2, dens, skeleton=sk, params0=params,
-                               names=LOCAL, max_evals=max_evals)
+                               names=names, max_evals=max_evals)
 
 
 def main() -> None:
@@ -94,18 +100,22 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--max-evals", type=int, default=60)
     ap.add_argument("--start", default=None, help="JSON of ApproxParams fields to start from")
+    ap.add_argument("--skip-first", action="store_true",
+                    help="start with B (when --start already holds a first Isère fit)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     p = ApproxParams(**json.loads(args.start)) if args.start else ApproxParams()
+    if not args.skip_first:
+        res = isere(args.data_dir, p, args.max_evals,
+                    names=LOCAL + tuple(f"skeleton:{c}" for c in NATIONAL))
+        log.info("A (every parameter):\n%s", res.summary())
+        p = res.params
     kmh, det = national(args.data_dir, p, args.max_evals)
     log.info("B: %s", json.dumps(det))
     p = p.replace(skeleton_kmh=kmh)
     res = isere(args.data_dir, p, args.max_evals)
-    log.info("A:\n%s", res.summary())
+    log.info("A (motorway and trunk fixed):\n%s", res.summary())
     p = res.params
-    kmh, det = national(args.data_dir, p, args.max_evals)
-    log.info("B: %s", json.dumps(det))
-    p = p.replace(skeleton_kmh=kmh)
     vals = {k: v["value"] for k, v in p.to_dict().items()}
     log.info("final: %s", json.dumps(vals))
 

@@ -61,21 +61,33 @@ _DETOUR_SOURCE = (
     "country circuity factors for road travel distance estimation', Transportation "
     "Research Part A 36(9):843-848"
 )
-_RURAL_SOURCE = (
-    "Code de la route art. R413-2 I 3°, as amended by décret n° 2018-487 du 15 juin 2018 "
-    "(in force 1 July 2018): 80 km/h on two-way roads outside built-up areas"
+_OSRM_DATA = (
+    "OSRM car times (osrm-backend, MLD, stock car.lua profile, on the Geofabrik France extract "
+    "of OpenStreetMap) between IGN ADMIN EXPRESS COG 2021 chefs-lieux, public repository "
+    "neocarto/rspatial, folder osrm/data (N. Lambert, 2021; no licence file: used for "
+    "calibration and tests only; catalog datasets osrm-isere-matrix, osrm-isere-points, "
+    "osrm-time-to-paris)"
 )
-_URBAN_SOURCE = "Code de la route art. R413-3: 50 km/h in built-up areas (agglomération)"
-_LEVEL_SPEED_SOURCE = (
-    f"levels 1-2 (urban centres) are taken as built-up throughout: {_URBAN_SOURCE}; "
-    f"levels 3-7: {_RURAL_SOURCE}. Which levels count as built-up is an ASSUMPTION"
+_ISERE_FIT = (
+    "FITTED to " + _OSRM_DATA + ": the 251-commune Isère matrix, communes split by area "
+    "(20 km squares, alternate columns: 133 fitted, 118 held back), with "
+    "`territorial-geo network calibrate --reference` as run by tools/fit_approx_defaults.py "
+    "(docs/method.md §2.6.5 gives the residuals on the held-back communes)"
+)
+_PARIS_FIT = (
+    "FITTED to " + _OSRM_DATA + ": every mainland commune's time to Paris (communes of "
+    "even-numbered départements fitted, odd ones held back; tools/fit_approx_defaults.py), "
+    "starting from OSRM car.lua's 0.8 x the legal limit (130, 110 km/h); the skeleton's "
+    "straight junction-to-junction segments are shorter than the road, so these speeds are "
+    "per straight-line km"
 )
 
 #: Where every default of :class:`ApproxParams` comes from.
 PARAM_SOURCES: dict[str, str] = {
-    "detour": _DETOUR_SOURCE,
-    "speed_kmh": _LEVEL_SPEED_SOURCE,
-    "urban_kmh": _URBAN_SOURCE,
+    "detour": _DETOUR_SOURCE + ". Not fitted: times alone cannot tell a longer road from a "
+    "slower one, the fitted speeds absorb it",
+    "speed_kmh": _ISERE_FIT + "; one speed per group of density levels (1-2, 3-4, 5-7)",
+    "urban_kmh": _ISERE_FIT,
     "builtup_m": (
         "ASSUMPTION (no published source found): length of built-up road on each side of a "
         "chef-lieu, driven at urban_kmh, by density level (a rural village's crossing is "
@@ -103,15 +115,22 @@ PARAM_SOURCES: dict[str, str] = {
         "skeleton's straight junction-to-junction segments stray a few hundred metres from "
         "the road)"
     ),
+    "skeleton_kmh": "motorway, trunk: " + _PARIS_FIT + "; secondary (departmental and "
+    "national roads that are not trunk roads): " + _ISERE_FIT,
+    "link_s": _ISERE_FIT + "; stands for leaving and entering villages and the junctions "
+    "between (routers charge per-junction costs: OSRM car.lua turn_penalty 7.5 s, "
+    "traffic_signal_penalty 2 s; IGN's road2_amelioration_des_vitesses about 5 s a section)",
 }
 
 
 def _default_speeds() -> dict[int, float]:
-    return {1: 40.0, 2: 40.0, 3: 55.0, 4: 55.0, 5: 60.0, 6: 60.0, 7: 60.0}
+    # fitted (PARAM_SOURCES["speed_kmh"]); by groups of levels 1-2, 3-4, 5-7
+    return {1: 20.8, 2: 20.8, 3: 23.4, 4: 23.4, 5: 27.4, 6: 27.4, 7: 27.4}
 
 
 def _default_skeleton_speeds() -> dict[str, float]:
-    return {"motorway": 104.0, "trunk": 88.0, "secondary": 64.0}
+    # fitted (PARAM_SOURCES["skeleton_kmh"])
+    return {"motorway": 101.3, "trunk": 84.5, "secondary": 53.7}
 
 
 def _default_builtup() -> dict[int, float]:
@@ -150,7 +169,7 @@ class ApproxParams:
 
     detour: float = 1.3
     speed_kmh: dict[int, float] = field(default_factory=_default_speeds)
-    urban_kmh: float = 35.0
+    urban_kmh: float = 31.9
     builtup_m: dict[int, float] = field(default_factory=_default_builtup)
     min_shared_border_m: float = 100.0
     access_max_m: float = 2000.0
@@ -158,7 +177,7 @@ class ApproxParams:
                                        "residential", "road")
     crossing_radius_m: float = 300.0
     skeleton_kmh: dict[str, float] = field(default_factory=_default_skeleton_speeds)
-    link_s: float = 20.0
+    link_s: float = 21.0
 
     def __post_init__(self) -> None:
         speeds = {int(k): float(v) for k, v in self.speed_kmh.items()}
