@@ -191,3 +191,25 @@ def test_shipped_defaults_agree_with_osrm_on_held_back_isere_communes(isere):
     assert 0.95 <= m["median_ratio"] <= 1.05
     assert m["median_abs_log_ratio"] <= 0.10
     assert m["jaccard_mean"] >= 0.70
+
+
+def test_retime_matches_a_rebuild_on_local_and_skeleton_links():
+    from territorial_geo.network.calibrate import retime
+
+    n, side = 5, 3000.0
+    communes, cl, dens = grid(n, side, levels=[1, 3, 6, 5, 7] * n, jitter=500.0, seed=1)
+    sk = _skeleton(n, side)
+    p0 = ApproxParams()
+    p1 = p0.replace(speed_kmh={k: v * 1.4 for k, v in p0.speed_kmh.items()}, link_s=7.0,
+                    skeleton_kmh={"secondary": 71.0})
+    rebuilt = build_approximate(communes, cl, dens, skeleton=sk, params=p1)
+    fast = retime(build_approximate(communes, cl, dens, skeleton=sk, params=p0), p1)
+    for link in ("local", "skeleton"):
+        a = rebuilt.edges[rebuilt.edges["link"] == link]["time_s"].to_numpy()
+        b = fast.edges[fast.edges["link"] == link]["time_s"].to_numpy()
+        assert len(a) > 10 and b == pytest.approx(a, rel=1e-9)
+    # access links: the leg is retimed, the part along the segment kept (an approximation)
+    a = rebuilt.edges[rebuilt.edges["link"] == "access"]["time_s"].to_numpy()
+    b = fast.edges[fast.edges["link"] == "access"]["time_s"].to_numpy()
+    assert b == pytest.approx(a, rel=0.25)
+    assert fast.source["parameters"]["link_s"]["value"] == 7.0

@@ -42,14 +42,15 @@ from territorial_geo.sources.cog import code_mapping
 
 #: Fitted on the Isère matrix: local links, and the departmental roads (the skeleton's
 #: ``secondary`` class) that short and medium trips ride.
-LOCAL = ("speed:1-2", "speed:3-4", "speed:5-7", "urban_kmh", "link_s", "skeleton:secondary")
-#: Fitted on the times to Paris: the classes long trips ride.
-NATIONAL = ("motorway", "trunk")
+LOCAL = ("speed:3-4", "speed:5-7", "urban_kmh", "link_s", "skeleton:secondary")
+#: Fitted on the times to Paris: the classes long trips ride, and the speed of dense
+#: communes (levels 1-2: Isère has few, the table to Paris thousands around the cities).
+NATIONAL = ("skeleton:motorway", "skeleton:trunk", "speed:1-2")
 
 log = logging.getLogger("fit_approx_defaults")
 
 
-def national(data_dir, params: ApproxParams, max_evals: int) -> tuple[dict, dict]:
+def national(data_dir, params: ApproxParams, max_evals: int) -> tuple[ApproxParams, dict]:
     """Step B: skeleton class speeds on the times to Paris."""
     ds = sources.Datasets(data_dir)
     mapping = code_mapping(data_dir)
@@ -73,7 +74,7 @@ def national(data_dir, params: ApproxParams, max_evals: int) -> tuple[dict, dict
     log.info("national network built in %.0f s", time.perf_counter() - t0)
     return fit_skeleton_to_destination(net, pts, cl.geometry.loc[["75056"]], ref,
                                        pts.index[even.to_numpy()], params0=params,
-                                       classes=NATIONAL, max_evals=max_evals)
+                                       names=NATIONAL, max_evals=max_evals)
 
 
 def isere(data_dir, params: ApproxParams, max_evals: int, names=LOCAL):
@@ -106,13 +107,11 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     p = ApproxParams(**json.loads(args.start)) if args.start else ApproxParams()
     if not args.skip_first:
-        res = isere(args.data_dir, p, args.max_evals,
-                    names=LOCAL + tuple(f"skeleton:{c}" for c in NATIONAL))
+        res = isere(args.data_dir, p, args.max_evals, names=LOCAL + NATIONAL)
         log.info("A (every parameter):\n%s", res.summary())
         p = res.params
-    kmh, det = national(args.data_dir, p, args.max_evals)
+    p, det = national(args.data_dir, p, args.max_evals)
     log.info("B: %s", json.dumps(det))
-    p = p.replace(skeleton_kmh=kmh)
     res = isere(args.data_dir, p, args.max_evals)
     log.info("A (motorway and trunk fixed):\n%s", res.summary())
     p = res.params

@@ -372,7 +372,8 @@ def build_approximate(
         ``kind="approximate"``; node ``osmid`` of a chef-lieu is ``chef_lieu_base + i``
         (``i`` its row in ``communes``), skeleton nodes keep theirs. Edges carry ``link``
         (``local``, ``access`` or ``skeleton``), ``code_u``/``code_v`` (communes of local
-        and access links), ``crow_m``, ``penalty_s`` (built-up / village-crossing seconds).
+        and access links) and ``level_u``/``level_v`` (their density levels), ``crow_m``,
+        ``penalty_s`` (built-up / village-crossing seconds).
 
     Raises
     ------
@@ -417,6 +418,7 @@ def build_approximate(
             "u_id": cl_id[a], "v_id": cl_id[b], "forward": True, "backward": True,
             "link": "local", "highway": "approximate", "ref": None, "name": None,
             "code_u": codes[a], "code_v": codes[b], "crow_m": crow,
+            "level_u": level[a].astype(float), "level_v": level[b].astype(float),
             "length_m": length_local, "time_s": t_local, "penalty_s": pen_local,
             "speed_source": "approximate: detour x density-level speed",
         },
@@ -443,6 +445,7 @@ def build_approximate(
         open_road = ~np.isin(hw, ["motorway", "motorway_link", "trunk", "trunk_link"])
         # (b1) village crossings on non-motorway skeleton segments
         penalty = np.zeros(len(seg))
+        crossed_m = np.zeros(len(seg))  # built-up length crossed (for calibrate.retime)
         if open_road.any():
             tree = shapely.STRtree(geoms[open_road])
             ip, iseg = tree.query(pts.to_numpy(), predicate="dwithin",
@@ -454,6 +457,7 @@ def build_approximate(
             cross = np.minimum(2 * built, seg["length_m"].to_numpy()[sidx])
             add = np.maximum(cross / (params.urban_kmh / 3.6) - cross / v_seg, 0.0)
             np.add.at(penalty, sidx, add)
+            np.add.at(crossed_m, sidx, cross)
             n_crossed = int((add > 0).sum())
         seg_time = seg["base_s"].to_numpy() + penalty
         sk = gpd.GeoDataFrame(
@@ -461,8 +465,9 @@ def build_approximate(
                 "u_id": seg["u_id"], "v_id": seg["v_id"], "forward": seg["forward"],
                 "backward": seg["backward"], "link": "skeleton", "highway": seg["highway"],
                 "ref": seg["ref"], "name": seg["name"], "code_u": None, "code_v": None,
+                "level_u": np.nan, "level_v": np.nan,
                 "crow_m": np.nan, "length_m": seg["length_m"], "time_s": seg_time,
-                "penalty_s": penalty,
+                "penalty_s": penalty, "crossed_m": crossed_m,
                 "speed_source": ("skeleton: " + seg["base_source"].astype(str)).to_numpy(),
             },
             geometry=geoms, crs=WORKING_CRS,
@@ -504,6 +509,7 @@ def build_approximate(
                         "u_id": cl_id[ip], "v_id": end, "forward": go, "backward": come,
                         "link": "access", "highway": "approximate", "ref": None, "name": None,
                         "code_u": codes[ip], "code_v": None, "crow_m": dist,
+                        "level_u": level[ip].astype(float), "level_v": np.nan,
                         "length_m": params.detour * dist + along_frac * seg_len,
                         "time_s": leg + along_frac * st, "penalty_s": leg - leg_free,
                         "speed_source": "approximate: access to the skeleton",

@@ -33,6 +33,7 @@ from territorial_geo.network.approximate import (
     _fill_density,
     build_approximate,
     commune_adjacency,
+    half_link_s,
     link_times,
 )
 from territorial_geo.network.graph import RoadNetwork, same_segment_times
@@ -239,7 +240,7 @@ def fit_params(
     def design(h: dict) -> tuple[np.ndarray, np.ndarray]:
         """Times are linear in the paces once the built-up stretches are fixed."""
         a_mat = np.zeros((len(t), len(sp_g)))
-        const = np.zeros(len(t))
+        const = np.full(len(t), params0.link_s)  # the per-link cost, kept from params0
         for col, gi in enumerate(sp_g):
             for g_end in (ga, gb):
                 on = g_end == gi
@@ -1032,25 +1033,51 @@ def read_reference_points(path, *, mapping: dict[str, str] | None = None) -> gpd
     return pts[~pts.index.duplicated()]
 
 
-def retime_skeleton(net: RoadNetwork, skeleton_kmh: dict[str, float]) -> RoadNetwork:
-    """An approximate network with its skeleton edges timed at other class speeds.
+def params_of(net: RoadNetwork) -> ApproxParams:
+    """The :class:`ApproxParams` an approximate network was built with (its ``source``)."""
+    old = net.source.get("parameters") or {}
+    if not old:
+        raise NetworkError("not an approximate network: no parameters in its source")
+    return ApproxParams(**{k: (tuple(v["value"]) if isinstance(v["value"], list) else v["value"])
+                           for k, v in old.items()})
 
-    Skeleton edges get ``length / speed + penalty_s`` (their village-crossing seconds are
-    kept as built); local and access links are unchanged, so the along-segment part of an
-    access link keeps its old speed. A quick stand-in for a rebuild while searching class
-    speeds; rebuild with :func:`build_approximate` for the exact network.
+
+def retime(net: RoadNetwork, params: ApproxParams) -> RoadNetwork:
+    """An approximate network retimed with other parameters, without rebuilding it.
+
+    Local links are retimed exactly (:func:`link_times` of their crow-fly length and
+    levels); the leg of an access link is retimed, its part along the skeleton segment
+    kept; skeleton edges get ``length / skeleton_kmh`` plus their village crossings
+    (``crossed_m`` at ``urban_kmh`` instead of the class speed). A quick stand-in for :func:`build_approximate` while searching
+    parameters that do not change the network's shape (speeds, ``link_s``); rebuild for the
+    exact network.
     """
+    p_old = params_of(net)
     e = net.edges.copy(deep=False)
-    sk = (e["link"] == "skeleton").to_numpy() if "link" in e else np.zeros(len(e), bool)
-    kmh = e["highway"].map(skeleton_kmh).to_numpy(dtype=float)
-    on = sk & np.isfinite(kmh)
+    link = e["link"].astype(str).to_numpy()
     t = e["time_s"].to_numpy(float).copy()
-    pen = pd.to_numeric(e["penalty_s"], errors="coerce").fillna(0.0).to_numpy(float)
-    t[on] = e["length_m"].to_numpy(float)[on] / (kmh[on] / 3.6) + pen[on]
+    crow = pd.to_numeric(e["crow_m"], errors="coerce").to_numpy(float)
+    lu = np.nan_to_num(pd.to_numeric(e["level_u"], errors="coerce").to_numpy(float), nan=6)
+    lv = np.nan_to_num(pd.to_numeric(e["level_v"], errors="coerce").to_numpy(float), nan=6)
+    loc = link == "local"
+    t[loc] = np.maximum(link_times(crow[loc], lu[loc].astype(int), lv[loc].astype(int), params),
+                        1e-3)
+    acc = link == "access"
+    if acc.any():
+        la = lu[acc].astype(int)
+        leg = lambda p: half_link_s(p.detour * crow[acc], la, p) + p.link_s  # noqa: E731
+        t[acc] = np.maximum(t[acc] - leg(p_old) + leg(params), 1e-3)
+    sk = link == "skeleton"
+    kmh = e["highway"].map(params.skeleton_kmh).to_numpy(dtype=float) * net.profile.factor
+    on = sk & np.isfinite(kmh)
+    crossed = pd.to_numeric(e["crossed_m"], errors="coerce").fillna(0.0).to_numpy(float)
+    pen = np.maximum(crossed[on] * (3.6 / params.urban_kmh - 3.6 / kmh[on]), 0.0)
+    t[on] = e["length_m"].to_numpy(float)[on] / (kmh[on] / 3.6) + pen
     e["time_s"] = t
     e["speed_kmh"] = e["length_m"].to_numpy(float) / t * 3.6
     src = dict(net.source)
-    src["retimed_skeleton_kmh"] = dict(skeleton_kmh)
+    src["parameters"] = params.to_dict()
+    src["retimed"] = True
     return RoadNetwork(net.nodes, e, net.profile, src)
 
 
@@ -1062,15 +1089,16 @@ def fit_skeleton_to_destination(
     fit_codes,
     *,
     params0: ApproxParams | None = None,
-    classes: tuple[str, ...] = ("motorway", "trunk", "secondary"),
+    names: tuple[str, ...] = ("skeleton:motorway", "skeleton:trunk"),
     max_evals: int = 40,
-) -> tuple[dict[str, float], dict]:
-    """Fit the skeleton's class speeds to a router's times from many communes to one place.
+) -> tuple[ApproxParams, dict]:
+    """Fit parameters to a router's times from many communes to one place.
 
     Long trips ride the skeleton, so a national table of times to one destination (e.g.
-    every commune's OSRM time to Paris) pins its class speeds. The network is retimed
-    (:func:`retime_skeleton`), not rebuilt, at each evaluation; the objective is the log
-    ratio ours / reference over ``fit_codes`` (robust ``soft_l1`` loss).
+    every commune's OSRM time to Paris) pins its class speeds, and those of the dense
+    communes around big cities. The network is retimed (:func:`retime`), not rebuilt, at
+    each evaluation; the objective is the log ratio ours / reference over ``fit_codes``
+    (robust ``soft_l1`` loss).
 
     Parameters
     ----------
@@ -1085,18 +1113,18 @@ def fit_skeleton_to_destination(
     fit_codes
         Codes fitted (hold others back by area to check the fit).
     params0
-        Starting class speeds are its ``skeleton_kmh``.
-    classes
-        Classes fitted.
+        Starting point (the parameters ``net`` was built with, unless given).
+    names
+        Parameters fitted (:func:`apply_fit_values`).
 
     Returns
     -------
-    (dict, dict)
-        Fitted ``skeleton_kmh`` (all classes of ``params0``) and details.
+    (ApproxParams, dict)
+        Fitted parameters and details.
     """
     from territorial_geo.network.routing import nearest_point_times
 
-    params0 = params0 or ApproxParams()
+    params0 = params0 or params_of(net)
     codes = pd.Index(fit_codes).intersection(points.index).intersection(reference_s.index)
     ref = reference_s.reindex(codes).to_numpy(float)
     ok = ref > 0
@@ -1104,24 +1132,23 @@ def fit_skeleton_to_destination(
     if len(codes) < MIN_REFERENCE_COMMUNES:
         raise NetworkError(f"skeleton fit: only {len(codes)} communes with a reference time")
     pts = points.reindex(codes)
-    dest_snap = None
     evals = {"n": 0}
 
     def times(x):
-        nonlocal dest_snap
-        kmh = {**params0.skeleton_kmh, **dict(zip(classes, np.exp(x), strict=True))}
-        n2 = retime_skeleton(net, kmh)
+        n2 = retime(net, apply_fit_values(params0, dict(zip(names, np.exp(x), strict=True))))
         evals["n"] += 1
         t, _ = nearest_point_times(n2, n2.snap(pts), n2.snap(destination), direction="to")
         return np.log(np.where(np.isfinite(t), t, 10 * ref) / ref)
 
-    x0 = np.log([params0.skeleton_kmh.get(c, 80.0) for c in classes])
+    if any(n == "link_s" for n in names):
+        raise NetworkError("fit_skeleton_to_destination fits speeds only")
+    x0 = np.log([_param_value(params0, n) for n in names])
     res = least_squares(times, x0=x0, loss="soft_l1", f_scale=0.1, diff_step=0.02,
-                        bounds=(np.log(20.0), np.log(140.0)), max_nfev=max_evals,
+                        bounds=(np.log(5.0), np.log(140.0)), max_nfev=max_evals,
                         xtol=1e-3, ftol=1e-4)
-    fitted = {**params0.skeleton_kmh, **dict(zip(classes, np.exp(res.x), strict=True))}
-    details = {"fitted": {c: round(float(fitted[c]), 2) for c in classes},
-               "start": {c: round(float(params0.skeleton_kmh.get(c, 80.0)), 2) for c in classes},
+    values = dict(zip(names, np.exp(res.x), strict=True))
+    details = {"fitted": {n: round(float(v), 2) for n, v in values.items()},
+               "start": {n: round(_param_value(params0, n), 2) for n in names},
                "n_fit_communes": int(len(codes)), "evaluations": int(evals["n"]),
                "converged": bool(res.success)}
-    return fitted, details
+    return apply_fit_values(params0, values), details
