@@ -3,18 +3,20 @@
 Two reference tables of OSRM car times (neocarto/rspatial, osrm/data, 2021; optional
 datasets ``osrm-isere-*`` and ``osrm-time-to-paris``), each fitting what it can see:
 
-A. **local parameters** (open-road speed by density-level group, built-up speed, per-link
-   cost) on the Isère matrix: :func:`calibrate_reference`, communes split by area (20 km
-   squares, alternate columns held back), skeleton class speeds fixed;
-B. **skeleton class speeds of long trips** (motorway, trunk) on every mainland commune's
-   time to Paris, on a national approximate network retimed at each step
-   (:func:`fit_skeleton_to_destination`); communes of even-numbered départements fitted,
-   odd-numbered held back.
+A. **local parameters** (open-road speed of density levels 3-4 and 5-7, built-up speed,
+   per-link cost, departmental-road speed) on the Isère matrix: :func:`calibrate_reference`,
+   communes split by area (20 km squares, alternate columns held back), the others fixed;
+B. **what long trips and big cities ride** (motorway and trunk speeds, and the open-road
+   speed of dense communes, density levels 1-2) on every mainland commune's time to
+   Paris, on a national approximate network retimed at each step
+   (:func:`fit_skeleton_to_destination`, :func:`retime`); communes of even-numbered
+   départements fitted, odd-numbered held back.
 
-A first fits the local parameters and every skeleton class on Isère; B refits the
-motorway and trunk speeds nationally (Isère's are few and mountain roads); A again fits the
-local parameters and departmental-road speed with those. Prints every step and the final
-values.
+A first fits everything on Isère (skipped with ``--skip-first`` when ``--start`` or the
+current defaults already hold such a fit); B refits the national parameters (Isère has few
+motorways and trunk roads, mountain ones, and few dense communes); A again fits the local
+parameters and the departmental-road (``secondary``) speed with those. Prints every step
+and the final values.
 
 Usage: python tools/fit_approx_defaults.py [--data-dir data] [--max-evals 60]
 """

@@ -290,6 +290,37 @@ MUTATIONS: list[Mutation] = [
         "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",
         ("tests/test_batch.py::test_batch_row_equals_the_study_with_its_towns",),
     ),
+    Mutation(
+        "approx-link-cost-dropped", "network/approximate.py",
+        "half_link_s(half, level_b, params) + params.link_s",
+        "half_link_s(half, level_b, params)",
+        ("tests/test_calibrate_reference.py::test_fit_recovers_the_parameters_a_synthetic_table_was_made_with",),
+    ),
+    Mutation(
+        "approx-skeleton-class-speeds-ignored", "network/approximate.py",
+        "        own = np.isfinite(kmh)\n",
+        "        own = np.zeros(len(kmh), dtype=bool)\n",
+        ("tests/test_calibrate_reference.py::test_fit_recovers_the_parameters_a_synthetic_table_was_made_with",
+         "tests/test_calibrate_reference.py::test_retime_matches_a_rebuild_on_local_and_skeleton_links"),
+    ),
+    Mutation(
+        "reference-jaccard-counts-the-union", "network/calibrate.py",
+        '"i": a & b, "u": a | b',
+        '"i": a | b, "u": a | b',
+        ("tests/test_calibrate_reference.py::test_metrics_by_hand",),
+    ),
+    Mutation(
+        "reference-negative-durations-accepted", "network/calibrate.py",
+        "    if (dur < 0).any():",
+        "    if (dur < -1e9).any():",
+        ("tests/test_calibrate_reference.py::test_bad_tables_are_one_line_errors_and_the_cli_exits_2",),
+    ),
+    Mutation(
+        "approx-default-link-cost-doubled", "network/approximate.py",
+        "    link_s: float = 25.3\n",
+        "    link_s: float = 50.6\n",
+        ("tests/test_calibrate_reference.py::test_shipped_defaults_agree_with_osrm_on_held_back_isere_communes",),
+    ),
 ]
 
 

@@ -125,12 +125,12 @@ PARAM_SOURCES: dict[str, str] = {
 
 def _default_speeds() -> dict[int, float]:
     # fitted (PARAM_SOURCES["speed_kmh"]); by groups of levels 1-2, 3-4, 5-7
-    return {1: 20.8, 2: 20.8, 3: 23.4, 4: 23.4, 5: 27.4, 6: 27.4, 7: 27.4}
+    return {1: 37.2, 2: 37.2, 3: 24.2, 4: 24.2, 5: 27.5, 6: 27.5, 7: 27.5}
 
 
 def _default_skeleton_speeds() -> dict[str, float]:
     # fitted (PARAM_SOURCES["skeleton_kmh"])
-    return {"motorway": 101.3, "trunk": 84.5, "secondary": 53.7}
+    return {"motorway": 100.8, "trunk": 82.3, "secondary": 53.8}
 
 
 def _default_builtup() -> dict[int, float]:
@@ -169,7 +169,7 @@ class ApproxParams:
 
     detour: float = 1.3
     speed_kmh: dict[int, float] = field(default_factory=_default_speeds)
-    urban_kmh: float = 31.9
+    urban_kmh: float = 32.5
     builtup_m: dict[int, float] = field(default_factory=_default_builtup)
     min_shared_border_m: float = 100.0
     access_max_m: float = 2000.0
@@ -177,7 +177,7 @@ class ApproxParams:
                                        "residential", "road")
     crossing_radius_m: float = 300.0
     skeleton_kmh: dict[str, float] = field(default_factory=_default_skeleton_speeds)
-    link_s: float = 21.0
+    link_s: float = 25.3
 
     def __post_init__(self) -> None:
         speeds = {int(k): float(v) for k, v in self.speed_kmh.items()}
