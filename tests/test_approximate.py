@@ -362,35 +362,34 @@ def test_artois_zones_are_rings_not_corridors(artois, artois_net, artois_approx)
     _, n_skel = _zone_counts(artois, artois_net)
     # every 10-minute zone is smaller than on the skeleton alone (issue 9: 51-73 there) ...
     assert (n_approx < n_skel).all(), (n_approx.to_dict(), n_skel.to_dict())
-    # ... and still holds at least the town's whole first ring of neighbours (3-4 km away)
+    # ... and still holds most of the town's first ring of neighbours (3-4 km away). Not all
+    # of it with the times fitted to OSRM: Duisans's neighbours Arras (a town centre, 12 min)
+    # and Warlus (62878) are over 10 minutes away
     adj = commune_adjacency(com)
     for town in TOWNS:
         ring1 = set(adj.loc[adj["code_a"] == town, "code_b"]) | set(
             adj.loc[adj["code_b"] == town, "code_a"])
         got = set(members.loc[members["zone"] == town, "code"])
-        assert ring1 <= got, (town, ring1 - got)
+        assert len(ring1 & got) >= 0.7 * len(ring1), (town, ring1 - got)
         assert len(got) >= 5
 
 
-def test_artois_duisans_zone_and_arras(artois, artois_approx):
-    net, com = artois_approx
-    members, _ = _zone_counts(artois, net)
-    d = members[(members["zone"] == "62279") & (members["code"] == "62041")]
-    # found: Arras (level 1) is in Duisans's 10-minute zone, about 8 minutes away
-    assert len(d) == 1
-    # the approximate route is no faster than the crow-fly distance (6.6 km) at 80 km/h
-    crow = artois.chefs_lieux.geometry.loc["62041"].distance(artois.chefs_lieux.geometry.loc["62279"])
-    assert d["time_s"].iloc[0] > crow / (80 / 3.6)
-
-
-@pytest.mark.xfail(strict=True, reason="planner's facts not met with legal speed limits as "
-                   "travel speeds: zones reach 40-49 communes (ring included) and Arras-Duisans "
-                   "takes ~8 min; calibrate on a detailed network of the area")
 def test_artois_planner_facts(artois, artois_approx):
+    """Issue 18: with the defaults fitted to OSRM, 10-minute zones hold 5-40 communes (ring
+    included; 41-49 on the legal limits) and Arras is no longer within 10 minutes of
+    Duisans (7.8 min on the legal limits)."""
     net, _ = artois_approx
     members, n = _zone_counts(artois, net)
-    d = members[(members["zone"] == "62279") & (members["code"] == "62041")]
-    assert n.between(5, 40).all() and d["time_min"].iloc[0] >= 10
+    assert n.between(5, 40).all(), n.to_dict()
+    assert len(members[(members["zone"] == "62279") & (members["code"] == "62041")]) == 0
+    from territorial_geo import zoning
+
+    z = zoning.build_zones(artois, ["62279"], network=net, polygons=False, budget_min=20)
+    d = z.members[(z.members["zone"] == "62279") & (z.members["code"] == "62041")]
+    # still no faster than the crow-fly distance (6.6 km) at 80 km/h, and over 10 minutes
+    crow = artois.chefs_lieux.geometry.loc["62041"].distance(artois.chefs_lieux.geometry.loc["62279"])
+    assert d["time_s"].iloc[0] > crow / (80 / 3.6)
+    assert d["time_min"].iloc[0] >= 10
 
 
 def test_artois_adjacency_and_connectivity(artois_approx):
