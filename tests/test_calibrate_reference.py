@@ -213,3 +213,15 @@ def test_retime_matches_a_rebuild_on_local_and_skeleton_links():
     b = fast.edges[fast.edges["link"] == "access"]["time_s"].to_numpy()
     assert b == pytest.approx(a, rel=0.25)
     assert fast.source["parameters"]["link_s"]["value"] == 7.0
+
+
+def test_network_label_cites_the_fit_only_for_the_defaults():
+    from territorial_geo import study
+
+    communes, cl, dens = grid(3)
+    net = build_approximate(communes, cl, dens)
+    assert "speeds fitted to OSRM car times (method §2.6.5)" in study.network_label(net)
+    assert "OSRM" in study.network_label(net, lang="fr")
+    other = build_approximate(communes, cl, dens, params=ApproxParams(link_s=3.0))
+    assert "OSRM" not in study.network_label(other)
+    assert "neocarto/rspatial" in net.source["parameters"]["link_s"]["source"]

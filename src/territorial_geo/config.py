@@ -46,8 +46,10 @@ DEFAULT_SOURCES: dict[str, str] = {
     "dual carriageway 110, urban 50",
     "zoning.snap_kmh": "docs/method.md §2 (assumption: low speed on local roads)",
     "zoning.max_snap_m": "docs/method.md §2",
-    "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
-    "no detailed network is named",
+    "zoning.network": "approximate network when no detailed network is named: speeds and "
+    "per-link cost fitted to OSRM car times (neocarto/rspatial osrm/data 2021: Isère matrix and "
+    "times to Paris; docs/method.md §2.6.5); every parameter and its source in "
+    "parameters.json network.params",
     "demand.telework_preset": "see preset source",
     "demand.secondary_residence_rate": "ASSUMPTION: no published source (docs/method.md §3)",
     "demand.csp_year": "census year of CSP shares closest to the base year",

@@ -192,6 +192,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "net_approximate": "réseau APPROXIMATIF",
         "net_detailed": "réseau détaillé",
         "net_counts": "{nodes} nœuds, {edges} arcs orientés",
+        "net_fitted": "vitesses ajustées aux temps en voiture d'OSRM (méthode §2.6.5)",
         # --- batch map (territorial-geo batch) ---------------------------------------------
         "batch_layer": "EPCI : places non couvertes {year}",
         "batch_legend": "Places non couvertes {year} (gris : erreur)",
@@ -397,6 +398,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "net_approximate": "APPROXIMATE network",
         "net_detailed": "detailed network",
         "net_counts": "{nodes} nodes, {edges} directed edges",
+        "net_fitted": "speeds fitted to OSRM car times (method §2.6.5)",
         # --- batch map (territorial-geo batch) ---------------------------------------------
         "batch_layer": "EPCIs: unmet seats {year}",
         "batch_legend": "Unmet seats {year} (grey: error)",
