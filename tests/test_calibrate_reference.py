@@ -225,3 +225,17 @@ def test_network_label_cites_the_fit_only_for_the_defaults():
     other = build_approximate(communes, cl, dens, params=ApproxParams(link_s=3.0))
     assert "OSRM" not in study.network_label(other)
     assert "neocarto/rspatial" in net.source["parameters"]["link_s"]["source"]
+
+
+def test_link_cost_is_paid_once_per_local_and_access_link():
+    from territorial_geo.network.approximate import link_times
+
+    # 3000 m crow-fly x 1.3 = 1950 m per half; level 6: 400 m at 50 (28.8 s) + 1550 m at 80
+    # (69.75 s) = 98.55 s per half, plus one link cost of 30 s
+    p = ApproxParams(speed_kmh=dict.fromkeys(range(1, 8), 80.0), urban_kmh=50.0, link_s=30.0)
+    assert link_times(np.array([3000.0]), np.array([6]), np.array([6]), p)[0] == \
+        pytest.approx(2 * 98.55 + 30.0)
+    communes, cl, dens = grid(2)
+    net = build_approximate(communes, cl, dens, params=p)
+    loc = net.edges[net.edges["link"] == "local"]
+    assert loc["time_s"].to_numpy() == pytest.approx([2 * 98.55 + 30.0] * len(loc))

@@ -294,7 +294,7 @@ MUTATIONS: list[Mutation] = [
         "approx-link-cost-dropped", "network/approximate.py",
         "half_link_s(half, level_b, params) + params.link_s",
         "half_link_s(half, level_b, params)",
-        ("tests/test_calibrate_reference.py::test_fit_recovers_the_parameters_a_synthetic_table_was_made_with",),
+        ("tests/test_calibrate_reference.py::test_link_cost_is_paid_once_per_local_and_access_link",),
     ),
     Mutation(
         "approx-skeleton-class-speeds-ignored", "network/approximate.py",
