@@ -239,3 +239,21 @@ def test_link_cost_is_paid_once_per_local_and_access_link():
     net = build_approximate(communes, cl, dens, params=p)
     loc = net.edges[net.edges["link"] == "local"]
     assert loc["time_s"].to_numpy() == pytest.approx([2 * 98.55 + 30.0] * len(loc))
+
+
+def test_study_file_overrides_skeleton_speeds_and_link_cost(tmp_path):
+    from territorial_geo.config import load_config
+    from territorial_geo.errors import ConfigError
+
+    p = tmp_path / "s.toml"
+    p.write_text('name = "x"\nterritory = "200069482"\n[zoning]\nmarket_towns = ["62045"]\n'
+                 '[zoning.approximate]\nlink_s = 0\nskeleton_kmh = {motorway = 130}\n'
+                 'speed_kmh = {5 = 80}\n', encoding="utf-8")
+    cfg, _ = load_config(p)
+    ap = cfg.zoning.approx_params()
+    d = ApproxParams()
+    assert ap.link_s == 0.0 and ap.speed_kmh[5] == 80.0 and ap.speed_kmh[6] == d.speed_kmh[6]
+    assert ap.skeleton_kmh == {**d.skeleton_kmh, "motorway": 130.0}
+    p.write_text(p.read_text().replace("link_s = 0", "link_s = -5"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="link_s"):
+        load_config(p)[0].zoning.approx_params()

@@ -316,9 +316,9 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_calibrate_reference.py::test_bad_tables_are_one_line_errors_and_the_cli_exits_2",),
     ),
     Mutation(
-        "approx-default-link-cost-doubled", "network/approximate.py",
-        "    link_s: float = 25.3\n",
-        "    link_s: float = 50.6\n",
+        "approx-default-rural-speeds-doubled", "network/approximate.py",
+        "5: 27.5, 6: 27.5, 7: 27.5}",
+        "5: 55.0, 6: 55.0, 7: 55.0}",
         ("tests/test_calibrate_reference.py::test_shipped_defaults_agree_with_osrm_on_held_back_isere_communes",),
     ),
 ]
