@@ -28,15 +28,13 @@ import argparse
 import time
 
 import pandas as pd
-import shapely
 
 from territorial_geo import sources
 from territorial_geo.network import read_pbf
-from territorial_geo.network.approximate import ApproxParams, area_frames, build_approximate
+from territorial_geo.network.approximate import ApproxParams, build_approximate
 from territorial_geo.network.calibrate import (
     area_split,
-    read_reference_points,
-    read_reference_table,
+    reference_inputs,
     reference_metrics,
     reference_times,
 )
@@ -68,23 +66,14 @@ def param_sets() -> dict[str, ApproxParams]:
 
 def isere(data_dir, sets: dict[str, ApproxParams]) -> pd.DataFrame:
     """Isère figures of every parameter set, on the fitted and held-back communes."""
-    ds = sources.Datasets(data_dir)
-    mapping = code_mapping(data_dir)
-    com = ds.communes()
-    tab = read_reference_table(sources.dataset_path("osrm-isere-matrix", data_dir),
-                               known=com.index, mapping=mapping)
-    pts = read_reference_points(sources.dataset_path("osrm-isere-points", data_dir),
-                                mapping=mapping).reindex(tab.codes)
-    area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts.to_numpy())))
-    c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=ds.chefs_lieux(),
-                                density=ds.density_grid(), margin_m=25_000)
-    sk = read_pbf(sources.dataset_path("roads-france", data_dir), area=area, margin_m=25_000,
-                  cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
+    ri = reference_inputs(sources.dataset_path("osrm-isere-matrix", data_dir),
+                          points_path=sources.dataset_path("osrm-isere-points", data_dir),
+                          data_dir=data_dir)
+    tab, pts = ri.table, ri.points
     fit, held = area_split(pts, square_km=20)
     rows = []
     for name, p in sets.items():
-        ours = reference_times(build_approximate(c2, cl2, dens, skeleton=sk, params=p), pts,
-                               limit_s=30_000)
+        ours = reference_times(ri.build(p), pts, limit_s=30_000)
         for part, codes in (("fit", fit), ("held", held), ("all", tab.codes)):
             rows.append({"params": name, "set": part, **reference_metrics(ours, tab.pairs, codes)})
     print(f"Isère: {len(tab.codes)} communes, {len(tab.pairs)} pairs, "

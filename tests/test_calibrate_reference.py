@@ -19,12 +19,12 @@ from shapely.geometry import LineString
 from territorial_geo import cli, sources
 from territorial_geo.errors import DataFormatError
 from territorial_geo.network import network_from_segments
-from territorial_geo.network.approximate import ApproxParams, area_frames, build_approximate
+from territorial_geo.network.approximate import ApproxParams, build_approximate
 from territorial_geo.network.calibrate import (
     area_split,
     fit_reference,
-    read_reference_points,
     read_reference_table,
+    reference_inputs,
     reference_metrics,
     reference_times,
 )
@@ -164,29 +164,16 @@ def test_codes_of_merged_communes_are_remapped(data_dir, tmp_path):
 
 @pytest.fixture(scope="module")
 def isere(data_dir):
-    ds = sources.Datasets(data_dir)
-    mapping = code_mapping(data_dir)
-    com = ds.communes()
-    tab = read_reference_table(sources.dataset_path("osrm-isere-matrix", data_dir), known=com.index,
-                               mapping=mapping)
-    pts = read_reference_points(sources.dataset_path("osrm-isere-points", data_dir),
-                                mapping=mapping)
-    area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(pts.to_numpy())))
-    c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=ds.chefs_lieux(),
-                                density=ds.density_grid(), margin_m=25_000)
-    from territorial_geo.network import read_pbf
-
-    sk = read_pbf(sources.dataset_path("roads-france", data_dir), area=area, margin_m=25_000,
-                  cache_dir=data_dir / "cache" / "networks")
-    return tab, pts, (c2, cl2, dens, sk)
+    return reference_inputs(sources.dataset_path("osrm-isere-matrix", data_dir),
+                            points_path=sources.dataset_path("osrm-isere-points", data_dir),
+                            data_dir=data_dir)
 
 
 def test_shipped_defaults_agree_with_osrm_on_held_back_isere_communes(isere):
-    tab, pts, (c2, cl2, dens, sk) = isere
-    _, held = area_split(pts, square_km=20)
-    net = build_approximate(c2, cl2, dens, skeleton=sk, params=ApproxParams())
-    ours = reference_times(net, pts, limit_s=30_000)
-    m = reference_metrics(ours, tab.pairs, held)
+    assert isere.table.remapped == {}  # no Isère commune of 2021 has merged since
+    _, held = area_split(isere.points, square_km=20)
+    ours = reference_times(isere.build(ApproxParams()), isere.points, limit_s=30_000)
+    m = reference_metrics(ours, isere.table.pairs, held)
     assert m["n_communes"] > 100
     assert 0.95 <= m["median_ratio"] <= 1.05
     assert m["median_abs_log_ratio"] <= 0.10

@@ -29,16 +29,15 @@ import logging
 import time
 
 import pandas as pd
-import shapely
 
 from territorial_geo import sources
 from territorial_geo.network import read_pbf
-from territorial_geo.network.approximate import ApproxParams, area_frames, build_approximate
+from territorial_geo.network.approximate import ApproxParams, build_approximate
 from territorial_geo.network.calibrate import (
     calibrate_reference,
     fit_skeleton_to_destination,
     read_reference_points,
-    read_reference_table,
+    reference_inputs,
 )
 from territorial_geo.sources.cog import code_mapping
 
@@ -81,20 +80,11 @@ def national(data_dir, params: ApproxParams, max_evals: int) -> tuple[ApproxPara
 
 def isere(data_dir, params: ApproxParams, max_evals: int, names=LOCAL):
     """Step A: local parameters on the Isère matrix."""
-    ds = sources.Datasets(data_dir)
-    mapping = code_mapping(data_dir)
-    com = ds.communes()
-    tab = read_reference_table(sources.dataset_path("osrm-isere-matrix", data_dir),
-                               known=com.index, mapping=mapping)
-    pts = read_reference_points(sources.dataset_path("osrm-isere-points", data_dir),
-                                mapping=mapping)
-    area = shapely.convex_hull(shapely.multipoints(
-        shapely.get_coordinates(pts.reindex(tab.codes).to_numpy())))
-    c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=ds.chefs_lieux(),
-                                density=ds.density_grid(), margin_m=25_000)
-    sk = read_pbf(sources.dataset_path("roads-france", data_dir), area=area, margin_m=25_000,
-                  cache_dir=sources.resolve_data_dir(data_dir) / "cache" / "networks")
-    return calibrate_reference(tab, pts, c2, cl2, dens, skeleton=sk, params0=params,
+    ri = reference_inputs(sources.dataset_path("osrm-isere-matrix", data_dir),
+                          points_path=sources.dataset_path("osrm-isere-points", data_dir),
+                          data_dir=data_dir)
+    return calibrate_reference(ri.table, ri.points, ri.communes, ri.chefs_lieux, ri.density,
+                               skeleton=ri.skeleton, params0=params,
                                names=names, max_evals=max_evals)
 
 

@@ -135,39 +135,16 @@ def _cmd_network(args) -> int:
 
 def _calibrate_reference(args) -> int:
     """``network calibrate --reference``: fit the approximate network to a router's times."""
-    import shapely
+    from territorial_geo import sources
+    from territorial_geo.network.approximate import ApproxParams
+    from territorial_geo.network.calibrate import calibrate_reference, reference_inputs
 
-    from territorial_geo import network, sources
-    from territorial_geo.network.approximate import ApproxParams, area_frames
-    from territorial_geo.network.calibrate import (
-        calibrate_reference,
-        read_reference_points,
-        read_reference_table,
-    )
-    from territorial_geo.sources.cog import code_mapping
-
-    data = sources.Datasets(args.data_dir)
-    com = data.communes()
-    mapping = code_mapping(args.data_dir)
-    table = read_reference_table(args.reference, known=com.index, mapping=mapping)
-    cl = data.chefs_lieux()
-    if args.points:
-        points = read_reference_points(args.points, mapping=mapping)
-    else:
-        points = cl.geometry.reindex(table.codes).dropna()
-    area = shapely.convex_hull(shapely.multipoints(
-        shapely.get_coordinates(points.reindex(table.codes).dropna().to_numpy())))
-    c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=cl, density=data.density_grid(),
-                                margin_m=args.margin_km * 1000)
-    skeleton = None
-    sk_spec = "roads-france" if args.skeleton is None else args.skeleton
-    if sk_spec:
-        spec = network.parse_network_spec(sk_spec)
-        skeleton = network.load_network(spec, area=area, margin_m=args.margin_km * 1000,
-                                        data_dir=args.data_dir)
-    res = calibrate_reference(table, points, c2, cl2, dens, skeleton=skeleton,
-                              params0=ApproxParams(), square_km=args.square_km,
-                              max_evals=args.max_evals)
+    ri = reference_inputs(args.reference, points_path=args.points, data_dir=args.data_dir,
+                          margin_m=args.margin_km * 1000,
+                          skeleton="roads-france" if args.skeleton is None else args.skeleton)
+    res = calibrate_reference(ri.table, ri.points, ri.communes, ri.chefs_lieux, ri.density,
+                              skeleton=ri.skeleton, params0=ApproxParams(),
+                              square_km=args.square_km, max_evals=args.max_evals)
     if args.out:
         body = json.dumps(res.to_dict(), ensure_ascii=False, indent=1, default=str)
         sources.atomic_write(Path(args.out), lambda tmp: Path(tmp).write_text(body, encoding="utf-8"))

@@ -1152,3 +1152,78 @@ def fit_skeleton_to_destination(
                "n_fit_communes": int(len(codes)), "evaluations": int(evals["n"]),
                "converged": bool(res.success)}
     return apply_fit_values(params0, values), details
+
+
+@dataclass
+class ReferenceInputs:
+    """A reference table with what the approximate network of its area needs.
+
+    Attributes
+    ----------
+    table
+        :func:`read_reference_table`.
+    points
+        Points of the table's communes (EPSG:2154, by code): the router's query points
+        when given, else the chefs-lieux.
+    communes, chefs_lieux, density
+        Inputs of :func:`build_approximate` for the communes' area plus the margin.
+    skeleton
+        Classified-road skeleton of that area (``None`` when not asked for).
+    """
+
+    table: ReferenceTable
+    points: gpd.GeoSeries
+    communes: gpd.GeoDataFrame
+    chefs_lieux: gpd.GeoDataFrame
+    density: pd.Series
+    skeleton: RoadNetwork | None
+
+    def build(self, params: ApproxParams) -> RoadNetwork:
+        """The approximate network of the area with ``params``."""
+        return build_approximate(self.communes, self.chefs_lieux, self.density,
+                                 skeleton=self.skeleton, params=params)
+
+
+def reference_inputs(
+    table_path, *, points_path=None, data_dir=None, margin_m: float = 25_000.0,
+    skeleton: str | None = "roads-france",
+) -> ReferenceInputs:
+    """Read a reference table (and its points) and the approximate network's inputs around it.
+
+    Parameters
+    ----------
+    table_path
+        CSV of ``origin, destination, duration_s`` (:func:`read_reference_table`).
+    points_path
+        CSV of ``code, lon, lat`` (:func:`read_reference_points`); the chefs-lieux when
+        ``None``.
+    data_dir
+        Data directory (communes, chefs-lieux, density grid, skeleton, code mapping).
+    margin_m
+        Communes within this distance of the table's points are part of the network.
+    skeleton
+        Network spec of the skeleton (``None`` or ``""`` for none).
+    """
+    from territorial_geo import sources
+    from territorial_geo.network.approximate import area_frames
+    from territorial_geo.network.load import load_network, parse_network_spec
+    from territorial_geo.sources.cog import code_mapping
+
+    data = sources.Datasets(data_dir)
+    com = data.communes()
+    mapping = code_mapping(data_dir)
+    table = read_reference_table(table_path, known=com.index, mapping=mapping)
+    cl = data.chefs_lieux()
+    if points_path:
+        points = read_reference_points(points_path, mapping=mapping)
+    else:
+        points = cl.geometry
+    points = points.reindex(table.codes).dropna()
+    area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(points.to_numpy())))
+    c2, cl2, dens = area_frames(area, communes=com, chefs_lieux=cl, density=data.density_grid(),
+                                margin_m=margin_m)
+    sk = None
+    if skeleton:
+        sk = load_network(parse_network_spec(skeleton), area=area, margin_m=margin_m,
+                          data_dir=data_dir)
+    return ReferenceInputs(table, points, c2, cl2, dens, sk)
