@@ -683,7 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --reference: squares of this size, alternate columns held back "
                     "(default 20)")
     nc.add_argument("--max-evals", type=int, default=80,
-                    help="with --reference: network builds the fit may use (default 80)")
+                    help="with --reference: steps of the fit (each rebuilds the network once, "
+                    "plus once per fitted parameter for its gradient; default 80)")
     nc.add_argument("--out", default=None,
                     help="with --reference: write the result (fitted parameters, residuals) "
                     "to this JSON file")

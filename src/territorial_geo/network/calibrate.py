@@ -800,7 +800,8 @@ def fit_reference(
     names
         Parameters fitted (see :func:`apply_fit_values`).
     max_evals
-        Network builds allowed.
+        Evaluations of the objective (``max_nfev`` of :func:`scipy.optimize.least_squares`;
+        each also costs one build per fitted parameter for the finite-difference gradient).
 
     Returns
     -------
@@ -846,7 +847,7 @@ def fit_reference(
         "n_fit_pairs": int(len(ref)),
         "short_min": short_min,
         "short_weight": short_weight,
-        "evaluations": int(evals["n"]),
+        "network_builds": int(evals["n"]),
         "cost": round(float(res.cost), 3),
         "converged": bool(res.success),
     }
@@ -954,7 +955,7 @@ def calibrate_reference(
     square_km
         Size of the squares of the area split (:func:`area_split`).
     max_evals
-        Network builds the fit may use.
+        Evaluations of the fit's objective (see :func:`fit_reference`).
 
     Raises
     ------
