@@ -686,8 +686,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --reference: steps of the fit (each rebuilds the network once, "
                     "plus once per fitted parameter for its gradient; default 80)")
     nc.add_argument("--out", default=None,
-                    help="with --reference: write the result (fitted parameters, residuals) "
-                    "to this JSON file")
+                    help="output: a JSON file of the result, fitted parameters and residuals "
+                    "(with --reference), written atomically")
     nc.add_argument("--skeleton", default=None,
                     help="classified-road skeleton merged into the approximate network "
                     "('' for none; default roads-hdf with --detailed, roads-france with "
