@@ -47,6 +47,12 @@ def grid(n: int, side: float = 3000.0, *, levels=None, jitter: float = 0.0, seed
     return communes, cl, pd.Series(lev, index=codes)
 
 
+#: The values before the calibration to OSRM (legal limits, no per-link cost; the skeleton
+#: keeps the reader's speeds): the hand computations below use them.
+LIMITS = ApproxParams(speed_kmh={1: 50.0, 2: 50.0, 3: 80.0, 4: 80.0, 5: 80.0, 6: 80.0, 7: 80.0},
+                      urban_kmh=50.0, link_s=0.0, skeleton_kmh={})
+
+
 def edge_between(net, code_a, code_b):
     e = net.edges
     m = (e["link"] == "local") & (((e["code_u"] == code_a) & (e["code_v"] == code_b)) |
@@ -85,7 +91,7 @@ def test_link_time_by_hand():
     # 3000 m crow-fly, detour 1.3 -> 3900 m of road, 1950 m in each commune.
     # level 6 half: 400 m at 50 km/h (28.8 s) + 1550 m at 80 km/h (69.75 s) = 98.55 s
     # level 1 half: 1950 m at 50 km/h = 140.4 s
-    p = ApproxParams()
+    p = LIMITS
     assert link_times(np.array([3000.0]), np.array([6]), np.array([1]), p)[0] == \
         pytest.approx(98.55 + 140.4)
     assert link_times(np.array([3000.0]), np.array([6]), np.array([6]), p)[0] == \
@@ -98,7 +104,7 @@ def test_link_time_by_hand():
 def test_network_link_times_follow_density_levels():
     # 1x3 row: levels 1, 6, 5; chefs-lieux 3000 m apart
     communes, cl, dens = grid(3, levels=[1, 6, 5, 6, 6, 6, 6, 6, 6])
-    net = build_approximate(communes, cl, dens)
+    net = build_approximate(communes, cl, dens, params=LIMITS)
     assert net.kind == "approximate" and net.source["format"] == "approximate"
     e = edge_between(net, "99001", "99002")
     assert len(e) == 2  # both directions
@@ -112,8 +118,8 @@ def test_network_link_times_follow_density_levels():
 
 
 def test_density_speed_lookup_uses_each_commune_level():
-    p = ApproxParams(speed_kmh={1: 30, 2: 40, 3: 50, 4: 60, 5: 70, 6: 80, 7: 90},
-                     builtup_m=dict.fromkeys(range(1, 8), 0.0))
+    p = LIMITS.replace(speed_kmh={1: 30, 2: 40, 3: 50, 4: 60, 5: 70, 6: 80, 7: 90},
+                       builtup_m=dict.fromkeys(range(1, 8), 0.0))
     crow = np.full(7, 2000.0)
     lev = np.arange(1, 8)
     # 1300 m per half, at the speed of its own level
@@ -124,7 +130,7 @@ def test_density_speed_lookup_uses_each_commune_level():
 def test_missing_density_level_is_taken_from_neighbours_and_reported():
     communes, cl, dens = grid(3, levels=[5, 5, 5, 5, 5, 5, 5, 5, 5])
     dens = dens.drop("99005")
-    net = build_approximate(communes, cl, dens)
+    net = build_approximate(communes, cl, dens, params=LIMITS)
     assert net.source["density_filled_from_neighbours"] == ["99005"]
     e = edge_between(net, "99005", "99002")
     assert e["time_s"].iloc[0] == pytest.approx(2 * 103.95)
@@ -143,7 +149,8 @@ def test_every_parameter_has_a_source_in_the_network():
     assert set(params) == fields
     for name, entry in params.items():
         assert entry["source"] == PARAM_SOURCES[name] and len(entry["source"]) > 20
-    assert "2018-487" in params["speed_kmh"]["source"]
+    for name in ("speed_kmh", "urban_kmh", "skeleton_kmh", "link_s"):
+        assert "FITTED" in params[name]["source"] and "neocarto/rspatial" in params[name]["source"]
     assert "ASSUMPTION" in params["builtup_m"]["source"]
     assert net.info()["kind"] == "approximate"
 
@@ -179,7 +186,7 @@ def test_skeleton_merge_connects_and_is_used():
                                          ids_from=-100)], ignore_index=True)
     sk = network_from_segments(gpd.GeoDataFrame(segs, crs=WORKING_CRS),
                                source={"kind": "detailed", "format": "osm-pbf", "path": "sk.pbf"})
-    net = build_approximate(communes, cl, dens, skeleton=sk)
+    net = build_approximate(communes, cl, dens, skeleton=sk, params=LIMITS)
     assert net.source["skeleton"]["path"] == "sk.pbf"
     acc = net.edges[net.edges["link"] == "access"]
     # chefs-lieux within 2 km of the D road: the first row (200 m) only (second row: 2800 m)
@@ -206,7 +213,7 @@ def test_skeleton_village_crossing_penalty_by_hand():
     communes, cl, dens = grid(2)
     segs = skeleton_row(Y0 + 1500 + 250, step=15000.0)  # one 15 km segment, 250 m from row 1
     sk = network_from_segments(gpd.GeoDataFrame(segs, crs=WORKING_CRS), source={"path": "x"})
-    net = build_approximate(communes, cl, dens, skeleton=sk)
+    net = build_approximate(communes, cl, dens, skeleton=sk, params=LIMITS)
     s = net.edges[net.edges["link"] == "skeleton"]
     # two chefs-lieux (99001, 99002) within 300 m: two crossings of 800 m at 50 instead of 80
     pen = 2 * (800 / (50 / 3.6) - 800 / (80 / 3.6))
@@ -233,7 +240,7 @@ def test_access_links_follow_a_one_way_skeleton_segment():
 
 # --------------------------------------------------------------------------- calibration
 
-TRUE = ApproxParams(detour=1.3,
+TRUE = LIMITS.replace(detour=1.3,
                     speed_kmh={1: 35.0, 2: 35.0, 3: 60.0, 4: 60.0, 5: 72.0, 6: 72.0, 7: 72.0},
                     builtup_m={1: 0.0, 2: 0.0, 3: 900.0, 4: 900.0, 5: 350.0, 6: 350.0, 7: 350.0})
 
@@ -303,7 +310,7 @@ def test_fastest_pairs_give_time_and_length(synthetic):
 
 def test_calibration_recovers_known_parameters(synthetic):
     communes, cl, dens, det = synthetic
-    start = ApproxParams(detour=1.5)
+    start = LIMITS.replace(detour=1.5)
     res = calibrate(det, communes, cl, dens, params0=start, budget_min=10)
     p = res.params
     assert p.detour == pytest.approx(1.3, abs=0.01)
@@ -357,35 +364,34 @@ def test_artois_zones_are_rings_not_corridors(artois, artois_net, artois_approx)
     _, n_skel = _zone_counts(artois, artois_net)
     # every 10-minute zone is smaller than on the skeleton alone (issue 9: 51-73 there) ...
     assert (n_approx < n_skel).all(), (n_approx.to_dict(), n_skel.to_dict())
-    # ... and still holds at least the town's whole first ring of neighbours (3-4 km away)
+    # ... and still holds most of the town's first ring of neighbours (3-4 km away). Not all
+    # of it with the times fitted to OSRM: Duisans's neighbours Arras (a town centre, 12 min)
+    # and Warlus (62878) are over 10 minutes away
     adj = commune_adjacency(com)
     for town in TOWNS:
         ring1 = set(adj.loc[adj["code_a"] == town, "code_b"]) | set(
             adj.loc[adj["code_b"] == town, "code_a"])
         got = set(members.loc[members["zone"] == town, "code"])
-        assert ring1 <= got, (town, ring1 - got)
+        assert len(ring1 & got) >= 0.7 * len(ring1), (town, ring1 - got)
         assert len(got) >= 5
 
 
-def test_artois_duisans_zone_and_arras(artois, artois_approx):
-    net, com = artois_approx
-    members, _ = _zone_counts(artois, net)
-    d = members[(members["zone"] == "62279") & (members["code"] == "62041")]
-    # found: Arras (level 1) is in Duisans's 10-minute zone, about 8 minutes away
-    assert len(d) == 1
-    # the approximate route is no faster than the crow-fly distance (6.6 km) at 80 km/h
-    crow = artois.chefs_lieux.geometry.loc["62041"].distance(artois.chefs_lieux.geometry.loc["62279"])
-    assert d["time_s"].iloc[0] > crow / (80 / 3.6)
-
-
-@pytest.mark.xfail(strict=True, reason="planner's facts not met with legal speed limits as "
-                   "travel speeds: zones reach 40-49 communes (ring included) and Arras-Duisans "
-                   "takes ~8 min; calibrate on a detailed network of the area")
 def test_artois_planner_facts(artois, artois_approx):
+    """Issue 18: with the defaults fitted to OSRM, 10-minute zones hold 5-40 communes (ring
+    included; 41-49 on the legal limits) and Arras is no longer within 10 minutes of
+    Duisans (7.8 min on the legal limits)."""
     net, _ = artois_approx
     members, n = _zone_counts(artois, net)
-    d = members[(members["zone"] == "62279") & (members["code"] == "62041")]
-    assert n.between(5, 40).all() and d["time_min"].iloc[0] >= 10
+    assert n.between(5, 40).all(), n.to_dict()
+    assert len(members[(members["zone"] == "62279") & (members["code"] == "62041")]) == 0
+    from territorial_geo import zoning
+
+    z = zoning.build_zones(artois, ["62279"], network=net, polygons=False, budget_min=20)
+    d = z.members[(z.members["zone"] == "62279") & (z.members["code"] == "62041")]
+    # still no faster than the crow-fly distance (6.6 km) at 80 km/h, and over 10 minutes
+    crow = artois.chefs_lieux.geometry.loc["62041"].distance(artois.chefs_lieux.geometry.loc["62279"])
+    assert d["time_s"].iloc[0] > crow / (80 / 3.6)
+    assert d["time_min"].iloc[0] >= 10
 
 
 def test_artois_adjacency_and_connectivity(artois_approx):

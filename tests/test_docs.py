@@ -107,9 +107,10 @@ def test_method_tables_come_from_the_code(site):
     text = " ".join(_text(_main(_page(site, "method"))).split())
     for key in [*PARAM_SOURCES, *DEFAULT_SOURCES, *TELEWORK_PRESETS]:
         assert key in text, key
-    # the built-up stretch of a rural bourg (level 5) and its penalty: 600 m x (3.6/50 - 3.6/80)
-    assert "| 5 | Bourgs ruraux | 80 | 600 | 16.2 |" in docs_gen.approx_params()
-    assert "Bourgs ruraux 80 600 16.2" in text
+    # the built-up stretch of a rural bourg (level 5) and its penalty, with the defaults fitted
+    # to OSRM: 600 m x (3.6/32.5 - 3.6/27.5) = -12.1 s (village streets beat communal lanes)
+    assert "| 5 | Bourgs ruraux | 27.5 | 600 | -12.1 |" in docs_gen.approx_params()
+    assert "Bourgs ruraux 27.5 600 -12.1" in text
 
 
 @pytest.mark.slow

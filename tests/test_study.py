@@ -72,32 +72,34 @@ def test_study_contents(artois_out):
         assert (band[band >= 0] < 120).all()
 
 
-def test_duisans_zone_counts_arras(artois_out):
-    """Issue 9: a zone's seats count every member, wherever it lives (Arras, 62041, is
-    outside the EPCI and within 10 minutes of Duisans, 62279)."""
+def test_duisans_zone_counts_members_outside_the_territory(artois_out):
+    """Issue 9: a zone's seats count every member, wherever it lives (Dainville, Marœuil...,
+    outside the EPCI, are within 10 minutes of Duisans, 62279). Arras (62041) is not: 12 min
+    away on the approximate network fitted to OSRM (7.8 min on the legal limits, issue 18);
+    the communes within 10 minutes of it leave the "without the pole" variant."""
     zones = pd.read_csv(artois_out / "zones.csv", dtype={"zone": str})
     members = pd.read_csv(artois_out / "zone_members.csv", dtype={"zone": str, "code": str})
     duisans = members[members["zone"] == "62279"].set_index("code")
-    arras = duisans.loc["62041"]
-    assert not arras["in_territory"] and arras["seats_total_2025"] > 0
-    assert str(arras["kept_without_pole"]) == "False"  # the pole itself is removed
+    assert "62041" not in duisans.index
+    outside = duisans[~duisans["in_territory"]]
+    assert len(outside) >= 2 and (outside["seats_total_2025"] > 0).all()
     assert str(duisans.loc["62279", "kept_without_pole"]) == "True"  # the town never is
     tot = zones[(zones["zone"] == "62279") & (zones["segment"] == "total")
                 & (zones["year"] == 2025)].set_index("variant")
     assert tot.loc["zone", "seats"] == pytest.approx(duisans["seats_total_2025"].sum(), abs=1e-3)
     assert tot.loc["zone", "n_communes"] == len(duisans)
-    # the seats outside the territory, Arras included, are the zone minus its residents
-    outside = duisans.loc[~duisans["in_territory"], "seats_total_2025"].sum()
+    # the seats outside the territory are the zone minus its residents
     assert tot.loc["zone", "seats"] - tot.loc["territory_residents", "seats"] == pytest.approx(
-        outside, abs=1e-3)
-    assert outside >= arras["seats_total_2025"]
+        outside["seats_total_2025"].sum(), abs=1e-3)
     kept = duisans[duisans["kept_without_pole"].astype(str) == "True"]
-    # the pole is removed from the full membership: members outside the territory that are
-    # not near Arras stay in the "without the pole" variant
-    assert (~kept["in_territory"]).any()
+    dropped = duisans[duisans["kept_without_pole"].astype(str) == "False"]
+    # members near Arras leave the "without the pole" variant, the others stay (some of
+    # them outside the territory)
+    assert len(dropped) >= 1 and (~kept["in_territory"]).any()
     assert tot.loc["without_pole", "seats"] == pytest.approx(kept["seats_total_2025"].sum(),
                                                              abs=1e-3)
-    assert tot.loc["without_pole", "seats"] <= tot.loc["zone", "seats"] - arras["seats_total_2025"]
+    assert tot.loc["without_pole", "seats"] == pytest.approx(
+        tot.loc["zone", "seats"] - dropped["seats_total_2025"].sum(), abs=1e-3)
     ov = pd.read_csv(artois_out / "overlap.csv", dtype={"zone": str}).set_index("zone")
     ov_t = pd.read_csv(artois_out / "overlap_territory.csv", dtype={"zone": str}).set_index("zone")
     assert ov.loc["62279", "62279"] == len(duisans)
@@ -305,8 +307,16 @@ def test_site_selection_among_automatic_market_towns(data_dir, tmp_path, capsys)
                    "--candidates", "towns", "--k", "1", "--json"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    # Avesnes-le-Comte (bourg rural, 62063) is among the automatic towns and covers most
-    assert out["chosen"] == ["Avesnes-le-Comte (62063)"]
+    # the chosen site is one of the automatic towns (the territory's first five candidate
+    # towns of the density grid); which one covers most depends on the drive times: Savy-
+    # Berlette (bourg rural, 62785) on the network fitted to OSRM, Avesnes-le-Comte (62063)
+    # on the legal limits (issue 18)
+    from territorial_geo import sources, territory, zoning
+
+    terr = territory.from_epci("200069482", data_dir=data_dir)
+    auto = zoning.candidate_towns(terr, sources.Datasets(data_dir).density_grid()["dens"])[:5]
+    assert len(out["chosen"]) == 1 and out["chosen"][0][-6:-1] in auto
+    assert out["chosen"] == ["Savy-Berlette (62785)"] and out["status"] == "optimal"
 
 
 def _browser():

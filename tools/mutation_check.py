@@ -485,6 +485,37 @@ MUTATIONS: list[Mutation] = [
         "        junction = junction",
         ("tests/test_osm_reader.py",),
     ),
+    Mutation(
+        "approx-link-cost-dropped", "network/approximate.py",
+        "half_link_s(half, level_b, params) + params.link_s",
+        "half_link_s(half, level_b, params)",
+        ("tests/test_calibrate_reference.py::test_link_cost_is_paid_once_per_local_and_access_link",),
+    ),
+    Mutation(
+        "approx-skeleton-class-speeds-ignored", "network/approximate.py",
+        "        own = np.isfinite(kmh)\n",
+        "        own = np.zeros(len(kmh), dtype=bool)\n",
+        ("tests/test_calibrate_reference.py::test_fit_recovers_the_parameters_a_synthetic_table_was_made_with",
+         "tests/test_calibrate_reference.py::test_retime_matches_a_rebuild_on_local_and_skeleton_links"),
+    ),
+    Mutation(
+        "reference-jaccard-counts-the-union", "network/calibrate.py",
+        '"i": a & b, "u": a | b',
+        '"i": a | b, "u": a | b',
+        ("tests/test_calibrate_reference.py::test_metrics_by_hand",),
+    ),
+    Mutation(
+        "reference-negative-durations-accepted", "network/calibrate.py",
+        "    if (dur < 0).any():",
+        "    if (dur < -1e9).any():",
+        ("tests/test_calibrate_reference.py::test_bad_tables_are_one_line_errors_and_the_cli_exits_2",),
+    ),
+    Mutation(
+        "approx-default-rural-speeds-doubled", "network/approximate.py",
+        "5: 27.5, 6: 27.5, 7: 27.5}",
+        "5: 55.0, 6: 55.0, 7: 55.0}",
+        ("tests/test_calibrate_reference.py::test_shipped_defaults_agree_with_osrm_on_held_back_isere_communes",),
+    ),
 ]
 
 

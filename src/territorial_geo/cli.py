@@ -117,6 +117,11 @@ def _cmd_network(args) -> int:
     from territorial_geo.network.approximate import area_frames
     from territorial_geo.network.calibrate import calibrate
 
+    if args.reference:
+        return _calibrate_reference(args)
+    if not args.detailed or not args.area:
+        raise TerritorialGeoError("network calibrate needs --detailed and --area (fit to a "
+                                  "detailed network) or --reference CSV (fit to a router's times)")
     t = _territory(argparse.Namespace(territory=args.area, ring_km=args.ring_km,
                                       data_dir=args.data_dir))
 
@@ -128,7 +133,8 @@ def _cmd_network(args) -> int:
     if detailed.kind != "detailed":
         print(f"note: {args.detailed!r} is not a detailed network ({detailed.kind}); the fit "
               "only measures agreement with it", file=sys.stderr)
-    skeleton = read(args.skeleton) if args.skeleton else None
+    sk_spec = "roads-hdf" if args.skeleton is None else args.skeleton
+    skeleton = read(sk_spec) if sk_spec else None
     data = sources.Datasets(args.data_dir)
     com, cl, dens = area_frames(t.outline, communes=data.communes(),
                                 chefs_lieux=data.chefs_lieux(), density=data.density_grid(),
@@ -137,6 +143,26 @@ def _cmd_network(args) -> int:
     print(json.dumps(res.to_dict(), ensure_ascii=False, default=str) if args.json
           else res.summary())
     return 0
+
+def _calibrate_reference(args) -> int:
+    """``network calibrate --reference``: fit the approximate network to a router's times."""
+    from territorial_geo import sources
+    from territorial_geo.network.approximate import ApproxParams
+    from territorial_geo.network.calibrate import calibrate_reference, reference_inputs
+
+    ri = reference_inputs(args.reference, points_path=args.points, data_dir=args.data_dir,
+                          margin_m=args.margin_km * 1000,
+                          skeleton="roads-france" if args.skeleton is None else args.skeleton)
+    res = calibrate_reference(ri.table, ri.points, ri.communes, ri.chefs_lieux, ri.density,
+                              skeleton=ri.skeleton, params0=ApproxParams(),
+                              square_km=args.square_km, max_evals=args.max_evals)
+    if args.out:
+        body = json.dumps(res.to_dict(), ensure_ascii=False, indent=1, default=str)
+        sources.atomic_write(Path(args.out), lambda tmp: Path(tmp).write_text(body, encoding="utf-8"))
+    print(json.dumps(res.to_dict(), ensure_ascii=False, default=str) if args.json
+          else res.summary())
+    return 0
+
 
 def _cmd_zones(args) -> int:
     from territorial_geo import zoning
@@ -679,15 +705,35 @@ def build_parser() -> argparse.ArgumentParser:
                     help="road network read this far around the territory (default 25)")
     ni.add_argument("--json", action="store_true", help="print JSON")
     nc = command(nsub, "calibrate",
-                 "fit the approximate network's detour factor and speeds to a detailed network")
-    nc.add_argument("--detailed", required=True,
+                 "fit the approximate network's parameters to a detailed network or to a "
+                 "router's times between chefs-lieux")
+    nc.add_argument("--detailed", default=None,
                     help="road network: the detailed network to fit to (osm:REGION, "
                     "bdtopo:PATH or a .osm.pbf / .gpkg / .shp path)")
-    nc.add_argument("--area", required=True,
-                    help="territory: EPCI SIREN or name, dep:02, deps:59,62 or communes:A,B")
-    nc.add_argument("--skeleton", default="roads-hdf",
+    nc.add_argument("--area", default=None,
+                    help="territory: EPCI SIREN or name, dep:02, deps:59,62 or communes:A,B "
+                    "(with --detailed)")
+    nc.add_argument("--reference", default=None,
+                    help="reference-table mode: CSV of origin, destination, duration_s (seconds) "
+                    "between commune codes (OSRM, INSEE Metric or any router); fits speeds by "
+                    "density level and skeleton class and the per-link cost, holding communes "
+                    "back by area to check the fit")
+    nc.add_argument("--points", default=None,
+                    help="with --reference: CSV of code, lon, lat (WGS84) of the points the "
+                    "router was queried with (default: the communes' chefs-lieux)")
+    nc.add_argument("--square-km", type=_positive, default=20.0,
+                    help="with --reference: squares of this size, alternate columns held back "
+                    "(default 20)")
+    nc.add_argument("--max-evals", type=int, default=80,
+                    help="with --reference: steps of the fit (each rebuilds the network once, "
+                    "plus once per fitted parameter for its gradient; default 80)")
+    nc.add_argument("--out", default=None,
+                    help="output: a JSON file of the result, fitted parameters and residuals "
+                    "(with --reference), written atomically")
+    nc.add_argument("--skeleton", default=None,
                     help="classified-road skeleton merged into the approximate network "
-                    "('' for none; default roads-hdf)")
+                    "('' for none; default roads-hdf with --detailed, roads-france with "
+                    "--reference)")
     ring_arg(nc, 15.0)
     nc.add_argument("--margin-km", type=_nonneg, default=25.0,
                     help="road network read this far around the territory (default 25)")

@@ -64,8 +64,10 @@ DEFAULT_SOURCES: dict[str, str] = {
     "zoning.traffic_signal_s": "OSRM lib/obstacles.lua v26.x traffic_signals duration",
     "zoning.snap_kmh": "docs/method.md §2 (assumption: low speed on local roads)",
     "zoning.max_snap_m": "docs/method.md §2",
-    "zoning.network": "approximate network (sourced; see parameters.json network.params) when "
-    "no detailed network is named",
+    "zoning.network": "approximate network when no detailed network is named: speeds and "
+    "per-link cost fitted to OSRM car times (neocarto/rspatial osrm/data 2021: Isère matrix and "
+    "times to Paris; docs/method.md §2.6.7); every parameter and its source in "
+    "parameters.json network.params",
     "zoning.osrm_sample_m": "ASSUMPTION: cost/precision trade-off of OSRM's isochrone "
     "sample points (docs/method.md §2.6.6)",
     "zoning.engine": "built-in engine (docs/method.md §2); 'osrm' computes the times with "
@@ -227,8 +229,14 @@ class ZoningConfig:
             cur = getattr(base, k)
             if isinstance(cur, dict):
                 if not isinstance(v, dict):
-                    raise ConfigError(f"{where}.approximate.{k} must be a table by density level")
-                changes[k] = {**cur, **{int(kk): vv for kk, vv in v.items()}}
+                    raise ConfigError(f"{where}.approximate.{k} must be a table (by density "
+                                      "level, or by highway class for skeleton_kmh)")
+                keyed = str if k == "skeleton_kmh" else int  # by highway class, else by level
+                try:
+                    changes[k] = {**cur, **{keyed(kk): vv for kk, vv in v.items()}}
+                except ValueError as exc:
+                    raise ConfigError(f"{where}.approximate.{k}: keys must be density levels "
+                                      f"1..7 ({exc})") from exc
             elif isinstance(cur, tuple):
                 changes[k] = tuple(v)
             else:

@@ -292,6 +292,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "engine_builtin": "moteur intégré (Dijkstra sur le réseau routier ci-dessus)",
         "engine_osrm": "OSRM (osrm-bindings {version}, profil {profile}) sur l'extrait "
         "OpenStreetMap du réseau ci-dessus",
+        "net_fitted": "vitesses ajustées aux temps en voiture d'OSRM (méthode §2.6.7)",
         # --- batch map (territorial-geo batch) ---------------------------------------------
         "batch_layer": "EPCI : places non couvertes {year}",
         "batch_legend": "Places non couvertes {year} (gris : erreur)",
@@ -596,6 +597,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "engine_builtin": "built-in engine (Dijkstra on the road network above)",
         "engine_osrm": "OSRM (osrm-bindings {version}, profile {profile}) on the "
         "OpenStreetMap extract of the network above",
+        "net_fitted": "speeds fitted to OSRM car times (method §2.6.7)",
         # --- batch map (territorial-geo batch) ---------------------------------------------
         "batch_layer": "EPCIs: unmet seats {year}",
         "batch_legend": "Unmet seats {year} (grey: error)",

@@ -1039,6 +1039,16 @@ def estimate_flags(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> list[s
     return out
 
 
+def _default_approx(params: dict) -> bool:
+    """Whether an approximate network's parameters (its ``source``) are the defaults."""
+    from territorial_geo.network.approximate import ApproxParams
+
+    dflt = {k: v["value"] for k, v in ApproxParams().to_dict().items()}
+    got = {k: v.get("value") for k, v in params.items() if isinstance(v, dict)}
+    return bool(got) and json.loads(json.dumps(got, default=str)) == json.loads(
+        json.dumps(dflt, default=str))
+
+
 def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
     """One line saying which network was used and whether it is detailed or approximate
     (in ``lang``; English by default, as the CLI prints it)."""
@@ -1048,6 +1058,8 @@ def network_label(net: netmod.RoadNetwork, *, lang: str = "en") -> str:
     fmt = src.get("format", "?")
     name = src.get("spec") or src.get("path") or fmt
     extra = f"; {src['note']}" if src.get("note") else ""
+    if src.get("format") == "approximate" and _default_approx(src.get("parameters") or {}):
+        extra = f"; {_('net_fitted')}{extra}"  # the defaults' source (ApproxParams)
     counts = _("net_counts", nodes=i18n.number(net.n_nodes, lang, digits=0),
                edges=i18n.number(len(net.edges), lang, digits=0))
     # a local file is named, not its path; "approximate: approximate" said once

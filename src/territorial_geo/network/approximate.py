@@ -61,21 +61,33 @@ _DETOUR_SOURCE = (
     "country circuity factors for road travel distance estimation', Transportation "
     "Research Part A 36(9):843-848"
 )
-_RURAL_SOURCE = (
-    "Code de la route art. R413-2 I 3°, as amended by décret n° 2018-487 du 15 juin 2018 "
-    "(in force 1 July 2018): 80 km/h on two-way roads outside built-up areas"
+_OSRM_DATA = (
+    "OSRM car times (osrm-backend, MLD, stock car.lua profile, on the Geofabrik France extract "
+    "of OpenStreetMap) between IGN ADMIN EXPRESS COG 2021 chefs-lieux, public repository "
+    "neocarto/rspatial, folder osrm/data (N. Lambert, 2021; no licence file: used for "
+    "calibration and tests only; catalog datasets osrm-isere-matrix, osrm-isere-points, "
+    "osrm-time-to-paris)"
 )
-_URBAN_SOURCE = "Code de la route art. R413-3: 50 km/h in built-up areas (agglomération)"
-_LEVEL_SPEED_SOURCE = (
-    f"levels 1-2 (urban centres) are taken as built-up throughout: {_URBAN_SOURCE}; "
-    f"levels 3-7: {_RURAL_SOURCE}. Which levels count as built-up is an ASSUMPTION"
+_ISERE_FIT = (
+    "FITTED to " + _OSRM_DATA + ": the 251-commune Isère matrix, communes split by area "
+    "(20 km squares, alternate columns: 133 fitted, 118 held back), with "
+    "`territorial-geo network calibrate --reference` as run by tools/fit_approx_defaults.py "
+    "(docs/method.md §2.6.7 gives the residuals on the held-back communes)"
+)
+_PARIS_FIT = (
+    "FITTED to " + _OSRM_DATA + ": every mainland commune's time to Paris (communes of "
+    "even-numbered départements fitted, odd ones held back; tools/fit_approx_defaults.py), "
+    "starting from OSRM car.lua's 0.8 x the legal limit (130, 110 km/h); the skeleton's "
+    "straight junction-to-junction segments are shorter than the road, so these speeds are "
+    "per straight-line km"
 )
 
 #: Where every default of :class:`ApproxParams` comes from.
 PARAM_SOURCES: dict[str, str] = {
-    "detour": _DETOUR_SOURCE,
-    "speed_kmh": _LEVEL_SPEED_SOURCE,
-    "urban_kmh": _URBAN_SOURCE,
+    "detour": _DETOUR_SOURCE + ". Not fitted: times alone cannot tell a longer road from a "
+    "slower one, the fitted speeds absorb it",
+    "speed_kmh": _ISERE_FIT + "; one speed per group of density levels (1-2, 3-4, 5-7)",
+    "urban_kmh": _ISERE_FIT,
     "builtup_m": (
         "ASSUMPTION (no published source found): length of built-up road on each side of a "
         "chef-lieu, driven at urban_kmh, by density level (a rural village's crossing is "
@@ -103,11 +115,22 @@ PARAM_SOURCES: dict[str, str] = {
         "skeleton's straight junction-to-junction segments stray a few hundred metres from "
         "the road)"
     ),
+    "skeleton_kmh": "motorway, trunk: " + _PARIS_FIT + "; secondary (departmental and "
+    "national roads that are not trunk roads): " + _ISERE_FIT,
+    "link_s": _ISERE_FIT + "; stands for leaving and entering villages and the junctions "
+    "between (routers charge per-junction costs: OSRM car.lua turn_penalty 7.5 s, "
+    "traffic_signal_penalty 2 s; IGN's road2_amelioration_des_vitesses about 5 s a section)",
 }
 
 
 def _default_speeds() -> dict[int, float]:
-    return {1: 50.0, 2: 50.0, 3: 80.0, 4: 80.0, 5: 80.0, 6: 80.0, 7: 80.0}
+    # fitted (PARAM_SOURCES["speed_kmh"]); by groups of levels 1-2, 3-4, 5-7
+    return {1: 37.2, 2: 37.2, 3: 24.2, 4: 24.2, 5: 27.5, 6: 27.5, 7: 27.5}
+
+
+def _default_skeleton_speeds() -> dict[str, float]:
+    # fitted (PARAM_SOURCES["skeleton_kmh"])
+    return {"motorway": 100.8, "trunk": 82.3, "secondary": 53.8}
 
 
 def _default_builtup() -> dict[int, float]:
@@ -137,23 +160,36 @@ class ApproxParams:
         Skeleton ``highway`` classes a chef-lieu may join anywhere along.
     crossing_radius_m
         Distance within which a skeleton segment is taken to cross a village centre.
+    skeleton_kmh
+        Speed by skeleton ``highway`` class (classes not listed keep the reader's speed).
+    link_s
+        Fixed seconds added to every local and access link: leaving and entering a village
+        and the junctions between (the per-section junction cost of routers).
     """
 
     detour: float = 1.3
     speed_kmh: dict[int, float] = field(default_factory=_default_speeds)
-    urban_kmh: float = 50.0
+    urban_kmh: float = 32.5
     builtup_m: dict[int, float] = field(default_factory=_default_builtup)
     min_shared_border_m: float = 100.0
     access_max_m: float = 2000.0
     access_classes: tuple[str, ...] = ("primary", "secondary", "tertiary", "unclassified",
                                        "residential", "road")
     crossing_radius_m: float = 300.0
+    skeleton_kmh: dict[str, float] = field(default_factory=_default_skeleton_speeds)
+    link_s: float = 25.3
 
     def __post_init__(self) -> None:
         speeds = {int(k): float(v) for k, v in self.speed_kmh.items()}
         built = {int(k): float(v) for k, v in self.builtup_m.items()}
+        sk = {str(k): float(v) for k, v in self.skeleton_kmh.items()}
         object.__setattr__(self, "speed_kmh", speeds)
         object.__setattr__(self, "builtup_m", built)
+        object.__setattr__(self, "skeleton_kmh", sk)
+        bad_sk = {k: v for k, v in sk.items() if not v > 0}
+        if bad_sk or not self.link_s >= 0:
+            raise NetworkError(f"ApproxParams: skeleton_kmh must be positive and link_s >= 0 "
+                               f"(skeleton_kmh={bad_sk or sk}, link_s={self.link_s})")
         missing = sorted(set(DENSITY_LEVELS) - set(speeds)) + sorted(set(DENSITY_LEVELS) - set(built))
         if missing:
             raise NetworkError(f"ApproxParams: density level(s) {sorted(set(missing))} missing from "
@@ -210,10 +246,11 @@ def link_times(
 ) -> np.ndarray:
     """Seconds of local links between chefs-lieux ``crow_m`` apart (crow-fly).
 
-    Road length ``detour * crow_m``, half in each commune (:func:`half_link_s`).
+    Road length ``detour * crow_m``, half in each commune (:func:`half_link_s`), plus the
+    fixed ``link_s``.
     """
     half = params.detour * np.asarray(crow_m, dtype=float) / 2
-    return half_link_s(half, level_a, params) + half_link_s(half, level_b, params)
+    return half_link_s(half, level_a, params) + half_link_s(half, level_b, params) + params.link_s
 
 
 def commune_adjacency(communes: gpd.GeoDataFrame, *, min_shared_m: float = 100.0) -> pd.DataFrame:
@@ -335,7 +372,8 @@ def build_approximate(
         ``kind="approximate"``; node ``osmid`` of a chef-lieu is ``chef_lieu_base + i``
         (``i`` its row in ``communes``), skeleton nodes keep theirs. Edges carry ``link``
         (``local``, ``access`` or ``skeleton``), ``code_u``/``code_v`` (communes of local
-        and access links), ``crow_m``, ``penalty_s`` (built-up / village-crossing seconds).
+        and access links) and ``level_u``/``level_v`` (their density levels), ``crow_m``,
+        ``penalty_s`` (built-up / village-crossing seconds).
 
     Raises
     ------
@@ -372,7 +410,7 @@ def build_approximate(
     a, b = adj["a"].to_numpy(), adj["b"].to_numpy()
     crow = np.hypot(xy[a, 0] - xy[b, 0], xy[a, 1] - xy[b, 1])
     t_local = link_times(crow, level[a], level[b], params)
-    no_pen = params.replace(builtup_m=dict.fromkeys(DENSITY_LEVELS, 0.0))
+    no_pen = params.replace(builtup_m=dict.fromkeys(DENSITY_LEVELS, 0.0), link_s=0.0)
     pen_local = t_local - link_times(crow, level[a], level[b], no_pen)
     length_local = params.detour * crow
     parts = [gpd.GeoDataFrame(
@@ -380,6 +418,7 @@ def build_approximate(
             "u_id": cl_id[a], "v_id": cl_id[b], "forward": True, "backward": True,
             "link": "local", "highway": "approximate", "ref": None, "name": None,
             "code_u": codes[a], "code_v": codes[b], "crow_m": crow,
+            "level_u": level[a].astype(float), "level_v": level[b].astype(float),
             "length_m": length_local, "time_s": t_local, "penalty_s": pen_local,
             "speed_source": "approximate: detour x density-level speed",
         },
@@ -395,9 +434,18 @@ def build_approximate(
         seg = _skeleton_segments(skeleton)
         geoms = seg.geometry.to_numpy()
         hw = seg["highway"].astype(str).to_numpy()
+        # the approximate network's own class speeds (calibrated), not the reader's limits
+        # (scaled like every detailed network's speeds by the profile's factor)
+        kmh = pd.Series(hw).map(params.skeleton_kmh).to_numpy(dtype=float) * profile.factor
+        own = np.isfinite(kmh)
+        if own.any():
+            seg.loc[own, "base_kmh"] = kmh[own]
+            seg.loc[own, "base_s"] = seg["length_m"].to_numpy()[own] / (kmh[own] / 3.6)
+            seg.loc[own, "base_source"] = "ApproxParams.skeleton_kmh"
         open_road = ~np.isin(hw, ["motorway", "motorway_link", "trunk", "trunk_link"])
         # (b1) village crossings on non-motorway skeleton segments
         penalty = np.zeros(len(seg))
+        crossed_m = np.zeros(len(seg))  # built-up length crossed (for calibrate.retime)
         if open_road.any():
             tree = shapely.STRtree(geoms[open_road])
             ip, iseg = tree.query(pts.to_numpy(), predicate="dwithin",
@@ -409,6 +457,7 @@ def build_approximate(
             cross = np.minimum(2 * built, seg["length_m"].to_numpy()[sidx])
             add = np.maximum(cross / (params.urban_kmh / 3.6) - cross / v_seg, 0.0)
             np.add.at(penalty, sidx, add)
+            np.add.at(crossed_m, sidx, cross)
             n_crossed = int((add > 0).sum())
         seg_time = seg["base_s"].to_numpy() + penalty
         sk = gpd.GeoDataFrame(
@@ -416,8 +465,9 @@ def build_approximate(
                 "u_id": seg["u_id"], "v_id": seg["v_id"], "forward": seg["forward"],
                 "backward": seg["backward"], "link": "skeleton", "highway": seg["highway"],
                 "ref": seg["ref"], "name": seg["name"], "code_u": None, "code_v": None,
+                "level_u": np.nan, "level_v": np.nan,
                 "crow_m": np.nan, "length_m": seg["length_m"], "time_s": seg_time,
-                "penalty_s": penalty,
+                "penalty_s": penalty, "crossed_m": crossed_m,
                 "speed_source": ("skeleton: " + seg["base_source"].astype(str)).to_numpy(),
             },
             geometry=geoms, crs=WORKING_CRS,
@@ -435,7 +485,7 @@ def build_approximate(
             p = pts.to_numpy()[ip]
             frac = np.nan_to_num(shapely.line_locate_point(g, p, normalized=True), nan=0.0)
             proj = shapely.line_interpolate_point(g, frac, normalized=True)
-            leg = half_link_s(params.detour * dist, level[ip], params)
+            leg = half_link_s(params.detour * dist, level[ip], params) + params.link_s
             leg_free = half_link_s(params.detour * dist, level[ip], no_pen)
             seg_len = seg["length_m"].to_numpy()[si]
             st = seg_time[si]
@@ -459,6 +509,7 @@ def build_approximate(
                         "u_id": cl_id[ip], "v_id": end, "forward": go, "backward": come,
                         "link": "access", "highway": "approximate", "ref": None, "name": None,
                         "code_u": codes[ip], "code_v": None, "crow_m": dist,
+                        "level_u": level[ip].astype(float), "level_v": np.nan,
                         "length_m": params.detour * dist + along_frac * seg_len,
                         "time_s": leg + along_frac * st, "penalty_s": leg - leg_free,
                         "speed_source": "approximate: access to the skeleton",

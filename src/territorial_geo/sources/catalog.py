@@ -418,6 +418,48 @@ CATALOG: dict[str, Dataset] = {
             "osm:nord-pas-de-calais` (and osm:picardie) for a real regional network.",
         ),
         _D(
+            "osrm-isere-points",
+            "reference/osrm-isere-points-calibration.csv",
+            "251 Isère communes (one colour of a 20 km checkerboard): code (COG 2021), name, "
+            "population, chef-lieu lon/lat (WGS84), block",
+            "Nicolas Lambert, public repository neocarto/rspatial, folder osrm/data "
+            "(IGN ADMIN EXPRESS COG 2021 chefs-lieux)",
+            "2021",
+            "no licence file in the repository: testing and calibration only",
+            "d3cf142c5323b9efcf536d6d04d97e0efd07a71b7e16f7e9f0ae8b0b164533ed",
+            None,
+            notes="Mirror only; optional. Points of the OSRM calibration matrix "
+            "(osrm-isere-matrix); read by `network calibrate --reference` and the tests.",
+        ),
+        _D(
+            "osrm-isere-matrix",
+            "reference/osrm-isere-communes-calibration.csv.gz",
+            "OSRM car times between those 251 Isère communes (63,001 ordered pairs: origin, "
+            "destination, duration_s)",
+            "Nicolas Lambert, public repository neocarto/rspatial, folder osrm/data (OSRM "
+            "table, stock car.lua, MLD, on the Geofabrik France extract of OpenStreetMap)",
+            "2021",
+            "no licence file in the repository: testing and calibration only (OSM data ODbL)",
+            "9d850f0357be0842acc1a82adc4e59daf5b7a108bc6baf1e40e53b835aed69a8",
+            None,
+            notes="Mirror only; optional. The reference table the approximate network's "
+            "defaults are fitted on (docs/method.md §2.6).",
+        ),
+        _D(
+            "osrm-time-to-paris",
+            "reference/osrm-time-to-paris.csv.gz",
+            "OSRM car time from every French commune to Paris (34,838 communes: code COG 2021, "
+            "population, lon, lat, duration_s)",
+            "Nicolas Lambert, public repository neocarto/rspatial, folder osrm/data (OSRM "
+            "table, one destination)",
+            "2021",
+            "no licence file in the repository: testing and calibration only (OSM data ODbL)",
+            "ff1c3554636d1f0d6cb2433ec9fc7636d0a21b9e27e7f26ffde3e1e1c1275c2d",
+            None,
+            notes="Mirror only; optional. Checks that the calibration transfers to the whole "
+            "country (benchmarks/bench_calibration.py).",
+        ),
+        _D(
             "leaflet",
             "webassets/leaflet-1.9.4.tgz",
             "Leaflet 1.9.4 (JavaScript and CSS inlined into map.html so it works offline)",
@@ -435,10 +477,11 @@ CATALOG: dict[str, Dataset] = {
 
 #: Datasets a study runs without, saying so in its outputs: Leaflet (maps load it from a
 #: CDN), the 2014 establishments (no longer read), the CGET third places (no existing-supply
-#: inventory) and the mirror-only classified-road skeletons (the approximate network uses
-#: local links only). ``data fetch`` without names reports them ``unavailable`` when they
+#: inventory), the mirror-only classified-road skeletons (the approximate network uses
+#: local links only) and the mirror-only OSRM reference times (calibration and tests only). ``data fetch`` without names reports them ``unavailable`` when they
 #: cannot be obtained instead of failing.
-OPTIONAL = ("leaflet", "establishments-2014", "third-places", "roads-france", "roads-hdf")
+OPTIONAL = ("leaflet", "establishments-2014", "third-places", "roads-france", "roads-hdf",
+            "osrm-isere-points", "osrm-isere-matrix", "osrm-time-to-paris")
 #: Datasets the reference study needs.
 REQUIRED = tuple(n for n in CATALOG if n not in OPTIONAL)
 
