@@ -281,3 +281,28 @@ def test_batch_row_equals_the_study_with_its_towns(serial_out, cfg, data_dir):
     terr = cov[cov["level"] == "territory"].set_index("minutes")["share_population"]
     for m in (10.0, 20.0):
         assert row[f"share_population_{m:g}min"] == pytest.approx(terr.loc[m], abs=1e-3)
+
+
+def test_unmet_seats_are_net_of_the_supply_in_the_zones(cfg, data_dir):
+    """An existing third place in a market town of the EPCI counts as supply in the zones,
+    with its own seats, and the unmet potential is the union's seats minus that supply (no
+    CGET site lies in these zones on the calibrated network, so one is put in a town)."""
+    import dataclasses
+
+    data = sources.Datasets(data_dir)
+    nat = batch.national_frames(cfg, data)
+    members = list(batch.select_epcis(ARTOIS, epci=sources.load_epci(data_dir),
+                                      commune_list=sources.load_commune_list(data_dir))
+                   .iloc[0]["members"])
+    inputs = batch.load_partition(cfg, members, nat=nat, data_dir=data_dir)
+    base = batch.epci_summary(cfg, ARTOIS, "CC des Campagnes de l'Artois", members, inputs)
+    town = base["market_towns"].split(";")[0]
+    site = nat["inventory"].iloc[[0]].copy()
+    site["id"], site["code"], site["seats"] = "test-site", town, 12.0
+    with_site = dataclasses.replace(inputs, inventory=pd.concat([nat["inventory"], site]))
+    row = batch.epci_summary(cfg, ARTOIS, "CC des Campagnes de l'Artois", members, with_site)
+    assert row["supply_sites"] == base["supply_sites"] + 1
+    assert row["supply_seats"] == pytest.approx(base["supply_seats"] + 12.0)
+    assert row["seats_total_2025"] == pytest.approx(base["seats_total_2025"])
+    assert row["unmet_seats_2025"] == pytest.approx(row["seats_total_2025"] - row["supply_seats"])
+    assert row["unmet_seats_2025"] == pytest.approx(base["unmet_seats_2025"] - 12.0)

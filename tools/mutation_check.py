@@ -227,7 +227,7 @@ MUTATIONS: list[Mutation] = [
         "batch-unmet-ignores-supply", "batch.py",
         '    row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan) - row["supply_seats"]',
         '    row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan)',
-        ("tests/test_batch.py::test_outputs_and_error_row",),
+        ("tests/test_batch.py::test_unmet_seats_are_net_of_the_supply_in_the_zones",),
     ),
     Mutation(
         "batch-no-retry-after-worker-death", "batch.py",
