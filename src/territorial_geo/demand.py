@@ -38,6 +38,7 @@ from territorial_geo.config import (
     TeleworkerAnchor,
 )
 from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
+from territorial_geo.i18n import Note
 from territorial_geo.sources import CSP_KEYS
 
 SEGMENTS = ("solos", "teleworkers", "total")
@@ -152,18 +153,17 @@ def solos_at(
     raise ConfigError(f"demand.solos.data_year_rule must be 'hold' or 'grow', got {rule!r}")
 
 
-def growth_note(data_year: int, base_year: int, growth_rate: float, rule: str) -> str:
-    """One sentence saying how the solo count was carried from its data year to the years."""
-    g = f"{growth_rate:+.1%}/year"
+def growth_note(data_year: int, base_year: int, growth_rate: float, rule: str) -> Note:
+    """One sentence saying how the solo count was carried from its data year to the years
+    (a :class:`~territorial_geo.i18n.Note`: English as a string, any language rendered)."""
     if data_year == base_year:
-        return (f"Solo count observed in {data_year} (the base year), grown {g} after it.")
+        return Note("growth_base", year=data_year, g=growth_rate)
     if rule == "hold":
-        return (f"Solo count observed in {data_year}, HELD as the {base_year} (base year) count "
-                f"(demand.solos.data_year_rule = 'hold'), grown {g} after {base_year}.")
+        return Note("growth_hold", year=data_year, base=base_year, g=growth_rate)
     factor = (1.0 + growth_rate) ** (base_year - data_year)
-    verb = "grown" if base_year > data_year else "back-cast"
-    return (f"Solo count observed in {data_year}, {verb} {g} to {base_year} (x{factor:.3f}, "
-            f"demand.solos.data_year_rule = 'grow') and grown {g} after it.")
+    verb = Note("verb_grown" if base_year > data_year else "verb_back_cast")
+    return Note("growth_grow", year=data_year, base=base_year, g=growth_rate, verb=verb,
+                factor=factor)
 
 
 #: Census 2018 comparateur variables read by :func:`fallback_solos` (INSEE labels in
@@ -464,11 +464,6 @@ def seats_table(
 # ---------------------------------------------------------------------------- with real data
 
 
-def _range_text(key: str) -> str:
-    low, central, high = PARAMETER_RANGES[key]
-    return f"{low:g}-{high:g}, central {central:g}"
-
-
 def _frame(x: sources.Harmonized | pd.DataFrame, what: str, columns: list[str]) -> tuple[pd.DataFrame, str]:
     """The table of a loaded input (and its harmonisation report), columns checked."""
     if isinstance(x, sources.Harmonized):
@@ -540,24 +535,17 @@ def commune_demand(
     notes: list[str] = []
     missing = idx[cen["P18_ACT1564"].isna()].tolist()
     if missing:
-        notes.append(f"{len(missing)} commune(s) without a census RP2018 row, counted as 0: "
-                     f"{', '.join(missing[:20])}")
+        notes.append(Note("note_census_missing", n=len(missing), codes=missing[:20]))
     sh = shares.reindex(idx)
     missing_sh = idx[sh[list(CSP_KEYS)].isna().all(axis=1)].tolist()
     if missing_sh:
-        notes.append(f"{len(missing_sh)} commune(s) without CSP shares ({cfg.csp_year}), "
-                     f"no teleworker from CSP: {', '.join(missing_sh[:20])}")
+        notes.append(Note("note_csp_missing", n=len(missing_sh), year=cfg.csp_year,
+                          codes=missing_sh[:20]))
     actives = cen["P18_ACT1564"].fillna(0.0)
     emp = employed_by_csp(actives, sh)
-    notes.append(
-        "Employed people by CSP are ESTIMATED: actives 15-64 (RP2018) x CSP share of the 15+ "
-        f"population ({cfg.csp_year}) / sum of shares of CSP 1-6."
-    )
+    notes.append(Note("note_employed_est", year=cfg.csp_year))
     tw = teleworkers(emp, cen["P18_RSECOCC"].fillna(0.0), cfg.rates(), cfg.secondary_residence_rate)
-    notes.append(
-        f"Teleworkers from secondary residences use an ASSUMED rate of "
-        f"{cfg.secondary_residence_rate} per dwelling (no published source)."
-    )
+    notes.append(Note("note_secondary_rate", rate=cfg.secondary_residence_rate))
     if cfg.solos.sirene_file:
         if sirene_counts is None:
             raise DataMissingError(
@@ -566,34 +554,24 @@ def commune_demand(
         counts, _ = _frame(sirene_counts, "SIRENE counts", ["solos"])
         solos_data = counts["solos"].reindex(idx).fillna(0).astype(float)
         data_year = cfg.solos.sirene_year
-        solo_source = f"SIRENE stock {cfg.solos.sirene_file} ({data_year})"
+        solo_source = Note("src_solos_sirene", file=cfg.solos.sirene_file, year=data_year)
     else:
         share = cfg.solos.fallback_office_share
         ratio = cfg.solos.fallback_sirene_ratio
         fb = fallback_solos(cen_all, list(idx), share, ratio)
         solos_data = fb["solos"]
         data_year = FALLBACK_YEAR
-        solo_source = (
-            "FALLBACK ESTIMATE of the SIRENE count (active establishments with fewer than 3 "
-            "employees in the office-activity NAF list): non-salaried jobs at the place of "
-            "work in 2018 (INSEE census 2018 comparateur: P18_EMPLT - P18_EMPLT_SAL) x the "
-            "commune's share of employer establishments in services other than commerce "
-            "((ETGU18 - ETGZ18) / ETTOT18, INSEE Flores 2018 in the same comparateur), shrunk "
-            f"towards the national share {fb.attrs['p']:.3f} with the weight ETTOT18 / "
-            f"(ETTOT18 + {fb.attrs['k']:.1f}) (k estimated on the comparateur, beta-binomial "
-            f"method of moments) x an office-activity share of {share:g} (range "
-            f"{_range_text('demand.solos.fallback_office_share')}; INSEE non-salaried counts "
-            f"by activity, end 2017) x a SIRENE-per-non-salaried ratio of {ratio:g} (range "
-            f"{_range_text('demand.solos.fallback_sirene_ratio')}; ACOSS Stat'ur 289: "
-            "1,357,000 registered micro-entrepreneurs for 1,012,000 economically active, end "
-            "2018); no SIRENE extract was supplied (demand.solos.sirene_file)"
-        )
-        notes.append(f"Solo workers: {solo_source}.")
+        low, central, high = PARAMETER_RANGES["demand.solos.fallback_office_share"]
+        rlow, rcentral, rhigh = PARAMETER_RANGES["demand.solos.fallback_sirene_ratio"]
+        # ACOSS Stat'ur 289 (end 2018): registered and economically active micro-entrepreneurs
+        solo_source = Note(
+            "src_solos_fallback", p=fb.attrs["p"], k=fb.attrs["k"], share=share, low=low,
+            central=central, high=high, ratio=ratio, rlow=rlow, rcentral=rcentral, rhigh=rhigh,
+            registered=1_357_000, active=1_012_000)
+        notes.append(Note("note_solos", source=solo_source))
         n_none = int((fb["services_share_weight"] == 0).sum())
         if n_none:
-            notes.append(f"Solo-worker fallback: {n_none} commune(s) without any establishment "
-                         "in the comparateur take the national share of services other than "
-                         "commerce (the limit of the smoothed share).")
+            notes.append(Note("note_fallback_none", n=n_none))
     growth = growth_note(data_year, cfg.base_year, cfg.solos.growth_rate, cfg.solos.data_year_rule)
     notes.append(growth)
     table = pd.DataFrame(index=idx)
@@ -619,11 +597,11 @@ def commune_demand(
     table["solos_data_year_rule"] = cfg.solos.data_year_rule
     table = table.join(seats_table(tw["teleworkers"], solos_data, data_year, cfg, years))
     src = {
-        "census": f"INSEE RP2018 comparateur ({sources.CATALOG['census-rp2018'].vintage})"
-        + (f"; {census_rep}" if census_rep else ""),
-        "csp_shares": f"INSEE census {cfg.csp_year} CSP shares (ptod aggregation)"
-        + (f"; {shares_rep}" if shares_rep else ""),
-        "telework_rates": f"preset {cfg.telework_preset}: {cfg.rates()}",
+        "census": Note("src_census_text", vintage=sources.CATALOG["census-rp2018"].vintage,
+                       report=Note("then", text=census_rep) if census_rep else ""),
+        "csp_shares": Note("src_csp_text", year=cfg.csp_year,
+                           report=Note("then", text=shares_rep) if shares_rep else ""),
+        "telework_rates": Note("src_rates_text", preset=cfg.telework_preset, rates=cfg.rates()),
         "solos": solo_source,
         "solos_growth": growth,
     }

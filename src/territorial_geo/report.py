@@ -21,7 +21,16 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.errors import DataMissingError
-from territorial_geo.i18n import DEFAULT_LANG, label_or, messages, number, param_label
+from territorial_geo.i18n import (
+    DEFAULT_LANG,
+    Note,
+    dataset_text,
+    label_or,
+    messages,
+    number,
+    param_label,
+    render,
+)
 from territorial_geo.sources import atomic_write
 
 _CSS = """
@@ -72,6 +81,7 @@ def _img(path: Path, cls: str = "map") -> str:
 _PATH = re.compile(r"(?<![\w.:])(?:/[\w.\-+@~]+){2,}/?")
 _DICT = re.compile(r"\{'[^{}]*\}")
 _LONG_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d{4,}(?![\w.])")
+_NUMBER = re.compile(r"-?\d+\.\d+")
 _DECIMAL = re.compile(r"(?<![\w.,])(\d+)\.(\d+)(?![\w.])")
 
 
@@ -85,6 +95,8 @@ def value_text(v, lang: str = DEFAULT_LANG) -> str:
         return "–"
     if isinstance(v, int | np.integer):
         return str(int(v)) if abs(int(v)) < 10_000 else number(float(v), lang, digits=0)
+    if isinstance(v, str) and _NUMBER.fullmatch(v):  # a number passed through a text column
+        return value_text(float(v), lang)
     if isinstance(v, float | np.floating):
         if not np.isfinite(v):
             return "–"
@@ -133,16 +145,23 @@ def _table(df: pd.DataFrame, floatfmt: str = "{:,.1f}", *, lang: str = DEFAULT_L
                       index=index)
 
 
-def _coverage_detail(coverage: pd.DataFrame) -> pd.DataFrame:
+def _coverage_detail(coverage: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """The coverage table as read: shares in percent, people and minutes without decimals
-    (teleworkers and solos, which are estimates, keep one)."""
+    (teleworkers and solos, which are estimates, keep one), people written the language's
+    way, levels and the territory's group named in ``lang``."""
     out = coverage.copy()
     for c in out.columns:
         if c.startswith("share_"):
             out[c] = (100 * out[c]).round(1)
             out = out.rename(columns={c: f"{c} (%)"})
-        elif c == "minutes" or c.endswith("_population"):
+        elif c == "minutes":
             out[c] = out[c].round(0).astype("Int64")
+        elif c.endswith("_population"):
+            out[c] = [number(float(v), lang, digits=0) if pd.notna(v) else "–" for v in out[c]]
+    if "level" in out:
+        out["level"] = [label_or("level", v, lang) for v in out["level"]]
+    if "group" in out:
+        out["group"] = [label_or("group", v, lang) for v in out["group"]]
     return out
 
 
@@ -320,7 +339,7 @@ def write_report(
     supply: pd.DataFrame,
     coverage: pd.DataFrame | None,
     selection: pd.DataFrame | None,
-    notes: list[str],
+    notes: list[str | Note],
     data_sources: list[dict],
     images: list[Path],
     town_names: dict[str, str],
@@ -428,11 +447,12 @@ def write_report(
         f"<p>{_('seats_detail_text', territory=terr)}</p>",
         _table(_translate_pivot(seats_pivot, lang), lang=lang),
         *([h2("h_coverage_detail", "method"),
-           _table(_columns(_coverage_detail(coverage), lang), lang=lang, index=False,
+           _table(_columns(_coverage_detail(coverage, lang), lang), lang=lang, index=False,
                   classes="t raw")]
           if coverage is not None and "level" in coverage else []),
         h2("h_notes", "method"),
-        "".join(f"<div class='note'>{html.escape(readable(n, lang))}</div>" for n in notes),
+        "".join(f"<div class='note'>{html.escape(readable(render(n, lang), lang))}</div>"
+                for n in notes),
         _parameters_table(parameters, provenance, lang),
         h2("h_sources", "method"),
         _table(_sources_frame(data_sources, lang), lang=lang, classes="t raw"),
@@ -564,8 +584,10 @@ def _sources_frame(data_sources: list[dict], lang: str) -> pd.DataFrame:
     """The data sources table in the report language: no local path, yes/no."""
     df = pd.DataFrame(data_sources).set_index("name").rename_axis(None)
     for c in df.columns:
-        df[c] = [_origin_text(str(v), lang) if c == "origin" else value_text(v, lang)
-                 for v in df[c]]
+        df[c] = [_origin_text(str(v), lang) if c == "origin"
+                 else value_text(dataset_text(str(n), c, v, lang) if isinstance(v, str) else v,
+                                 lang)
+                 for n, v in zip(df.index, df[c], strict=True)]
     return _columns(df, lang)
 
 

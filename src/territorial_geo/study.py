@@ -36,6 +36,7 @@ from territorial_geo import (
 )
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig, SupplyConfig
+from territorial_geo.i18n import Note, render
 from territorial_geo.network.load import NO_SKELETON
 from territorial_geo.sources.fetching import load_state
 from territorial_geo.territory import Territory, load_territory, resolve_communes
@@ -142,8 +143,7 @@ def study_network(
 
 #: Said in the supply and coverage sections when no inventory of existing third places
 #: could be obtained.
-NO_INVENTORY = ("no third-place inventory available (CGET 2019 not obtainable: give "
-                "supply.file or TERRITORIAL_GEO_URL_THIRD_PLACES)")
+NO_INVENTORY = Note("no_inventory")
 _LOAD = object()
 
 
@@ -170,17 +170,18 @@ def supply_inventory(
             beside = Path(cfg.source_file).parent / path
             path = beside if beside.is_file() else path
         tp = data.third_places(str(path))
-        how = tp.attrs.get("csv_dialect", {}).get("label")
-        return tp, (f"study file supply.file = {cfg.supply.file}"
-                    + (f" (read as {how})" if how else ""))
+        dialect = tp.attrs.get("csv_dialect", {})
+        how = (Note("inv_read_as", encoding=Note(f"enc_{dialect['encoding']}"),
+                    sep=dialect["separator"]) if "separator" in dialect else "")
+        return tp, Note("inv_supply_file", file=cfg.supply.file, how=how)
     if not cfg.supply.use_cget:
-        return None, "not used (supply.use_cget = false)"
+        return None, Note("inv_not_used")
     try:
         sources.dataset_path("third-places", data.data_dir)
     except sources.DataMissingError:
         return None, NO_INVENTORY
     d = sources.CATALOG["third-places"]
-    return data.third_places(), f"{d.source} {d.vintage} (dataset third-places)"
+    return data.third_places(), Note("inv_cget", source=d.source, vintage=d.vintage)
 
 
 def site_seats(sites: pd.DataFrame, supply: SupplyConfig) -> tuple[list[float], list[str]]:
@@ -389,15 +390,10 @@ def run_study(
     site_times = cov = sel = None
     notes = list(dem.notes) + pole_notes
     if missing_inv:
-        notes.append(f"Existing supply: {NO_INVENTORY}; supply.csv gives no count and "
-                     "zones.csv no net_of_supply variant.")
+        notes.append(Note("note_no_inventory_supply", what=NO_INVENTORY))
     n_out = len(set(all_members["code"]) - set(terr.codes))
-    notes.append(
-        f"Zones cross the territory's border: every member commune counts in a zone's seats "
-        f"wherever it lives ({n_out} member commune(s) within {zones.budget_min:g} min lie "
-        f"outside {terr.name}; demand computed for {len(outside)} outside commune(s) within "
-        f"{max(zones.bands):g} min). The 'territory_residents' variant gives the seats living "
-        "in the territory.")
+    notes.append(Note("note_border", n_out=n_out, budget=zones.budget_min, territory=terr.name,
+                      n_outside=len(outside), max_band=max(zones.bands)))
     say("coverage")
     cc = cfg.coverage
     use = sites if cc.sites == "both" else sites[sites["status"] == cc.sites]
@@ -417,12 +413,12 @@ def run_study(
         cov = pd.concat(parts, ignore_index=True)
         existing_cover = (site_times["time_min"] <= cc.budget_min).to_numpy()
         if inv_matters:
-            notes.append(f"Coverage counts the planned sites only: {NO_INVENTORY}.")
+            notes.append(Note("note_cov_planned_only", what=NO_INVENTORY))
     elif inv_matters:
-        notes.append(f"Coverage skipped: {NO_INVENTORY}.")
+        notes.append(Note("note_cov_skipped", what=NO_INVENTORY))
         existing_cover = np.zeros(len(terr.codes), bool)
     else:
-        notes.append("No third place in the territory or its ring: coverage is 0 everywhere.")
+        notes.append(Note("note_cov_zero"))
         existing_cover = np.zeros(len(terr.codes), bool)
     if cc.k > 0:
         cands = candidate_codes(terr, cc.candidates, towns=zones.zone_codes,
@@ -435,22 +431,21 @@ def run_study(
                                         min(cc.k, len(cands)), labels=labels,
                                         existing_cover=existing_cover)
             if inv_matters:
-                notes.append("Site selection counts no existing third place as covering "
-                             f"({NO_INVENTORY}).")
+                notes.append(Note("note_sel_no_existing", what=NO_INVENTORY))
         else:
-            notes.append("Site selection skipped: no candidate commune.")
+            notes.append(Note("note_sel_skipped"))
     lap("coverage")
     far = zones.snaps.loc[terr.codes]
     n_far = int(far["far"].sum())
-    notes.append(f"Chefs-lieux snapped to the network: median {far['snap_m'].median():.0f} m, "
-                 f"max {far['snap_m'].max():.0f} m; {n_far} farther than "
-                 f"{profile.max_snap_m:.0f} m (flagged, still timed at {profile.snap_kmh} km/h).")
+    notes.append(Note("note_snap", median=float(far["snap_m"].median()),
+                      max=float(far["snap_m"].max()), n_far=n_far,
+                      max_snap=float(profile.max_snap_m), kmh=float(profile.snap_kmh)))
     if zones.uncovered():
-        notes.append(f"{len(zones.uncovered())} commune(s) of the territory are in no "
-                     f"{z.budget_min:g}-minute zone: {', '.join(zones.uncovered()[:30])}")
+        notes.append(Note("note_uncovered", n=len(zones.uncovered()), budget=z.budget_min,
+                          codes=zones.uncovered()[:30]))
     if net.kind == "approximate" and net.source.get("note", "").startswith(
             NO_SKELETON):
-        notes.append(f"Road network: {net.source['note']}.")
+        notes.append(Note("note_road_network", text=net.source["note"]))
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, zone_seats, pole_removed,
                        sites, supply, site_times, cov, sel, timings, notes, inv_label,
                        load_state(sources.resolve_data_dir(data.data_dir)), sens,
@@ -498,16 +493,19 @@ def pole_variants(
         d = d.assign(zone=zone_code, zone_name=town, pole=pole_code, pole_name=pole_name,
                      rule=p.rule, market_town=d["code"].isin(zones.zone_codes))
         parts.append(d)
-        notes.append(f"Competing pole {pole_name} ({pole_code}) in the zone of {town} "
-                     f"({zone_code}), rule '{p.rule}': {len(gone)} of "
-                     f"{len(membership[zone_code])} member(s) dropped, the market town kept"
-                     + (f" ({', '.join(d['nom'].astype(str))})" if len(d) else "") + ".")
+        notes.append(Note("note_pole", pole=pole_name, pole_code=pole_code, town=town,
+                          zone_code=zone_code, rule=p.rule, n=len(gone),
+                          rule_label=Note(f"pole_rule_{p.rule}"),
+                          n_all=len(membership[zone_code]),
+                          names=f" ({', '.join(d['nom'].astype(str))})" if len(d) else ""))
         others = d[d["market_town"]]
         if len(others):
-            msg = (f"WARNING: the pole rule '{p.rule}' drops another market town from the "
-                   f"zone of {town}: {', '.join(f'{n} ({c})' for c, n in zip(others['code'], others['nom'], strict=True))}")
+            msg = Note("note_pole_warning", rule=p.rule, rule_label=Note(f"pole_rule_{p.rule}"),
+                       town=town,
+                       towns=[f"{n} ({c})" for c, n in zip(others["code"], others["nom"],
+                                                            strict=True)])
             log.warning(msg)
-            notes.append(msg + ".")
+            notes.append(msg)
     cols = ["zone", "zone_name", "pole", "pole_name", "rule", "code", "nom", "in_territory",
             "time_to_town_min", "time_to_pole_min", "market_town"]
     dropped = (pd.concat(parts, ignore_index=True)[cols] if parts
@@ -595,6 +593,14 @@ def fallbacks(res: StudyResult) -> list[str]:
     if res.network.kind == "approximate" and note.startswith(NO_SKELETON):
         out.append(f"road network: {note}")
     return out
+
+
+def _with_inventory(supply: pd.DataFrame, res: StudyResult, lang: str) -> pd.DataFrame:
+    """The supply table with its ``inventory`` column (the same label on every row: pandas
+    keeps text, not the :class:`~territorial_geo.i18n.Note`) in ``lang``."""
+    if "inventory" not in supply:
+        return supply
+    return supply.assign(inventory=render(res.inventory, lang))
 
 
 def parameters_doc(res: StudyResult) -> dict:
@@ -855,7 +861,8 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     if cfg.output.excel:
         say("workbook")
         exports.write_workbook(d / "study.xlsx", exports.answer_sheets(
-            zone_seats=res.zone_seats, communes=tab, overlap=ov, supply=res.supply,
+            zone_seats=res.zone_seats, communes=tab, overlap=ov,
+            supply=_with_inventory(res.supply, res, lang),
             coverage=res.coverage,
             selection=res.selection.table() if res.selection is not None else None,
             town_names=names, lang=lang))
@@ -951,12 +958,14 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         provenance=cfg.provenance(res.overridden), overlap=ov, overlap_territory=ov_terr,
         territory_name=terr.name, seats_pivot=_seats_pivot(res),
         competition=pd.DataFrame(comp),
-        supply=pd.DataFrame({"existing third places": [NO_INVENTORY]})
-        if res.inventory_missing else supply_tab,
-        coverage=pd.DataFrame({"coverage": [f"skipped: {NO_INVENTORY}"]})
+        supply=pd.DataFrame({_("h_supply"): [render(NO_INVENTORY, lang)]})
+        if res.inventory_missing else _with_inventory(supply_tab, res, lang),
+        coverage=pd.DataFrame({_("h_coverage"): [
+            render(Note("note_cov_skipped", what=NO_INVENTORY), lang)]})
         if res.coverage is None and res.inventory_missing and cfg.coverage.sites != "planned"
         else res.coverage,
-        selection=sel, notes=res.notes + [f"{k}: {v}" for k, v in res.demand.sources.items()],
+        selection=sel, notes=res.notes + [Note("note_source", label=Note(f"src_{k}"), text=v)
+                                          for k, v in res.demand.sources.items()],
         data_sources=[{"name": k, **{kk: vv for kk, vv in v.items()
                                      if kk not in ("sha256", "obtained")}}
                       for k, v in params["datasets"].items() if k != "road_network"],

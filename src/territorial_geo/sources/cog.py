@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from territorial_geo.i18n import Note
 from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _json, _require_columns
 
@@ -51,17 +52,16 @@ class Harmonized:
     dropped: list[str] = field(default_factory=list)
 
     def report(self) -> str:
-        """One line saying how many codes were remapped or dropped, with examples."""
-        parts = []
+        """One line saying how many codes were remapped or dropped, with examples (a
+        :class:`~territorial_geo.i18n.Note`: English as a string, any language rendered)."""
+        note = None
         if self.remapped:
             ex = ", ".join(f"{a}->{b}" for a, b in list(self.remapped.items())[:5])
-            parts.append(f"{len(self.remapped)} former code(s) merged into COG 2026 ({ex})")
+            note = Note("cog_merged", n=len(self.remapped), examples=ex)
         if self.dropped:
-            parts.append(
-                f"{len(self.dropped)} code(s) unknown in COG 2026 and dropped "
-                f"({', '.join(self.dropped[:5])})"
-            )
-        return "; ".join(parts) or "all codes matched COG 2026"
+            dropped = Note("cog_dropped", n=len(self.dropped), examples=self.dropped[:5])
+            note = dropped if note is None else Note("cog_both", first=note, then=dropped)
+        return note if note is not None else Note("cog_all_matched")
 
 
 def harmonize(
