@@ -2,6 +2,7 @@
 demand), the map's search, zone legend, print view and offline background in a real
 browser, and the answers-first report with its PDF export."""
 
+import html
 import json
 import re
 import string
@@ -212,6 +213,49 @@ def test_pdf_report(fr_out):
     assert 3 <= len(re.findall(rb"/Type\s*/Page[^s]", pdf)) <= 18
 
 
+#: Phrases of the notes ("Estimations et hypothèses"), the supply inventory and the input
+#: sources: English (parameters.json, CLI) and their French rendering in the report.
+NOTES_EN = ("Competing pole Arras (62041) in the zone of Duisans (62279), rule "
+            "'closer_to_pole': 2 of 11 member(s) dropped",
+            "Solo workers: FALLBACK ESTIMATE of the SIRENE count",
+            "Zones cross the territory's border", "Chefs-lieux snapped to the network",
+            "Employed people by CSP are ESTIMATED", "Solo count observed in 2018",
+            "former code(s) merged into COG 2026", "study file supply.file = ")
+NOTES_FR = ("Pôle concurrent Arras (62041) dans la zone de Duisans (62279), règle « plus "
+            "proches (en temps) du pôle que du bourg-centre » : 2 membre(s) retiré(s) sur 11",
+            "Indépendants : ESTIMATION DE REPLI du nombre SIRENE",
+            "Les zones débordent du territoire", "Chefs-lieux accrochés au réseau",
+            "Les actifs occupés par CSP sont ESTIMÉS",
+            "croissance de +6,0\u202f% par an ensuite",
+            "ancien(s) code(s) fusionné(s) dans le COG 2026",
+            "fichier de l'étude supply.file = ")
+
+
+def test_notes_in_the_report_language(fr_out):
+    """The notes, the supply inventory and the input sources read in French in the French
+    report (parameters.json keeps English), with their figures the French way; every
+    column of the workbook's communes sheet has a French header."""
+    import openpyxl
+
+    html_text = html.unescape((fr_out / "report.html").read_text(encoding="utf-8"))
+    notes = re.findall(r"<div class='note'>(.*?)</div>", html_text, flags=re.S)
+    assert len(notes) >= 10
+    for phrase in NOTES_EN:
+        assert phrase not in html_text, phrase
+    for phrase in NOTES_FR:
+        assert phrase in html_text, phrase
+    assert not [n for n in notes if re.search(r"(?<![\w.])\d+\.\d+(?![\w.])", n)]
+    params = json.loads((fr_out / "parameters.json").read_text(encoding="utf-8"))
+    en = "\n".join(params["estimates_and_assumptions"]) + params["supply_inventory"]
+    for phrase in NOTES_EN[:6] + NOTES_EN[7:]:
+        assert phrase in en, phrase
+    wb = openpyxl.load_workbook(fr_out / "study.xlsx", read_only=True)
+    heads = [c.value for c in next(wb["Communes"].iter_rows(max_row=1))]
+    raw = pd.read_csv(fr_out / "communes.csv", nrows=1).columns
+    assert len(heads) == len(raw) and not set(heads) & set(raw), set(heads) & set(raw)
+    assert "trouvée dans le recensement 2018" in heads
+
+
 def test_english_on_request(web_data_dir, tmp_path, capsys):
     study = tmp_path / "en.toml"
     text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
@@ -227,6 +271,8 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     rep = (out / "report.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
     assert "Places de travail" not in rep
+    for fr, en in zip(NOTES_FR, NOTES_EN, strict=True):  # the notes in English too
+        assert en in html.unescape(rep) and fr not in html.unescape(rep), en
     map_html = (out / "map.html").read_text(encoding="utf-8")
     assert "Search a commune" in map_html and "Planned: Aubigny-en-Artois" in map_html
     # --lang overrides the study file

@@ -516,6 +516,18 @@ MUTATIONS: list[Mutation] = [
         "5: 55.0, 6: 55.0, 7: 55.0}",
         ("tests/test_calibrate_reference.py::test_shipped_defaults_agree_with_osrm_on_held_back_isere_communes",),
     ),
+    Mutation(
+        "notes-french-numbers-with-points", "i18n.py",
+        '        if self.lang == "fr":',
+        '        if self.lang == "xx":',
+        ("tests/test_notes_lang.py",),
+    ),
+    Mutation(
+        "notes-rendered-in-english", "i18n.py",
+        "    return _render(text.key, text.values, lang) if isinstance(text, Note) else text",
+        "    return str(text)",
+        ("tests/test_notes_lang.py",),
+    ),
 ]
 
 
