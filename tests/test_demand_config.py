@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territorial_geo import config, demand, sources, study
+from territorial_geo import config, demand, i18n, sources, study
 from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
 
 from .conftest import ROOT
@@ -555,7 +555,9 @@ def test_supply_file_read_beside_the_study_file(data_dir, tmp_path, monkeypatch)
                                      source_file=str(folder / "s.toml"))
     monkeypatch.chdir(tmp_path)  # not the study's folder
     inv, label = study.supply_inventory(cfg, data_dir)
-    assert label == "study file supply.file = sites.csv"
+    assert label == "study file supply.file = sites.csv (read as UTF-8, ','-separated)"
+    assert i18n.render(label, "fr") == ("fichier de l'étude supply.file = sites.csv (lu en "
+                                        "UTF-8, séparateur « , »)")
     assert set(inv["name"]) >= {"MIXTE co-working", "Foyer numérique"}
     cfg.source_file = ""
     with pytest.raises(DataMissingError, match="sites.csv not found"):

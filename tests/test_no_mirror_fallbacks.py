@@ -67,7 +67,8 @@ def test_supply_inventory_missing_file_or_not_used(tmp_path, data_dir):
                  encoding="utf-8")
     cfg, _ = config.config_from_dict({"supply": {"file": str(f)}})
     inv, label = study.supply_inventory(cfg, data_dir)
-    assert inv["code"].tolist() == ["62041"] and label == f"study file supply.file = {f}"
+    assert inv["code"].tolist() == ["62041"] and label == (
+        f"study file supply.file = {f} (read as UTF-8, ','-separated)")
     inv, label = study.supply_inventory(config.StudyConfig(), data_dir)
     assert len(inv) == 1512 and label.endswith("(dataset third-places)")
 

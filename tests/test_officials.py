@@ -216,13 +216,15 @@ def test_pdf_report(fr_out):
 #: Phrases of the notes ("Estimations et hypothèses"), the supply inventory and the input
 #: sources: English (parameters.json, CLI) and their French rendering in the report.
 NOTES_EN = ("Competing pole Arras (62041) in the zone of Duisans (62279), rule "
-            "'closer_to_pole': 2 of 11 member(s) dropped",
+            "'closer_to_pole' (closer (in time) to the pole than to the market town): 2 of 11 "
+            "member(s) dropped",
             "Solo workers: FALLBACK ESTIMATE of the SIRENE count",
             "Zones cross the territory's border", "Chefs-lieux snapped to the network",
             "Employed people by CSP are ESTIMATED", "Solo count observed in 2018",
             "former code(s) merged into COG 2026", "study file supply.file = ")
 NOTES_FR = ("Pôle concurrent Arras (62041) dans la zone de Duisans (62279), règle « plus "
-            "proches (en temps) du pôle que du bourg-centre » : 2 membre(s) retiré(s) sur 11",
+            "proches (en temps) du pôle que du bourg-centre » (poles.rule = 'closer_to_pole') "
+            ": 2 membre(s) retiré(s) sur 11",
             "Indépendants : ESTIMATION DE REPLI du nombre SIRENE",
             "Les zones débordent du territoire", "Chefs-lieux accrochés au réseau",
             "Les actifs occupés par CSP sont ESTIMÉS",
@@ -267,12 +269,12 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     assert cli.main(["--data-dir", str(web_data_dir), "study", str(study), "--out",
                      str(out)]) == 0
     said = capsys.readouterr().out
-    assert "seats 2025 (union, each commune once): 184.8" in said
     rep = (out / "report.html").read_text(encoding="utf-8")
-    assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
-    assert "Places de travail" not in rep
     for fr, en in zip(NOTES_FR, NOTES_EN, strict=True):  # the notes in English too
         assert en in html.unescape(rep) and fr not in html.unescape(rep), en
+    assert "seats 2025 (union, each commune once): 184.8" in said
+    assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
+    assert "Places de travail" not in rep
     map_html = (out / "map.html").read_text(encoding="utf-8")
     assert "Search a commune" in map_html and "Planned: Aubigny-en-Artois" in map_html
     # --lang overrides the study file
