@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from territorial_geo import demand, zoning
+from territorial_geo import demand, i18n, zoning
 from territorial_geo.errors import DataMissingError, UnknownPlaceError
 
 TERR = ["62001", "62002", "62003", "62004"]
@@ -208,4 +208,7 @@ def test_pole_variants_warn_when_another_market_town_is_dropped(monkeypatch, cap
                                                                       "62004": False}
         assert any(n.startswith(f"WARNING: the pole rule '{rule}' drops another market town")
                    and "commune 62001 (62001)" in n for n in notes)
+        assert any(i18n.render(n, "fr").startswith("ATTENTION : la règle de pôle « ")
+                   and f"(poles.rule = '{rule}') retire un autre bourg-centre" in
+                   i18n.render(n, "fr") for n in notes)
     assert "drops another market town" in caplog.text

@@ -918,8 +918,9 @@ NOTE_MESSAGES: dict[str, dict[str, str]] = {
         "note_pole": ("Pôle concurrent {pole} ({pole_code}) dans la zone de {town} "
                       "({zone_code}), règle « {rule_label} » (poles.rule = '{rule}') : {n} membre(s) retiré(s) sur {n_all}, "
                       "le bourg-centre gardé{names}."),
-        "note_pole_warning": ("ATTENTION : la règle de pôle « {rule_label} » (poles.rule = '{rule}') retire un autre "
-                              "bourg-centre de la zone de {town} : {towns}."),
+        "note_pole_warning": ("ATTENTION : la règle de pôle « {rule_label} » (poles.rule = "
+                              "'{rule}') retire un autre bourg-centre de la zone de {town} : "
+                              "{towns}."),
         "note_source": "{label} : {text}",
         "then": " ; {text}",
         "src_census": "recensement",
@@ -1047,8 +1048,8 @@ NOTE_MESSAGES: dict[str, dict[str, str]] = {
         "note_pole": ("Competing pole {pole} ({pole_code}) in the zone of {town} ({zone_code}), "
                       "rule '{rule}' ({rule_label}): {n} of {n_all} member(s) dropped, the market town "
                       "kept{names}."),
-        "note_pole_warning": ("WARNING: the pole rule '{rule}' ({rule_label}) drops another "
-                              "market town from the zone of {town}: {towns}."),
+        "note_pole_warning": ("WARNING: the pole rule '{rule}' drops another market town from "
+                              "the zone of {town}: {towns} (the rule: {rule_label})."),
         "note_source": "{label}: {text}",
         "then": "; {text}",
         "src_census": "census",
