@@ -146,7 +146,12 @@ def test_report_answers_first(fr_out):
     ans = ans[:ans.index("</table>")]
     for name in TOWNS.values():
         assert f"<th>{name}</th>" in ans
-    assert "toutes (union)" in ans and "184,8" in ans and "38,6" in ans
+    # the union's seats as zones.csv gives them (each commune once), written the French way
+    zs = pd.read_csv(fr_out / "zones.csv")
+    union = zs[(zs["variant"] == "union") & (zs["segment"] == "total")].set_index("year")
+    assert "toutes (union)" in ans
+    for year in (2018, 2025):
+        assert i18n.number(union.at[year, "seats"], "fr") in ans, year
     assert "@media print" in rep
 
 
@@ -272,7 +277,9 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     rep = (out / "report.html").read_text(encoding="utf-8")
     for fr, en in zip(NOTES_FR, NOTES_EN, strict=True):  # the notes in English too
         assert en in html.unescape(rep) and fr not in html.unescape(rep), en
-    assert "seats 2025 (union, each commune once): 184.8" in said
+    zs = pd.read_csv(out / "zones.csv")
+    union = zs[(zs["variant"] == "union") & (zs["segment"] == "total") & (zs["year"] == 2025)]
+    assert f"seats 2025 (union, each commune once): {union['seats'].iloc[0]:.1f}" in said
     assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
     assert "Places de travail" not in rep
     map_html = (out / "map.html").read_text(encoding="utf-8")
@@ -516,7 +523,9 @@ def injected_out(web_data_dir, tmp_path_factory):
     text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
     text = text.replace('name = "Campagnes de l\'Artois"',
                         'name = "Artois <script>alert(2)</script>"')
-    text = text.replace("use_cget = true", f'use_cget = false\nfile = "{d / "supply.csv"}"')
+    line = 'file = "campagnes-artois-tiers-lieux.csv"'
+    assert line in text
+    text = text.replace(line, f'file = "{d / "supply.csv"}"')
     (d / "study.toml").write_text(text + "\n[uncertainty]\ndraws = 0\n"
                                   "\n[output]\nstatic_maps = false\nraster = false\n",
                                   encoding="utf-8")
