@@ -6,9 +6,9 @@ Hauts-de-France skeleton read as a detailed network), ``--origins`` seeded point
 roads are routed within 10 and 20 minutes to every state
 
 * by territorial_geo (``bounded_times``: compiled bounded Dijkstra, 2 threads), and
-* by networkx ``multi_source_dijkstra_path_length(..., cutoff=)`` on a DiGraph of the same
+* by networkx ``single_source_dijkstra_path_length(..., cutoff=)`` on a DiGraph of the same
   arcs, each point seeded at the states it leaves along (a virtual source joined to them
-  by the seed offsets),
+  by the seed offsets; ``nx_baseline.py``, shared with ``bench_reachability.py``),
 
 and the results are checked identical. Prints the states and arcs, the time to build the
 turn graph, medians over ``--repeats`` and the speed-up. Timings depend on the machine's
@@ -22,9 +22,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import networkx as nx
 import numpy as np
-from bench_reachability import median_time
+from nx_baseline import check_same_vertex_times, median_time, networkx_times, routing_graph
 
 from territorial_geo import network, sources, territory
 from territorial_geo.network.graph import snap_groups
@@ -43,21 +42,6 @@ def road_points(net: network.RoadNetwork, n: int, seed: int = 18):
     return gpd.GeoSeries(pts, crs=sources.WORKING_CRS)
 
 
-def networkx_times(g: nx.DiGraph, seeds: np.ndarray, offs: np.ndarray, cutoff: float):
-    """Per origin row, {state: seconds} within ``cutoff`` (virtual source per origin)."""
-    out = []
-    for row, off in zip(seeds, offs, strict=True):
-        ok = row >= 0
-        g.add_node("s")
-        g.add_weighted_edges_from((("s", int(v), float(d)) for v, d in
-                                   zip(row[ok], off[ok], strict=True)))
-        d = nx.single_source_dijkstra_path_length(g, "s", cutoff=cutoff)
-        g.remove_node("s")
-        d.pop("s", None)
-        out.append(d)
-    return out
-
-
 def bench(name: str, net: network.RoadNetwork, n_origins: int, repeats: int) -> None:
     t0 = time.perf_counter()
     net._csr.clear()
@@ -66,14 +50,7 @@ def bench(name: str, net: network.RoadNetwork, n_origins: int, repeats: int) -> 
     size = net.turn_graph_size()
     snap = net.snap(road_points(net, n_origins))
     seeds, offs = snap_groups(snap, leaving=True)
-    src, dst, w = net.turn_arcs()
-    g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_vertices))
-    best: dict[tuple[int, int], float] = {}
-    for a, b, c in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True):
-        if c < best.get((a, b), np.inf):
-            best[(a, b)] = c
-    g.add_weighted_edges_from((a, b, c) for (a, b), c in best.items())
+    g = routing_graph(net)
     print(f"{name}: nodes={net.n_nodes} states={size['states']} arcs={size['arcs']} "
           f"turn_graph_build_s={build_s:.2f} origins={len(snap)}")
     for minutes in (10, 20):
@@ -82,11 +59,7 @@ def bench(name: str, net: network.RoadNetwork, n_origins: int, repeats: int) -> 
             csr, seeds, c, origin_offsets=offs), repeats)
         nx_s, ref = median_time(lambda c=cutoff: networkx_times(g, seeds, offs, c), 1)
         pairs = sum(len(d) for d in ref)
-        assert pairs == len(ours), f"pair counts differ: networkx {pairs} vs ours {len(ours)}"
-        for i in range(0, len(ref), max(1, len(ref) // 50)):
-            mine = ours[ours["origin"] == i].set_index("target")["time_s"]
-            assert set(mine.index) == set(ref[i])
-            assert np.allclose([ref[i][k] for k in mine.index], mine.to_numpy())
+        check_same_vertex_times(ours, ref, range(0, len(ref), max(1, len(ref) // 50)))
         print(f"  {minutes} min: pairs={pairs} territorial_geo_s={ours_s:.3f} "
               f"networkx_s={nx_s:.3f} speedup={nx_s / ours_s:.1f}x (identical)")
 

@@ -2,8 +2,9 @@
 
 ``benchmarks/bench_reachability.py --quick`` computes the 10- and 20-minute commune tables
 on the Hauts-de-France skeleton for 300 origins with the engine and with networkx (points
-snapped to road segments on both sides) and asserts identical pairs and times; this test
-fails when it crashes or when the two differ. No timing is asserted here.
+snapped to road segments on both sides), with junction costs (edge-based graph: states and
+turn arcs) and without (node-based, the legal-limit skeleton), and asserts identical pairs
+and times; this test fails when it crashes or when the two differ. No timing is asserted.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ def test_bench_reachability_quick_runs_and_matches_networkx(data_dir):
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()
     tables = [ln for ln in lines if ln.startswith("distancier table")]
-    assert len(tables) == 2 and all("300 origins" in ln and "identical to networkx" in ln
+    assert len(tables) == 4 and all("300 origins" in ln and "identical to networkx" in ln
                                     for ln in tables), out.stdout
-    assert any(ln.startswith("node to node identical to networkx on 300") for ln in lines)
+    for model in ("junction costs (edge-based)", "no junction costs (node-based)"):
+        assert sum(model in ln for ln in tables) == 2, out.stdout
+        assert any(ln.startswith("vertex times identical to networkx on 300") and model in ln
+                   for ln in lines), out.stdout
     assert lines[-1].startswith("speedup_vs_networkx=")
