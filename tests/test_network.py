@@ -111,6 +111,41 @@ def test_kernel_matches_networkx_on_random_graphs(n, data):
         assert dist[node] == pytest.approx(min(d))
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(3, 20), st.data())
+def test_targets_with_several_attachments_keep_their_best_time(n, data):
+    """A target reached through two attachment nodes (a point snapped on a segment, a
+    commune on the turn graph) gets one row per origin, the best over its attachments, and
+    the rows come sorted by origin then target."""
+    m = data.draw(st.integers(1, 4 * n))
+    u = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    v = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
+    w = np.array(data.draw(st.lists(st.floats(0.5, 100), min_size=m, max_size=m)))
+    budget = data.draw(st.floats(1, 300))
+    k = data.draw(st.integers(1, 6))
+    tn = np.array(data.draw(st.lists(st.lists(st.integers(-1, n - 1), min_size=2, max_size=2),
+                                     min_size=k, max_size=k)))
+    to = np.array(data.draw(st.lists(st.lists(st.floats(0, 50), min_size=2, max_size=2),
+                                     min_size=k, max_size=k)))
+    csr = N.build_csr(u, v, w, n)
+    res = N.bounded_times(csr, np.arange(n), budget, targets=tn, target_offsets=to, threads=1)
+    assert not res.duplicated(["origin", "target"]).any()
+    assert res.equals(res.sort_values(["origin", "target"], kind="stable"))
+    nodes = N.bounded_times(csr, np.arange(n), budget, threads=1)
+    node_t = {(o, t): d for o, t, d in zip(nodes["origin"], nodes["target"], nodes["time_s"],
+                                          strict=True)}
+    got = {(o, t): d for o, t, d in zip(res["origin"], res["target"], res["time_s"],
+                                       strict=True)}
+    for o in range(n):
+        for j in range(k):
+            best = min((node_t[(o, a)] + off for a, off in zip(tn[j], to[j], strict=True)
+                        if a >= 0 and (o, a) in node_t), default=np.inf)
+            if best <= budget:
+                assert got[(o, j)] == pytest.approx(best)
+            else:
+                assert (o, j) not in got
+
+
 def test_islands_are_unreachable_not_dropped():
     # two components: 0-1 and 2-3
     csr = N.build_csr(np.array([0, 1, 2, 3]), np.array([1, 0, 3, 2]), np.ones(4) * 10, 4)

@@ -36,6 +36,12 @@ class Mutation:
 
 MUTATIONS: list[Mutation] = [
     Mutation(
+        "kernel-multi-attachment-keeps-last", "network/kernel.py",
+        "                    if tt <= limit and tt < best[tg]:",
+        "                    if tt <= limit:",
+        ("tests/test_network.py::test_targets_with_several_attachments_keep_their_best_time",),
+    ),
+    Mutation(
         "oneway-both-ways", "network/osm.py",
         "    backward = ~forward_only.to_numpy()",
         "    backward = np.ones(len(forward_only), dtype=bool)",

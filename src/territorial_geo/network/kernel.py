@@ -147,13 +147,15 @@ def _grow(a, m, cap):
 
 @njit(cache=True, nogil=True)
 def _many_bounded(indptr, indices, weights, sptr, snode, soff, limit, tptr, tids, toff,
-                  all_nodes):
+                  all_nodes, n_targets, dedupe):
     """One bounded Dijkstra per origin (seeds ``snode[sptr[i]:sptr[i+1]]``).
 
     With ``all_nodes`` every touched node is a hit (target = node); otherwise the targets
     attached to each touched node (``tids[tptr[node]:tptr[node+1]]`` with per-attachment
-    offsets ``toff``) are hits. Hits are (origin, target, time); a target attached to two
-    nodes can appear twice (the caller keeps the minimum).
+    offsets ``toff``) are hits. Hits are (origin, target, time). A target attached to
+    several nodes (``dedupe``: targets ``0..n_targets-1`` with more than one attachment)
+    keeps its best time per origin, and each origin's targets are emitted once, in target
+    order; otherwise every hit is emitted as found.
     """
     n = indptr.shape[0] - 1
     n_orig = sptr.shape[0] - 1
@@ -168,11 +170,43 @@ def _many_bounded(indptr, indices, weights, sptr, snode, soff, limit, tptr, tids
     out_t = np.empty(cap, np.int32)
     out_d = np.empty(cap, np.float64)
     m = 0
+    best = np.full(n_targets if dedupe else 0, np.inf)
+    found = np.empty(n_targets if dedupe else 0, np.int64)
     for i in range(n_orig):
         a = sptr[i]
         b = sptr[i + 1]
         nt = _dijkstra(indptr, indices, weights, snode[a:b], soff[a:b], np.zeros(b - a, np.int64),
                        limit, dist, label, touched, hk, hn, pos)
+        if dedupe:
+            # best time per target over its attachments, each target written once
+            cnt = 0
+            for k in range(nt):
+                node = touched[k]
+                dn = dist[node]
+                for j in range(tptr[node], tptr[node + 1]):
+                    tt = dn + toff[j]
+                    tg = tids[j]
+                    if tt <= limit and tt < best[tg]:
+                        if best[tg] == np.inf:
+                            found[cnt] = tg
+                            cnt += 1
+                        best[tg] = tt
+                dist[node] = np.inf
+                pos[node] = -1
+            if m + cnt > cap:
+                cap = max(2 * cap, m + cnt)
+                out_o = _grow(out_o, m, cap)
+                out_t = _grow(out_t, m, cap)
+                out_d = _grow(out_d, m, cap)
+            hit = np.sort(found[:cnt])
+            for k in range(cnt):
+                tg = hit[k]
+                out_o[m] = i
+                out_t[m] = tg
+                out_d[m] = best[tg]
+                best[tg] = np.inf
+                m += 1
+            continue
         need = m + nt
         if not all_nodes:
             need = m
@@ -222,17 +256,6 @@ def _as_groups(nodes, offsets, n_groups: int | None = None):
     ptr = np.zeros(len(nodes) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(counts)
     return ptr, nodes[valid], offsets[valid]
-
-
-def _reduce_min(o: np.ndarray, t: np.ndarray, d: np.ndarray):
-    """Keep the minimum time per (origin, target) pair."""
-    if len(o) == 0:
-        return o, t, d
-    order = np.lexsort((d, t, o))
-    o, t, d = o[order], t[order], d[order]
-    keep = np.ones(len(o), dtype=bool)
-    keep[1:] = (o[1:] != o[:-1]) | (t[1:] != t[:-1])
-    return o[keep], t[keep], d[keep]
 
 
 def bounded_times(
@@ -287,6 +310,7 @@ def bounded_times(
         # one Dijkstra per origin emits each vertex it settles once: no pair to reduce,
         # however many seeds the origin has
         multi = False
+        n_targets = 0
     else:
         if targets is None:
             targets = np.arange(n, dtype=np.int64)
@@ -299,6 +323,7 @@ def bounded_times(
         tids = gid[order]
         toff = goff[order]
         multi = len(gnode) > len(gptr) - 1
+        n_targets = len(gptr) - 1
     threads = threads or min(2, os.cpu_count() or 1)
     bounds = np.linspace(0, n_orig, max(1, min(threads * 4, n_orig)) + 1).astype(int)
     chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
@@ -308,7 +333,7 @@ def bounded_times(
         sub = sptr[a:b + 1] - sptr[a]
         o, t, d = _many_bounded(indptr, indices, weights, sub, snode[sptr[a]:sptr[b]],
                                 soff[sptr[a]:sptr[b]], float(budget_s), tptr, tids, toff,
-                                all_nodes)
+                                all_nodes, n_targets, multi)
         return o.astype(np.int64) + a, t.astype(np.int64), d
 
     if threads > 1 and len(chunks) > 1:
@@ -319,8 +344,6 @@ def bounded_times(
     o = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
     t = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
     d = np.concatenate([p[2] for p in parts]) if parts else np.empty(0)
-    if multi:
-        o, t, d = _reduce_min(o, t, d)
     return pd.DataFrame({"origin": o, "target": t, "time_s": d})
 
 
