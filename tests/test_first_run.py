@@ -22,6 +22,7 @@ last from a working stand-in.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import zipfile
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial_geo import cli, sources, study
+from territorial_geo import cli, i18n, sources, study
 from territorial_geo.sources import fetching, osm
 
 from .conftest import ROOT
@@ -258,9 +259,12 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
     assert "net_of_supply" not in set(pd.read_csv(out / "zones.csv")["variant"])
     report = (out / "report.html").read_text(encoding="utf-8")
     cov = report[report.index("Couverture"):report.index("Nouveaux sites")]
-    assert f"skipped: {study.NO_INVENTORY}" in cov
+    # the French report says it in French (the note's English text is parameters.json's)
+    no_inventory_fr = html.escape(i18n.render(study.NO_INVENTORY, "fr"))
+    assert no_inventory_fr != html.escape(str(study.NO_INVENTORY))
+    assert no_inventory_fr in cov and html.escape(str(study.NO_INVENTORY)) not in cov
     sup = report[report.index("Offre existante"):report.index("Couverture")]
-    assert study.NO_INVENTORY in sup
+    assert no_inventory_fr in sup
     assert "skeleton not available: local links only" in report
 
 
