@@ -94,6 +94,18 @@ def test_area_split_holds_whole_columns_of_squares_back():
                         index=list("abcd"), crs=WORKING_CRS)
     fit, held = area_split(pts, square_km=20)
     assert list(fit) == ["a", "b", "d"] and list(held) == ["c"]
+    # edges moved 10 km: columns [-10, 10), [10, 30), [30, 50) km -> a | b, c | d
+    fit, held = area_split(pts, square_km=20, offset_km=10)
+    assert list(fit) == ["a", "d"] and list(held) == ["b", "c"]
+
+
+def test_area_split_by_rows_reads_y():
+    pts = gpd.GeoSeries([shapely.Point(25_000, y) for y in (6_500_000, 6_525_000)],
+                        index=list("ab"), crs=WORKING_CRS)
+    fit, held = area_split(pts, square_km=20, axis="y")
+    # rows of 20 km: y = 6500 km is row 325 (odd, held back), 6525 km row 326 (fitted);
+    # by columns both lie in column 1 (held back)
+    assert list(fit) == ["b"] and list(held) == ["a"]
 
 
 # --------------------------------------------------------------------------- bad input

@@ -534,6 +534,18 @@ MUTATIONS: list[Mutation] = [
         "    return str(text)",
         ("tests/test_notes_lang.py",),
     ),
+    Mutation(
+        "area-split-offset-ignored", "network/calibrate.py",
+        "(coord(pts.to_numpy()) + offset_km * 1000)",
+        "(coord(pts.to_numpy()))",
+        ("tests/test_calibrate_reference.py::test_area_split_holds_whole_columns_of_squares_back",),
+    ),
+    Mutation(
+        "area-split-rows-read-x", "network/calibrate.py",
+        'coord = shapely.get_x if axis == "x" else shapely.get_y',
+        "coord = shapely.get_x",
+        ("tests/test_calibrate_reference.py::test_area_split_by_rows_reads_y",),
+    ),
 ]
 
 

@@ -854,14 +854,33 @@ def fit_reference(
     return params, details
 
 
-def area_split(points: gpd.GeoSeries, *, square_km: float = 20.0) -> tuple[pd.Index, pd.Index]:
+def area_split(points: gpd.GeoSeries, *, square_km: float = 20.0, offset_km: float = 0.0,
+               axis: str = "x") -> tuple[pd.Index, pd.Index]:
     """Split communes by area: squares of ``square_km`` in Lambert-93, whole columns of
     squares alternately kept for the fit (even columns) and held back (odd columns).
 
-    Returns ``(fit_codes, held_codes)``.
+    Parameters
+    ----------
+    points
+        Points indexed by commune code.
+    square_km
+        Width of a column.
+    offset_km
+        Shift of the column edges (the same columns moved by ``offset_km``: another split
+        of the same communes, for cross-validation).
+    axis
+        ``"x"``: columns (edges at constant x); ``"y"``: rows (edges at constant y).
+
+    Returns
+    -------
+    (pandas.Index, pandas.Index)
+        ``(fit_codes, held_codes)``; swapping them gives the other fold.
     """
+    if axis not in ("x", "y"):
+        raise ValueError(f"area_split: axis must be 'x' or 'y', got {axis!r}")
     pts = points.to_crs(WORKING_CRS) if points.crs not in (None, WORKING_CRS) else points
-    col = np.floor(shapely.get_x(pts.to_numpy()) / (square_km * 1000)).astype(np.int64)
+    coord = shapely.get_x if axis == "x" else shapely.get_y
+    col = np.floor((coord(pts.to_numpy()) + offset_km * 1000) / (square_km * 1000)).astype(np.int64)
     odd = (col % 2) == 1
     return pd.Index(pts.index[~odd]), pd.Index(pts.index[odd])
 
