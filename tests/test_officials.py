@@ -205,7 +205,7 @@ def test_coverage_detail_reads_as_percent_and_whole_people():
                         "level": ["territory"]})
     html = report._table(report._coverage_detail(cov), lang="fr", index=False)
     assert "<th>share_population (%)</th>" in html and "<td>3,9</td>" in html
-    assert "<td>1309</td>" in html and "<td>10</td>" in html and ",000" not in html
+    assert "<td>1\u202f309</td>" in html and "<td>10</td>" in html and ",000" not in html
 
 
 @pytest.mark.browser
@@ -541,7 +541,8 @@ def test_injected_names_are_escaped_in_files(injected_out):
     for text in (rep, page):
         assert INJECTED not in text and "<script>alert(2)" not in text
     assert "Tiers-lieu &lt;img src=x onerror=alert(1)&gt;" in rep
-    assert "Windows-1252, ';'-separated" in rep  # how the supply file was read
+    # how the supply file was read, in the report's language
+    assert "lu en Windows-1252, séparateur « ; »" in html.unescape(rep)
 
 
 @pytest.mark.browser
