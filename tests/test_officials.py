@@ -263,6 +263,35 @@ def test_notes_in_the_report_language(fr_out):
     assert "trouvée dans le recensement 2018" in heads
 
 
+def _source_tables(page_html: str) -> list[str]:
+    """The tables of a report whose rows are parameters (a key in small print): the
+    parameters and their sources, the sensitivity table."""
+    return [t for t in re.findall(r"<table.*?</table>", page_html, flags=re.S)
+            if "class='key'" in t]
+
+
+def test_parameter_sources_in_french(fr_out):
+    """The sources of the parameters and of their uncertainty ranges read in French in the
+    French report (figures the French way, document titles as they are), while
+    parameters.json and sensitivity.csv keep English."""
+    tables = _source_tables(html.unescape((fr_out / "report.html").read_text(encoding="utf-8")))
+    assert len(tables) == 2, len(tables)  # parameters, sensitivity
+    text = "\n".join(tables)
+    for english in ("ASSUMPTION", "method default", "study file", "h/month", "consultancy"):
+        assert english not in text, english
+    for french in ("HYPOTHÈSE : CDC 35 h/mois, de 20 à 50 h",  # sensitivity
+                   "campagnes-artois.toml (valeur par défaut de la méthode : étude de "
+                   "référence (zones de 10 minutes))",
+                   "DARES Premières Synthèses 51.3 (déc. 2004)",
+                   "HYPOTHÈSE (fourchette 0,10 / 0,19 / 0,24)"):
+        assert french in text, french
+    params = json.loads((fr_out / "parameters.json").read_text(encoding="utf-8"))
+    assert "(method default: reference study (10-minute zones))" in params["sources"][
+        "zoning.budget_min"]
+    assert "ASSUMPTION: CDC 35 h/month, 20 to 50 h" in set(
+        pd.read_csv(fr_out / "sensitivity.csv")["source"])
+
+
 def test_english_on_request(web_data_dir, tmp_path, capsys):
     study = tmp_path / "en.toml"
     text = (ROOT / "examples" / "campagnes-artois.toml").read_text(encoding="utf-8")
@@ -282,6 +311,10 @@ def test_english_on_request(web_data_dir, tmp_path, capsys):
     assert f"seats 2025 (union, each commune once): {union['seats'].iloc[0]:.1f}" in said
     assert "<html lang='en'>" in rep and "Seats per zone and year" in rep
     assert "Places de travail" not in rep
+    en_sources = "\n".join(_source_tables(html.unescape(rep)))
+    assert "ASSUMPTION: CDC 35 h/month, 20 to 50 h" in en_sources
+    assert "(method default: reference study (10-minute zones))" in en_sources
+    assert "HYPOTHÈSE" not in en_sources and "fichier d'étude" not in en_sources
     map_html = (out / "map.html").read_text(encoding="utf-8")
     assert "Search a commune" in map_html and "Planned: Aubigny-en-Artois" in map_html
     # --lang overrides the study file

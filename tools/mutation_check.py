@@ -546,6 +546,24 @@ MUTATIONS: list[Mutation] = [
         "coord = shapely.get_x",
         ("tests/test_calibrate_reference.py::test_area_split_by_rows_reads_y",),
     ),
+    Mutation(
+        "sensitivity-sources-in-english", "report.py",
+        '            sens["source"] = [source_text(str(v), lang) for v in sens["source"]]',
+        '            sens["source"] = [readable(str(v), lang) for v in sens["source"]]',
+        ("tests/test_officials.py::test_parameter_sources_in_french",),
+    ),
+    Mutation(
+        "study-file-wrapper-untranslated", "report.py",
+        r'(?P<where> .+?)? \(method default: (?P<source>.*)\)$", re.S),',
+        r'(?P<where> .+?)? \(method defaults: (?P<source>.*)\)$", re.S),',
+        ("tests/test_officials.py::test_parameter_sources_in_french",),
+    ),
+    Mutation(
+        "sources-french-in-english-report", "report.py",
+        "    words = SOURCE_TEXT.get(lang, {})",
+        '    words = SOURCE_TEXT["fr"]',
+        ("tests/test_officials.py::test_english_on_request",),
+    ),
 ]
 
 

@@ -114,6 +114,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "origin_downloaded": "téléchargé ({what})",
         "origin_present": "présent (sans trace d'obtention)",
         "origin_unavailable": "indisponible",
+        # --- sources of the parameters (config.provenance, params.uncertainty_ranges) -----
+        "src_method_default": "fichier d'étude{where} (valeur par défaut de la méthode : "
+                              "{source})",
+        "src_method_range": "fichier d'étude{where} (fourchette de la méthode : {source})",
+        "src_scaled": "{source} (fourchette ajustée à la valeur de l'étude, {value})",
+        "src_study_file": "fichier d'étude{where}",
+        "src_explicit_rates": "fichier d'étude (taux explicites)",
+        "src_assumption": "HYPOTHÈSE",
         # --- files for planners: workbook headers and sheets (issue 20) -------------------
         "xl_sheet_seats": "Places par zone",
         "xl_sheet_communes": "Communes",
@@ -422,6 +430,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "origin_downloaded": "downloaded ({what})",
         "origin_present": "present (no record of how it was obtained)",
         "origin_unavailable": "not available",
+        # --- sources of the parameters (config.provenance, params.uncertainty_ranges) -----
+        "src_method_default": "study file{where} (method default: {source})",
+        "src_method_range": "study file{where} (method range: {source})",
+        "src_scaled": "{source} (scaled to the study's value {value})",
+        "src_study_file": "study file{where}",
+        "src_explicit_rates": "study file (explicit rates)",
+        "src_assumption": "ASSUMPTION",
         # --- files for planners: workbook headers and sheets (issue 20) -------------------
         "xl_sheet_seats": "Seats per zone",
         "xl_sheet_communes": "Communes",
@@ -1215,3 +1230,128 @@ def dataset_text(name: str, field: str, text: str, lang: str = DEFAULT_LANG) -> 
     """The catalogue's ``field`` text of dataset ``name`` in ``lang`` (``text`` itself when
     :data:`DATASET_TEXT` has no wording for it)."""
     return DATASET_TEXT.get(check_lang(lang), {}).get((name, field), text)
+
+
+#: The sources of the method's defaults (``config.DEFAULT_SOURCES``), its telework presets
+#: (``config.PRESET_SOURCES``) and its uncertainty ranges (``config.RANGE_SOURCES``) are
+#: English (``parameters.json``, the CLI); their French wording for the report, by parameter
+#: key (preset name for the presets). Document titles, article numbers, figures and URLs are
+#: kept as they are.
+SOURCE_TEXT: dict[str, dict[str, dict[str, str]]] = {
+    "fr": {
+        "default": {
+            "zoning.budget_min": "étude de référence (zones de 10 minutes)",
+            "zoning.direction": "docs/method.md §2 : vers le bourg",
+            "zoning.speeds": "vitesses speeds.highway de car.lua v26.x d'OSRM (osrm-bindings "
+            "26.10) : autoroute 90, voie rapide 85, route principale 65, secondaire 55, "
+            "tertiaire 40, résidentielle 25 (docs/method.md §2)",
+            "zoning.speed_model": "docs/method.md §2 : règles de voie de car.lua v26.x d'OSRM "
+            "(maxspeed renseignée x speed_reduction, plafonds selon le revêtement) ; "
+            "« legal » = l'ancien modèle des limites légales",
+            "zoning.speed_reduction": "speed_reduction de car.lua v26.x d'OSRM",
+            "zoning.junction_costs": "docs/method.md §2 : process_turn de car.lua v26.x "
+            "d'OSRM sur un graphe des tronçons (réseaux détaillés)",
+            "zoning.turn_penalty_s": "turn_penalty de car.lua v26.x d'OSRM",
+            "zoning.turn_bias": "turn_bias de car.lua v26.x d'OSRM",
+            "zoning.u_turn_s": "properties.u_turn_penalty de car.lua v26.x d'OSRM",
+            "zoning.oncoming_turn_s": "oncoming_turn_penalty de car.lua v26.x d'OSRM",
+            "zoning.traffic_signal_s": "durée traffic_signals de lib/obstacles.lua v26.x "
+            "d'OSRM",
+            "zoning.snap_kmh": "docs/method.md §2 (hypothèse : vitesse faible sur les voies "
+            "locales)",
+            "zoning.max_snap_m": "docs/method.md §2",
+            "zoning.network": "réseau approché quand aucun réseau détaillé n'est indiqué : "
+            "vitesses et coût par tronçon ajustés sur les temps en voiture d'OSRM "
+            "(neocarto/rspatial osrm/data 2021 : matrice de l'Isère et temps vers Paris ; "
+            "docs/method.md §2.6.7) ; chaque paramètre et sa source dans parameters.json "
+            "network.params",
+            "zoning.osrm_sample_m": "HYPOTHÈSE : compromis coût/précision des points "
+            "d'échantillonnage des isochrones d'OSRM (docs/method.md §2.6.6)",
+            "zoning.engine": "moteur intégré (docs/method.md §2) ; « osrm » calcule les temps "
+            "avec OSRM (osrm-bindings, profil car.lua d'origine sauf si zoning.osrm_profile "
+            "est indiqué)",
+            "demand.telework_preset": "voir la source du jeu de taux",
+            "demand.secondary_residence_rate": "HYPOTHÈSE : aucune source publiée "
+            "(docs/method.md §3)",
+            "demand.csp_year": "année de recensement des parts de CSP la plus proche de "
+            "l'année de base",
+            "demand.solos.naf_codes": "liste des activités de bureau de l'étude de référence "
+            "(docs/method.md §4)",
+            "demand.solos.bands": "tranches SIRENE NN, 00, 01 (< 3 salariés)",
+            "demand.solos.growth_rate": "étude de référence (+6 %/an)",
+            "demand.solos.data_year_rule": "docs/method.md §4 : la croissance s'applique après "
+            "l'année de base, donc un effectif d'une autre année est maintenu à l'année de base "
+            "(« hold ») ; « grow » la compose depuis l'année des données",
+            "demand.solos.fallback_office_share": "HYPOTHÈSE (fourchette 0,10 / 0,19 / 0,24) : "
+            "part des activités de type bureau parmi les non-salariés des services hors "
+            "commerce, fixée pour que le total national de l'estimation de repli égale le "
+            "nombre de non-salariés compté par l'INSEE fin 2017 dans l'information-"
+            "communication (82 000), le conseil de gestion (112 000), l'architecture-ingénierie "
+            "(73 000) et les autres activités spécialisées (94 000) (Insee Références « Emploi "
+            "et revenus des indépendants » 2020, fiche « Services aux entreprises et services "
+            "mixtes », figure 1) : 361 000 / 1 887 600 (la somme nationale sur les communes du "
+            "comparateur du recensement 2018 des emplois non salariés x la part lissée des "
+            "services) = 0,19 ; le bas 0,10 ne compte que le conseil et l'architecture-"
+            "ingénierie (185 000), le haut 0,24 ajoute les activités juridiques et comptables "
+            "(90 000) ; fournir un extrait SIRENE pour la remplacer",
+            "demand.solos.fallback_sirene_ratio": "déduit d'ACOSS Stat'ur n° 289 (juillet "
+            "2019, « Les auto-entrepreneurs fin 2018 ») : 1 357 000 micro-entrepreneurs "
+            "administrativement actifs (immatriculés, donc comptés par SIRENE) pour 1 012 000 "
+            "économiquement actifs (comptés comme non-salariés par l'INSEE), rapport 1,34 ; les "
+            "micro-entrepreneurs sont 42 % des non-salariés (même source), donc 1 + 0,42 x 0,34 "
+            "= 1,14 établissement SIRENE par non-salarié ; fourchette de 1,00 (aucun "
+            "entrepreneur immatriculé mais inactif) à 1,34 (tous les indépendants "
+            "micro-entrepreneurs). HYPOTHÈSE au-delà : les présidents de SAS (salariés, mais "
+            "établissements SIRENE) et les non-salariés à plusieurs établissements ne sont pas "
+            "comptés",
+            "demand.seats.seat_hours_per_month": "35 h x 52 / 12 (un poste à temps plein)",
+            "demand.seats.occupancy": "docs/method.md §5",
+            "demand.seats.solos": "CDC / cabinet de conseil (25 % en 2018, 30 % en 2025, "
+            "35 h/mois)",
+            "demand.seats.teleworkers": "CDC, Externalités des télécentres (2014) : 20 % des "
+            "usagers en 2018 ; 11 % des télétravailleurs, 35 h/mois en 2025",
+            "supply.seats_per_site": "HYPOTHÈSE : le CGET 2019 ne donne pas de nombre de "
+            "postes (une colonne seats de supply.file, ou supply.site_seats, l'emporte)",
+            "poles.rule": "docs/method.md §6.1 : les membres plus proches en temps du pôle que "
+            "du bourg sont écartés (« closer_to_pole ») ; le bourg n'est jamais écarté",
+        },
+        "preset": {
+            "dares2004": "INSEE EPCV mai 2004, DARES Premières Synthèses 51.3 (déc. 2004) : "
+            "télétravail à domicile + nomade",
+            "dares2004-home": "INSEE EPCV mai 2004, DARES Premières Synthèses 51.3 : "
+            "télétravail à domicile seulement",
+            "dares2017": "DARES Analyses 2019-051 : télétravail régulier (>= 1 jour par "
+            "semaine), 2017",
+            "dares2017-occasional": "DARES Analyses 2019-051 : télétravail occasionnel, 2017",
+            "insee2022": "INSEE Enquête Emploi 2022",
+        },
+        "range": {
+            "demand.telework_preset": "jeux de taux sourcés : DARES 2019-051 (télétravail "
+            "régulier 2017, bas), DARES 2004 (étude de référence, central), INSEE Enquête "
+            "Emploi 2022 (haut)",
+            "demand.solos.fallback_office_share": "effectifs de non-salariés par activité, "
+            "INSEE Références 2020 (voir demand.solos.fallback_office_share)",
+            "demand.secondary_residence_rate": "HYPOTHÈSE : aucune source publiée ; de 0 "
+            "(personne en résidence secondaire n'y télétravaille) à 0,10, le double du 0,05 "
+            "par défaut du moteur (lui-même une HYPOTHÈSE)",
+            "demand.solos.fallback_sirene_ratio": "ACOSS Stat'ur 289 (voir "
+            "demand.solos.fallback_sirene_ratio)",
+            "demand.solos.growth_rate": "HYPOTHÈSE : les +6 %/an de l'étude de référence, "
+            "plus ou moins la moitié",
+            "demand.seats.occupancy": "HYPOTHÈSE : des heures d'un poste pleinement utilisées "
+            "(1,0) à 20 % d'inoccupation",
+            "demand.seats.solos[0].usage_share": "HYPOTHÈSE : CDC / cabinet de conseil 25 % "
+            "+/- 5 points",
+            "demand.seats.solos[1].usage_share": "HYPOTHÈSE : CDC / cabinet de conseil 30 % "
+            "+/- 5 points",
+            "demand.seats.solos[1].hours_per_month": "HYPOTHÈSE : CDC 35 h/mois, de 20 à 50 h",
+            "demand.seats.teleworkers[0].share_of_users": "HYPOTHÈSE : CDC 2014 (20 % des "
+            "usagers) +/- 5 points",
+            "demand.seats.teleworkers[1].usage_share": "HYPOTHÈSE : CDC 11 % des "
+            "télétravailleurs +/- 3 points",
+            "demand.seats.teleworkers[1].hours_per_month": "HYPOTHÈSE : CDC 35 h/mois, de 20 "
+            "à 50 h",
+        },
+    },
+    "en": {},
+}

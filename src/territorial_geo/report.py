@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from territorial_geo.config import DEFAULT_SOURCES, PRESET_SOURCES, RANGE_SOURCES
 from territorial_geo.errors import DataMissingError
 from territorial_geo.i18n import (
     DEFAULT_LANG,
+    SOURCE_TEXT,
     Note,
     dataset_text,
     label_or,
@@ -127,6 +129,54 @@ def readable(text: str, lang: str = DEFAULT_LANG, *, decimals: bool = True) -> s
     if lang == "fr" and decimals:
         text = _DECIMAL.sub(r"\1,\2", text)
     return text
+
+
+#: How the computing stages wrap a method source (``config.provenance``,
+#: ``params.uncertainty_ranges``) -> catalogue key; named groups are the wrapped values.
+_SOURCE_WRAPPERS = (
+    (re.compile(r"^study file(?P<where> .+?)? \(method default: (?P<source>.*)\)$", re.S),
+     "src_method_default"),
+    (re.compile(r"^study file(?P<where> .+?)? \(method range: (?P<source>.*)\)$", re.S),
+     "src_method_range"),
+    (re.compile(r"^(?P<source>.*) \(scaled to the study's value (?P<value>\S+)\)$", re.S),
+     "src_scaled"),
+    (re.compile(r"^study file \(explicit rates\)$"), "src_explicit_rates"),
+    (re.compile(r"^study file(?P<where> \S+)$"), "src_study_file"),
+    (re.compile(r"^ASSUMPTION$"), "src_assumption"),
+)
+
+
+def source_text(text: str, lang: str = DEFAULT_LANG) -> str:
+    """The source of a parameter (``config.provenance``) or of its uncertainty range
+    (``params.uncertainty_ranges``) in ``lang``, as :func:`readable` shows it.
+
+    The method's own sources (``config.DEFAULT_SOURCES``, ``PRESET_SOURCES``,
+    ``RANGE_SOURCES``) take their wording from :data:`~territorial_geo.i18n.SOURCE_TEXT`,
+    the study-file wrappers ("study file … (method default: …)") from the catalogue; any
+    other text (a source written in a study file) is shown as it is.
+
+    Examples
+    --------
+    >>> source_text("study file a.toml (method default: docs/method.md §5)", "fr")
+    "fichier d'étude a.toml (valeur par défaut de la méthode : docs/method.md §5)"
+    """
+    words = SOURCE_TEXT.get(lang, {})
+    for kind, english in (("default", DEFAULT_SOURCES), ("preset", PRESET_SOURCES),
+                          ("range", RANGE_SOURCES)):
+        for key, wording in words.get(kind, {}).items():
+            if english.get(key) == text:
+                return readable(wording, lang, decimals=False)
+    for pattern, key in _SOURCE_WRAPPERS:
+        if m := pattern.match(text):
+            g = m.groupdict()
+            values = {"where": readable(g["where"] or "", lang, decimals=False)} \
+                if "where" in g else {}
+            if "source" in g:
+                values["source"] = source_text(g["source"], lang)
+            if "value" in g:
+                values["value"] = readable(g["value"], lang)
+            return messages(lang)(key, **values)
+    return readable(text, lang)
 
 
 def _key_cell(key: str, lang: str) -> str:
@@ -555,7 +605,7 @@ def _parameters_table(parameters: dict, provenance: dict, lang: str) -> str:
     _ = messages(lang)
     rows = "".join(
         f"<tr><th>{_key_cell(k, lang)}</th><td>{html.escape(value_text(v, lang)[:240])}</td>"
-        f"<td>{html.escape(readable(str(provenance.get(k, '')), lang))}</td></tr>"
+        f"<td>{html.escape(source_text(str(provenance.get(k, '')), lang))}</td></tr>"
         for k, v in parameters.items())
     return (f'<table class="dataframe t raw"><thead><tr><th>{html.escape(_("col_parameter"))}'
             f'</th><th>{html.escape(_("col_value"))}</th><th>{html.escape(_("col_source"))}</th>'
@@ -613,7 +663,7 @@ def uncertainty_section(intervals: pd.DataFrame, sensitivity: pd.DataFrame | Non
             if c in sens:
                 sens[c] = [value_text(v, lang) for v in sens[c]]
         if "source" in sens:
-            sens["source"] = [readable(str(v), lang) for v in sens["source"]]
+            sens["source"] = [source_text(str(v), lang) for v in sens["source"]]
         sens = _columns(sens, lang)
         # cells escaped here; the index carries the label and the key in small print
         for c in sens.columns:
