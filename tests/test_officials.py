@@ -393,14 +393,17 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         page.fill("#tg-search", "Paris")
         page.press("#tg-search", "Enter")
         assert page.inner_text("#tg-search-msg") == "Aucune commune de ce nom"
-        page.locator(".leaflet-popup-close-button").click()
+        # close that commune's popup (a closing popup may linger in the DOM while it fades)
+        page.locator(".leaflet-popup", has_text="Frévin-Capelle (62363)").locator(
+            ".leaflet-popup-close-button").click()
         # a name with its article is found ("La Cauchie", not "Cauchie")
         page.fill("#tg-search", "la cauchie")
         page.press("#tg-search", "Enter")
         page.wait_for_function("document.querySelector('.leaflet-popup-content')"
                                " && document.querySelector('.leaflet-popup-content')"
                                ".innerText.includes('La Cauchie (62216)')")
-        page.locator(".leaflet-popup-close-button").click()
+        page.locator(".leaflet-popup", has_text="La Cauchie (62216)").locator(
+            ".leaflet-popup-close-button").click()
         # the legend of the theme shown is displayed, the others hidden
         open_legends = page.locator(".tg-theme-legend:not([hidden])")
         assert open_legends.count() == 1
