@@ -396,12 +396,17 @@ def test_map_for_officials_offline(fr_out, tmp_path):
         # close that commune's popup (a closing popup may linger in the DOM while it fades)
         page.locator(".leaflet-popup", has_text="Frévin-Capelle (62363)").locator(
             ".leaflet-popup-close-button").click()
-        # a name with its article is found ("La Cauchie", not "Cauchie")
+        # a name with its article is found ("La Cauchie", not "Cauchie"); popups counted
+        page.evaluate("""() => { window.__tgPopups = 0;
+            Object.keys(window).filter(k => k.startsWith('map_') && window[k] instanceof L.Map)
+              .forEach(k => window[k].on('popupopen', () => { window.__tgPopups += 1; })); }""")
         page.fill("#tg-search", "la cauchie")
         page.press("#tg-search", "Enter")
         page.wait_for_function("document.querySelector('.leaflet-popup-content')"
                                " && document.querySelector('.leaflet-popup-content')"
                                ".innerText.includes('La Cauchie (62216)')")
+        # Enter fires 'keydown' and 'change': the popup was opened once, not twice
+        assert page.evaluate("window.__tgPopups") == 1
         page.locator(".leaflet-popup", has_text="La Cauchie (62216)").locator(
             ".leaflet-popup-close-button").click()
         # the legend of the theme shown is displayed, the others hidden

@@ -36,6 +36,12 @@ class Mutation:
 
 MUTATIONS: list[Mutation] = [
     Mutation(
+        "map-search-opens-the-popup-twice", "maps.py",
+        "    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }",
+        "",
+        ("tests/test_officials.py::test_map_for_officials_offline",),
+    ),
+    Mutation(
         "kernel-multi-attachment-keeps-last", "network/kernel.py",
         "                    if tt <= limit and tt < best[tg]:",
         "                    if tt <= limit:",

@@ -613,12 +613,16 @@ window.addEventListener('load', function () {
     });
     return exact || starts || part;
   }
+  // Enter fires both 'keydown' and 'change': the commune's popup is opened once, not twice
+  var opened = null;
   function go() {
     var c = find(input.value);
     if (!c) { msg.textContent = input.value ? __NONE__ : ''; return; }
     msg.textContent = '';
+    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }
     map.fitBounds(c.b, {maxZoom: 12});
-    L.popup({maxWidth: 340}).setLatLng(c.c).setContent(c.p).openOn(map);
+    opened = {code: c.code,
+              popup: L.popup({maxWidth: 340}).setLatLng(c.c).setContent(c.p).openOn(map)};
   }
   input.addEventListener('change', go);
   input.addEventListener('keydown', function (e) { if (e.key === 'Enter') { go(); } });
