@@ -678,9 +678,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="road network: approximate, osm:REGION, bdtopo:PATH, roads-hdf, "
                         "roads-france or a .osm.pbf / .gpkg / .shp path"
                         + dflt % "approximate")
+        margin_arg(sp, study)
+        engine_args(sp, study)
+
+    def margin_arg(sp, study: bool = False):
+        dflt = " (default: study file, else %s)" if study else " (default %s)"
         sp.add_argument("--margin-km", type=_nonneg, default=None if study else 25.0,
                         help="road network read this far around the territory" + dflt % "25")
-        engine_args(sp, study)
 
     def engine_args(sp, study: bool):
         dflt = " (default: study file, else %s)" if study else " (default %s)"
@@ -701,8 +705,7 @@ def build_parser() -> argparse.ArgumentParser:
     ni.add_argument("--territory", default=None,
                     help="clip to this territory plus --margin-km (required for approximate)")
     ring_arg(ni, 15.0)
-    ni.add_argument("--margin-km", type=_nonneg, default=25.0,
-                    help="road network read this far around the territory (default 25)")
+    margin_arg(ni)
     ni.add_argument("--json", action="store_true", help="print JSON")
     nc = command(nsub, "calibrate",
                  "fit the approximate network's parameters to a detailed network or to a "
@@ -735,8 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "('' for none; default roads-hdf with --detailed, roads-france with "
                     "--reference)")
     ring_arg(nc, 15.0)
-    nc.add_argument("--margin-km", type=_nonneg, default=25.0,
-                    help="road network read this far around the territory (default 25)")
+    margin_arg(nc)
     nc.add_argument("--zone-minutes", type=_positive, default=10.0,
                     help="zone budget: a commune belongs to a town's zone when it is within "
                     "this many minutes of it (default 10)")
