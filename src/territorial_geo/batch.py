@@ -11,8 +11,8 @@ most of its communes); a département with more than :data:`EPCIS_PER_TASK` EPCI
 into several tasks (``62-1``, ``62-2``...) so that the workers stay balanced. A task loads
 the road network of its EPCIs plus the template's margin (through the network cache), never
 France; the national tables (communes, chefs-lieux, density grid, census, CSP shares,
-third-place inventory) are loaded once by the driver and scattered to every worker
-(:func:`national_frames`). The pure stage functions then run per EPCI
+third-place inventory) are read once, by one task that the others depend on
+(:func:`national_frames`; recomputed if its worker dies). The pure stage functions then run per EPCI
 (:func:`epci_summary`). An EPCI that fails becomes a ``status = error`` row; the others
 complete.
 
@@ -187,9 +187,9 @@ class PartitionInputs:
 def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
     """The national tables every task reads, loaded once by the driver: ``communes``,
     ``chefs_lieux``, ``density`` (the grid frame), ``census``, ``csp_shares``,
-    ``inventory``, ``inventory_label``. On Dask they are scattered to every worker once
-    (``Client.scatter(..., broadcast=True)``) and handed to the tasks: no worker reads
-    them again.
+    ``inventory``, ``inventory_label``. On Dask they are one task whose result the
+    partition tasks take as input (read once, fetched by the other workers, recomputed if
+    its worker dies).
 
     Parameters
     ----------
@@ -207,8 +207,22 @@ def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
             "inventory_label": label}
 
 
+def _national_task(cfg: StudyConfig, data_dir: str) -> dict:
+    """:func:`national_frames` read on a worker (the task behind :func:`_national_future`)."""
+    return national_frames(cfg, sources.Datasets(data_dir))
+
+
+def _national_future(client, cfg: StudyConfig, data_dir: str, key: str):
+    """The national tables as a Dask task, not scattered data: a worker reads them once and
+    the others fetch them from it. Scattered data lost with a killed worker cannot be
+    recovered (and the active memory manager may have dropped the other replicas of a
+    broadcast), which cancels every task that needs it; a task's result is recomputed."""
+    return client.submit(_national_task, cfg, data_dir, key=f"national-frames-{key}",
+                         pure=False)
+
+
 def _datasets(nat: dict, data_dir) -> sources.Datasets:
-    """A Datasets handle pre-filled with the scattered national tables (no read)."""
+    """A Datasets handle pre-filled with the national tables (no read)."""
     d = sources.Datasets(data_dir)
     d._memo.update({("communes",): nat["communes"], ("chefs_lieux",): nat["chefs_lieux"],
                     ("density_grid",): nat["density"]})
@@ -535,8 +549,8 @@ def run_batch(
     if progress and skipped:
         print(f"resuming: {len(skipped)} partition(s) already done ({', '.join(skipped)})",
               file=err)
-    nat = national_frames(tcfg, sources.Datasets(dd)) if todo else {}
     if client is None:
+        nat = national_frames(tcfg, sources.Datasets(dd)) if todo else {}
         n = 0
         for i, d in enumerate(todo):
             tasks.append(run_partition(tcfg, d, groups[d], str(o), nat=nat, data_dir=dd,
@@ -551,7 +565,7 @@ def run_batch(
             print(f"Dask dashboard: {client.dashboard_link}", file=err, flush=True)
         # big partitions first, so the last task is a short one
         order = sorted(todo, key=lambda d: -len(groups[d]))
-        [nat_f] = client.scatter([nat], broadcast=True) if todo else [None]
+        nat_f = _national_future(client, tcfg, dd, key)
         futs = {client.submit(run_partition, tcfg, d, groups[d], str(o), nat=nat_f, data_dir=dd,
                               template_id=key, key=f"epci-partition-{d}-{key}", pure=False): d for d in order}
         n = 0
@@ -844,13 +858,13 @@ def national_coverage(
     dd = str(sources.resolve_data_dir(data_dir))
     tcfg = template(cfg)
     data = sources.Datasets(dd)
-    nat = national_frames(tcfg, data)
     if client is None:
+        nat = national_frames(tcfg, data)
         parts = [coverage_partition(tcfg, d, nat=nat, data_dir=dd) for d in deps]
     else:
         from distributed import as_completed
 
-        [nat_f] = client.scatter([nat], broadcast=True)
+        nat_f = _national_future(client, tcfg, dd, template_key(cfg))
         futs = [client.submit(coverage_partition, tcfg, d, nat=nat_f, data_dir=dd, pure=False,
                               key=f"coverage-{d}-{template_key(cfg)}") for d in deps]
         t0 = time.perf_counter()
