@@ -189,20 +189,22 @@ def test_pole_variants_warn_when_another_market_town_is_dropped(monkeypatch, cap
     """Issue 19: a rule that would drop another market town says so (notes, log, table)."""
     from types import SimpleNamespace
 
-    from territorial_geo import config, study
+    from territorial_geo import config, pipeline
 
     # B = 62003 reaches A = 62001 in 500 s; the pole reaches A in 100 s, 62004 in 350 s
     zs = _zones([("62001", "62001", 0.0), ("62003", "62003", 0.0), ("62003", "62001", 500.0),
                  ("62003", "62004", 400.0)], ["62001", "62003"])
     pole = _zones([("62041", "62041", 0.0), ("62041", "62001", 100.0),
                    ("62041", "62004", 350.0)], ["62041"])
-    monkeypatch.setattr(study, "resolve_communes", lambda refs, **_kw: list(refs))
-    monkeypatch.setattr(study.zoning, "build_zones", lambda *_a, **_kw: pole)
+    monkeypatch.setattr(pipeline.zoning, "build_zones",
+                        lambda _t, towns, **_kw: pole if towns == ["62041"] else zs)
     for rule in ("within_budget", "closer_to_pole"):
-        cfg, _ = config.config_from_dict({"poles": [{"zone": "62003", "pole": "62041",
-                                                     "rule": rule}]})
-        kept, dropped, notes = study.pole_variants(
-            cfg, SimpleNamespace(all_codes=[]), zs, None, data=None)
+        cfg, _ = config.config_from_dict({})
+        inputs = SimpleNamespace(config=cfg, territory=None, network=None, engine=None,
+                                 towns=("62001", "62003"),
+                                 poles=(pipeline.Pole("62003", "62041", rule),))
+        zr = pipeline.zones_stage(inputs)
+        kept, dropped, notes = zr.without_pole, zr.pole_dropped, zr.notes
         assert kept == {"62003": ["62003"]}
         assert dropped.set_index("code")["market_town"].to_dict() == {"62001": True,
                                                                       "62004": False}

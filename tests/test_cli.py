@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from territorial_geo import cli
+from territorial_geo import cli, pipeline
 from territorial_geo import coverage as C
 from territorial_geo.errors import TerritorialGeoError
 
@@ -186,7 +186,7 @@ def test_bad_study_file_is_exit_2(tmp_path, capsys):
 
 
 def test_study_changes_the_demand_used(data_dir, tmp_path, capsys):
-    from territorial_geo import study, territory
+    from territorial_geo import territory
     from territorial_geo.config import load_config
 
     f = tmp_path / "s.toml"
@@ -206,7 +206,7 @@ def test_study_changes_the_demand_used(data_dir, tmp_path, capsys):
     # the teleworkers counted are the study's (insee2022), computed independently here
     cfg, _ = load_config(f)
     t = territory.load_territory("200043321", ring_km=10, data_dir=data_dir)
-    expect = study.commune_demand_from_data(t.codes, cfg.demand, data_dir=data_dir).table[
+    expect = pipeline.commune_demand_from_data(t.codes, cfg.demand, data_dir=data_dir).table[
         "teleworkers"].sum()
     assert studied["total_teleworkers"] == pytest.approx(expect)
     assert studied["total_teleworkers"] > 1.5 * default["total_teleworkers"]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from territorial_geo import config, demand, i18n, sources, study
+from territorial_geo import config, demand, i18n, pipeline, sources, supply
 from territorial_geo.errors import ConfigError, DataFormatError, DataMissingError
 
 from .conftest import ROOT
@@ -110,7 +110,7 @@ def test_invariants(tele, data):
 
 
 def test_real_artois_demand(artois, data_dir):
-    d = study.commune_demand_from_data(artois.codes, config.DemandConfig(), data_dir=data_dir)
+    d = pipeline.commune_demand_from_data(artois.codes, config.DemandConfig(), data_dir=data_dir)
     t = d.table
     assert len(t) == 96
     for col in ["teleworkers", "solos_2018", "seats_total_2018", "seats_total_2025"]:
@@ -128,7 +128,7 @@ def test_real_demand_with_sirene(artois, data_dir):
     cfg = config.DemandConfig()
     cfg.solos.sirene_file = str(ROOT / "tests" / "fixtures" / "StockEtablissement_sample.csv")
     cfg.solos.sirene_year = 2024
-    d = study.commune_demand_from_data(artois.codes, cfg, data_dir=data_dir)
+    d = pipeline.commune_demand_from_data(artois.codes, cfg, data_dir=data_dir)
     assert d.table.loc["62045", "solos_data"] == 3
     # default rule "hold": the 2024 count stands for 2018, grown after 2018
     assert d.table.loc["62045", "solos_2018"] == pytest.approx(3)
@@ -136,7 +136,7 @@ def test_real_demand_with_sirene(artois, data_dir):
     assert d.sources["solos"].startswith("SIRENE stock")
     assert "HELD" in d.sources["solos_growth"]
     cfg.solos.data_year_rule = "grow"
-    d = study.commune_demand_from_data(artois.codes, cfg, data_dir=data_dir)
+    d = pipeline.commune_demand_from_data(artois.codes, cfg, data_dir=data_dir)
     assert d.table.loc["62045", "solos_2025"] == pytest.approx(3 * 1.06 ** (2025 - 2024))
     assert d.table.loc["62045", "solos_2018"] == pytest.approx(3 * 1.06 ** (2018 - 2024))
 
@@ -526,7 +526,7 @@ def test_supply_file_seats_column(data_dir):
     assert t.loc["MIXTE co-working", "seats"] == 8 and t.loc["Foyer numérique", "seats"] == 20
     assert np.isnan(t.loc["Cybercoin", "seats"])
     sup = config.SupplyConfig(seats_per_site=10.0, site_seats={"878": 3.0})
-    seats, src = study.site_seats(tp, sup)
+    seats, src = supply.site_seats(tp, sup)
     got = dict(zip(tp["name"], zip(seats, src, strict=True), strict=True))
     assert got["MIXTE co-working"] == (8.0, "supply file (seats column)")
     assert got["Cybercoin"] == (10.0, "ASSUMPTION (seats_per_site)")
@@ -554,11 +554,11 @@ def test_supply_file_read_beside_the_study_file(data_dir, tmp_path, monkeypatch)
     cfg, _ = config.config_from_dict({"supply": {"file": "sites.csv"}},
                                      source_file=str(folder / "s.toml"))
     monkeypatch.chdir(tmp_path)  # not the study's folder
-    inv, label = study.supply_inventory(cfg, data_dir)
+    inv, label = supply.supply_inventory(cfg, data_dir)
     assert label == "study file supply.file = sites.csv (read as UTF-8, ','-separated)"
     assert i18n.render(label, "fr") == ("fichier de l'étude supply.file = sites.csv (lu en "
                                         "UTF-8, séparateur « , »)")
     assert set(inv["name"]) >= {"MIXTE co-working", "Foyer numérique"}
     cfg.source_file = ""
     with pytest.raises(DataMissingError, match="sites.csv not found"):
-        study.supply_inventory(cfg, data_dir)
+        supply.supply_inventory(cfg, data_dir)

@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from territorial_geo import cli, i18n, sources, study
+from territorial_geo import cli, i18n, sources
 from territorial_geo.sources import fetching, osm
+from territorial_geo.supply import NO_INVENTORY
 
 from .conftest import ROOT
 from .official_layouts import (
@@ -242,11 +243,11 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
         assert urls and all(u.startswith("file://") for u in urls), name
         assert d["origin"].startswith(("downloaded (file://", "built from the official"))
     assert p["datasets"]["third-places"]["available"] is False
-    assert p["supply_inventory"] == study.NO_INVENTORY
+    assert p["supply_inventory"] == NO_INVENTORY
     fb = p["fallbacks"]
     assert len(fb) == 3
     assert fb[0].startswith("solos: FALLBACK ESTIMATE") and "2018 comparateur" in fb[0]
-    assert fb[1] == f"third places: {study.NO_INVENTORY}"
+    assert fb[1] == f"third places: {NO_INVENTORY}"
     assert fb[2].startswith("road network: skeleton not available: local links only")
     net = p["network"]
     assert net["kind"] == "approximate" and net["skeleton"] is None
@@ -255,14 +256,14 @@ def test_run_sh_study_runs_end_to_end_on_the_fallbacks(first_run):
     assert net["n_access_links"] == 0 and set(net["speed_sources"]) == {
         "approximate: detour x density-level speed"}
     supply = pd.read_csv(out / "supply.csv")
-    assert supply["n_sites"].isna().all() and (supply["inventory"] == study.NO_INVENTORY).all()
+    assert supply["n_sites"].isna().all() and (supply["inventory"] == NO_INVENTORY).all()
     assert "net_of_supply" not in set(pd.read_csv(out / "zones.csv")["variant"])
     report = (out / "report.html").read_text(encoding="utf-8")
     cov = report[report.index("Couverture"):report.index("Nouveaux sites")]
     # the French report says it in French (the note's English text is parameters.json's)
-    no_inventory_fr = html.escape(i18n.render(study.NO_INVENTORY, "fr"))
-    assert no_inventory_fr != html.escape(str(study.NO_INVENTORY))
-    assert no_inventory_fr in cov and html.escape(str(study.NO_INVENTORY)) not in cov
+    no_inventory_fr = html.escape(i18n.render(NO_INVENTORY, "fr"))
+    assert no_inventory_fr != html.escape(str(NO_INVENTORY))
+    assert no_inventory_fr in cov and html.escape(str(NO_INVENTORY)) not in cov
     sup = report[report.index("Offre existante"):report.index("Couverture")]
     assert no_inventory_fr in sup
     assert "skeleton not available: local links only" in report

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shapely
 
-from territorial_geo import config, network, sources, study
+from territorial_geo import config, network, sources, study, supply
 from territorial_geo.network.load import NO_SKELETON
 
 
@@ -54,11 +54,11 @@ def test_approximate_network_with_skeleton_has_no_fallback_note(data_dir):
 
 def test_supply_inventory_missing_file_or_not_used(tmp_path, data_dir):
     cfg = config.StudyConfig()
-    inv, label = study.supply_inventory(cfg, tmp_path)  # a data directory without CGET
-    assert inv is None and label == study.NO_INVENTORY
+    inv, label = supply.supply_inventory(cfg, tmp_path)  # a data directory without CGET
+    assert inv is None and label == supply.NO_INVENTORY
     assert "supply.file" in label and "TERRITORIAL_GEO_URL_THIRD_PLACES" in label
     cfg.supply.use_cget = False
-    inv, label = study.supply_inventory(cfg, tmp_path)
+    inv, label = supply.supply_inventory(cfg, tmp_path)
     assert inv is None and label == "not used (supply.use_cget = false)"
     # a user file in the CGET layout replaces the dataset
     f = tmp_path / "tl.csv"
@@ -66,17 +66,17 @@ def test_supply_inventory_missing_file_or_not_used(tmp_path, data_dir):
                  "A,Espace Arras,62041,Tiers lieux à dominante coworking,50.2912,2.7775\n",
                  encoding="utf-8")
     cfg, _ = config.config_from_dict({"supply": {"file": str(f)}})
-    inv, label = study.supply_inventory(cfg, data_dir)
+    inv, label = supply.supply_inventory(cfg, data_dir)
     assert inv["code"].tolist() == ["62041"] and label == (
         f"study file supply.file = {f} (read as UTF-8, ','-separated)")
-    inv, label = study.supply_inventory(config.StudyConfig(), data_dir)
+    inv, label = supply.supply_inventory(config.StudyConfig(), data_dir)
     assert len(inv) == 1512 and label.endswith("(dataset third-places)")
 
 
 def test_third_places_without_inventory_keeps_planned_sites(artois, data_dir):
     cfg, _ = config.config_from_dict({"supply": {"planned": ["62045"]}})
-    sites = study.third_places(artois, cfg, data_dir, inventory=None)
+    sites = supply.third_places(artois, cfg, data_dir, inventory=None)
     assert sites["status"].tolist() == ["planned"] and sites["code"].tolist() == ["62045"]
     assert shapely.equals(sites.geometry.iloc[0], artois.chefs_lieux.loc["62045"].geometry)
-    with_inv = study.third_places(artois, cfg, data_dir)  # CGET loaded: Arras is in the ring
+    with_inv = supply.third_places(artois, cfg, data_dir)  # CGET loaded: Arras is in the ring
     assert "62041" in set(with_inv.loc[with_inv["status"] == "existing", "code"])

@@ -7,7 +7,7 @@ import pickle
 import pandas as pd
 import pytest
 
-from territorial_geo import config, demand, exports, i18n, study
+from territorial_geo import config, demand, exports, i18n, pipeline
 from territorial_geo.i18n import Note, render
 from territorial_geo.sources.cog import Harmonized
 
@@ -54,7 +54,7 @@ def test_code_report_in_french():
 
 @pytest.fixture(scope="module")
 def artois_demand(artois, data_dir):
-    return study.commune_demand_from_data(artois.codes, config.DemandConfig(),
+    return pipeline.commune_demand_from_data(artois.codes, config.DemandConfig(),
                                           data_dir=data_dir)
 
 

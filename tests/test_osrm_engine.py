@@ -310,11 +310,11 @@ def test_osrm_needs_an_osm_extract(network, tmp_path):
 
 
 def test_approximate_network_loaded_is_refused(data_dir):
-    from territorial_geo.study import territory_network
+    from territorial_geo.pipeline import road_network
     from territorial_geo.territory import load_territory
 
     terr = load_territory("communes:62045", ring_km=2.0, data_dir=data_dir)
-    net = territory_network("approximate", terr, margin_km=2.0, data_dir=data_dir)
+    net = road_network("approximate", terr, margin_km=2.0, data=sources.Datasets(data_dir))
     with pytest.raises(NetworkError, match="needs an OpenStreetMap extract"):
         N.make_engine("osrm", net)
 

@@ -10,7 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from territorial_geo import cli, config, demand, params, scenarios, study, uncertainty, zoning
+from territorial_geo import (
+    cli,
+    config,
+    demand,
+    params,
+    pipeline,
+    scenarios,
+    sources,
+    study,
+    uncertainty,
+    zoning,
+)
 from territorial_geo.config import load_config
 from territorial_geo.errors import ConfigError
 
@@ -77,7 +88,8 @@ def test_monte_carlo_is_reproducible_with_the_seed(plain):
 @pytest.fixture(scope="module")
 def inputs(plain, data_dir):
     codes = list(plain.demand.table.index)
-    return codes, study.demand_inputs(plain.config.demand, codes, data_dir=data_dir)
+    return codes, pipeline.load_demand_inputs(plain.config.demand, codes,
+                                              data=sources.Datasets(data_dir))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -140,7 +152,8 @@ def test_bad_ranges_are_rejected_with_the_key_named(plain):
 def sweep_run(plain, data_dir):
     cfg = plain.config
     calls = {"zones": [], "network": 0, "inputs": 0}
-    real_zones, real_net, real_inputs = zoning.build_zones, study.study_network, study.demand_inputs
+    real_zones, real_net, real_inputs = (zoning.build_zones, pipeline.network_for,
+                                         pipeline.load_demand_inputs)
 
     def zones(*a, **k):
         calls["zones"].append(k["budget_min"])
@@ -156,8 +169,8 @@ def sweep_run(plain, data_dir):
 
     mp = pytest.MonkeyPatch()
     mp.setattr(zoning, "build_zones", zones)
-    mp.setattr(study, "study_network", net)
-    mp.setattr(study, "demand_inputs", inp)
+    mp.setattr(pipeline, "network_for", net)
+    mp.setattr(pipeline, "load_demand_inputs", inp)
     try:
         sw = scenarios.build_sweep(cfg, vary={"zoning.budget_min": ["8", "12"],
                                               "demand.telework_preset": ["dares2004", "dares2017"]},

@@ -200,7 +200,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_catchment.py::test_pole_rules_never_drop_the_market_town",),
     ),
     Mutation(  # issue 19: a rule dropping another market town is flagged
-        "pole-market-town-not-flagged", "study.py",
+        "pole-market-town-not-flagged", "pipeline.py",
         '                     rule=p.rule, market_town=d["code"].isin(zones.zone_codes))',
         '                     rule=p.rule, market_town=False)',
         ("tests/test_catchment.py::test_pole_variants_warn_when_another_market_town_is_dropped",),

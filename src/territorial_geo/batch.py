@@ -42,7 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo import coverage, demand, sources, zoning
+from territorial_geo import coverage, demand, pipeline, sources, supply, zoning
 from territorial_geo import network as netmod
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError, UnknownPlaceError
@@ -198,9 +198,7 @@ def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
     data
         The batch's datasets (:class:`~territorial_geo.sources.Datasets`).
     """
-    from territorial_geo import study
-
-    inventory, label = study.supply_inventory(cfg, data=data)
+    inventory, label = supply.supply_inventory(cfg, data=data)
     return {"communes": data.communes(), "chefs_lieux": data.chefs_lieux(),
             "density": data.density_grid(), "census": data.census(),
             "csp_shares": data.csp_shares(cfg.demand.csp_year), "inventory": inventory,
@@ -254,8 +252,6 @@ def load_partition(
         ``demand.solos.sirene_file`` is set (batches use the census solo-worker fallback
         or the default SIRENE counts only).
     """
-    from territorial_geo import study
-
     if cfg.demand.solos.sirene_file:
         raise TerritorialGeoError("demand.solos.sirene_file is not supported by batch runs "
                                   "(a per-territory SIRENE extract); remove it from the template")
@@ -264,7 +260,7 @@ def load_partition(
                            chefs_lieux=cl, ring_km=0.0)
     keep = communes.geometry.intersects(area.outline.buffer(cfg.zoning.margin_km * 1000))
     sub = communes[keep]
-    net = study.study_network(cfg, area, data_dir=data_dir, data=_datasets(nat, data_dir))
+    net = pipeline.network_for(cfg, area, data=_datasets(nat, data_dir))
     return PartitionInputs(
         communes=sub, chefs_lieux=cl[cl.index.isin(sub.index)],
         density=nat["density"]["dens"], census=nat["census"], csp_shares=nat["csp_shares"],
@@ -318,9 +314,7 @@ def epci_summary(
     row["n_zones"] = len(zones.zone_codes)
     for r in union.itertuples():
         row[f"seats_{r.segment}_{r.year}"] = float(r.seats)
-    from territorial_geo import study
-
-    sites = study.third_places(terr, cfg, inventory=data.inventory)
+    sites = supply.third_places(terr, cfg, inventory=data.inventory)
     existing = sites[sites["status"] == "existing"]
     missing = data.inventory is None
     in_union = existing[existing["code"].isin({c for v in membership.values() for c in v})]
@@ -788,8 +782,6 @@ def coverage_partition(
     pandas.DataFrame
         ``code``, ``nom``, ``departement``, ``population``, ``minutes``, ``error``.
     """
-    from territorial_geo import study
-
     communes = nat["communes"]
     codes = sorted(communes.index[communes["departement"] == dep])
     out = pd.DataFrame({"code": codes, "nom": communes.loc[codes, "nom"].to_numpy(),
@@ -802,8 +794,7 @@ def coverage_partition(
         cl = nat["chefs_lieux"]
         terr = build_territory(f"Département {dep}", "department", codes, communes=communes,
                                chefs_lieux=cl, ring_km=0.0)
-        net = study.study_network(cfg, terr, data_dir=data_dir,
-                                  data=_datasets(nat, data_dir))
+        net = pipeline.network_for(cfg, terr, data=_datasets(nat, data_dir))
         reach = terr.outline.buffer(cfg.zoning.margin_km * 1000)
         sites = inventory[inventory.geometry.within(reach)]
         if len(sites):

@@ -77,14 +77,14 @@ def _cmd_territory(args) -> int:
 
 
 def _network(args, terr, data=None):
-    from territorial_geo import network, study
+    from territorial_geo import network, pipeline, sources
 
     # engine = osrm on a network OSRM cannot read: refused before any file is read
     network.check_engine_network(getattr(args, "engine", None) or "builtin",
                                  args.network or "approximate")
-    return study.territory_network(args.network or "approximate", terr, margin_km=args.margin_km,
-                                   profile=getattr(args, "profile", None),
-                                   data_dir=args.data_dir, data=data)
+    return pipeline.road_network(args.network or "approximate", terr, margin_km=args.margin_km,
+                                 profile=getattr(args, "profile", None),
+                                 data=data or sources.Datasets(args.data_dir))
 
 
 def _engine(args, net):
@@ -397,38 +397,24 @@ def _short(value) -> str:
 
 
 def _load_inputs(args):
-    """Territory, network, third places, demand weights, the configuration used, its
-    summary and the datasets read (each once)."""
-    from territorial_geo import sources, study
+    """The study's inputs (:func:`pipeline.load_inputs`, each dataset read once), the
+    demand stage over the territory, and the summary of the configuration used."""
+    from territorial_geo import pipeline, sources
 
     cfg, file_keys, cli_keys = _study_config(args)
-    # _network() and _territory() read these from the namespace
-    args.territory, args.ring_km = cfg.territory, cfg.ring_km
-    args.network, args.margin_km = cfg.zoning.network, cfg.zoning.margin_km
-    args.engine, args.osrm_profile = cfg.zoning.engine, cfg.zoning.osrm_profile
-    z = cfg.zoning
-    args.profile = z.speed_profile()
-    data = sources.Datasets(args.data_dir)
-    t = _territory(args, data)
-    net = _network(args, t, data)
-    notes = []
-    sites = study.third_places(t, cfg, data=data)
-    if cfg.coverage.sites != "both":
-        sites = sites[sites["status"] == cfg.coverage.sites]
-    dem = study.commune_demand_from_data(t.codes, cfg.demand, data=data,
-                                         names=t.communes["nom"])
-    weights = study.demand_weights(t, dem, cfg.demand)
+    inputs = pipeline.load_inputs(cfg, sources.Datasets(args.data_dir))
+    dem = pipeline.demand_stage(inputs)
     params = _demand_parameters(cfg, file_keys, cli_keys)
-    defaults = [k for k, v in params.items() if v["from"] == "default"]
     info = {
         "study_file": cfg.source_file or None,
         "options_from_command_line": sorted(cli_keys),
         "demand_parameters": params,
-        "demand_defaults": defaults,
+        "demand_defaults": [k for k, v in params.items() if v["from"] == "default"],
         "demand_inputs": dem.sources,
-        "notes": notes + list(dem.notes),
+        "notes": list(dem.notes),
+        "engine": inputs.engine.info(),
     }
-    return t, net, sites, weights, cfg, info, data
+    return inputs, dem, info
 
 
 def _print_demand_info(info: dict) -> None:
@@ -461,27 +447,27 @@ def _shares_json(shares, measures) -> dict:
 
 
 def _cmd_coverage(args) -> int:
-    from territorial_geo import coverage
+    from territorial_geo import coverage, pipeline
 
-    t, net, sites, weights, cfg, info, _ = _load_inputs(args)
+    inputs, dem, info = _load_inputs(args)
+    t, cfg = inputs.territory, inputs.config
     minutes = cfg.coverage.minutes
-    pts = t.chefs_lieux.loc[t.codes].geometry
-    engine = _engine(args, net)
-    info["engine"] = engine.info()
-    times = coverage.nearest_site_times(net, pts, sites, engine=engine)
-    measures = ["population", "teleworkers", "solos"]
-    shares = coverage.coverage_shares(times["time_min"], weights[measures], minutes)
-    unc = coverage.uncovered(times["time_min"], weights, max(minutes), t.communes["nom"])
+    cov = pipeline.coverage_stage(inputs, dem, levels=False)
+    measures = list(pipeline.COVERAGE_MEASURES)
+    times = cov.times()
+    shares = coverage.coverage_shares(times, cov.weights[measures], minutes)
+    unc = coverage.uncovered(times, cov.weights, max(minutes), t.communes["nom"])
+    n_sites = len(cov.sites)
     if args.json:
         print(json.dumps({
-            "territory": t.name, "n_communes": len(t.codes), "n_sites": len(sites),
+            "territory": t.name, "n_communes": len(t.codes), "n_sites": n_sites,
             "sites": cfg.coverage.sites, "minutes": minutes,
             **_shares_json(shares, measures),
             "uncovered": unc.index[:50].tolist(),
             **info,
         }, ensure_ascii=False, default=str))
     else:
-        print(f"{t.name}: {len(sites)} third place(s) ({cfg.coverage.sites}) in the territory "
+        print(f"{t.name}: {n_sites} third place(s) ({cfg.coverage.sites}) in the territory "
               "and its ring")
         print(shares[["minutes", "share_population", "share_teleworkers", "share_solos"]].to_string(index=False))
         if len(unc):
@@ -494,40 +480,15 @@ def _cmd_coverage(args) -> int:
 
 
 def _cmd_select(args) -> int:
-    import numpy as np
+    from territorial_geo import pipeline
 
-    from territorial_geo import coverage, study, zoning
-    from territorial_geo.territory import resolve_communes
-
-    t, net, sites, weights, cfg, info, data = _load_inputs(args)
-    cc = cfg.coverage
-    pts = t.chefs_lieux.loc[t.codes].geometry
-    engine = _engine(args, net)
-    info["engine"] = engine.info()
-    existing = np.zeros(len(t.codes), bool)
-    if len(sites):
-        times = coverage.nearest_site_times(net, pts, sites, engine=engine)
-        existing = (times["time_min"] <= cc.budget_min).to_numpy()
-    towns = None
-    if cc.candidates == "towns":
-        towns = (resolve_communes(cfg.zoning.market_towns, data=data, within=t.all_codes)
-                 if cfg.zoning.market_towns else
-                 zoning.candidate_towns(t, data.density_grid()["dens"])[:5]
-                 if cfg.zoning.auto_towns else [])
-    cands = study.candidate_codes(t, cc.candidates, towns=towns,
-                                  candidate_list=cc.candidate_list, data=data)
-    if not cands:
+    inputs, dem, info = _load_inputs(args)
+    cc = inputs.config.coverage
+    if not inputs.candidates:
         raise TerritorialGeoError("site selection: no candidate commune (try --candidates all)")
-    cover = np.isfinite(coverage.cover_matrix(net, pts, t.chefs_lieux.loc[cands].geometry,
-                                              cc.budget_min * 60, engine=engine))
-    labels = [f"{t.chefs_lieux.loc[c, 'nom']} ({c})" for c in cands]
-    w = weights[cc.weight].to_numpy()
-    if args.target_share is not None:
-        sel = coverage.set_cover(cover, w, args.target_share, labels=labels,
-                                 existing_cover=existing, time_limit_s=args.time_limit)
-    else:
-        sel = coverage.select_sites(cover, w, min(cc.k, len(cands)), labels=labels,
-                                    existing_cover=existing, time_limit_s=args.time_limit)
+    cov = pipeline.coverage_stage(inputs, dem, levels=False)
+    sel = pipeline.selection_stage(inputs, cov, target_share=args.target_share,
+                                   time_limit_s=args.time_limit)
     info["notes"] = sel.notes + info["notes"]
     print(_selection_text(sel, info, as_json=args.json,
                           extra={"time_limit_s": args.time_limit, "weight": cc.weight,

@@ -541,7 +541,7 @@ def pole_dropped_section(dropped: pd.DataFrame, members: dict[str, int],
     Parameters
     ----------
     dropped
-        The frame of :func:`territorial_geo.study.pole_variants`.
+        The frame of :func:`territorial_geo.pipeline.zones_stage` (``pole_dropped``).
     members
         Zone code -> number of members within the budget.
     seats

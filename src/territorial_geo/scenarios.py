@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from territorial_geo import demand, report, sources, study, uncertainty, zoning
+from territorial_geo import demand, pipeline, report, sources, study, uncertainty
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import ConfigError
 from territorial_geo.i18n import messages
 from territorial_geo.params import ZONING_PATHS, check_path, parse_value, sweep_paths, with_values
-from territorial_geo.territory import load_territory, resolve_communes
 
 #: Most scenarios a sweep may hold (a guard against a typo multiplying lists).
 MAX_SCENARIOS = 2000
@@ -198,26 +197,23 @@ class SweepResult:
         return str(ys.pop()) if len(ys) == 1 else "at each scenario's horizon year"
 
 
-@dataclass
-class _Zoning:
-    zones: zoning.Zones
-    membership: dict[str, list[str]]
-    exclusive: pd.Series
-    without_pole: dict[str, list[str]]
-    supply_seats: dict[str, float] | None
-    names: dict[str, str]
-
-
 def _zoning_key(c: StudyConfig) -> tuple:
     z = c.zoning
-    return (tuple(z.market_towns), float(z.budget_min), z.direction)
+    return (tuple(z.market_towns), float(z.budget_min), tuple(z.bands or ()), z.direction)
 
 
 def run_sweep(
     cfg: StudyConfig, sweep: Sweep, *, data_dir: str | os.PathLike | None = None,
     progress: Callable[[str], None] | None = None,
+    inputs: pipeline.StudyInputs | None = None,
 ) -> SweepResult:
-    """Run every scenario of ``sweep`` (in memory), sharing what does not change.
+    """Run every scenario of ``sweep`` (in memory) through the study's stages
+    (:mod:`territorial_geo.pipeline`), sharing what does not change.
+
+    Parameters
+    ----------
+    inputs
+        The study's inputs (:func:`pipeline.load_inputs`), read here when not given.
 
     Returns
     -------
@@ -227,89 +223,59 @@ def run_sweep(
     """
     say = progress or (lambda _m: None)
     lap = study.Laps()
-    timings = lap.timings
-
     configs = [(name, vals, with_values(cfg, vals)) for name, vals in sweep.scenarios]
-    say("territory")
     data = sources.Datasets(data_dir)  # each dataset read once for the whole sweep
-    terr = load_territory(cfg.territory, ring_km=cfg.ring_km, data=data)
-    lap("territory")
-    say("road network (once)")
-    net = study.study_network(cfg, terr, data_dir=data_dir, data=data)
-    engine = study.study_engine(cfg, net)
-    lap("network")
-    inventory, inv_label = study.supply_inventory(cfg, data=data)
-    missing_inv = inv_label == study.NO_INVENTORY
-    sites = study.third_places(terr, cfg, inventory=inventory, data=data)
-    existing = sites[sites["status"] == "existing"]
-    pole_codes = {p.zone: p.pole for p in cfg.poles}
-    pole_rules = {p.zone: p.rule for p in cfg.poles}
-    zonings: dict[tuple, _Zoning] = {}
+    if inputs is None:
+        inputs = pipeline.load_inputs(cfg, data, progress=say, laps=lap)
+    terr = inputs.territory
+    lap("inputs")
+    zonings: dict[tuple, pipeline.ZoneResult] = {}
+    supplies: dict[tuple, pipeline.SupplyResult] = {}
     passes = 0
     for c in [cfg] + [c for _, _, c in configs]:
         key = _zoning_key(c)
         if key in zonings:
             continue
-        say(f"zones: {len(key[0])} towns, {key[1]:g} min, direction {key[2]}")
         z = c.zoning
-        towns = list(z.market_towns) or (zoning.candidate_towns(
-            terr, data.density_grid()["dens"])[:5] if z.auto_towns else [])
-        zs = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
-                                bands=z.bands, direction=z.direction, polygons=False,
-                                engine=engine)
-        passes += 1
-        membership = zs.membership(territory_only=False)
-        without = {}
-        for zone_ref, pole in pole_codes.items():
-            zone_code = resolve_communes([zone_ref], data=data, within=terr.all_codes)[0]
-            if zone_code not in membership:
-                continue
-            pz = zoning.build_zones(terr, [pole], network=net, budget_min=z.budget_min,
-                                    direction=z.direction, polygons=False, engine=engine)
-            passes += 1
-            without[zone_code] = zs.without_pole(zone_code, pz, territory_only=False,
-                                                 rule=pole_rules[zone_ref])
-        members = zs.within(territory_only=False)
-        supply = None
-        if not missing_inv:
-            supply = {zc: float(existing.loc[existing["code"].isin(
-                set(members.loc[members["zone"] == zc, "code"])), "seats"].sum())
-                for zc in zs.zone_codes}
-        zonings[key] = _Zoning(zs, membership, zs.exclusive(territory_only=False), without,
-                               supply, dict(zip(zs.towns.index, zs.towns["nom"], strict=True)))
+        towns = pipeline.resolve_towns(z, terr, inputs.density, data=data)
+        say(f"zones: {len(towns)} towns, {z.budget_min:g} min, direction {z.direction}")
+        zr = pipeline.zones_stage(inputs, zoning_cfg=z, towns=towns, polygons=False)
+        passes += 1 + len(zr.without_pole)
+        zonings[key] = zr
+        supplies[key] = pipeline.supply_stage(inputs, zr)
     lap("zones")
     codes = set(terr.codes)
-    for zg in zonings.values():
-        codes |= set(zg.zones.within(max(zg.zones.bands), territory_only=False)["code"])
+    for zr in zonings.values():
+        codes |= set(zr.demand_codes)
     codes_l = sorted(codes)
-    names = terr.chefs_lieux["nom"].reindex(codes_l)
-    inputs: dict[tuple, dict] = {}
+    def inputs_key(d) -> tuple:
+        return (d.csp_year, d.solos.sirene_file, tuple(d.solos.naf_codes), tuple(d.solos.bands))
+
+    # the study's own demand inputs were read with the other inputs (SIRENE counted over
+    # the territory and its ring, where every zone member lies)
+    loaded: dict[tuple, dict] = {inputs_key(cfg.demand): inputs.demand_inputs}
     demands: dict[str, demand.CommuneDemand] = {}
     rows = []
+    sens = None
     for name, vals, c in [("", {}, cfg), *configs]:
         d = c.demand
-        ikey = (d.csp_year, d.solos.sirene_file, tuple(d.solos.naf_codes), tuple(d.solos.bands))
-        if ikey not in inputs:
+        ikey = inputs_key(d)
+        if ikey not in loaded:
             say(f"demand inputs (census, CSP {d.csp_year})")
-            inputs[ikey] = study.demand_inputs(d, codes_l, data=data)
+            loaded[ikey] = pipeline.load_demand_inputs(d, terr.all_codes, data=data)
         dkey = json.dumps(asdict(d), sort_keys=True, default=str)
         if dkey not in demands:
-            demands[dkey] = demand.commune_demand(codes_l, d, names=names, **inputs[ikey])
+            demands[dkey] = pipeline.demand_stage(inputs, demand_cfg=d, codes=codes_l,
+                                                  demand_inputs=loaded[ikey])
         dem = demands[dkey]
+        key = _zoning_key(c)
         if not name:  # the study itself: the sensitivity
-            zg = zonings[_zoning_key(cfg)]
-            zi = uncertainty.zone_index(codes_l, zg.membership, zg.exclusive,
-                                        without_pole=zg.without_pole,
-                                        territory_codes=terr.codes)
-            sens = uncertainty.sensitivity(dem.table, cfg, zi, years=dem.years,
-                                           supply_seats=zg.supply_seats)
-            sens.insert(sens.columns.get_loc("zone") + 1, "zone_name",
-                        sens["zone"].map({**zg.names, "all": "all"}))
+            sens = pipeline.seats_stage(inputs, zonings[key], dem, supplies[key],
+                                        uncertainty_draws=False, sensitivity=True,
+                                        rules=False).sensitivity
             continue
-        zg = zonings[_zoning_key(c)]
-        zt = demand.zone_table(dem, zg.membership, zg.exclusive, without_pole=zg.without_pole,
-                               supply_seats=zg.supply_seats, names=zg.names,
-                               territory_codes=terr.codes)
+        zt = pipeline.seats_stage(inputs, zonings[key], dem, supplies[key], cfg=c,
+                                  uncertainty_draws=False, rules=False).zone_seats
         zt.insert(0, "scenario", name)
         for i, path in enumerate(sweep.paths):
             v = vals.get(path, _current(cfg, path))
@@ -317,8 +283,8 @@ def run_sweep(
         rows.append(zt.drop(columns="share_of_zone"))
     lap("demand")
     table = pd.concat(rows, ignore_index=True)
-    return SweepResult(cfg, sweep, table, sens, terr.name, timings, passes, len(demands),
-                       len(inputs), {n: c.demand.horizon_year for n, _, c in configs})
+    return SweepResult(cfg, sweep, table, sens, terr.name, lap.timings, passes, len(demands),
+                       len(loaded), {n: c.demand.horizon_year for n, _, c in configs})
 
 
 def _cell(v: Any) -> str:
