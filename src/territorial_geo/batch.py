@@ -42,7 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo import coverage, demand, pipeline, sources, supply, zoning
+from territorial_geo import coverage, pipeline, sources, supply
 from territorial_geo import network as netmod
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError, UnknownPlaceError
@@ -167,7 +167,7 @@ class PartitionInputs:
     density
         INSEE density-grid level per commune code.
     census, csp_shares
-        Demand-stage inputs (:func:`territorial_geo.study.demand_inputs`).
+        Demand-stage inputs (:func:`territorial_geo.pipeline.load_demand_inputs`).
     inventory, inventory_label
         Existing third places (None when not obtainable) and where they come from.
     network
@@ -182,6 +182,8 @@ class PartitionInputs:
     inventory: gpd.GeoDataFrame | None
     inventory_label: str
     network: netmod.RoadNetwork
+    #: The routing engine over ``network`` (``zoning.engine``).
+    engine: object = None
 
 
 def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
@@ -264,13 +266,16 @@ def load_partition(
     return PartitionInputs(
         communes=sub, chefs_lieux=cl[cl.index.isin(sub.index)],
         density=nat["density"]["dens"], census=nat["census"], csp_shares=nat["csp_shares"],
-        inventory=nat["inventory"], inventory_label=nat["inventory_label"], network=net)
+        inventory=nat["inventory"], inventory_label=nat["inventory_label"], network=net,
+        engine=pipeline.engine_for(cfg, net))
 
 
 def epci_summary(
     cfg: StudyConfig, siren: str, name: str, members: list[str], data: PartitionInputs,
 ) -> dict:
-    """One EPCI's summary row from a partition's loaded inputs (reads no file).
+    """One EPCI's summary row from a partition's loaded inputs (reads no file): the
+    study's stages (:mod:`territorial_geo.pipeline`) over the EPCI, its market towns taken
+    from the density grid.
 
     Returns
     -------
@@ -289,54 +294,43 @@ def epci_summary(
         No market town (no commune on density levels 4-5), and any stage error.
     """
     t0 = time.perf_counter()
+    cfg = template(cfg)  # market towns from the density grid, no pole nor planned site
     terr = build_territory(name, "epci", sorted(members), communes=data.communes,
                            chefs_lieux=data.chefs_lieux, ring_km=cfg.ring_km, siren=siren)
     row: dict = {"siren": siren, "name": name, "n_communes": len(terr.codes),
                  "population": float(terr.population), "status": "ok", "error": ""}
-    towns = zoning.candidate_towns(terr, data.density)[:N_TOWNS]
-    if not towns:
+    inputs = pipeline.inputs_from_frames(
+        cfg, terr, data.network, census=data.census, csp_shares=data.csp_shares,
+        inventory=data.inventory, inventory_label=data.inventory_label, density=data.density,
+        engine=data.engine)
+    if not inputs.towns:
         raise TerritorialGeoError(
             f"EPCI {siren} ({name}): no market town (no commune on density-grid levels 4-5); "
             "give its towns in a study of its own")
-    z = cfg.zoning
-    net = data.network
-    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,
-                               bands=z.bands, direction=z.direction, polygons=False)
-    widest = zones.within(max(zones.bands), territory_only=False)
-    codes = sorted(set(terr.codes) | set(widest["code"]))
-    dem = demand.commune_demand(codes, cfg.demand, census=data.census,
-                                csp_shares=data.csp_shares,
-                                names=terr.chefs_lieux["nom"].reindex(codes))
-    membership = zones.membership(territory_only=False)
-    seats = demand.zone_table(dem, membership, zones.exclusive(territory_only=False))
-    union = seats[seats["variant"] == "union"]
-    row["market_towns"] = ";".join(towns)
-    row["n_zones"] = len(zones.zone_codes)
-    for r in union.itertuples():
+    zr = pipeline.zones_stage(inputs, polygons=False)
+    dem = pipeline.demand_stage(inputs, zr)
+    seats = pipeline.seats_stage(inputs, zr, dem, None, uncertainty_draws=False,
+                                 rules=False).zone_seats
+    row["market_towns"] = ";".join(inputs.towns)
+    row["n_zones"] = len(zr.zones.zone_codes)
+    for r in seats[seats["variant"] == "union"].itertuples():
         row[f"seats_{r.segment}_{r.year}"] = float(r.seats)
-    sites = supply.third_places(terr, cfg, inventory=data.inventory)
+    sites = inputs.sites
     existing = sites[sites["status"] == "existing"]
-    missing = data.inventory is None
-    in_union = existing[existing["code"].isin({c for v in membership.values() for c in v})]
+    missing = inputs.inventory_missing
+    in_union = existing[existing["code"].isin({c for v in zr.membership.values() for c in v})]
     row["supply_sites"] = np.nan if missing else float(len(in_union))
     row["supply_seats"] = np.nan if missing else float(in_union["seats"].sum())
     h = cfg.demand.horizon_year
     row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan) - row["supply_seats"]
-    pts = terr.chefs_lieux.loc[terr.codes].geometry
-    pop = terr.communes["population"].reindex(terr.codes).fillna(0.0)
     minutes = sorted(set(EPCI_MINUTES) | {float(m) for m in cfg.coverage.minutes})
-    if missing:
-        times = pd.Series(np.nan, index=terr.codes)
-    elif len(existing):
-        times = coverage.nearest_site_times(net, pts, existing)["time_min"]
-    else:
-        times = pd.Series(np.inf, index=terr.codes)
-    shares = coverage.coverage_shares(times, pop.to_frame("population"), minutes)
-    for r in shares.itertuples():
+    cov = pipeline.coverage_stage(inputs, dem, minutes=minutes, sites="existing", levels=False)
+    for r in cov.shares().itertuples():
         row[f"share_population_{r.minutes:g}min"] = (np.nan if missing else
                                                      float(r.share_population))
+    pop = cov.weights["population"]
     row["uncovered_population"] = (np.nan if missing else
-                                   float(pop[~(times <= cfg.coverage.budget_min)].sum()))
+                                   float(pop[~cov.existing_cover].sum()))
     row["time_s"] = round(time.perf_counter() - t0, 3)
     return row
 

@@ -454,9 +454,8 @@ def _cmd_coverage(args) -> int:
     minutes = cfg.coverage.minutes
     cov = pipeline.coverage_stage(inputs, dem, levels=False)
     measures = list(pipeline.COVERAGE_MEASURES)
-    times = cov.times()
-    shares = coverage.coverage_shares(times, cov.weights[measures], minutes)
-    unc = coverage.uncovered(times, cov.weights, max(minutes), t.communes["nom"])
+    shares = cov.shares()
+    unc = coverage.uncovered(cov.times(), cov.weights, max(minutes), t.communes["nom"])
     n_sites = len(cov.sites)
     if args.json:
         print(json.dumps({

@@ -282,6 +282,37 @@ def load_inputs(
                        load_state(sources.resolve_data_dir(data.data_dir)))
 
 
+def inputs_from_frames(
+    cfg: StudyConfig, territory: Territory, network: netmod.RoadNetwork, *,
+    census, csp_shares, inventory: gpd.GeoDataFrame | None, inventory_label: str,
+    density: pd.Series, engine=None,
+) -> StudyInputs:
+    """Inputs built from tables already in memory (a batch task reads the national tables
+    once for many EPCIs): market towns from the density grid (:func:`auto_towns`), the
+    inventory's places in the territory and its ring, no pole, no planned site.
+
+    Raises
+    ------
+    ConfigError
+        ``cfg`` names places (market towns, poles, planned sites, a candidate list): those
+        are resolved by :func:`load_inputs` only.
+    """
+    from territorial_geo.errors import ConfigError
+
+    named = [k for k, v in (("zoning.market_towns", cfg.zoning.market_towns),
+                            ("poles", cfg.poles), ("supply.planned", cfg.supply.planned))
+             if v]
+    if named:
+        raise ConfigError(f"{', '.join(named)}: names are resolved by load_inputs only; "
+                          "inputs built from frames take their market towns from the density "
+                          "grid")
+    towns = auto_towns(territory, density) if cfg.zoning.auto_towns else []
+    sites = third_places(territory, cfg, inventory=inventory)
+    return StudyInputs(cfg, territory, network, engine or netmod.engine_of(None, network),
+                       tuple(towns), (), sites, inventory_label, tuple(towns),
+                       {"census": census, "csp_shares": csp_shares}, density)
+
+
 # ------------------------------------------------------------------------------- stages
 
 
@@ -534,7 +565,7 @@ class CoverageResult:
         places).
     table
         Shares covered within each of ``minutes`` for the territory, each EPCI and each
-        département (``level`` column); None without places.
+        département (``level`` column; all zero without places).
     existing_cover
         Per territory commune: within ``coverage.budget_min`` of a place.
     weights
@@ -555,6 +586,11 @@ class CoverageResult:
         if self.site_times is not None:
             return self.site_times["time_min"]
         return pd.Series(np.inf, index=self.weights.index)
+
+    def shares(self, level: str = "territory") -> pd.DataFrame:
+        """The rows of ``table`` at ``level`` (``territory``, ``epci``, ``department``)."""
+        return self.table[self.table["level"] == level].drop(columns="level").reset_index(
+            drop=True)
 
 
 def coverage_stage(
@@ -585,26 +621,25 @@ def coverage_stage(
     missing = inputs.inventory_missing
     inv_matters = missing and which in ("existing", "both")
     notes = []
-    site_times = table = None
+    wcols = weights[list(COVERAGE_MEASURES)]
     if len(use):
         site_times = coverage.nearest_site_times(inputs.network, pts, use, engine=inputs.engine)
-        wcols = weights[list(COVERAGE_MEASURES)]
-        parts = [coverage.coverage_shares(site_times["time_min"], wcols, minutes).assign(
-            level="territory")]
-        if levels:
-            for level, col in (("epci", "epci_siren"), ("department", "departement")):
-                parts.append(coverage.coverage_shares(
-                    site_times["time_min"], wcols, minutes,
-                    groups=terr.communes[col].reindex(terr.codes).fillna("none")).assign(
-                        level=level))
-        table = pd.concat(parts, ignore_index=True)
-        existing_cover = (site_times["time_min"] <= cc.budget_min).to_numpy()
+        times = site_times["time_min"]
         if inv_matters:
             notes.append(Note("note_cov_planned_only", what=NO_INVENTORY))
     else:
-        existing_cover = np.zeros(len(terr.codes), bool)
+        site_times, times = None, pd.Series(np.inf, index=terr.codes)
         notes.append(Note("note_cov_skipped", what=NO_INVENTORY) if inv_matters
                      else Note("note_cov_zero"))
+    parts = [coverage.coverage_shares(times, wcols, minutes).assign(level="territory")]
+    if levels:
+        for level, col in (("epci", "epci_siren"), ("department", "departement")):
+            parts.append(coverage.coverage_shares(
+                times, wcols, minutes,
+                groups=terr.communes[col].reindex(terr.codes).fillna("none")).assign(
+                    level=level))
+    table = pd.concat(parts, ignore_index=True)
+    existing_cover = (times <= cc.budget_min).to_numpy()
     return CoverageResult(use, site_times, table, existing_cover, weights, tuple(notes))
 
 

@@ -173,7 +173,8 @@ def run_study(
     if net.kind == "approximate" and net.source.get("note", "").startswith(NO_SKELETON):
         notes.append(Note("note_road_network", text=net.source["note"]))
     return StudyResult(cfg, overridden or set(), terr, net, zones, dem, seats.zone_seats,
-                       zr.without_pole, inputs.sites, sup.table, cov.site_times, cov.table,
+                       zr.without_pole, inputs.sites, sup.table, cov.site_times,
+                       cov.table if cov.site_times is not None else None,
                        sel, lap.timings, notes, inputs.inventory_label, inputs.data_state,
                        seats.sensitivity, zr.pole_dropped, seats.teleworker_rules,
                        inputs.engine)
