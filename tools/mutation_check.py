@@ -199,6 +199,18 @@ MUTATIONS: list[Mutation] = [
         '        drop &= t_pole >= 0',
         ("tests/test_catchment.py::test_pole_rules_never_drop_the_market_town",),
     ),
+    Mutation(  # issue 21: the batch's EPCI row runs the study's demand stage over the zones
+        "batch-demand-territory-only", "batch.py",
+        "    dem = pipeline.demand_stage(inputs, zr)\n    seats = pipeline.seats_stage(inputs, zr, dem, None,",
+        "    dem = pipeline.demand_stage(inputs)\n    seats = pipeline.seats_stage(inputs, zr, dem, None,",
+        ("tests/test_one_pipeline.py::test_study_sweep_and_batch_give_the_same_union_seats",),
+    ),
+    Mutation(  # issue 21: the study's coverage is the CLI's and the batch's
+        "study-coverage-other-sites", "study.py",
+        "    cov = pipeline.coverage_stage(inputs, dem)\n",
+        "    cov = pipeline.coverage_stage(inputs, dem, sites=\"planned\")\n",
+        ("tests/test_one_pipeline.py::test_study_batch_and_cli_coverage_give_the_same_shares",),
+    ),
     Mutation(  # issue 19: a rule dropping another market town is flagged
         "pole-market-town-not-flagged", "pipeline.py",
         '                     rule=p.rule, market_town=d["code"].isin(zones.zone_codes))',
