@@ -98,3 +98,39 @@ def test_study_batch_and_cli_coverage_give_the_same_shares(runs, data_dir, capsy
         assert row[f"share_population_{m:g}min"] == pytest.approx(share, rel=1e-12)
     # the shares are not trivially 0 or 1 (third places exist within 20 min, not everywhere)
     assert 0 < ref.loc[20.0, "share_population"] < 1
+
+
+def test_run_study_chains_each_stage_once_in_order(runs, data_dir, monkeypatch):
+    from territorial_geo import pipeline
+
+    calls = []
+    for name in ("load_inputs", "zones_stage", "demand_stage", "supply_stage", "seats_stage",
+                 "coverage_stage", "selection_stage"):
+        real = getattr(pipeline, name)
+        monkeypatch.setattr(pipeline, name,
+                            lambda *a, _real=real, _name=name, **k: calls.append(_name)
+                            or _real(*a, **k))
+    study.run_study(runs["cfg"], data_dir=data_dir)
+    assert calls == ["load_inputs", "zones_stage", "demand_stage", "supply_stage",
+                     "seats_stage", "coverage_stage", "selection_stage"]
+
+
+def test_stages_read_no_file_once_inputs_are_loaded(runs, data_dir, monkeypatch):
+    """Downloads, caches and reads happen in load_inputs only: with every reader broken
+    afterwards, the study's stages still run and give the same seats."""
+    import geopandas as gpd
+    import pyogrio
+
+    from territorial_geo import pipeline
+
+    inputs = pipeline.load_inputs(runs["cfg"], sources.Datasets(data_dir))
+
+    def no_io(*_a, **_k):
+        raise AssertionError("a stage read a file")
+
+    for mod, name in ((pd, "read_csv"), (pd, "read_parquet"), (pd, "read_excel"),
+                      (gpd, "read_file"), (gpd, "read_parquet"), (pyogrio, "read_dataframe"),
+                      (sources.Datasets, "_get"), (sources, "resolve_data_dir")):
+        monkeypatch.setattr(mod, name, no_io)
+    res = study.run_study(runs["cfg"], inputs=inputs)
+    pd.testing.assert_series_equal(_union(res.zone_seats), _union(runs["study"].zone_seats))

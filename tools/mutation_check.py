@@ -211,6 +211,14 @@ MUTATIONS: list[Mutation] = [
         "    cov = pipeline.coverage_stage(inputs, dem, sites=\"planned\")\n",
         ("tests/test_one_pipeline.py::test_study_batch_and_cli_coverage_give_the_same_shares",),
     ),
+    Mutation(  # issue 21: a stage that reads its tables again instead of the inputs'
+        "stage-reads-files", "pipeline.py",
+        "                                 **(demand_inputs or inputs.demand_inputs))",
+        "                                 **(demand_inputs or load_demand_inputs(\n"
+        "                                     demand_cfg or inputs.config.demand, codes,\n"
+        "                                     data=sources.Datasets())))",
+        ("tests/test_one_pipeline.py::test_stages_read_no_file_once_inputs_are_loaded",),
+    ),
     Mutation(  # issue 19: a rule dropping another market town is flagged
         "pole-market-town-not-flagged", "pipeline.py",
         '                     rule=p.rule, market_town=d["code"].isin(zones.zone_codes))',
