@@ -254,7 +254,7 @@ def test_batch_map_in_browser(serial_out):
 def test_unreachable_scheduler_is_a_one_line_error(data_dir, monkeypatch, capsys, tmp_path):
     """--scheduler naming no running scheduler: exit 2 and one line, not a distributed
     traceback (port 1 on localhost refuses connections)."""
-    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT", "2s")
+    monkeypatch.setattr(batch.driver, "SCHEDULER_TIMEOUT", "2s")
     rc = cli.main(["--data-dir", str(data_dir), "--quiet", "batch", str(STUDY), "--epcis", ARTOIS,
                    "--out", str(tmp_path / "b"), "--scheduler", "tcp://127.0.0.1:1"])
     err = capsys.readouterr().err
