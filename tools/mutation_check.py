@@ -345,6 +345,12 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_unreachable_scheduler_is_a_one_line_error",),
     ),
     Mutation(
+        "batch-progress-printed", "batch/driver.py",
+        "        if progress is not None:\n            progress(msg)",
+        "        print(msg)",
+        ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
+    ),
+    Mutation(
         "batch-zones-at-another-budget", "batch/summary.py",
         "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,",
         "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",

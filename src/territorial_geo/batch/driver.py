@@ -3,9 +3,10 @@ the partition tasks, the merge and the outputs; or serially in this process."""
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from territorial_geo.batch.plan import EPCIS_PER_TASK, task_groups
 from territorial_geo.batch.template import template, template_key
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError
+
+log = logging.getLogger(__name__)
 
 #: A partition task whose worker dies is run again on another worker, up to this many times
 #: (local clusters; an existing scheduler keeps its own setting).
@@ -39,13 +42,6 @@ class BatchResult:
     skipped: list[str]
     tasks: list[dict]
     seconds: float
-
-
-def _bar(done: int, total: int, n_epci: int, total_epci: int, t0: float) -> str:
-    w = 30
-    k = int(w * done / max(total, 1))
-    return (f"\r[{'#' * k}{' ' * (w - k)}] {done}/{total} tasks, {n_epci}/{total_epci} "
-            f"EPCIs, {time.perf_counter() - t0:.0f}s")
 
 
 def make_client(*, workers: int | None = None, scheduler: str | None = None):
@@ -69,7 +65,8 @@ def make_client(*, workers: int | None = None, scheduler: str | None = None):
 
 def run_batch(
     cfg: StudyConfig, epcis: pd.DataFrame, out: str | os.PathLike, *,
-    client=None, data_dir: str | os.PathLike | None = None, progress: bool = True,
+    client=None, data_dir: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
     write: bool = True, epcis_per_task: int = EPCIS_PER_TASK,
 ) -> BatchResult:
     """Run every EPCI's study, one task per partition, and write the outputs.
@@ -88,7 +85,9 @@ def run_batch(
     data_dir
         Data directory (resolved here, so workers get an absolute path).
     progress
-        Print the dashboard link and a progress bar to stderr.
+        Called with one line per step (resumed partitions, the Dask dashboard link, each
+        finished task with the EPCIs done so far); the same lines go to the
+        ``territorial_geo.batch.driver`` logger at INFO level.
     write
         Write the merged outputs (:func:`write_outputs`).
     epcis_per_task
@@ -104,13 +103,21 @@ def run_batch(
     groups = task_groups(epcis, epcis_per_task)
     todo = [d for d, g in groups.items() if not partition_done(o, d, key, list(g["siren"]))]
     skipped = [d for d in groups if d not in todo]
-    err = sys.stderr
     total_epci = sum(len(groups[d]) for d in todo)
     tasks: list[dict] = []
     t0 = time.perf_counter()
-    if progress and skipped:
-        print(f"resuming: {len(skipped)} partition(s) already done ({', '.join(skipped)})",
-              file=err)
+
+    def say(msg: str) -> None:
+        log.info(msg)
+        if progress is not None:
+            progress(msg)
+
+    def done(i: int, d: str, n: int) -> None:
+        say(f"task {d} done: {i}/{len(todo)} tasks, {n}/{total_epci} EPCIs, "
+            f"{time.perf_counter() - t0:.0f} s")
+
+    if skipped:
+        say(f"resuming: {len(skipped)} partition(s) already done ({', '.join(skipped)})")
     if client is None:
         nat = national_frames(tcfg, sources.Datasets(dd)) if todo else {}
         n = 0
@@ -118,13 +125,11 @@ def run_batch(
             tasks.append(run_partition(tcfg, d, groups[d], str(o), nat=nat, data_dir=dd,
                                        template_id=key))
             n += len(groups[d])
-            if progress:
-                print(_bar(i + 1, len(todo), n, total_epci, t0), end="", file=err, flush=True)
+            done(i + 1, d, n)
     else:
         from distributed import as_completed
 
-        if progress:
-            print(f"Dask dashboard: {client.dashboard_link}", file=err, flush=True)
+        say(f"Dask dashboard: {client.dashboard_link}")
         # big partitions first, so the last task is a short one
         order = sorted(todo, key=lambda d: -len(groups[d]))
         nat_f = _national_future(client, tcfg, dd, key)
@@ -134,10 +139,7 @@ def run_batch(
         for i, f in enumerate(as_completed(futs)):
             tasks.append(f.result())
             n += len(groups[futs[f]])
-            if progress:
-                print(_bar(i + 1, len(todo), n, total_epci, t0), end="", file=err, flush=True)
-    if progress and todo:
-        print(file=err)
+            done(i + 1, futs[f], n)
     table = read_partitions(o, list(groups))
     if write:
         write_outputs(table, o, horizon_year=cfg.demand.horizon_year, lang=cfg.output.lang)

@@ -3,9 +3,10 @@ per département, and population shares per département and region."""
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo import coverage, sources
-from territorial_geo.batch.driver import _bar
 from territorial_geo.batch.inputs import _datasets, _national_future, national_frames
 from territorial_geo.batch.template import template, template_key
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError
 from territorial_geo.territory import build_territory
+
+log = logging.getLogger(__name__)
 
 #: Coverage thresholds of the national coverage.
 NATIONAL_MINUTES = (10.0, 20.0, 30.0)
@@ -111,7 +113,7 @@ def coverage_tables(
 def national_coverage(
     cfg: StudyConfig, deps: list[str], *, client=None,
     data_dir: str | os.PathLike | None = None, minutes: tuple[float, ...] = NATIONAL_MINUTES,
-    progress: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> NationalCoverage:
     """Coverage of the CGET 2019 third places over départements ``deps``, one task per
     département (``client``: Dask; ``None``: serially here), merged.
@@ -122,26 +124,43 @@ def national_coverage(
         Study file giving the network settings (``zoning.network``, speeds, margin).
     deps
         Département codes (all of them for France: :func:`all_departements`).
+    client
+        A ``distributed.Client``; ``None`` computes the départements here, one after the
+        other.
+    data_dir
+        Data directory.
+    minutes
+        Thresholds of the coverage tables.
+    progress
+        Called with one line per finished département (also logged at INFO level).
     """
     dd = str(sources.resolve_data_dir(data_dir))
     tcfg = template(cfg)
     data = sources.Datasets(dd)
+    t0 = time.perf_counter()
+
+    def done(i: int, dep: str) -> None:
+        msg = (f"coverage of département {dep} done: {i}/{len(deps)}, "
+               f"{time.perf_counter() - t0:.0f} s")
+        log.info(msg)
+        if progress is not None:
+            progress(msg)
+
     if client is None:
         nat = national_frames(tcfg, data)
-        parts = [coverage_partition(tcfg, d, nat=nat, data_dir=dd) for d in deps]
+        parts = []
+        for i, d in enumerate(deps, start=1):
+            parts.append(coverage_partition(tcfg, d, nat=nat, data_dir=dd))
+            done(i, d)
     else:
         from distributed import as_completed
 
         nat_f = _national_future(client, tcfg, dd, template_key(cfg))
         futs = [client.submit(coverage_partition, tcfg, d, nat=nat_f, data_dir=dd, pure=False,
                               key=f"coverage-{d}-{template_key(cfg)}") for d in deps]
-        t0 = time.perf_counter()
-        for i, _f in enumerate(as_completed(futs)):
-            if progress:
-                print(_bar(i + 1, len(futs), 0, 0, t0).split(", 0/0")[0], end="",
-                      file=sys.stderr, flush=True)
-        if progress:
-            print(file=sys.stderr)
+        names = {f.key: d for f, d in zip(futs, deps, strict=True)}
+        for i, f in enumerate(as_completed(futs), start=1):
+            done(i, names[f.key])
         parts = client.gather(futs)
     com = pd.concat(parts, ignore_index=True)
     regions = data.commune_list()["region"].astype(str)
