@@ -49,8 +49,7 @@ def one_run(cfg, epcis, workers: int, data_dir) -> dict:
     out = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         t = time.perf_counter()
-        res = batch.run_batch(cfg, epcis, out, client=client, data_dir=data_dir,
-                              progress=False)
+        res = batch.run_batch(cfg, epcis, out, client=client, data_dir=data_dir)
         wall = time.perf_counter() - t
     finally:
         _shut(client)

@@ -124,15 +124,15 @@ def test_outputs_and_error_row(serial_out):
 
 def test_dask_equals_serial(serial_out, client, cfg, frames, data_dir, tmp_path):
     epcis = batch.select_epcis(SMALL, **frames)
-    res = batch.run_batch(cfg, epcis, tmp_path / "dask", client=client, data_dir=data_dir,
-                          progress=False)
+    res = batch.run_batch(cfg, epcis, tmp_path / "dask", client=client, data_dir=data_dir)
     assert sorted(res.computed) == ["62", "74"]
     pd.testing.assert_frame_equal(_table(tmp_path / "dask" / "epcis.csv"),
                                   _table(serial_out / "epcis.csv"))
     assert {t["pid"] for t in res.tasks} != {os.getpid()}  # ran in the worker processes
 
 
-def test_resume_skips_done_and_never_reads_partial(serial_out, cfg, frames, data_dir, tmp_path):
+def test_resume_skips_done_and_never_reads_partial(serial_out, cfg, frames, data_dir, tmp_path,
+                                                  capsys):
     out = tmp_path / "resume"
     shutil.copytree(serial_out, out)
     parts = out / "partitions"
@@ -142,8 +142,14 @@ def test_resume_skips_done_and_never_reads_partial(serial_out, cfg, frames, data
     with pytest.raises(TerritorialGeoError, match="not finished"):
         batch.read_partitions(out, ["62", "74"])
     epcis = batch.select_epcis(SMALL, **frames)
-    res = batch.run_batch(cfg, epcis, out, data_dir=data_dir, progress=False)
+    lines: list[str] = []
+    res = batch.run_batch(cfg, epcis, out, data_dir=data_dir, progress=lines.append)
     assert res.computed == ["74"] and res.skipped == ["62"]
+    # progress goes to the callback only (nothing printed): the resumed task, then 74 (Évian,
+    # Chamonix)
+    assert lines[0] == "resuming: 1 partition(s) already done (62)"
+    assert lines[1].startswith("task 74 done: 1/1 tasks, 2/2 EPCIs")
+    assert len(lines) == 2 and capsys.readouterr() == ("", "")
     pd.testing.assert_frame_equal(_table(out / "epcis.csv"), _table(serial_out / "epcis.csv"))
     # a marker written for another template is not taken as done
     import dataclasses
@@ -151,7 +157,7 @@ def test_resume_skips_done_and_never_reads_partial(serial_out, cfg, frames, data
     other = dataclasses.replace(cfg, ring_km=cfg.ring_km + 1)
     assert batch.template_key(other) != batch.template_key(cfg)
     res2 = batch.run_batch(other, epcis[epcis["partition"] == "62"], out, data_dir=data_dir,
-                           progress=False, write=False)
+                           write=False)
     assert res2.computed == ["62"]
 
 
@@ -164,7 +170,7 @@ def test_killed_worker_loses_no_epci(serial_out, client, cfg, frames, data_dir, 
     out = tmp_path / "killed"
     box: dict = {}
     th = threading.Thread(target=lambda: box.update(res=batch.run_batch(
-        cfg, epcis, out, client=client, data_dir=data_dir, progress=False)))
+        cfg, epcis, out, client=client, data_dir=data_dir)))
     pids = client.run(os.getpid)  # worker address -> process id
     th.start()
     victim = None
@@ -254,7 +260,7 @@ def test_batch_map_in_browser(serial_out):
 def test_unreachable_scheduler_is_a_one_line_error(data_dir, monkeypatch, capsys, tmp_path):
     """--scheduler naming no running scheduler: exit 2 and one line, not a distributed
     traceback (port 1 on localhost refuses connections)."""
-    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT", "2s")
+    monkeypatch.setattr(batch.driver, "SCHEDULER_TIMEOUT", "2s")
     rc = cli.main(["--data-dir", str(data_dir), "--quiet", "batch", str(STUDY), "--epcis", ARTOIS,
                    "--out", str(tmp_path / "b"), "--scheduler", "tcp://127.0.0.1:1"])
     err = capsys.readouterr().err

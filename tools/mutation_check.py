@@ -200,7 +200,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_catchment.py::test_pole_rules_never_drop_the_market_town",),
     ),
     Mutation(  # issue 21: the batch's EPCI row runs the study's demand stage over the zones
-        "batch-demand-territory-only", "batch.py",
+        "batch-demand-territory-only", "batch/summary.py",
         "    dem = pipeline.demand_stage(inputs, zr)\n    seats = pipeline.seats_stage(inputs, zr, dem, None,",
         "    dem = pipeline.demand_stage(inputs)\n    seats = pipeline.seats_stage(inputs, zr, dem, None,",
         ("tests/test_one_pipeline.py::test_study_sweep_and_batch_give_the_same_union_seats",),
@@ -226,7 +226,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_catchment.py::test_pole_variants_warn_when_another_market_town_is_dropped",),
     ),
     Mutation(  # issue 19: a seats column of the supply file wins over seats_per_site
-        "supply-seats-column-ignored", "study.py",
+        "supply-seats-column-ignored", "supply.py",
         "        elif np.isfinite(v):",
         "        elif False:",
         ("tests/test_demand_config.py::test_supply_file_seats_column",),
@@ -238,43 +238,43 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_study.py::test_every_zone_recomputed_from_communes_csv",),
     ),
     Mutation(
-        "batch-error-row-raises", "batch.py",
+        "batch-error-row-raises", "batch/partition.py",
         "            rows.append(_error_row(r.siren, r.name, r.members, pop, exc))",
         "            raise",
         ("tests/test_batch.py::test_outputs_and_error_row",),
     ),
     Mutation(
-        "batch-marker-ignores-template", "batch.py",
+        "batch-marker-ignores-template", "batch/markers.py",
         '    return got.get("template") == exp["template"] and got.get("sirens") == exp["sirens"]',
         "    return True",
         ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
     ),
     Mutation(
-        "batch-reads-unfinished-partition", "batch.py",
+        "batch-reads-unfinished-partition", "batch/markers.py",
         "        if not _marker(o, d).is_file():",
         "        if False:",
         ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
     ),
     Mutation(
-        "batch-unmet-ignores-supply", "batch.py",
+        "batch-unmet-ignores-supply", "batch/summary.py",
         '    row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan) - row["supply_seats"]',
         '    row[f"unmet_seats_{h}"] = row.get(f"seats_total_{h}", np.nan)',
         ("tests/test_batch.py::test_unmet_seats_are_net_of_the_supply_in_the_zones",),
     ),
     Mutation(
-        "batch-no-retry-after-worker-death", "batch.py",
+        "batch-no-retry-after-worker-death", "batch/driver.py",
         "ALLOWED_FAILURES = 3",
         "ALLOWED_FAILURES = 0",
         ("tests/test_batch.py::test_killed_worker_loses_no_epci",),
     ),
     Mutation(
-        "national-coverage-counts-failed-departements", "batch.py",
+        "national-coverage-counts-failed-departements", "batch/national.py",
         "        sub = all_sub[~failed]",
         "        sub = all_sub",
         ("tests/test_batch.py::test_coverage_tables_leave_failed_departements_out",),
     ),
     Mutation(
-        "national-coverage-region-sum", "batch.py",
+        "national-coverage-region-sum", "batch/national.py",
         '            cov = float(sub.loc[sub["minutes"] <= n, "population"].sum())',
         '            cov = float(sub.loc[sub["minutes"] <= n, "population"].mean())',
         ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
@@ -312,8 +312,8 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "sweep-zones-reused-across-budgets", "scenarios.py",
-        "    return (tuple(z.market_towns), float(z.budget_min), z.direction)",
-        "    return (tuple(z.market_towns), z.direction)",
+        "    return (tuple(z.market_towns), float(z.budget_min), tuple(z.bands or ()), z.direction)",
+        "    return (tuple(z.market_towns), tuple(z.bands or ()), z.direction)",
         ("tests/test_scenarios.py",),
     ),
     Mutation(
@@ -359,15 +359,22 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_officials.py::test_selection_shares_are_percentages_like_the_coverage",),
     ),
     Mutation(
-        "unreachable-scheduler-traceback", "batch.py",
+        "unreachable-scheduler-traceback", "batch/driver.py",
         "        except (OSError, TimeoutError, ValueError) as exc:",
         "        except KeyError as exc:",
         ("tests/test_batch.py::test_unreachable_scheduler_is_a_one_line_error",),
     ),
     Mutation(
-        "batch-zones-at-another-budget", "batch.py",
-        "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min,",
-        "    zones = zoning.build_zones(terr, towns, network=net, budget_min=z.budget_min + 1,",
+        "batch-progress-printed", "batch/driver.py",
+        "        if progress is not None:\n            progress(msg)",
+        "        print(msg)",
+        ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
+    ),
+    Mutation(
+        "batch-zones-at-another-budget", "batch/summary.py",
+        "    zr = pipeline.zones_stage(inputs, polygons=False)",
+        "    zr = pipeline.zones_stage(inputs, polygons=False, zoning_cfg=__import__("
+        "'dataclasses').replace(cfg.zoning, budget_min=cfg.zoning.budget_min + 1))",
         ("tests/test_batch.py::test_batch_row_equals_the_study_with_its_towns",),
     ),
     Mutation(

@@ -241,12 +241,12 @@ def _cmd_batch(args) -> int:
         client = batch.make_client(workers=args.workers, scheduler=args.scheduler)
     try:
         res = batch.run_batch(cfg, epcis, args.out, client=client, data_dir=args.data_dir,
-                              progress=not args.quiet, epcis_per_task=args.epcis_per_task)
+                              progress=say, epcis_per_task=args.epcis_per_task)
         cov = None
         if args.national_coverage:
             say("national coverage")
             cov = batch.national_coverage(cfg, sorted(epcis["partition"].unique()),
-                                          client=client, data_dir=args.data_dir)
+                                          client=client, data_dir=args.data_dir, progress=say)
             batch.write_coverage(cov, args.out)
     finally:
         if client is not None:

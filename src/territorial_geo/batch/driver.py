@@ -1,0 +1,146 @@
+"""Running a batch: a ``dask.distributed`` client (local cluster or existing scheduler),
+the partition tasks, the merge and the outputs; or serially in this process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from territorial_geo import sources
+from territorial_geo.batch.inputs import _national_future, national_frames
+from territorial_geo.batch.markers import partition_done, read_partitions
+from territorial_geo.batch.outputs import write_outputs
+from territorial_geo.batch.partition import run_partition
+from territorial_geo.batch.plan import EPCIS_PER_TASK, task_groups
+from territorial_geo.batch.template import template, template_key
+from territorial_geo.config import StudyConfig
+from territorial_geo.errors import TerritorialGeoError
+
+log = logging.getLogger(__name__)
+
+#: A partition task whose worker dies is run again on another worker, up to this many times
+#: (local clusters; an existing scheduler keeps its own setting).
+ALLOWED_FAILURES = 3
+#: How long to wait for an existing scheduler (``--scheduler``) before giving up.
+SCHEDULER_TIMEOUT = "30s"
+
+
+@dataclass
+class BatchResult:
+    """What a batch produced."""
+
+    table: gpd.GeoDataFrame
+    out: Path
+    computed: list[str]
+    skipped: list[str]
+    tasks: list[dict]
+    seconds: float
+
+
+def make_client(*, workers: int | None = None, scheduler: str | None = None):
+    """A ``dask.distributed`` client: on ``scheduler`` when given, else on a new
+    ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise TerritorialGeoError(
+                f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); "
+                "start one (dask scheduler) or drop --scheduler to run locally") from None
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                               processes=True, dashboard_address=":0")
+    return Client(cluster)
+
+
+def run_batch(
+    cfg: StudyConfig, epcis: pd.DataFrame, out: str | os.PathLike, *,
+    client=None, data_dir: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
+    write: bool = True, epcis_per_task: int = EPCIS_PER_TASK,
+) -> BatchResult:
+    """Run every EPCI's study, one task per partition, and write the outputs.
+
+    Parameters
+    ----------
+    cfg
+        The study file (used as a template, see :func:`template`).
+    epcis
+        :func:`select_epcis`.
+    out
+        Output folder; ``partitions/`` in it holds the finished partitions (resume).
+    client
+        A ``distributed.Client``; ``None`` runs the partitions one after the other in this
+        process (the serial reference).
+    data_dir
+        Data directory (resolved here, so workers get an absolute path).
+    progress
+        Called with one line per step (resumed partitions, the Dask dashboard link, each
+        finished task with the EPCIs done so far); the same lines go to the
+        ``territorial_geo.batch.driver`` logger at INFO level.
+    write
+        Write the merged outputs (:func:`write_outputs`).
+    epcis_per_task
+        A département with more EPCIs is split into tasks of at most this many
+        (:func:`task_groups`): smaller tasks balance the workers.
+    """
+    t_start = time.perf_counter()
+    tcfg = template(cfg)
+    key = template_key(cfg)
+    o = Path(out).resolve()
+    (o / "partitions").mkdir(parents=True, exist_ok=True)
+    dd = str(sources.resolve_data_dir(data_dir))
+    groups = task_groups(epcis, epcis_per_task)
+    todo = [d for d, g in groups.items() if not partition_done(o, d, key, list(g["siren"]))]
+    skipped = [d for d in groups if d not in todo]
+    total_epci = sum(len(groups[d]) for d in todo)
+    tasks: list[dict] = []
+    t0 = time.perf_counter()
+
+    def say(msg: str) -> None:
+        log.info(msg)
+        if progress is not None:
+            progress(msg)
+
+    def done(i: int, d: str, n: int) -> None:
+        say(f"task {d} done: {i}/{len(todo)} tasks, {n}/{total_epci} EPCIs, "
+            f"{time.perf_counter() - t0:.0f} s")
+
+    if skipped:
+        say(f"resuming: {len(skipped)} partition(s) already done ({', '.join(skipped)})")
+    if client is None:
+        nat = national_frames(tcfg, sources.Datasets(dd)) if todo else {}
+        n = 0
+        for i, d in enumerate(todo):
+            tasks.append(run_partition(tcfg, d, groups[d], str(o), nat=nat, data_dir=dd,
+                                       template_id=key))
+            n += len(groups[d])
+            done(i + 1, d, n)
+    else:
+        from distributed import as_completed
+
+        say(f"Dask dashboard: {client.dashboard_link}")
+        # big partitions first, so the last task is a short one
+        order = sorted(todo, key=lambda d: -len(groups[d]))
+        nat_f = _national_future(client, tcfg, dd, key)
+        futs = {client.submit(run_partition, tcfg, d, groups[d], str(o), nat=nat_f, data_dir=dd,
+                              template_id=key, key=f"epci-partition-{d}-{key}", pure=False): d for d in order}
+        n = 0
+        for i, f in enumerate(as_completed(futs)):
+            tasks.append(f.result())
+            n += len(groups[futs[f]])
+            done(i + 1, futs[f], n)
+    table = read_partitions(o, list(groups))
+    if write:
+        write_outputs(table, o, horizon_year=cfg.demand.horizon_year, lang=cfg.output.lang)
+    return BatchResult(table, o, todo, skipped, tasks, round(time.perf_counter() - t_start, 3))

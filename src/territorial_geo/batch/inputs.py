@@ -1,0 +1,132 @@
+"""What a partition task reads: the national tables (one Dask task the partition tasks
+depend on) and each task's inputs cut to its area, with the road network over its EPCIs
+plus the template's margin (through the network cache)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from territorial_geo import network as netmod
+from territorial_geo import pipeline, sources, supply
+from territorial_geo.config import StudyConfig
+from territorial_geo.errors import TerritorialGeoError
+from territorial_geo.territory import build_territory
+
+
+@dataclass
+class PartitionInputs:
+    """Everything the EPCIs of one partition need, loaded once.
+
+    Attributes
+    ----------
+    communes, chefs_lieux
+        Communes (polygons) and chefs-lieux of the partition area plus margin.
+    density
+        INSEE density-grid level per commune code.
+    census, csp_shares
+        Demand-stage inputs (:func:`territorial_geo.pipeline.load_demand_inputs`).
+    inventory, inventory_label
+        Existing third places (None when not obtainable) and where they come from.
+    network
+        Road network over the partition's EPCIs plus the template's margin.
+    """
+
+    communes: gpd.GeoDataFrame
+    chefs_lieux: gpd.GeoDataFrame
+    density: pd.Series
+    census: object
+    csp_shares: object
+    inventory: gpd.GeoDataFrame | None
+    inventory_label: str
+    network: netmod.RoadNetwork
+    #: The routing engine over ``network`` (``zoning.engine``).
+    engine: object = None
+
+
+def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
+    """The national tables every task reads, loaded once by the driver: ``communes``,
+    ``chefs_lieux``, ``density`` (the grid frame), ``census``, ``csp_shares``,
+    ``inventory``, ``inventory_label``. On Dask they are one task whose result the
+    partition tasks take as input (read once, fetched by the other workers, recomputed if
+    its worker dies).
+
+    Parameters
+    ----------
+    cfg
+        The template (CSP year, supply settings).
+    data
+        The batch's datasets (:class:`~territorial_geo.sources.Datasets`).
+    """
+    inventory, label = supply.supply_inventory(cfg, data=data)
+    return {"communes": data.communes(), "chefs_lieux": data.chefs_lieux(),
+            "density": data.density_grid(), "census": data.census(),
+            "csp_shares": data.csp_shares(cfg.demand.csp_year), "inventory": inventory,
+            "inventory_label": label}
+
+
+def _national_task(cfg: StudyConfig, data_dir: str) -> dict:
+    """:func:`national_frames` read on a worker (the task behind :func:`_national_future`)."""
+    return national_frames(cfg, sources.Datasets(data_dir))
+
+
+def _national_future(client, cfg: StudyConfig, data_dir: str, key: str):
+    """The national tables as a Dask task, not scattered data: a worker reads them once and
+    the others fetch them from it. Scattered data lost with a killed worker cannot be
+    recovered (and the active memory manager may have dropped the other replicas of a
+    broadcast), which cancels every task that needs it; a task's result is recomputed."""
+    return client.submit(_national_task, cfg, data_dir, key=f"national-frames-{key}",
+                         pure=False)
+
+
+def _datasets(nat: dict, data_dir) -> sources.Datasets:
+    """A Datasets handle pre-filled with the national tables (no read)."""
+    d = sources.Datasets(data_dir)
+    d._memo.update({("communes",): nat["communes"], ("chefs_lieux",): nat["chefs_lieux"],
+                    ("density_grid",): nat["density"]})
+    return d
+
+
+def load_partition(
+    cfg: StudyConfig, members: list[str], *, nat: dict,
+    data_dir: str | os.PathLike | None = None,
+) -> PartitionInputs:
+    """A task's inputs: the national tables (:func:`national_frames`, loaded once by the
+    driver) cut to the task's area, and the network over ``members``' outline plus
+    ``zoning.margin_km`` (from the network cache when it was built before).
+
+    Parameters
+    ----------
+    cfg
+        The template.
+    members
+        Every member commune of the partition's EPCIs.
+    nat
+        :func:`national_frames`.
+    data_dir
+        Data directory.
+
+    Raises
+    ------
+    TerritorialGeoError
+        ``demand.solos.sirene_file`` is set (batches use the census solo-worker fallback
+        or the default SIRENE counts only).
+    """
+
+    if cfg.demand.solos.sirene_file:
+        raise TerritorialGeoError("demand.solos.sirene_file is not supported by batch runs "
+                                  "(a per-territory SIRENE extract); remove it from the template")
+    communes, cl = nat["communes"], nat["chefs_lieux"]
+    area = build_territory("partition", "communes", sorted(set(members)), communes=communes,
+                           chefs_lieux=cl, ring_km=0.0)
+    keep = communes.geometry.intersects(area.outline.buffer(cfg.zoning.margin_km * 1000))
+    sub = communes[keep]
+    net = pipeline.network_for(cfg, area, data=_datasets(nat, data_dir))
+    return PartitionInputs(
+        communes=sub, chefs_lieux=cl[cl.index.isin(sub.index)],
+        density=nat["density"]["dens"], census=nat["census"], csp_shares=nat["csp_shares"],
+        inventory=nat["inventory"], inventory_label=nat["inventory_label"], network=net,
+        engine=pipeline.engine_for(cfg, net))
