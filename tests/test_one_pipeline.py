@@ -54,7 +54,7 @@ def runs(data_dir, tmp_path_factory):
     sweep = scenarios.run_sweep(cfg, sw, data_dir=data_dir)
     epcis = batch.select_epcis(ARTOIS, epci=sources.load_epci(data_dir),
                                commune_list=sources.load_commune_list(data_dir))
-    bt = batch.run_batch(cfg, epcis, d / "batch", data_dir=data_dir, progress=False,
+    bt = batch.run_batch(cfg, epcis, d / "batch", data_dir=data_dir, progress=None,
                          write=False)
     return {"cfg": cfg, "path": path, "study": res, "sweep": sweep,
             "batch": bt.table.set_index("siren").loc[ARTOIS]}
