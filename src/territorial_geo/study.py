@@ -35,8 +35,9 @@ from territorial_geo import (
     zoning,
 )
 from territorial_geo import network as netmod
-from territorial_geo.config import DemandConfig, StudyConfig, SupplyConfig
+from territorial_geo.config import DemandConfig, StudyConfig, SupplyConfig, flatten
 from territorial_geo.i18n import Note, render
+from territorial_geo.method import MARGIN_KM
 from territorial_geo.network.load import NO_SKELETON
 from territorial_geo.sources.fetching import load_state
 from territorial_geo.territory import Territory, load_territory, resolve_communes
@@ -100,7 +101,7 @@ class Laps:
 
 
 def territory_network(
-    spec: str, terr: Territory, *, margin_km: float = 25.0,
+    spec: str, terr: Territory, *, margin_km: float = MARGIN_KM,
     profile: netmod.SpeedProfile | None = None, approx_params=None, data_dir=None,
     data: sources.Datasets | None = None,
 ) -> netmod.RoadNetwork:
@@ -135,9 +136,9 @@ def study_network(
 ) -> netmod.RoadNetwork:
     """The road network of a study (``zoning.network``, speeds and snap settings)."""
     z = cfg.zoning
-    profile = z.speed_profile()
+    profile = netmod.speed_profile(z)
     return territory_network(z.network, terr, margin_km=z.margin_km, profile=profile,
-                             approx_params=z.approx_params() if z.approximate else None,
+                             approx_params=netmod.approx_params(z) if z.approximate else None,
                              data_dir=data_dir, data=data)
 
 
@@ -626,7 +627,7 @@ def parameters_doc(res: StudyResult) -> dict:
         "study": cfg.name,
         "study_file": cfg.source_file,
         "parameters": cfg.to_dict(),
-        "telework_rates_used": cfg.demand.rates(),
+        "telework_rates_used": demand.telework_rates(cfg.demand),
         "sources": cfg.provenance(res.overridden),
         "input_sources": res.demand.sources,
         "demand_rules_by_year": {str(y): r for y, r in res.demand.rules.items()},
@@ -954,7 +955,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     report.write_report(
         d / "report.html", title=_("report_title", name=cfg.name), lang=lang,
         zone_seats=res.zone_seats,
-        summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
+        summary=summary, parameters=flatten(cfg, keep=("speeds",)),
         provenance=cfg.provenance(res.overridden), overlap=ov, overlap_territory=ov_terr,
         territory_name=terr.name, seats_pivot=_seats_pivot(res),
         competition=pd.DataFrame(comp),
@@ -1085,13 +1086,3 @@ def engine_label(info: dict, *, lang: str = "en") -> str:
                  profile=Path(str(info.get("profile", "car.lua"))).name)
     return _("engine_builtin")
 
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and k != "speeds":
-            out.update(_flat(v, key + "."))
-        else:
-            out[key] = v
-    return out
