@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import functools
 import os
 import re
 import tomllib
@@ -101,7 +102,24 @@ Share = Annotated[Num, Field(ge=0, le=1)]
 #: A year as a table key (``teleworkers_rule = {"2018" = ...}``).
 YearKey = Annotated[str, Field(pattern=r"^\d+$")]
 
-_MODEL = ConfigDict(extra="forbid")
+
+
+def _model(cls: type) -> type:
+    """A pydantic dataclass refusing unknown keys, whose constructor (``SoloAnchor(2018,
+    1.5)``, :func:`dataclasses.replace`) raises :class:`ConfigError` like a study file."""
+    cls = dataclass(config=ConfigDict(extra="forbid"))(cls)
+    init = cls.__init__
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        try:  # positional values by name: errors name the field, not its position
+            init(self, **dict(zip(names, args, strict=False)), **kwargs)
+        except ValidationError as exc:
+            raise ConfigError(_first(type(self), exc, "")) from None
+
+    cls.__init__ = __init__
+    return cls
 
 
 class _Validated:
@@ -123,7 +141,7 @@ class _Validated:
         return self
 
 
-@dataclass(config=_MODEL)
+@_model
 class ZoningConfig(_Validated):
     """Drive-time zoning parameters (docs/method.md §2).
 
@@ -180,7 +198,7 @@ class ZoningConfig(_Validated):
         return self
 
 
-@dataclass(config=_MODEL)
+@_model
 class SolosConfig(_Validated):
     """Solo workers from SIRENE (docs/method.md §4).
 
@@ -226,7 +244,7 @@ class SolosConfig(_Validated):
         return self
 
 
-@dataclass(config=_MODEL)
+@_model
 class SoloAnchor(_Validated):
     """Solo usage at a given year."""
 
@@ -235,7 +253,7 @@ class SoloAnchor(_Validated):
     hours_per_month: NonNeg = 35.0
 
 
-@dataclass(config=_MODEL)
+@_model
 class TeleworkerAnchor(_Validated):
     """Teleworker usage at a given year: either a share of all users or a usage share."""
 
@@ -255,7 +273,7 @@ class TeleworkerAnchor(_Validated):
 _RULE_FIELD = dict(zip(TELEWORKER_RULES, ("share_of_users", "usage_share"), strict=True))
 
 
-@dataclass(config=_MODEL)
+@_model
 class SeatsConfig(_Validated):
     """Seats from users (docs/method.md §5)."""
 
@@ -289,7 +307,7 @@ class SeatsConfig(_Validated):
         return self
 
 
-@dataclass(config=_MODEL)
+@_model
 class DemandConfig(_Validated):
     """Demand model (docs/method.md §3-5)."""
 
@@ -319,7 +337,7 @@ class DemandConfig(_Validated):
         return self
 
 
-@dataclass(config=_MODEL)
+@_model
 class PoleConfig(_Validated):
     """A competing pole inside a zone (e.g. Arras for Duisans).
 
@@ -340,7 +358,7 @@ class PoleConfig(_Validated):
     rule: Literal[POLE_RULES] = "closer_to_pole"
 
 
-@dataclass(config=_MODEL)
+@_model
 class SupplyConfig(_Validated):
     """Existing and planned third places.
 
@@ -363,7 +381,7 @@ class SupplyConfig(_Validated):
     planned: list[Text] = field(default_factory=list)
 
 
-@dataclass(config=_MODEL)
+@_model
 class CoverageConfig(_Validated):
     """Coverage and site selection (docs/method.md §6)."""
 
@@ -376,7 +394,7 @@ class CoverageConfig(_Validated):
     budget_min: Positive = 10.0
 
 
-@dataclass(config=_MODEL)
+@_model
 class OutputConfig(_Validated):
     """Outputs."""
 
@@ -394,7 +412,7 @@ class OutputConfig(_Validated):
     qgis: Bool = True
 
 
-@dataclass(config=_MODEL)
+@_model
 class NamedScenario(_Validated):
     """A named scenario of a sweep: parameter path -> value (``[[scenarios.named]]``)."""
 
@@ -402,7 +420,7 @@ class NamedScenario(_Validated):
     values: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(config=_MODEL)
+@_model
 class ScenariosConfig(_Validated):
     """Scenario sweeps (``territorial-geo scenarios``; :mod:`territorial_geo.scenarios`).
 
@@ -429,7 +447,7 @@ class ScenariosConfig(_Validated):
         return self
 
 
-@dataclass(config=_MODEL)
+@_model
 class UncertaintyConfig(_Validated):
     """Monte Carlo over the parameter ranges (:mod:`territorial_geo.uncertainty`).
 
@@ -450,7 +468,7 @@ class UncertaintyConfig(_Validated):
     ranges: dict[str, list[Any]] = field(default_factory=dict)
 
 
-@dataclass(config=_MODEL)
+@_model
 class StudyConfig(_Validated):
     """A whole study: territory, zoning, demand, competition, supply, coverage, outputs."""
 
@@ -533,6 +551,7 @@ def closest(name: str, known: list[str]) -> str:
     return f"; closest: {', '.join(close)}" if close else ""
 
 
+_UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
 _KINDS = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false",
           "string_type": "a string", "list_type": "a list", "dict_type": "a table",
           "dataclass_type": "a table", "dataclass_exact_type": "a table"}
@@ -544,7 +563,7 @@ def _message(cls: type, err: dict, where: str) -> str:
     """One line for one pydantic error, naming the full key."""
     loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
     key = _key(loc, where)
-    if kind in ("unexpected_keyword_argument", "extra_forbidden"):
+    if kind in _UNKNOWN:
         parent = _field_type(cls, loc[:-1])
         known = sorted(f.name for f in dataclasses.fields(parent) if f.init)
         return (f"unknown key {key}{closest(str(loc[-1]), known)}; known here: "
@@ -583,7 +602,15 @@ def _build(cls: type, data: dict, where: str = "") -> Any:
     try:
         return cls.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
-        raise ConfigError(_message(cls, exc.errors()[0], where)) from None
+        raise ConfigError(_first(cls, exc, where)) from None
+
+
+def _first(cls: type, exc: ValidationError, where: str) -> str:
+    """The line of the first error, an unknown key first (a misspelt key also leaves its
+    field missing)."""
+    errors = exc.errors()
+    unknown = [e for e in errors if e["type"] in _UNKNOWN]
+    return _message(cls, (unknown or errors)[0], where)
 
 
 # ---------------------------------------------------------------------------- flattening
