@@ -37,8 +37,8 @@ from pydantic.dataclasses import dataclass
 from territorial_geo.errors import ConfigError, NetworkError
 from territorial_geo.method import (
     CANDIDATES,
+    CSP_KEYS,
     CSP_YEARS,
-    CSPS,
     CSV_DIALECTS,
     DATA_YEAR_RULES,
     DEFAULT_SOURCES,
@@ -315,7 +315,7 @@ class DemandConfig(_Validated):
     horizon_year: Int = 2025
     years: list[Int] = field(default_factory=list)
     telework_preset: Literal[tuple(TELEWORK_PRESETS)] = "dares2004"
-    telework_rates: dict[Literal[CSPS], Share] = field(default_factory=dict)
+    telework_rates: dict[Literal[CSP_KEYS], Share] = field(default_factory=dict)
     secondary_residence_rate: NonNeg = 0.05
     csp_year: Literal[CSP_YEARS] = 2016
     solos: SolosConfig = field(default_factory=SolosConfig)

@@ -189,9 +189,10 @@ STUDY_NAF_CODES: tuple[str, ...] = (
 #: Employee bands under 3 employees: NN (none or unknown), 00 (0), 01 (1-2).
 SOLO_BANDS: tuple[str, ...] = ("NN", "00", "01")
 
-#: CSP groups of the telework rates (``demand.telework_rates``).
-CSPS = ("agri", "artis", "cadres", "profint", "employes", "ouvriers")
-#: Census years with CSP shares (``demand.csp_year``).
+#: CSP groups 1-6 of the census (INSEE PCS 2003 level 1), keys of the telework rates
+#: (``demand.telework_rates``).
+CSP_KEYS = ("agri", "artis", "cadres", "profint", "employes", "ouvriers")
+#: Census years with CSP shares (``demand.csp_year``; INSEE tables of 2011, 2016, 2022).
 CSP_YEARS = (2011, 2016, 2022)
 #: Rules for a solo count whose data year differs from the base year (``data_year_rule``).
 DATA_YEAR_RULES = ("hold", "grow")
