@@ -103,7 +103,6 @@ Share = Annotated[Num, Field(ge=0, le=1)]
 YearKey = Annotated[str, Field(pattern=r"^\d+$")]
 
 
-
 def _model(cls: type) -> type:
     """A pydantic dataclass refusing unknown keys, whose constructor (``SoloAnchor(2018,
     1.5)``, :func:`dataclasses.replace`) raises :class:`ConfigError` like a study file."""
