@@ -321,6 +321,12 @@ MUTATIONS: list[Mutation] = [
         'choices=["to", "from"],',
         ("tests/test_config_leaf.py::test_choice_lists_declared_once",),
     ),
+    Mutation(  # issue 21: one flattener; parameters.json keeps the speed table whole
+        "flatten-recurses-kept-tables", "config.py",
+        "        if dataclasses.is_dataclass(v) or (isinstance(v, dict) and tables and name not in keep):",
+        "        if dataclasses.is_dataclass(v) or (isinstance(v, dict) and tables):",
+        ("tests/test_config_leaf.py::test_flatten",),
+    ),
     Mutation(  # issue 21: the ring default is one constant
         "ring-default-written-again", "territory.py",
         "    query: str, *, ring_km: float = RING_KM, data_dir",
