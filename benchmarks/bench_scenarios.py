@@ -23,7 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
-from territorial_geo import params, scenarios, study, uncertainty
+from territorial_geo import config, scenarios, study, uncertainty
 from territorial_geo.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,7 @@ def main() -> None:
     picks = [vals for _, vals in sweep.scenarios[:: max(1, 50 // args.naive)][: args.naive]]
 
     def naive_one(vals):
-        c = params.with_values(cfg, vals)
+        c = config.with_values(cfg, vals)
         return study.run_study(c, overridden=keys, data_dir=args.data_dir)
 
     naive_times = []

@@ -19,7 +19,7 @@ from shapely.geometry import LineString
 from territorial_geo import cli, sources
 from territorial_geo.errors import DataFormatError
 from territorial_geo.network import network_from_segments
-from territorial_geo.network.approximate import ApproxParams, build_approximate
+from territorial_geo.network.approximate import ApproxParams, approx_params, build_approximate
 from territorial_geo.network.calibrate import (
     area_split,
     fit_reference,
@@ -249,10 +249,10 @@ def test_study_file_overrides_skeleton_speeds_and_link_cost(tmp_path):
                  '[zoning.approximate]\nlink_s = 0\nskeleton_kmh = {motorway = 130}\n'
                  'speed_kmh = {5 = 80}\n', encoding="utf-8")
     cfg, _ = load_config(p)
-    ap = cfg.zoning.approx_params()
+    ap = approx_params(cfg.zoning)
     d = ApproxParams()
     assert ap.link_s == 0.0 and ap.speed_kmh[5] == 80.0 and ap.speed_kmh[6] == d.speed_kmh[6]
     assert ap.skeleton_kmh == {**d.skeleton_kmh, "motorway": 130.0}
     p.write_text(p.read_text().replace("link_s = 0", "link_s = -5"), encoding="utf-8")
     with pytest.raises(ConfigError, match="link_s"):
-        load_config(p)[0].zoning.approx_params()
+        approx_params(load_config(p)[0].zoning)

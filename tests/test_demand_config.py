@@ -181,7 +181,7 @@ def test_config_file_errors(tmp_path):
 def test_presets_are_sourced():
     for name in config.TELEWORK_PRESETS:
         assert name in config.PRESET_SOURCES
-    assert config.DemandConfig().rates()["cadres"] == 0.30
+    assert demand.telework_rates(config.DemandConfig())["cadres"] == 0.30
     assert math.isclose(config.SeatsConfig().seat_hours_per_month, 151.666, rel_tol=1e-4)
 
 

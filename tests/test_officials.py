@@ -69,7 +69,7 @@ def test_lang_in_study_file_is_validated():
     cfg, _ = config_from_dict({"output": {"lang": "en"}})
     assert cfg.output.lang == "en"
     assert config_from_dict({})[0].output.lang == "fr"
-    with pytest.raises(ConfigError, match=r"output\.lang 'de'"):
+    with pytest.raises(ConfigError, match=r"output\.lang must be one of fr, en, got 'de'"):
         config_from_dict({"output": {"lang": "de"}})
     with pytest.raises(ConfigError, match=r"output\.lang must be a string"):
         config_from_dict({"output": {"lang": 3.5}})

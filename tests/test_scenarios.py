@@ -14,7 +14,6 @@ from territorial_geo import (
     cli,
     config,
     demand,
-    params,
     pipeline,
     scenarios,
     sources,
@@ -64,9 +63,9 @@ def test_central_median_within_interval(plain):
 
 def test_fixing_every_parameter_gives_the_plain_seats(plain):
     cfg = copy.deepcopy(plain.config)
-    cfg.uncertainty.ranges = params.fixed_ranges(cfg)
+    cfg.uncertainty.ranges = config.fixed_ranges(cfg)
     cfg.validate()
-    assert all(r.fixed for r in params.parameter_ranges(cfg))
+    assert all(r.fixed for r in config.parameter_ranges(cfg))
     zi, supply = _context(plain)
     mc = uncertainty.monte_carlo(plain.demand.table, cfg, zi, years=plain.demand.years,
                                  supply_seats=supply, draws=200)
@@ -99,12 +98,12 @@ def test_vectorised_engine_equals_the_demand_stage(plain, inputs, data):
     codes, inp = inputs
     cfg = plain.config
     point = {}
-    for r in params.parameter_ranges(cfg):
+    for r in config.parameter_ranges(cfg):
         if r.kind == "choice":
             point[r.path] = data.draw(st.sampled_from([r.low, r.central, r.high]))
         else:
             point[r.path] = data.draw(st.floats(r.low, r.high, allow_nan=False))
-    new = params.with_values(cfg, point)
+    new = config.with_values(cfg, point)
     ref = demand.commune_demand(codes, new.demand, **inp)
     got = uncertainty.commune_seats(
         plain.demand.table, cfg.demand,
@@ -125,7 +124,7 @@ def test_sensitivity_low_and_high_are_the_stage_at_those_values(plain, inputs):
     union = plain.zones.union(territory_only=False)
     low, _central, high = config.PARAMETER_RANGES["demand.solos.fallback_office_share"]
     for which, value in (("seats_low", low), ("seats_high", high)):
-        cfg = params.with_values(plain.config, {"demand.solos.fallback_office_share": value})
+        cfg = config.with_values(plain.config, {"demand.solos.fallback_office_share": value})
         ref = demand.commune_demand(codes, cfg.demand, **inp)
         assert row[which] == pytest.approx(ref.seats("solos", 2025).loc[union].sum(), rel=1e-9)
     # every range has a source or says ASSUMPTION
@@ -203,7 +202,7 @@ def test_sweep_shares_network_routing_and_inputs(sweep_run):
 def test_each_scenario_equals_the_study_run_with_its_values(sweep_run, data_dir, scenario):
     res, _ = sweep_run
     vals = dict(res.sweep.scenarios)[scenario]
-    cfg = params.with_values(res.config, vals)
+    cfg = config.with_values(res.config, vals)
     cfg.uncertainty.draws = 0
     ref = study.run_study(cfg, data_dir=data_dir).zone_seats
     got = res.table[res.table["scenario"] == scenario]

@@ -197,7 +197,7 @@ def test_study_file_sets_speeds_and_junction_costs():
 
     cfg, _ = config.config_from_dict({"zoning": {"turn_penalty_s": 0.0, "u_turn_s": 5.0,
                                                  "speeds": {"residential": 30.0}}})
-    p = cfg.zoning.speed_profile()
+    p = N.speed_profile(cfg.zoning)
     assert (p.turn_penalty_s, p.u_turn_s, p.traffic_signal_s) == (0.0, 5.0, 2.0)
     assert p.highway_kmh["residential"] == 30.0 and p.highway_kmh["primary"] == 65.0
     net = _crossroads()
@@ -206,12 +206,12 @@ def test_study_file_sets_speeds_and_junction_costs():
     assert _time(flat, WEST, NORTH) == pytest.approx(2 * HALF_ARM_S + 1.925349, abs=1e-4)
     legal, _ = config.config_from_dict({"zoning": {"speed_model": "legal",
                                                    "speeds": {"primary": 70.0}}})
-    lp = legal.zoning.speed_profile()
+    lp = N.speed_profile(legal.zoning)
     assert lp.speed_model == "legal" and lp.highway_kmh["residential"] == 50.0
     assert lp.highway_kmh["primary"] == 70.0 and lp.turns
     with pytest.raises(ConfigError, match="zoning.speed_model"):
         config.config_from_dict({"zoning": {"speed_model": "fast"}})
-    with pytest.raises(ConfigError, match="junction costs"):
+    with pytest.raises(ConfigError, match=r"zoning\.u_turn_s must be >= 0"):
         config.config_from_dict({"zoning": {"u_turn_s": -1.0}})
 
 

@@ -244,7 +244,7 @@ def bdtopo_speeds() -> str:
 
 def telework_presets() -> str:
     """Telework rate presets by CSP, with their sources."""
-    from territorial_geo.config import PRESET_SOURCES, TELEWORK_PRESETS
+    from territorial_geo.method import PRESET_SOURCES, TELEWORK_PRESETS
 
     rows = ["| preset | cadres | prof. intermédiaires | employés | ouvriers | source |",
             "|---|---|---|---|---|---|"]
@@ -296,7 +296,7 @@ def naf_codes() -> str:
 
 def parameter_ranges() -> str:
     """Low / central / high of every uncertain parameter and its source (issue 11)."""
-    from territorial_geo.config import PARAMETER_RANGES, PRESET_RANGE, RANGE_SOURCES
+    from territorial_geo.method import PARAMETER_RANGES, PRESET_RANGE, RANGE_SOURCES
 
     rows = ["| parameter | low | central (default) | high | source |", "|---|---|---|---|---|"]
     lo, mid, hi = PRESET_RANGE

@@ -306,9 +306,52 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "default-language-english", "config.py",
-        '    lang: str = "fr"',
-        '    lang: str = "en"',
+        '    lang: Literal[LANGS] = "fr"',
+        '    lang: Literal[LANGS] = "en"',
         ("tests/test_officials.py::test_lang_in_study_file_is_validated",),
+    ),
+    Mutation(  # issue 21: config is a leaf, not even a function-level import of a layer
+        "config-imports-network", "config.py",
+        "    cfg.zoning.speeds = {**OSRM_CAR_HIGHWAY_KMH, **cfg.zoning.speeds}",
+        "    from territorial_geo.network import DEFAULT_HIGHWAY_KMH\n"
+        "    cfg.zoning.speeds = {**DEFAULT_HIGHWAY_KMH, **cfg.zoning.speeds}",
+        ("tests/test_config_leaf.py::test_config_is_a_leaf",),
+    ),
+    Mutation(  # issue 21 item 5: a budget above the widest band is refused
+        "budget-above-bands-accepted", "config.py",
+        "        if self.bands and self.budget_min > max(self.bands):",
+        "        if False:",
+        ("tests/test_config_leaf.py::test_budget_above_the_widest_band_is_refused",),
+    ),
+    Mutation(  # issue 21: unknown keys and choices name the closest valid name
+        "config-closest-name-dropped", "config.py",
+        "    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)",
+        "    close = []",
+        ("tests/test_config_leaf.py::test_errors_name_the_key_and_the_closest_name",),
+    ),
+    Mutation(  # issue 21: a misspelt key is named, not the field it leaves missing
+        "config-unknown-key-not-first", "config.py",
+        "    return _message(cls, (unknown or errors)[0], where)",
+        "    return _message(cls, errors[0], where)",
+        ("tests/test_config_leaf.py::test_errors_name_the_key_and_the_closest_name",),
+    ),
+    Mutation(  # issue 21: the command line's choices are the method's lists
+        "cli-choices-written-again", "cli.py",
+        "choices=DIRECTIONS,",
+        'choices=["to", "from"],',
+        ("tests/test_config_leaf.py::test_choice_lists_declared_once",),
+    ),
+    Mutation(  # issue 21: one flattener; parameters.json keeps the speed table whole
+        "flatten-recurses-kept-tables", "config.py",
+        "        if dataclasses.is_dataclass(v) or (isinstance(v, dict) and tables and name not in keep):",
+        "        if dataclasses.is_dataclass(v) or (isinstance(v, dict) and tables):",
+        ("tests/test_config_leaf.py::test_flatten",),
+    ),
+    Mutation(  # issue 21: the ring default is one constant
+        "ring-default-written-again", "territory.py",
+        "    query: str, *, ring_km: float = RING_KM, data_dir",
+        "    query: str, *, ring_km: float = 15.0, data_dir",
+        ("tests/test_config_leaf.py::test_ring_and_margin_defaults_are_one_constant",),
     ),
     Mutation(
         "sweep-zones-reused-across-budgets", "scenarios.py",
@@ -384,7 +427,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_osrm_oracle.py", "tests/test_turns.py"),
     ),
     Mutation(
-        "osrm-class-speed-doubled", "network/carprofile.py",
+        "osrm-class-speed-doubled", "method.py",
         '    "residential": 25.0,',
         '    "residential": 50.0,',
         ("tests/test_osrm_oracle.py",),

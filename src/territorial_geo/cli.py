@@ -16,6 +16,16 @@ from pathlib import Path
 
 from territorial_geo import __version__
 from territorial_geo.errors import TerritorialGeoError
+from territorial_geo.method import (
+    CANDIDATES,
+    DIRECTIONS,
+    ENGINES,
+    LANGS,
+    MARGIN_KM,
+    RING_KM,
+    SITES,
+    WEIGHTS,
+)
 
 
 def _progress(quiet: bool):
@@ -313,24 +323,7 @@ _STUDY_OPTIONS = {
     "candidates": "coverage.candidates", "weight": "coverage.weight",
     "engine": "zoning.engine", "osrm_profile": "zoning.osrm_profile",
 }
-_CANDIDATE_KEYWORDS = ("density", "towns", "all")
-
-
-def _leaf_keys(obj, prefix: str) -> dict[str, object]:
-    """Dotted key -> value of every parameter of a config dataclass (tables recursed)."""
-    import dataclasses
-
-    out: dict[str, object] = {}
-    for f in dataclasses.fields(obj):
-        v = getattr(obj, f.name)
-        key = f"{prefix}.{f.name}"
-        if dataclasses.is_dataclass(v):
-            out.update(_leaf_keys(v, key))
-        elif isinstance(v, list):
-            out[key] = [dataclasses.asdict(x) if dataclasses.is_dataclass(x) else x for x in v]
-        else:
-            out[key] = v
-    return out
+_CANDIDATE_KEYWORDS = tuple(c for c in CANDIDATES if c != "list")
 
 
 def _study_config(args):
@@ -378,9 +371,11 @@ def _study_config(args):
 def _demand_parameters(cfg, file_keys: set[str], cli_keys: set[str]) -> dict[str, dict]:
     """Every demand parameter with its value and where it came from: ``default`` (the
     method's default, with its source), ``study file``."""
+    from territorial_geo.config import flatten
+
     prov = cfg.provenance(file_keys)
     out = {}
-    for key, value in _leaf_keys(cfg.demand, "demand").items():
+    for key, value in flatten(cfg.demand, "demand", tables=False).items():
         origin = "study file" if key in file_keys else "default"
         src = prov.get(key, "")
         if not src and origin == "default":
@@ -630,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="neighbouring communes within this distance are kept as the ring "
                         "(sites and routes beyond the border)"
                         + (f" (default {default:g})" if default is not None else
-                           " (default: study file, else 15)"))
+                           f" (default: study file, else {RING_KM:g})"))
 
     def net_args(sp, study: bool):
         dflt = " (default: study file, else %s)" if study else " (default %s)"
@@ -643,12 +638,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     def margin_arg(sp, study: bool = False):
         dflt = " (default: study file, else %s)" if study else " (default %s)"
-        sp.add_argument("--margin-km", type=_nonneg, default=None if study else 25.0,
-                        help="road network read this far around the territory" + dflt % "25")
+        sp.add_argument("--margin-km", type=_nonneg, default=None if study else MARGIN_KM,
+                        help="road network read this far around the territory"
+                        + dflt % f"{MARGIN_KM:g}")
 
     def engine_args(sp, study: bool):
         dflt = " (default: study file, else %s)" if study else " (default %s)"
-        sp.add_argument("--engine", choices=["builtin", "osrm"], default=None,
+        sp.add_argument("--engine", choices=ENGINES, default=None,
                         help="who computes the drive times: builtin (this project's router) "
                         "or osrm (OSRM's own times through osrm-bindings, OpenStreetMap "
                         "networks only: pip install 'territorial-geo[osrm]')"
@@ -664,7 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "roads-france | PATH.osm.pbf | PATH.gpkg | PATH.shp")
     ni.add_argument("--territory", default=None,
                     help="clip to this territory plus --margin-km (required for approximate)")
-    ring_arg(ni, 15.0)
+    ring_arg(ni, RING_KM)
     margin_arg(ni)
     ni.add_argument("--json", action="store_true", help="print JSON")
     nc = command(nsub, "calibrate",
@@ -697,7 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="classified-road skeleton merged into the approximate network "
                     "('' for none; default roads-hdf with --detailed, roads-france with "
                     "--reference)")
-    ring_arg(nc, 15.0)
+    ring_arg(nc, RING_KM)
     margin_arg(nc)
     nc.add_argument("--zone-minutes", type=_positive, default=10.0,
                     help="zone budget: a commune belongs to a town's zone when it is within "
@@ -709,12 +705,12 @@ def build_parser() -> argparse.ArgumentParser:
                             help="show")
     ts = command(tsub, "show", "summary of a territory")
     ts.add_argument("territory", help=territory_help)
-    ring_arg(ts, 15.0)
+    ring_arg(ts, RING_KM)
     ts.add_argument("--json", action="store_true", help="print JSON")
 
     z = command(sub, "zones", "drive-time zones around market towns")
     z.add_argument("territory", help=territory_help)
-    ring_arg(z, 15.0)
+    ring_arg(z, RING_KM)
     net_args(z, study=False)
     z.add_argument("--towns", type=_comma_list(what="town"), action="extend", required=True,
                    help="market towns, INSEE codes or names, comma-separated "
@@ -725,7 +721,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--bands", type=_comma_list(_positive, "minute"), action="extend",
                    default=None,
                    help="isochrone bands in minutes, comma-separated (default 5,10,15,20)")
-    z.add_argument("--direction", choices=["to", "from"], default="to",
+    z.add_argument("--direction", choices=DIRECTIONS, default="to",
                    help="'to': time from each commune to the town; 'from': town to commune "
                    "(default to)")
     z.add_argument("--out", default=None,
@@ -736,7 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("study", help="study file, e.g. examples/campagnes-artois.toml")
     st.add_argument("--out", default=None,
                     help="output: a folder, written atomically (default maps/<study name>)")
-    st.add_argument("--lang", choices=["fr", "en"], default=None,
+    st.add_argument("--lang", choices=LANGS, default=None,
                     help="language of the outputs (map, report, charts, PNG maps) and of the "
                     "summary (default: the study file's output.lang, else fr)")
     st.add_argument("--pdf", action="store_true",
@@ -783,7 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", default=None,
                     help="output: a folder, written atomically (default "
                     "maps/<study name>-scenarios)")
-    sc.add_argument("--lang", choices=["fr", "en"], default=None,
+    sc.add_argument("--lang", choices=LANGS, default=None,
                     help="language of the outputs (map, report, charts, PNG maps) and of the "
                     "summary (default: the study file's output.lang, else fr)")
 
@@ -799,7 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(listed in the output)")
         ring_arg(c, None)
         net_args(c, study=True)
-        c.add_argument("--sites", choices=["existing", "planned", "both"], default=None,
+        c.add_argument("--sites", choices=SITES, default=None,
                        help="which third places count (default: study file, else both)")
         c.add_argument("--planned", type=_comma_list(what="commune"), action="extend",
                        default=None,
@@ -822,7 +818,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="candidate communes: density (grid levels 4-5), towns (the "
                            "study's market towns), all, or comma-separated communes "
                            "(default: study file, else density)")
-            c.add_argument("--weight", choices=["population", "teleworkers", "solos", "seats"],
+            c.add_argument("--weight", choices=WEIGHTS,
                            default=None,
                            help="demand to cover (default: study file, else population)")
             c.add_argument("--target-share", type=_share, default=None,

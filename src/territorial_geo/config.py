@@ -1,280 +1,204 @@
 """Typed study configuration loaded from TOML, with every default's source.
 
-A study file overrides any parameter of the method (``docs/method.md``); unknown keys and
-impossible values are rejected with the key named (``demand.seats.solos[1].usage_share``).
+A study file overrides any parameter of the method (``docs/method.md``). The models below
+are pydantic dataclasses: each field declares its type, its bounds and its choices once
+(``Literal`` of the lists in :mod:`territorial_geo.method`); unknown keys and impossible
+values are rejected with one line naming the key (``demand.seats.solos[1].usage_share``)
+and, for an unknown key or choice, the closest valid name.
+
+This module is a leaf: it imports nothing from the package but :mod:`territorial_geo.errors`
+and :mod:`territorial_geo.method`. Objects of other layers are built from a configuration
+by those layers (:func:`territorial_geo.network.speed_profile`,
+:func:`territorial_geo.network.approx_params`, :func:`territorial_geo.demand.telework_rates`).
+
+Parameter paths (``demand.seats.solos[1].usage_share``) address single values: scenario
+sweeps (:mod:`territorial_geo.scenarios`) set them, sensitivity and Monte Carlo
+(:mod:`territorial_geo.uncertainty`) draw them within the low / central / high ranges of
+:data:`PARAMETER_RANGES` (central = the study's value).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import difflib
+import functools
 import os
+import re
 import tomllib
-import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from territorial_geo.errors import ConfigError
-from territorial_geo.i18n import LANGS
-from territorial_geo.network import DEFAULT_HIGHWAY_KMH
-from territorial_geo.network.carprofile import (
+from pydantic import BeforeValidator, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic.dataclasses import dataclass
+
+from territorial_geo.errors import ConfigError, NetworkError
+from territorial_geo.method import (
+    CANDIDATES,
+    CSP_KEYS,
+    CSP_YEARS,
+    CSV_DIALECTS,
+    DATA_YEAR_RULES,
+    DEFAULT_SOURCES,
+    DIRECTIONS,
+    ENGINES,
+    LANGS,
+    MARGIN_KM,
+    MAX_SNAP_M,
+    OSRM_CAR_HIGHWAY_KMH,
     OSRM_CAR_ONCOMING_TURN_S,
     OSRM_CAR_SPEED_REDUCTION,
     OSRM_CAR_TRAFFIC_SIGNAL_S,
     OSRM_CAR_TURN_BIAS,
     OSRM_CAR_TURN_PENALTY_S,
     OSRM_CAR_U_TURN_S,
+    PARAMETER_RANGES,
+    POLE_RULES,
+    PRESET_RANGE,
+    PRESET_SOURCES,
+    RANGE_SOURCES,
+    RING_KM,
+    SITES,
+    SNAP_KMH,
+    SOLO_BANDS,
+    SPEED_MODELS,
+    STUDY_NAF_CODES,
+    TELEWORK_PRESETS,
+    TELEWORKER_RULES,
+    WEIGHTS,
+    check_engine_network,
 )
-from territorial_geo.sources import SOLO_BANDS, STUDY_NAF_CODES
 
-#: Telework rate presets: share of employed people of each CSP who telework.
-TELEWORK_PRESETS: dict[str, dict[str, float]] = {
-    "dares2004": {"cadres": 0.30, "profint": 0.11, "employes": 0.039, "ouvriers": 0.0},
-    "dares2004-home": {"cadres": 0.10, "profint": 0.02, "employes": 0.009, "ouvriers": 0.0},
-    "dares2017": {"cadres": 0.111, "profint": 0.032, "employes": 0.014, "ouvriers": 0.002},
-    "dares2017-occasional": {"cadres": 0.151, "profint": 0.056, "employes": 0.012,
-                             "ouvriers": 0.002},
-    "insee2022": {"cadres": 0.522, "profint": 0.194, "employes": 0.085, "ouvriers": 0.002},
-}
-PRESET_SOURCES: dict[str, str] = {
-    "dares2004": "INSEE EPCV May 2004, DARES Premières Synthèses 51.3 (Dec. 2004): home + "
-    "nomadic telework",
-    "dares2004-home": "INSEE EPCV May 2004, DARES Premières Synthèses 51.3: home telework only",
-    "dares2017": "DARES Analyses 2019-051: regular telework (>= 1 day a week), 2017",
-    "dares2017-occasional": "DARES Analyses 2019-051: occasional telework, 2017",
-    "insee2022": "INSEE Enquête Emploi 2022",
-}
+__all__ = [
+    "CANDIDATES", "CSV_DIALECTS", "DATA_YEAR_RULES", "DEFAULT_SOURCES", "DIRECTIONS",
+    "ENGINES", "LANGS", "PARAMETER_RANGES", "POLE_RULES", "PRESET_RANGE", "PRESET_SOURCES",
+    "RANGE_SOURCES", "SITES", "SPEED_MODELS", "TELEWORK_PRESETS", "WEIGHTS", "ZONING_PATHS",
+    "CoverageConfig", "DemandConfig", "NamedScenario", "OutputConfig", "PoleConfig", "Range",
+    "ScenariosConfig", "SeatsConfig", "SoloAnchor", "SolosConfig", "StudyConfig",
+    "SupplyConfig", "TeleworkerAnchor", "UncertaintyConfig", "ZoningConfig", "check_path",
+    "check_scenarios", "choices", "closest", "config_from_dict", "fixed_ranges", "flatten",
+    "get_path", "load_config", "parameter_ranges", "parse_value", "path_steps", "range_paths",
+    "sweep_paths", "with_values",
+]
 
-#: Provenance of every default (``docs/method.md`` §8); shown next to the value in every output.
-DEFAULT_SOURCES: dict[str, str] = {
-    "zoning.budget_min": "reference study (10-minute zones)",
-    "zoning.direction": "docs/method.md §2: towards the bourg",
-    "zoning.speeds": "OSRM car.lua v26.x speeds.highway (osrm-bindings 26.10): motorway 90, "
-    "trunk 85, primary 65, secondary 55, tertiary 40, residential 25 (docs/method.md §2)",
-    "zoning.speed_model": "docs/method.md §2: OSRM car.lua v26.x way rules (tagged maxspeed x "
-    "speed_reduction, surface caps); 'legal' = the former legal-limit model",
-    "zoning.speed_reduction": "OSRM car.lua v26.x speed_reduction",
-    "zoning.junction_costs": "docs/method.md §2: OSRM car.lua v26.x process_turn on an "
-    "edge-based graph (detailed networks)",
-    "zoning.turn_penalty_s": "OSRM car.lua v26.x turn_penalty",
-    "zoning.turn_bias": "OSRM car.lua v26.x turn_bias",
-    "zoning.u_turn_s": "OSRM car.lua v26.x properties.u_turn_penalty",
-    "zoning.oncoming_turn_s": "OSRM car.lua v26.x oncoming_turn_penalty",
-    "zoning.traffic_signal_s": "OSRM lib/obstacles.lua v26.x traffic_signals duration",
-    "zoning.snap_kmh": "docs/method.md §2 (assumption: low speed on local roads)",
-    "zoning.max_snap_m": "docs/method.md §2",
-    "zoning.network": "approximate network when no detailed network is named: speeds and "
-    "per-link cost fitted to OSRM car times (neocarto/rspatial osrm/data 2021: Isère matrix and "
-    "times to Paris; docs/method.md §2.6.7); every parameter and its source in "
-    "parameters.json network.params",
-    "zoning.osrm_sample_m": "ASSUMPTION: cost/precision trade-off of OSRM's isochrone "
-    "sample points (docs/method.md §2.6.6)",
-    "zoning.engine": "built-in engine (docs/method.md §2); 'osrm' computes the times with "
-    "OSRM (osrm-bindings, stock car.lua profile unless zoning.osrm_profile is set)",
-    "demand.telework_preset": "see preset source",
-    "demand.secondary_residence_rate": "ASSUMPTION: no published source (docs/method.md §3)",
-    "demand.csp_year": "census year of CSP shares closest to the base year",
-    "demand.solos.naf_codes": "reference study's office-activity list (docs/method.md §4)",
-    "demand.solos.bands": "SIRENE bands NN, 00, 01 (< 3 employees)",
-    "demand.solos.growth_rate": "reference study (+6 %/year)",
-    "demand.solos.data_year_rule": "docs/method.md §4: growth applies after the base year, so a "
-    "count from another year is held at the base year ('hold'); 'grow' compounds from the "
-    "data year instead",
-    "demand.solos.fallback_office_share": "ASSUMPTION (range 0.10 / 0.19 / 0.24): share of "
-    "office-type activities among non-salaried workers in services other than commerce, set "
-    "so that the fallback's national total matches INSEE's count of non-salaried workers at "
-    "end 2017 in information-communication (82,000), management consulting (112,000), "
-    "architecture-engineering (73,000) and other specialised activities (94,000) (Insee "
-    "Références 'Emploi et revenus des indépendants' 2020, fiche 'Services aux entreprises et "
-    "services mixtes', figure 1): 361,000 / 1,887,600 (the national sum over the communes of "
-    "the census 2018 comparateur of non-salaried jobs x the smoothed services share) = 0.19; "
-    "low 0.10 counts consulting and architecture-engineering only (185,000), high 0.24 adds "
-    "legal and accounting activities (90,000); supply a SIRENE extract to replace it",
-    "demand.solos.fallback_sirene_ratio": "derived from ACOSS Stat'ur n° 289 (July 2019, "
-    "'Les auto-entrepreneurs fin 2018'): 1,357,000 micro-entrepreneurs administratively active "
-    "(registered, so counted by SIRENE) for 1,012,000 economically active (counted by INSEE "
-    "as non-salaried), ratio 1.34; micro-entrepreneurs are 42 % of the non-salaried (same "
-    "source), so 1 + 0.42 x 0.34 = 1.14 SIRENE establishments per non-salaried worker; range "
-    "1.00 (no registered-but-inactive entrepreneur) to 1.34 (all solos micro-entrepreneurs). "
-    "ASSUMPTION beyond that: SAS presidents (salaried, yet SIRENE establishments) and "
-    "non-salaried workers with several establishments are not counted",
-    "demand.seats.seat_hours_per_month": "35 h x 52 / 12 (one full-time seat)",
-    "demand.seats.occupancy": "docs/method.md §5",
-    "demand.seats.solos": "CDC / consultancy (25 % in 2018, 30 % in 2025, 35 h/month)",
-    "demand.seats.teleworkers": "CDC, Externalités des télécentres (2014): 20 % of users in "
-    "2018; 11 % of teleworkers, 35 h/month in 2025",
-    "supply.seats_per_site": "ASSUMPTION: CGET 2019 gives no seat counts (a seats column of "
-    "supply.file, or supply.site_seats, wins)",
-    "poles.rule": "docs/method.md §6.1: members closer in time to the pole than to the market "
-    "town are dropped ('closer_to_pole'); the market town is never dropped",
-}
+# ---------------------------------------------------------------------------- field types
 
 
-#: Low / central / high values of uncertain parameters for scenario and sensitivity work
-#: (issue 11); the central value is the default, each range's source is in DEFAULT_SOURCES.
-PARAMETER_RANGES: dict[str, tuple[float, float, float]] = {
-    "demand.solos.fallback_office_share": (0.10, 0.19, 0.24),
-    "demand.solos.fallback_sirene_ratio": (1.0, 1.14, 1.34),
-    "demand.secondary_residence_rate": (0.0, 0.05, 0.10),
-    "demand.solos.growth_rate": (0.03, 0.06, 0.09),
-    "demand.seats.occupancy": (0.8, 1.0, 1.0),
-    "demand.seats.solos[0].usage_share": (0.20, 0.25, 0.30),
-    "demand.seats.solos[1].usage_share": (0.25, 0.30, 0.35),
-    "demand.seats.solos[1].hours_per_month": (20.0, 35.0, 50.0),
-    "demand.seats.teleworkers[0].share_of_users": (0.15, 0.20, 0.25),
-    "demand.seats.teleworkers[1].usage_share": (0.08, 0.11, 0.14),
-    "demand.seats.teleworkers[1].hours_per_month": (20.0, 35.0, 50.0),
-}
-#: Low / central / high telework-rate preset (a choice, not a number): the 2017 regular
-#: telework rates (DARES 2019), the reference study's 2004 rates, the 2022 rates (INSEE).
-PRESET_RANGE: tuple[str, str, str] = ("dares2017", "dares2004", "insee2022")
-
-#: Source of each range of :data:`PARAMETER_RANGES` and :data:`PRESET_RANGE` (issue 11).
-RANGE_SOURCES: dict[str, str] = {
-    "demand.telework_preset": "sourced presets: DARES 2019-051 (2017 regular telework, low), "
-    "DARES 2004 (reference study, central), INSEE Enquête Emploi 2022 (high)",
-    "demand.solos.fallback_office_share": "INSEE Références 2020 non-salaried counts by "
-    "activity (see demand.solos.fallback_office_share)",
-    "demand.secondary_residence_rate": "ASSUMPTION: no published source; 0 (nobody in a "
-    "secondary residence teleworks there) to 0.10, twice the engine's default 0.05 (itself "
-    "an ASSUMPTION)",
-    "demand.solos.fallback_sirene_ratio": "ACOSS Stat'ur 289 (see "
-    "demand.solos.fallback_sirene_ratio)",
-    "demand.solos.growth_rate": "ASSUMPTION: the reference study's +6 %/year, +/- half",
-    "demand.seats.occupancy": "ASSUMPTION: full use of a seat's hours (1.0) down to 20 % idle",
-    "demand.seats.solos[0].usage_share": "ASSUMPTION: CDC / consultancy 25 % +/- 5 points",
-    "demand.seats.solos[1].usage_share": "ASSUMPTION: CDC / consultancy 30 % +/- 5 points",
-    "demand.seats.solos[1].hours_per_month": "ASSUMPTION: CDC 35 h/month, 20 to 50 h",
-    "demand.seats.teleworkers[0].share_of_users": "ASSUMPTION: CDC 2014 (20 % of users) "
-    "+/- 5 points",
-    "demand.seats.teleworkers[1].usage_share": "ASSUMPTION: CDC 11 % of teleworkers +/- 3 "
-    "points",
-    "demand.seats.teleworkers[1].hours_per_month": "ASSUMPTION: CDC 35 h/month, 20 to 50 h",
-}
+def _number_to_text(v: Any) -> Any:
+    """TOML integers where text is expected (``market_towns = [62045]``) become text."""
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
-@dataclass
-class ZoningConfig:
-    """Drive-time zoning parameters (docs/method.md §2)."""
+#: A number (an integer is taken as a float; true/false and text are refused).
+Num = Annotated[float, Strict()]
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Text = Annotated[str, Strict(), BeforeValidator(_number_to_text)]
+Positive = Annotated[Num, Field(gt=0)]
+NonNeg = Annotated[Num, Field(ge=0)]
+Share = Annotated[Num, Field(ge=0, le=1)]
+#: A year as a table key (``teleworkers_rule = {"2018" = ...}``).
+YearKey = Annotated[str, Field(pattern=r"^\d+$")]
 
-    market_towns: list[str] = field(default_factory=list)
-    budget_min: float = 10.0
-    bands: list[float] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
-    direction: str = "to"
-    network: str = "approximate"
+
+def _model(cls: type) -> type:
+    """A pydantic dataclass refusing unknown keys, whose constructor (``SoloAnchor(2018,
+    1.5)``, :func:`dataclasses.replace`) raises :class:`ConfigError` like a study file."""
+    cls = dataclass(config=ConfigDict(extra="forbid"))(cls)
+    init = cls.__init__
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        try:  # positional values by name: errors name the field, not its position
+            init(self, **dict(zip(names, args, strict=False)), **kwargs)
+        except ValidationError as exc:
+            raise ConfigError(_first(type(self), exc, "")) from None
+
+    cls.__init__ = __init__
+    return cls
+
+
+class _Validated:
+    """Re-validation of a configuration changed in place (``cfg.zoning.budget_min = 0``)."""
+
+    def validate(self, where: str = ""):
+        """Check every value again; raise :class:`ConfigError` naming the key.
+
+        Parameters
+        ----------
+        where
+            Key of this table in the study file (``"demand"``), prefixed to the keys named.
+
+        Returns
+        -------
+        The configuration itself (unchanged).
+        """
+        _build(type(self), dataclasses.asdict(self), where)
+        return self
+
+
+@_model
+class ZoningConfig(_Validated):
+    """Drive-time zoning parameters (docs/method.md §2).
+
+    The speed and junction fields (``speeds`` to ``traffic_signal_s``) set the speed
+    profile of the network (:func:`territorial_geo.network.speed_profile`); their defaults
+    are OSRM car.lua's (:mod:`territorial_geo.method`). ``budget_min`` may not exceed the
+    widest of ``bands`` (a zone's members are reported by band).
+    """
+
+    market_towns: list[Text] = field(default_factory=list)
+    budget_min: Positive = 10.0
+    bands: list[Positive] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
+    direction: Literal[DIRECTIONS] = "to"
+    network: Text = "approximate"
     #: Routing engine: ``builtin`` (the project's Dijkstra on ``network``) or ``osrm`` (OSRM
     #: through osrm-bindings; OpenStreetMap networks only).
-    engine: str = "builtin"
+    engine: Literal[ENGINES] = "builtin"
     #: OSRM profile (a ``.lua`` file) for ``engine = "osrm"``; empty: OSRM's stock car.lua.
-    osrm_profile: str = ""
+    osrm_profile: Text = ""
     #: ``engine = "osrm"``: side (m) of the cells of the isochrone / raster sample points
     #: (one node asked per cell; docs/method.md §2.6.6).
-    osrm_sample_m: float = 1000.0
-    margin_km: float = 25.0
-    speeds: dict[str, float] = field(default_factory=dict)
-    speed_factor: float = 1.0
-    snap_kmh: float = 30.0
-    max_snap_m: float = 2000.0
-    speed_model: str = "osrm-car"
-    speed_reduction: float = OSRM_CAR_SPEED_REDUCTION
-    junction_costs: bool = True
-    turn_penalty_s: float = OSRM_CAR_TURN_PENALTY_S
-    turn_bias: float = OSRM_CAR_TURN_BIAS
-    u_turn_s: float = OSRM_CAR_U_TURN_S
-    oncoming_turn_s: float = OSRM_CAR_ONCOMING_TURN_S
-    traffic_signal_s: float = OSRM_CAR_TRAFFIC_SIGNAL_S
-    edge_buffer_m: float = 150.0
-    auto_towns: bool = False
+    osrm_sample_m: Positive = 1000.0
+    margin_km: NonNeg = MARGIN_KM
+    speeds: dict[str, Positive] = field(default_factory=dict)
+    speed_factor: Positive = 1.0
+    snap_kmh: Positive = SNAP_KMH
+    max_snap_m: NonNeg = MAX_SNAP_M
+    speed_model: Literal[SPEED_MODELS] = "osrm-car"
+    speed_reduction: Positive = OSRM_CAR_SPEED_REDUCTION
+    junction_costs: Bool = True
+    turn_penalty_s: NonNeg = OSRM_CAR_TURN_PENALTY_S
+    turn_bias: Positive = OSRM_CAR_TURN_BIAS
+    u_turn_s: NonNeg = OSRM_CAR_U_TURN_S
+    oncoming_turn_s: NonNeg = OSRM_CAR_ONCOMING_TURN_S
+    traffic_signal_s: NonNeg = OSRM_CAR_TRAFFIC_SIGNAL_S
+    edge_buffer_m: Num = 150.0
+    auto_towns: Bool = False
+    #: ``[zoning.approximate]``: overrides of the approximate network's parameters, checked
+    #: when the network is built (:func:`territorial_geo.network.approx_params`).
     approximate: dict[str, Any] = field(default_factory=dict)
 
-    def speed_profile(self, where: str = "zoning"):
-        """The :class:`~territorial_geo.network.graph.SpeedProfile` these settings give
-        (class speeds, speed model, junction costs, snap settings)."""
-        from territorial_geo.errors import NetworkError
-        from territorial_geo.network import SpeedProfile, legal_profile
-
-        try:
-            profile = SpeedProfile(
-                highway_kmh=dict(self.speeds), factor=self.speed_factor, snap_kmh=self.snap_kmh,
-                max_snap_m=self.max_snap_m, speed_reduction=self.speed_reduction,
-                turns=self.junction_costs, turn_penalty_s=self.turn_penalty_s,
-                turn_bias=self.turn_bias, u_turn_s=self.u_turn_s,
-                oncoming_turn_s=self.oncoming_turn_s, traffic_signal_s=self.traffic_signal_s)
-        except NetworkError as exc:
-            raise ConfigError(f"{where}: {exc}") from exc
-        if self.speed_model == "legal":
-            return dataclasses.replace(legal_profile(profile), turns=self.junction_costs)
-        if self.speed_model != "osrm-car":
-            raise ConfigError(f"{where}.speed_model must be 'osrm-car' or 'legal', got "
-                              f"{self.speed_model!r}")
-        return profile
-
-    def approx_params(self, where: str = "zoning"):
-        """:class:`~territorial_geo.network.approximate.ApproxParams` with the study file's
-        ``[zoning.approximate]`` overrides (tables such as ``speed_kmh`` merged by level)."""
-        import dataclasses as dc
-
-        from territorial_geo.errors import NetworkError
-        from territorial_geo.network.approximate import ApproxParams
-
-        base = ApproxParams()
-        names = {f.name for f in dc.fields(ApproxParams)}
-        unknown = sorted(set(self.approximate) - names)
-        if unknown:
-            raise ConfigError(f"unknown key(s) {', '.join(f'{where}.approximate.{u}' for u in unknown)}"
-                              f"; known here: {', '.join(sorted(names))}")
-        changes = {}
-        for k, v in self.approximate.items():
-            cur = getattr(base, k)
-            if isinstance(cur, dict):
-                if not isinstance(v, dict):
-                    raise ConfigError(f"{where}.approximate.{k} must be a table (by density "
-                                      "level, or by highway class for skeleton_kmh)")
-                keyed = str if k == "skeleton_kmh" else int  # by highway class, else by level
-                try:
-                    changes[k] = {**cur, **{keyed(kk): vv for kk, vv in v.items()}}
-                except ValueError as exc:
-                    raise ConfigError(f"{where}.approximate.{k}: keys must be density levels "
-                                      f"1..7 ({exc})") from exc
-            elif isinstance(cur, tuple):
-                changes[k] = tuple(v)
-            else:
-                changes[k] = v
-        try:
-            return dc.replace(base, **changes)
-        except (NetworkError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}.approximate: {exc}") from exc
-
-    def validate(self, where: str) -> None:
-        _positive(self.budget_min, f"{where}.budget_min")
-        if self.approximate:
-            self.approx_params(where)
-        for i, b in enumerate(self.bands):
-            _positive(b, f"{where}.bands[{i}]")
-        if self.direction not in ("to", "from"):
-            raise ConfigError(f"{where}.direction must be 'to' or 'from', got {self.direction!r}")
-        for k, v in self.speeds.items():
-            _positive(v, f"{where}.speeds.{k}")
-        _positive(self.speed_factor, f"{where}.speed_factor")
-        _positive(self.snap_kmh, f"{where}.snap_kmh")
-        self.speed_profile(where)
-        _positive(self.osrm_sample_m, f"{where}.osrm_sample_m")
-        from territorial_geo.errors import NetworkError
-        from territorial_geo.network.engine import check_engine_network
-
+    @model_validator(mode="after")
+    def _budget_within_bands(self):
+        if self.bands and self.budget_min > max(self.bands):
+            widest = max(self.bands)
+            raise ValueError(
+                f"@budget_min = {self.budget_min:g} is above the widest band ({widest:g} min "
+                f"in @bands): lower @budget_min to {widest:g} or less, or add a band of at "
+                f"least {self.budget_min:g} to @bands")
         try:
             check_engine_network(self.engine, self.network)
         except NetworkError as exc:
-            raise ConfigError(f"{where}.engine: {exc}") from exc
+            raise ValueError(f"@engine: {exc}") from None
+        return self
 
 
-#: Rules for a solo count whose data year differs from the base year (``data_year_rule``).
-DATA_YEAR_RULES = ("hold", "grow")
-
-
-@dataclass
-class SolosConfig:
+@_model
+class SolosConfig(_Validated):
     """Solo workers from SIRENE (docs/method.md §4).
 
     Attributes
@@ -302,57 +226,62 @@ class SolosConfig:
         (source and range in :data:`DEFAULT_SOURCES` and :data:`PARAMETER_RANGES`).
     """
 
-    naf_codes: list[str] = field(default_factory=lambda: list(STUDY_NAF_CODES))
-    bands: list[str] = field(default_factory=lambda: list(SOLO_BANDS))
-    growth_rate: float = 0.06
-    data_year_rule: str = "hold"
-    sirene_file: str = ""
-    sirene_year: int = 0
-    fallback_office_share: float = PARAMETER_RANGES["demand.solos.fallback_office_share"][1]
-    fallback_sirene_ratio: float = PARAMETER_RANGES["demand.solos.fallback_sirene_ratio"][1]
+    naf_codes: list[Text] = field(default_factory=lambda: list(STUDY_NAF_CODES))
+    bands: list[Text] = field(default_factory=lambda: list(SOLO_BANDS))
+    growth_rate: Annotated[Num, Field(gt=-1)] = 0.06
+    data_year_rule: Literal[DATA_YEAR_RULES] = "hold"
+    sirene_file: Text = ""
+    sirene_year: Int = 0
+    fallback_office_share: Share = PARAMETER_RANGES["demand.solos.fallback_office_share"][1]
+    fallback_sirene_ratio: Positive = PARAMETER_RANGES["demand.solos.fallback_sirene_ratio"][1]
 
-    def validate(self, where: str) -> None:
-        if self.growth_rate <= -1:
-            raise ConfigError(f"{where}.growth_rate must be > -1, got {self.growth_rate}")
-        if self.data_year_rule not in DATA_YEAR_RULES:
-            raise ConfigError(f"{where}.data_year_rule must be 'hold' or 'grow', got "
-                              f"{self.data_year_rule!r}")
-        _share(self.fallback_office_share, f"{where}.fallback_office_share")
-        _positive(self.fallback_sirene_ratio, f"{where}.fallback_sirene_ratio")
+    @model_validator(mode="after")
+    def _year_with_file(self):
         if self.sirene_file and not self.sirene_year:
-            raise ConfigError(f"{where}.sirene_year is required with sirene_file "
-                              "(the year of the SIRENE stock)")
+            raise ValueError("@sirene_year is required with @sirene_file (the year of the "
+                             "SIRENE stock)")
+        return self
 
 
-@dataclass
-class SoloAnchor:
+@_model
+class SoloAnchor(_Validated):
     """Solo usage at a given year."""
 
-    year: int
-    usage_share: float
-    hours_per_month: float = 35.0
+    year: Int
+    usage_share: Share
+    hours_per_month: NonNeg = 35.0
 
 
-@dataclass
-class TeleworkerAnchor:
+@_model
+class TeleworkerAnchor(_Validated):
     """Teleworker usage at a given year: either a share of all users or a usage share."""
 
-    year: int
-    share_of_users: float | None = None
-    usage_share: float | None = None
-    hours_per_month: float = 35.0
+    year: Int
+    share_of_users: Annotated[Num, Field(ge=0, lt=1)] | None = None
+    usage_share: Share | None = None
+    hours_per_month: NonNeg = 35.0
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.share_of_users is None) == (self.usage_share is None):
+            raise ValueError("@: give exactly one of share_of_users or usage_share")
+        return self
 
 
-@dataclass
-class SeatsConfig:
+#: Which anchors a teleworker rule uses (``teleworkers_rule``).
+_RULE_FIELD = dict(zip(TELEWORKER_RULES, ("share_of_users", "usage_share"), strict=True))
+
+
+@_model
+class SeatsConfig(_Validated):
     """Seats from users (docs/method.md §5)."""
 
-    seat_hours_per_month: float = 35 * 52 / 12
-    occupancy: float = 1.0
-    solos: list[SoloAnchor] = field(
+    seat_hours_per_month: Positive = 35 * 52 / 12
+    occupancy: Annotated[Num, Field(gt=0, le=1)] = 1.0
+    solos: Annotated[list[SoloAnchor], Field(min_length=1)] = field(
         default_factory=lambda: [SoloAnchor(2018, 0.25, 35.0), SoloAnchor(2025, 0.30, 35.0)]
     )
-    teleworkers: list[TeleworkerAnchor] = field(
+    teleworkers: Annotated[list[TeleworkerAnchor], Field(min_length=1)] = field(
         default_factory=lambda: [
             TeleworkerAnchor(2018, share_of_users=0.20),
             TeleworkerAnchor(2025, usage_share=0.11, hours_per_month=35.0),
@@ -361,58 +290,33 @@ class SeatsConfig:
     #: Year -> teleworker rule for that year (``"share_of_users"`` or
     #: ``"share_of_teleworkers"``): only the anchors of that kind are used (interpolated and
     #: held as usual). Years not listed follow their anchors (docs/method.md §5).
-    teleworkers_rule: dict[str, str] = field(default_factory=dict)
+    teleworkers_rule: dict[YearKey, Literal[TELEWORKER_RULES]] = field(default_factory=dict)
 
-    def validate(self, where: str) -> None:
-        _positive(self.seat_hours_per_month, f"{where}.seat_hours_per_month")
-        if not 0 < self.occupancy <= 1:
-            raise ConfigError(f"{where}.occupancy must be in (0, 1], got {self.occupancy}")
-        if not self.solos:
-            raise ConfigError(f"{where}.solos needs at least one year")
-        if not self.teleworkers:
-            raise ConfigError(f"{where}.teleworkers needs at least one year")
-        for i, a in enumerate(self.solos):
-            _share(a.usage_share, f"{where}.solos[{i}].usage_share")
-            _nonneg(a.hours_per_month, f"{where}.solos[{i}].hours_per_month")
-        for i, a in enumerate(self.teleworkers):
-            w = f"{where}.teleworkers[{i}]"
-            if (a.share_of_users is None) == (a.usage_share is None):
-                raise ConfigError(f"{w}: give exactly one of share_of_users or usage_share")
-            if a.share_of_users is not None:
-                _share(a.share_of_users, f"{w}.share_of_users")
-                if a.share_of_users >= 1:
-                    raise ConfigError(f"{w}.share_of_users must be < 1")
-            if a.usage_share is not None:
-                _share(a.usage_share, f"{w}.usage_share")
-            _nonneg(a.hours_per_month, f"{w}.hours_per_month")
+    @model_validator(mode="after")
+    def _anchors(self):
         for year, rule in self.teleworkers_rule.items():
-            key = f"{where}.teleworkers_rule.{year}"
-            if not str(year).isdigit():
-                raise ConfigError(f"{key}: the key must be a year (\"2018\" = \"...\")")
-            kinds = {"share_of_users": "share_of_users", "share_of_teleworkers": "usage_share"}
-            if rule not in kinds:
-                raise ConfigError(f"{key} must be 'share_of_users' or 'share_of_teleworkers', "
-                                  f"got {rule!r}")
-            if not any(getattr(a, kinds[rule]) is not None for a in self.teleworkers):
-                raise ConfigError(f"{key} = {rule!r}: no {where}.teleworkers anchor gives "
-                                  f"{kinds[rule]}")
+            kind = _RULE_FIELD[rule]
+            if not any(getattr(a, kind) is not None for a in self.teleworkers):
+                raise ValueError(f"@teleworkers_rule.{year} = {rule!r}: no @teleworkers anchor "
+                                 f"gives {kind}")
         for name, anchors in (("solos", self.solos), ("teleworkers", self.teleworkers)):
             years = [a.year for a in anchors]
             if len(set(years)) != len(years):
-                raise ConfigError(f"{where}.{name}: a year is given twice ({years})")
+                raise ValueError(f"@{name}: a year is given twice ({years})")
+        return self
 
 
-@dataclass
-class DemandConfig:
+@_model
+class DemandConfig(_Validated):
     """Demand model (docs/method.md §3-5)."""
 
-    base_year: int = 2018
-    horizon_year: int = 2025
-    years: list[int] = field(default_factory=list)
-    telework_preset: str = "dares2004"
-    telework_rates: dict[str, float] = field(default_factory=dict)
-    secondary_residence_rate: float = 0.05
-    csp_year: int = 2016
+    base_year: Int = 2018
+    horizon_year: Int = 2025
+    years: list[Int] = field(default_factory=list)
+    telework_preset: Literal[tuple(TELEWORK_PRESETS)] = "dares2004"
+    telework_rates: dict[Literal[CSP_KEYS], Share] = field(default_factory=dict)
+    secondary_residence_rate: NonNeg = 0.05
+    csp_year: Literal[CSP_YEARS] = 2016
     solos: SolosConfig = field(default_factory=SolosConfig)
     seats: SeatsConfig = field(default_factory=SeatsConfig)
 
@@ -421,42 +325,19 @@ class DemandConfig:
         """Years reported: base, horizon and any extra year, sorted."""
         return sorted({self.base_year, self.horizon_year, *self.years})
 
-    def rates(self) -> dict[str, float]:
-        """Telework rate per CSP (preset, then explicit overrides)."""
-        r = {"agri": 0.0, "artis": 0.0, **TELEWORK_PRESETS[self.telework_preset]}
-        r.update(self.telework_rates)
-        return r
-
-    def validate(self, where: str) -> None:
-        if self.telework_preset not in TELEWORK_PRESETS:
-            raise ConfigError(
-                f"{where}.telework_preset {self.telework_preset!r} unknown; presets: "
-                f"{', '.join(TELEWORK_PRESETS)}"
-            )
-        for k, v in self.telework_rates.items():
-            if k not in ("agri", "artis", "cadres", "profint", "employes", "ouvriers"):
-                raise ConfigError(f"{where}.telework_rates.{k}: unknown CSP (agri, artis, "
-                                  "cadres, profint, employes, ouvriers)")
-            _share(v, f"{where}.telework_rates.{k}")
-        _nonneg(self.secondary_residence_rate, f"{where}.secondary_residence_rate")
+    @model_validator(mode="after")
+    def _years(self):
         if self.horizon_year < self.base_year:
-            raise ConfigError(f"{where}.horizon_year ({self.horizon_year}) is before "
-                              f"base_year ({self.base_year})")
+            raise ValueError(f"@horizon_year ({self.horizon_year}) is before base_year "
+                             f"({self.base_year})")
         for i, y in enumerate(self.years):
             if y < self.base_year:
-                raise ConfigError(f"{where}.years[{i}] = {y} is before base_year {self.base_year}")
-        if self.csp_year not in (2011, 2016, 2022):
-            raise ConfigError(f"{where}.csp_year must be 2011, 2016 or 2022")
-        self.solos.validate(f"{where}.solos")
-        self.seats.validate(f"{where}.seats")
+                raise ValueError(f"@years[{i}] = {y} is before base_year {self.base_year}")
+        return self
 
 
-#: Rules of the variant without a competing pole (``[[poles]] rule``).
-POLE_RULES = ("closer_to_pole", "within_budget")
-
-
-@dataclass
-class PoleConfig:
+@_model
+class PoleConfig(_Validated):
     """A competing pole inside a zone (e.g. Arras for Duisans).
 
     Attributes
@@ -471,18 +352,13 @@ class PoleConfig:
             every member within the budget of the pole (the literal rule).
     """
 
-    zone: str
-    pole: str
-    rule: str = "closer_to_pole"
-
-    def validate(self, where: str) -> None:
-        if self.rule not in POLE_RULES:
-            raise ConfigError(f"{where}.rule must be one of {', '.join(POLE_RULES)}, got "
-                              f"{self.rule!r}")
+    zone: Text
+    pole: Text
+    rule: Literal[POLE_RULES] = "closer_to_pole"
 
 
-@dataclass
-class SupplyConfig:
+@_model
+class SupplyConfig(_Validated):
     """Existing and planned third places.
 
     Attributes
@@ -497,80 +373,54 @@ class SupplyConfig:
         current directory).
     """
 
-    use_cget: bool = True
-    file: str = ""
-    seats_per_site: float = 10.0
-    site_seats: dict[str, float] = field(default_factory=dict)
-    planned: list[str] = field(default_factory=list)
-
-    def validate(self, where: str) -> None:
-        _nonneg(self.seats_per_site, f"{where}.seats_per_site")
-        for k, v in self.site_seats.items():
-            _nonneg(v, f"{where}.site_seats.{k}")
+    use_cget: Bool = True
+    file: Text = ""
+    seats_per_site: NonNeg = 10.0
+    site_seats: dict[str, NonNeg] = field(default_factory=dict)
+    planned: list[Text] = field(default_factory=list)
 
 
-@dataclass
-class CoverageConfig:
+@_model
+class CoverageConfig(_Validated):
     """Coverage and site selection (docs/method.md §6)."""
 
-    minutes: list[float] = field(default_factory=lambda: [10.0, 20.0])
-    sites: str = "both"
-    k: int = 3
-    candidates: str = "density"
-    candidate_list: list[str] = field(default_factory=list)
-    weight: str = "population"
-    budget_min: float = 10.0
-
-    def validate(self, where: str) -> None:
-        for i, m in enumerate(self.minutes):
-            _positive(m, f"{where}.minutes[{i}]")
-        if self.sites not in ("existing", "planned", "both"):
-            raise ConfigError(f"{where}.sites must be existing, planned or both")
-        if self.k < 0:
-            raise ConfigError(f"{where}.k must be >= 0")
-        if self.candidates not in ("density", "towns", "list", "all"):
-            raise ConfigError(f"{where}.candidates must be density, towns, list or all")
-        if self.weight not in ("population", "teleworkers", "solos", "seats"):
-            raise ConfigError(f"{where}.weight must be population, teleworkers, solos or seats")
-        _positive(self.budget_min, f"{where}.budget_min")
+    minutes: list[Positive] = field(default_factory=lambda: [10.0, 20.0])
+    sites: Literal[SITES] = "both"
+    k: Annotated[Int, Field(ge=0)] = 3
+    candidates: Literal[CANDIDATES] = "density"
+    candidate_list: list[Text] = field(default_factory=list)
+    weight: Literal[WEIGHTS] = "population"
+    budget_min: Positive = 10.0
 
 
-@dataclass
-class OutputConfig:
+@_model
+class OutputConfig(_Validated):
     """Outputs."""
 
-    raster_cell_m: float = 200.0
-    static_maps: bool = True
-    raster: bool = True
+    raster_cell_m: Positive = 200.0
+    static_maps: Bool = True
+    raster: Bool = True
     #: Language of the map, report, PNG maps and CLI summary: ``"fr"`` (default) or ``"en"``.
-    lang: str = "fr"
+    lang: Literal[LANGS] = "fr"
     #: CSV dialect of the tables: ``"standard"`` (``,``, decimal point, UTF-8) or
     #: ``"excel-fr"`` (``;``, decimal comma, UTF-8 with BOM: French Excel opens it in columns).
-    csv_dialect: str = "standard"
+    csv_dialect: Literal[CSV_DIALECTS] = "standard"
     #: Write ``study.xlsx`` (the answer tables, headers in ``lang``).
-    excel: bool = True
+    excel: Bool = True
     #: Write ``study.qgs`` (a QGIS project of the GeoPackages, styled like the web map).
-    qgis: bool = True
-
-    def validate(self, where: str) -> None:
-        _positive(self.raster_cell_m, f"{where}.raster_cell_m")
-        if self.lang not in LANGS:
-            raise ConfigError(f"{where}.lang {self.lang!r} unknown; one of: {', '.join(LANGS)}")
-        if self.csv_dialect not in ("standard", "excel-fr"):
-            raise ConfigError(f"{where}.csv_dialect {self.csv_dialect!r} unknown; one of: "
-                              "standard, excel-fr")
+    qgis: Bool = True
 
 
-@dataclass
-class NamedScenario:
+@_model
+class NamedScenario(_Validated):
     """A named scenario of a sweep: parameter path -> value (``[[scenarios.named]]``)."""
 
-    name: str
+    name: Text
     values: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class ScenariosConfig:
+@_model
+class ScenariosConfig(_Validated):
     """Scenario sweeps (``territorial-geo scenarios``; :mod:`territorial_geo.scenarios`).
 
     Attributes
@@ -585,17 +435,19 @@ class ScenariosConfig:
     vary: dict[str, list[Any]] = field(default_factory=dict)
     named: list[NamedScenario] = field(default_factory=list)
 
-    def validate(self, where: str) -> None:
+    @model_validator(mode="after")
+    def _sweeps(self):
         for k, v in self.vary.items():
             if not v:
-                raise ConfigError(f"{where}.vary.{k}: no value (an empty sweep)")
+                raise ValueError(f"@vary.{k}: no value (an empty sweep)")
         names = [n.name for n in self.named]
         if len(set(names)) != len(names):
-            raise ConfigError(f"{where}.named: a name is given twice ({names})")
+            raise ValueError(f"@named: a name is given twice ({names})")
+        return self
 
 
-@dataclass
-class UncertaintyConfig:
+@_model
+class UncertaintyConfig(_Validated):
     """Monte Carlo over the parameter ranges (:mod:`territorial_geo.uncertainty`).
 
     Attributes
@@ -610,22 +462,18 @@ class UncertaintyConfig:
         two preset names.
     """
 
-    draws: int = 1000
-    seed: int = 2018
+    draws: Annotated[Int, Field(ge=0)] = 1000
+    seed: Int = 2018
     ranges: dict[str, list[Any]] = field(default_factory=dict)
 
-    def validate(self, where: str) -> None:
-        if self.draws < 0:
-            raise ConfigError(f"{where}.draws must be >= 0, got {self.draws}")
 
-
-@dataclass
-class StudyConfig:
+@_model
+class StudyConfig(_Validated):
     """A whole study: territory, zoning, demand, competition, supply, coverage, outputs."""
 
-    name: str = "Study"
-    territory: str = "200069482"
-    ring_km: float = 15.0
+    name: Text = "Study"
+    territory: Text = "200069482"
+    ring_km: NonNeg = RING_KM
     zoning: ZoningConfig = field(default_factory=ZoningConfig)
     demand: DemandConfig = field(default_factory=DemandConfig)
     poles: list[PoleConfig] = field(default_factory=list)
@@ -634,22 +482,10 @@ class StudyConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     scenarios: ScenariosConfig = field(default_factory=ScenariosConfig)
     uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
-    source_file: str = ""
+    source_file: Text = ""
 
-    def validate(self) -> StudyConfig:
-        """Check every value; raise :class:`ConfigError` naming the key."""
-        _nonneg(self.ring_km, "ring_km")
-        self.zoning.validate("zoning")
-        self.demand.validate("demand")
-        for i, p in enumerate(self.poles):
-            p.validate(f"poles[{i}]")
-        self.supply.validate("supply")
-        self.coverage.validate("coverage")
-        self.output.validate("output")
-        self.scenarios.validate("scenarios")
-        self.uncertainty.validate("uncertainty")
-        from territorial_geo.params import check_scenarios, parameter_ranges
-
+    @model_validator(mode="after")
+    def _paths(self):
         parameter_ranges(self)  # unknown path, low above high: the key named
         check_scenarios(self)
         return self
@@ -673,99 +509,419 @@ class StudyConfig:
         return out
 
 
-def _positive(v: float, key: str) -> None:
-    if not (isinstance(v, int | float) and v > 0):
-        raise ConfigError(f"{key} must be > 0, got {v!r}")
+# ---------------------------------------------------------------------------- errors
 
 
-def _nonneg(v: float, key: str) -> None:
-    if not (isinstance(v, int | float) and v >= 0):
-        raise ConfigError(f"{key} must be >= 0, got {v!r}")
-
-
-def _share(v: float, key: str) -> None:
-    if not (isinstance(v, int | float) and 0 <= v <= 1):
-        raise ConfigError(f"{key} must be a share between 0 and 1, got {v!r}")
-
-
-def _convert(tp: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], value, key)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key} must be a table, got {value!r}")
-        return _build(tp, value, key)
-    if origin is list:
-        if not isinstance(value, list):
-            raise ConfigError(f"{key} must be a list, got {value!r}")
-        return [_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key} must be a table, got {value!r}")
-        return {str(k): _convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        return float(value)
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key} must be true or false, got {value!r}")
-        return value
-    if tp is str:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if not isinstance(value, str):
-            raise ConfigError(f"{key} must be a string, got {value!r}")
-        return value
-    return value
-
-
-def _build(cls: type, data: dict, where: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        prefix = f"{where}." if where else ""
-        raise ConfigError(
-            f"unknown key(s) {', '.join(prefix + u for u in unknown)}; "
-            f"known here: {', '.join(sorted(names))}"
-        )
-    kwargs = {}
-    for k, v in data.items():
-        kwargs[k] = _convert(hints[k], v, f"{where}.{k}" if where else k)
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"{where or 'study'}: {exc}") from exc
-
-
-def _flatten_keys(data: dict, prefix: str = "") -> set[str]:
-    out = set()
-    for k, v in data.items():
-        key = f"{prefix}{k}"
-        out.add(key)
-        if isinstance(v, dict):
-            out |= _flatten_keys(v, key + ".")
+def _key(loc: tuple, where: str = "") -> str:
+    """``("demand", "seats", "solos", 1, "usage_share")`` -> ``demand.seats.solos[1].usage_share``."""
+    out = where
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "[key]":
+            out += f".{part}" if out else str(part)
     return out
+
+
+def _field_type(cls: type, loc: tuple) -> Any:
+    """The declared type at ``loc`` below the model ``cls`` (list items and table values
+    followed, ``X | None`` unwrapped)."""
+    tp: Any = cls
+    for part in loc:
+        while typing.get_origin(tp) is Annotated:
+            tp = typing.get_args(tp)[0]
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if dataclasses.is_dataclass(tp):
+            tp = typing.get_type_hints(tp, include_extras=True).get(part, Any)
+        elif typing.get_origin(tp) in (list, dict):
+            tp = args[-1]
+        elif len(args) == 1:  # X | None
+            tp = _field_type(args[0], (part,))
+        else:
+            return Any
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def closest(name: str, known: list[str]) -> str:
+    """``"; closest: a, b"`` (or ``""``) for an unknown name."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    return f"; closest: {', '.join(close)}" if close else ""
+
+
+_UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
+_KINDS = {"float_type": "a number", "int_type": "an integer", "bool_type": "true or false",
+          "string_type": "a string", "list_type": "a list", "dict_type": "a table",
+          "dataclass_type": "a table", "dataclass_exact_type": "a table"}
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+           "less_than_equal": "<="}
+
+
+def _message(cls: type, err: dict, where: str) -> str:
+    """One line for one pydantic error, naming the full key."""
+    loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
+    key = _key(loc, where)
+    if kind in _UNKNOWN:
+        parent = _field_type(cls, loc[:-1])
+        known = sorted(f.name for f in dataclasses.fields(parent) if f.init)
+        return (f"unknown key {key}{closest(str(loc[-1]), known)}; known here: "
+                f"{', '.join(known)}")
+    if kind == "literal_error" and loc and loc[-1] == "[key]":  # a table's key
+        names = [str(c) for c in typing.get_args(typing.get_args(_field_type(cls, loc[:-2]))[0])]
+        return (f"{key}: unknown name {value!r}{closest(str(value), names)}; known here: "
+                f"{', '.join(names)}")
+    if kind == "literal_error":
+        allowed = typing.get_args(_field_type(cls, loc))
+        names = [str(c) for c in allowed]
+        if all(isinstance(c, str) for c in allowed) and not isinstance(value, str):
+            return f"{key} must be a string, got {value!r}"
+        return f"{key} must be one of {', '.join(names)}, got {value!r}{closest(str(value), names)}"
+    if kind in _KINDS:
+        return f"{key} must be {_KINDS[kind]}, got {value!r}"
+    if kind in _BOUNDS:
+        (bound,) = err["ctx"].values()
+        return f"{key} must be {_BOUNDS[kind]} {bound:g}, got {value!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{key}: the key must be a year (\"2018\" = \"...\")"
+    if kind == "too_short":
+        return f"{key} needs at least one entry"
+    if kind == "missing":
+        return f"{key} is required"
+    if kind == "value_error":
+        text = str(err["ctx"]["error"])
+        return text.replace("@:", f"{key}:").replace("@", f"{key}." if key else "")
+    return f"{key}: {err['msg']}"
+
+
+def _build(cls: type, data: dict, where: str = "") -> Any:
+    """Validate ``data`` as a ``cls``; the first error as one :class:`ConfigError` line."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'study'} must be a table, got {data!r}")
+    try:
+        return cls.__pydantic_validator__.validate_python(data)
+    except ValidationError as exc:
+        raise ConfigError(_first(cls, exc, where)) from None
+
+
+def _first(cls: type, exc: ValidationError, where: str) -> str:
+    """The line of the first error, an unknown key first (a misspelt key also leaves its
+    field missing)."""
+    errors = exc.errors()
+    unknown = [e for e in errors if e["type"] in _UNKNOWN]
+    return _message(cls, (unknown or errors)[0], where)
+
+
+# ---------------------------------------------------------------------------- flattening
+
+
+def flatten(obj: Any, prefix: str = "", *, tables: bool = True, keep: tuple[str, ...] = (),
+            nodes: bool = False, items: bool = False) -> dict[str, Any]:
+    """Dotted key -> value of every parameter of a configuration or of a plain table.
+
+    Parameters
+    ----------
+    obj
+        A configuration object (its tables are followed) or a dict (a study file's data).
+    prefix
+        Key of ``obj`` (``"demand"``), prefixed to every key.
+    tables
+        Follow dict-valued parameters too (``demand.telework_rates.cadres``), except the
+        names in ``keep``; else a dict is one value.
+    nodes
+        Keep the key of every table as well as its leaves (the keys a study file set).
+    items
+        Lists of configuration objects give one key per item and field
+        (``demand.seats.solos[1].usage_share``); else the list is one value (items as
+        dicts).
+
+    Returns
+    -------
+    dict
+        In the order of the fields / keys.
+    """
+    out: dict[str, Any] = {}
+    if dataclasses.is_dataclass(obj):
+        pairs = [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    else:
+        pairs = list(obj.items())
+    for name, v in pairs:
+        key = f"{prefix}.{name}" if prefix else str(name)
+        if dataclasses.is_dataclass(v) or (isinstance(v, dict) and tables and name not in keep):
+            if nodes:
+                out[key] = v
+            out.update(flatten(v, key, tables=tables, keep=keep, nodes=nodes, items=items))
+        elif isinstance(v, list) and v and dataclasses.is_dataclass(v[0]):
+            if items:
+                for i, item in enumerate(v):
+                    out.update(flatten(item, f"{key}[{i}]", tables=tables, keep=keep,
+                                       nodes=nodes, items=items))
+            else:
+                out[key] = [dataclasses.asdict(x) for x in v]
+        else:
+            out[key] = v
+    return out
+
+
+# ---------------------------------------------------------------------------- parameter paths
+
+#: Zoning parameters a sweep may vary (each distinct combination is routed once).
+ZONING_PATHS = ("zoning.budget_min", "zoning.direction", "zoning.market_towns")
+#: Demand leaves a sweep may not vary (file names, lists).
+_NOT_SWEPT = ("demand.solos.sirene_file", "demand.solos.sirene_year", "demand.solos.naf_codes",
+              "demand.solos.bands", "demand.years", "demand.telework_rates",
+              "demand.seats.teleworkers_rule")
+_TOKEN = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+)\])?$")
+_SHARES = ("usage_share", "share_of_users", "occupancy", "fallback_office_share")
+
+
+def path_steps(path: str) -> list[tuple[str, int | None]]:
+    """``"demand.seats.solos[1].usage_share"`` -> ``[("demand", None), ..., ("solos", 1),
+    ("usage_share", None)]``.
+
+    Raises
+    ------
+    ConfigError
+        A part that is not a name or ``name[index]``.
+    """
+    out = []
+    for tok in path.split("."):
+        m = _TOKEN.match(tok)
+        if not m:
+            raise ConfigError(f"parameter path {path!r}: bad part {tok!r}")
+        out.append((m.group(1), int(m.group(2)) if m.group(2) is not None else None))
+    return out
+
+
+def choices(path: str) -> tuple[Any, ...] | None:
+    """The values a parameter path may take (its declared ``Literal``), else ``None``."""
+    loc = [p for name, idx in path_steps(path) for p in (name, idx) if p is not None]
+    tp = _field_type(StudyConfig, tuple(loc))
+    return typing.get_args(tp) if typing.get_origin(tp) is Literal else None
+
+
+def sweep_paths(cfg: StudyConfig) -> list[str]:
+    """Every parameter path a scenario sweep may vary for this study."""
+    flat = flatten(cfg.demand, "demand", tables=False, items=True)
+    demand = []
+    for k, v in flat.items():
+        if v is None or any(k == n or k.startswith(n + ".") for n in _NOT_SWEPT):
+            continue
+        item, _, name = k.rpartition(".")
+        # hours do not enter a "share of users" anchor (docs/method.md §5)
+        if name == "year" and item.endswith("]"):
+            continue
+        if name == "hours_per_month" and flat.get(f"{item}.share_of_users") is not None:
+            continue
+        demand.append(k)
+    return [*ZONING_PATHS, *demand]
+
+
+def get_path(cfg: StudyConfig, path: str) -> Any:
+    """The value at a parameter path (``demand.seats.solos[1].usage_share``)."""
+    obj: Any = cfg
+    for name, idx in path_steps(path):
+        obj = getattr(obj, name)
+        if idx is not None:
+            obj = obj[idx]
+    return obj
+
+
+def check_path(cfg: StudyConfig, path: str, known: list[str] | None = None) -> None:
+    """Raise :class:`ConfigError` naming the closest valid paths for an unknown one."""
+    known = sweep_paths(cfg) if known is None else known
+    if path not in known:
+        raise ConfigError(f"unknown parameter path {path!r}{closest(path, known)} "
+                          f"(valid: {', '.join(known)})")
+
+
+def parse_value(cfg: StudyConfig, path: str, value: Any) -> Any:
+    """A value for ``path`` of the right type, from text (command line) or TOML.
+
+    Raises
+    ------
+    ConfigError
+        A value of the wrong type, or not one of the choices (closest ones named).
+    """
+    cur = get_path(cfg, path)
+    try:
+        if isinstance(cur, list):
+            out: Any = (list(value) if isinstance(value, list)
+                        else [v.strip() for v in str(value).split("+") if v.strip()])
+        elif isinstance(cur, bool):
+            raise ConfigError(f"{path}: a switch cannot be swept")
+        elif isinstance(cur, int):
+            if isinstance(value, float) and value != int(value):
+                raise ValueError
+            out = int(value)
+        elif isinstance(cur, float):
+            out = float(value)
+        else:
+            out = str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: {value!r} is not a {type(cur).__name__}") from None
+    allowed = choices(path)
+    if allowed is not None and out not in allowed:
+        names = [str(c) for c in allowed]
+        raise ConfigError(f"{path}: unknown value {value!r}{closest(str(value), names)} "
+                          f"(valid: {', '.join(names)})")
+    return out
+
+
+def with_values(cfg: StudyConfig, values: dict[str, Any]) -> StudyConfig:
+    """A validated copy of ``cfg`` with parameters set by path (values already parsed)."""
+    new = copy.deepcopy(cfg)
+    for path, value in values.items():
+        steps = path_steps(path)
+        obj: Any = new
+        for name, idx in steps[:-1]:
+            obj = getattr(obj, name)
+            if idx is not None:
+                obj = obj[idx]
+        name, idx = steps[-1]
+        if idx is not None:
+            getattr(obj, name)[idx] = value
+        else:
+            setattr(obj, name, value)
+    try:
+        return new.validate()
+    except ConfigError as exc:
+        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        raise ConfigError(f"scenario {shown}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------- ranges
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """Low / central / high of one uncertain parameter (``kind`` ``number`` or ``choice``)."""
+
+    path: str
+    low: Any
+    central: Any
+    high: Any
+    source: str
+    kind: str = "number"
+
+    @property
+    def fixed(self) -> bool:
+        """True when the range has zero width."""
+        return self.low == self.central == self.high
+
+
+def range_paths() -> list[str]:
+    """Every path that has a range (:data:`PARAMETER_RANGES` and the telework preset)."""
+    return ["demand.telework_preset", *PARAMETER_RANGES]
+
+
+def parameter_ranges(cfg: StudyConfig) -> list[Range]:
+    """The ranges that apply to a study, central = the study's value.
+
+    A default range whose central value differs from the study's is scaled to it (said in
+    ``source``); ``uncertainty.ranges`` replaces a range by ``[low, high]``. Paths absent
+    from the study (an anchor it does not have) and the solo fallback's ratios when a
+    SIRENE file is given are left out.
+
+    Raises
+    ------
+    ConfigError
+        An unknown path in ``uncertainty.ranges`` (closest named), a low above its high, a
+        central value outside ``[low, high]``, an unknown preset.
+    """
+    over = cfg.uncertainty.ranges
+    known = range_paths()
+    for path in over:
+        if path not in known:
+            raise ConfigError(f"uncertainty.ranges: unknown parameter path {path!r}"
+                              f"{closest(path, known)} (valid: {', '.join(known)})")
+    out = [_preset_range(cfg, over.get("demand.telework_preset"))]
+    for path, (lo, mid, hi) in PARAMETER_RANGES.items():
+        if path.startswith("demand.solos.fallback_") and cfg.demand.solos.sirene_file:
+            continue
+        try:
+            central = get_path(cfg, path)
+        except (IndexError, AttributeError):
+            continue
+        if central is None:
+            continue
+        central = float(central)
+        src = RANGE_SOURCES.get(path, "ASSUMPTION")
+        key = f"uncertainty.ranges.{path}"
+        if path in over:
+            v = over[path]
+            if (not isinstance(v, list) or len(v) != 2
+                    or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)):
+                raise ConfigError(f"{key} must be [low, high] (two numbers), got {v!r}")
+            lo, hi = float(v[0]), float(v[1])
+            if lo > hi:
+                raise ConfigError(f"{key}: low {lo:g} exceeds high {hi:g}")
+            if not lo <= central <= hi:
+                raise ConfigError(f"{key}: the study's value {central:g} is outside "
+                                  f"[{lo:g}, {hi:g}]")
+            src = f"study file {key} (method range: {src})"
+        elif central != mid:
+            f = central / mid if mid else 1.0
+            lo, hi = min(lo * f, central), max(hi * f, central)
+            src = f"{src} (scaled to the study's value {central:g})"
+        if path.endswith(_SHARES):
+            hi = min(hi, 0.99 if path.endswith("share_of_users") else 1.0)
+            lo = max(lo, 0.0)
+        out.append(Range(path, lo, central, hi, src))
+    return out
+
+
+def _preset_range(cfg: StudyConfig, over: Any) -> Range:
+    central = cfg.demand.telework_preset
+    path = "demand.telework_preset"
+    if over is None:
+        lo, hi = PRESET_RANGE[0], PRESET_RANGE[2]
+        return Range(path, lo, central, hi, RANGE_SOURCES[path], "choice")
+    if not isinstance(over, list) or len(over) != 2:
+        raise ConfigError(f"uncertainty.ranges.{path} must be [low preset, high preset], "
+                          f"got {over!r}")
+    for v in over:
+        parse_value(cfg, path, v)
+    return Range(path, over[0], central, over[1], f"study file uncertainty.ranges.{path}",
+                 "choice")
+
+
+def fixed_ranges(cfg: StudyConfig) -> dict[str, list[Any]]:
+    """``uncertainty.ranges`` fixing every parameter at the study's value (zero width)."""
+    return {r.path: [r.central, r.central] for r in parameter_ranges(cfg)}
+
+
+def check_scenarios(cfg: StudyConfig) -> None:
+    """Check the study file's ``[scenarios]`` table: known paths, values of the right type
+    and among the choices (each error names ``scenarios.vary.PATH`` or the scenario)."""
+    known = sweep_paths(cfg)
+    for path, values in cfg.scenarios.vary.items():
+        try:
+            check_path(cfg, path, known)
+            for v in values:
+                parse_value(cfg, path, v)
+        except ConfigError as exc:
+            raise ConfigError(f"scenarios.vary: {exc}") from None
+    for n in cfg.scenarios.named:
+        if not n.values:
+            raise ConfigError(f"scenarios.named {n.name!r}: no value set")
+        try:
+            for path, v in n.values.items():
+                check_path(cfg, path, known)
+                parse_value(cfg, path, v)
+        except ConfigError as exc:
+            raise ConfigError(f"scenarios.named {n.name!r}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------- loading
 
 
 def config_from_dict(data: dict, *, source_file: str = "") -> tuple[StudyConfig, set[str]]:
     """Build and validate a :class:`StudyConfig` from a dict; return it and the keys set."""
-    data = dict(data)
-    cfg = _build(StudyConfig, data, "")
+    cfg = _build(StudyConfig, dict(data))
     cfg.source_file = source_file
-    cfg.zoning.speeds = {**DEFAULT_HIGHWAY_KMH, **cfg.zoning.speeds}
-    cfg.validate()
-    return cfg, _flatten_keys(data)
+    cfg.zoning.speeds = {**OSRM_CAR_HIGHWAY_KMH, **cfg.zoning.speeds}
+    return cfg, set(flatten(data, nodes=True))
 
 
 def load_config(path: str | os.PathLike) -> tuple[StudyConfig, set[str]]:

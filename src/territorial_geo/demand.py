@@ -32,6 +32,7 @@ import pandas as pd
 from territorial_geo import sources
 from territorial_geo.config import (
     PARAMETER_RANGES,
+    TELEWORK_PRESETS,
     DemandConfig,
     SeatsConfig,
     SoloAnchor,
@@ -98,6 +99,14 @@ def employed_by_csp(actives: pd.Series, shares_pct: pd.DataFrame) -> pd.DataFram
     total = s.sum(axis=1)
     frac = s.div(total.where(total > 0), axis=0).fillna(0.0)
     return frac.mul(actives.fillna(0.0), axis=0)
+
+
+def telework_rates(cfg: DemandConfig) -> dict[str, float]:
+    """Telework rate per CSP of a study: its preset
+    (:data:`~territorial_geo.method.TELEWORK_PRESETS`), then its explicit ``telework_rates``;
+    farmers and craftspeople 0 unless set."""
+    return {"agri": 0.0, "artis": 0.0, **TELEWORK_PRESETS[cfg.telework_preset],
+            **cfg.telework_rates}
 
 
 def teleworkers(
@@ -544,7 +553,7 @@ def commune_demand(
     actives = cen["P18_ACT1564"].fillna(0.0)
     emp = employed_by_csp(actives, sh)
     notes.append(Note("note_employed_est", year=cfg.csp_year))
-    tw = teleworkers(emp, cen["P18_RSECOCC"].fillna(0.0), cfg.rates(), cfg.secondary_residence_rate)
+    tw = teleworkers(emp, cen["P18_RSECOCC"].fillna(0.0), telework_rates(cfg), cfg.secondary_residence_rate)
     notes.append(Note("note_secondary_rate", rate=cfg.secondary_residence_rate))
     if cfg.solos.sirene_file:
         if sirene_counts is None:
@@ -601,7 +610,8 @@ def commune_demand(
                        report=Note("then", text=census_rep) if census_rep else ""),
         "csp_shares": Note("src_csp_text", year=cfg.csp_year,
                            report=Note("then", text=shares_rep) if shares_rep else ""),
-        "telework_rates": Note("src_rates_text", preset=cfg.telework_preset, rates=cfg.rates()),
+        "telework_rates": Note("src_rates_text", preset=cfg.telework_preset,
+                                rates=telework_rates(cfg)),
         "solos": solo_source,
         "solos_growth": growth,
     }

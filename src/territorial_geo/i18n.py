@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-#: Languages with a full catalogue; the first is the default.
-LANGS: tuple[str, ...] = ("fr", "en")
+from territorial_geo.method import LANGS
+
 DEFAULT_LANG = "fr"
 
 MESSAGES: dict[str, dict[str, str]] = {

@@ -165,8 +165,10 @@ def network_for(
     """The road network of a study (``zoning.network``, speeds and snap settings) over the
     territory plus ``zoning.margin_km`` (:func:`road_network`)."""
     z = cfg.zoning
-    return road_network(z.network, territory, margin_km=z.margin_km, profile=z.speed_profile(),
-                        approx_params=z.approx_params() if z.approximate else None, data=data)
+    return road_network(z.network, territory, margin_km=z.margin_km,
+                        profile=netmod.speed_profile(z),
+                        approx_params=netmod.approx_params(z) if z.approximate else None,
+                        data=data)
 
 
 def engine_for(cfg: StudyConfig, network: netmod.RoadNetwork):

@@ -28,10 +28,16 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo import demand, pipeline, report, sources, study, uncertainty
-from territorial_geo.config import StudyConfig
+from territorial_geo.config import (
+    ZONING_PATHS,
+    StudyConfig,
+    check_path,
+    parse_value,
+    sweep_paths,
+    with_values,
+)
 from territorial_geo.errors import ConfigError
 from territorial_geo.i18n import messages
-from territorial_geo.params import ZONING_PATHS, check_path, parse_value, sweep_paths, with_values
 
 #: Most scenarios a sweep may hold (a guard against a typo multiplying lists).
 MAX_SCENARIOS = 2000
@@ -295,7 +301,7 @@ def _cell(v: Any) -> str:
 
 
 def _current(cfg: StudyConfig, path: str) -> Any:
-    from territorial_geo.params import get_path
+    from territorial_geo.config import get_path
 
     return get_path(cfg, path)
 

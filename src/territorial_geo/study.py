@@ -36,7 +36,7 @@ from territorial_geo import (
     zoning,
 )
 from territorial_geo import network as netmod
-from territorial_geo.config import StudyConfig
+from territorial_geo.config import StudyConfig, flatten
 from territorial_geo.i18n import Note, render
 from territorial_geo.network.load import NO_SKELETON
 from territorial_geo.supply import NO_INVENTORY
@@ -293,7 +293,7 @@ def parameters_doc(res: StudyResult) -> dict:
         "study": cfg.name,
         "study_file": cfg.source_file,
         "parameters": cfg.to_dict(),
-        "telework_rates_used": cfg.demand.rates(),
+        "telework_rates_used": demand.telework_rates(cfg.demand),
         "sources": cfg.provenance(res.overridden),
         "input_sources": res.demand.sources,
         "demand_rules_by_year": {str(y): r for y, r in res.demand.rules.items()},
@@ -621,7 +621,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     report.write_report(
         d / "report.html", title=_("report_title", name=cfg.name), lang=lang,
         zone_seats=res.zone_seats,
-        summary=summary, parameters={k: v for k, v in _flat(cfg.to_dict()).items()},
+        summary=summary, parameters=flatten(cfg, keep=("speeds",)),
         provenance=cfg.provenance(res.overridden), overlap=ov, overlap_territory=ov_terr,
         territory_name=terr.name, seats_pivot=_seats_pivot(res),
         competition=pd.DataFrame(comp),
@@ -752,13 +752,3 @@ def engine_label(info: dict, *, lang: str = "en") -> str:
                  profile=Path(str(info.get("profile", "car.lua"))).name)
     return _("engine_builtin")
 
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and k != "speeds":
-            out.update(_flat(v, key + "."))
-        else:
-            out[key] = v
-    return out

@@ -18,6 +18,7 @@ import pandas as pd
 from territorial_geo import sources
 from territorial_geo.codes import normalize_code
 from territorial_geo.errors import UnknownPlaceError
+from territorial_geo.method import RING_KM
 
 
 @dataclass
@@ -173,7 +174,7 @@ def build_territory(
 
 
 def from_epci(
-    query: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None,
+    query: str, *, ring_km: float = RING_KM, data_dir: str | os.PathLike | None = None,
     data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory of an EPCI given by SIREN or by name (``"Campagnes de l'Artois"``).
@@ -197,7 +198,7 @@ def from_epci(
 
 
 def from_department(
-    code: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None,
+    code: str, *, ring_km: float = RING_KM, data_dir: str | os.PathLike | None = None,
     data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory of a department (``"02"`` for the Aisne, ``"2A"``)."""
@@ -274,7 +275,7 @@ def resolve_communes(
 
 
 def from_communes(
-    refs: list[str], *, name: str = "Communes", ring_km: float = 15.0,
+    refs: list[str], *, name: str = "Communes", ring_km: float = RING_KM,
     data_dir: str | os.PathLike | None = None, data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory from an explicit list of commune codes or names."""
@@ -285,7 +286,7 @@ def from_communes(
 
 
 def load_territory(
-    spec: str, *, ring_km: float = 15.0, data_dir: str | os.PathLike | None = None,
+    spec: str, *, ring_km: float = RING_KM, data_dir: str | os.PathLike | None = None,
     data: sources.Datasets | None = None,
 ) -> Territory:
     """Territory from a short spec: ``"dep:02"``, ``"communes:62041,62045"``, else an EPCI.

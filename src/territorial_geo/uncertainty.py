@@ -26,8 +26,14 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo import demand as dm
-from territorial_geo.config import DemandConfig, SeatsConfig, StudyConfig
-from territorial_geo.params import Range, _steps, parameter_ranges
+from territorial_geo.config import (
+    DemandConfig,
+    Range,
+    SeatsConfig,
+    StudyConfig,
+    parameter_ranges,
+    path_steps,
+)
 from territorial_geo.sources import CSP_KEYS, atomic_write
 
 #: Quantiles reported: the median and the 80 % interval.
@@ -61,7 +67,7 @@ def _seats_config(seats: SeatsConfig, values: dict[str, np.ndarray]) -> SeatsCon
         if not path.startswith("demand.seats."):
             continue
         obj: Any = new
-        steps = _steps(path)[2:]
+        steps = path_steps(path)[2:]
         for name, idx in steps[:-1]:
             obj = getattr(obj, name)
             if idx is not None:
@@ -105,7 +111,7 @@ def commune_seats(
         presets = np.full(n, cfg.telework_preset, dtype=object)
     tele_csp = np.empty((n, len(table)))
     for name in pd.unique(presets):
-        rates = dataclasses.replace(cfg, telework_preset=name).rates()
+        rates = dm.telework_rates(dataclasses.replace(cfg, telework_preset=name))
         tele_csp[presets == name] = emp @ np.array([rates.get(k, 0.0) for k in CSP_KEYS])
     tele = tele_csp + col("demand.secondary_residence_rate", cfg.secondary_residence_rate) * \
         table["secondary_residences"].to_numpy(float)

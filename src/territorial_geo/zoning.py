@@ -23,6 +23,7 @@ from territorial_geo import network as netmod
 from territorial_geo import sources
 from territorial_geo.codes import fold, normalize_code
 from territorial_geo.errors import NetworkError, UnknownPlaceError
+from territorial_geo.method import POLE_RULES
 from territorial_geo.territory import Territory
 
 DIRECTIONS = netmod.DIRECTIONS
@@ -219,8 +220,8 @@ class Zones:
         if zone not in self.zone_codes:
             raise UnknownPlaceError(f"zone {zone!r} is not one of the market towns "
                                     f"{self.zone_codes}")
-        if rule not in ("closer_to_pole", "within_budget"):
-            raise ValueError(f"unknown pole rule {rule!r} (closer_to_pole, within_budget)")
+        if rule not in POLE_RULES:
+            raise ValueError(f"unknown pole rule {rule!r} ({', '.join(POLE_RULES)})")
         m = self.within(band_min, territory_only=territory_only)
         m = m[m["zone"] == zone].set_index("code")
         near = pole.within(territory_only=False).groupby("code")["time_min"].min()

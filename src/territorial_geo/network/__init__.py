@@ -25,8 +25,17 @@ load
     Network specs (``approximate``, ``osm:REGION``, ``bdtopo:PATH``, a path) parsed and loaded.
 """
 
+from territorial_geo.method import (
+    DIRECTIONS,
+    ENGINES,
+    NetworkSpec,
+    check_engine,
+    check_engine_network,
+    parse_network_spec,
+)
 from territorial_geo.network.approximate import (
     ApproxParams,
+    approx_params,
     area_frames,
     build_approximate,
     commune_adjacency,
@@ -38,14 +47,7 @@ from territorial_geo.network.bdtopo import (
     read_bdtopo,
 )
 from territorial_geo.network.calibrate import CalibrationResult, calibrate
-from territorial_geo.network.engine import (
-    ENGINES,
-    BuiltinEngine,
-    check_engine,
-    check_engine_network,
-    engine_of,
-    make_engine,
-)
+from territorial_geo.network.engine import BuiltinEngine, engine_of, make_engine
 from territorial_geo.network.graph import (
     DEFAULT_HIGHWAY_KMH,
     RoadNetwork,
@@ -58,13 +60,10 @@ from territorial_geo.network.graph import (
     network_from_segments,
     same_segment_times,
     snap_groups,
+    speed_profile,
 )
 from territorial_geo.network.kernel import bounded_times, build_csr, nearest_times
-from territorial_geo.network.load import (
-    NetworkSpec,
-    load_network,
-    parse_network_spec,
-)
+from territorial_geo.network.load import load_network
 from territorial_geo.network.osm import (
     SYMBOLIC_MAXSPEED,
     directions,
@@ -73,7 +72,6 @@ from territorial_geo.network.osm import (
     read_pbf,
 )
 from territorial_geo.network.routing import (
-    DIRECTIONS,
     check_direction,
     nearest_point_times,
     node_times,
@@ -85,12 +83,12 @@ from territorial_geo.network.routing import (
 __all__ = [
     "ENGINES", "BuiltinEngine", "check_engine", "check_engine_network", "engine_of",
     "make_engine",
-    "ApproxParams", "CalibrationResult", "area_frames", "build_approximate", "calibrate",
+    "ApproxParams", "approx_params", "CalibrationResult", "area_frames", "build_approximate", "calibrate",
     "commune_adjacency", "DEFAULT_BDTOPO_KMH", "detect_schema", "network_from_bdtopo",
     "read_bdtopo",
     "DEFAULT_HIGHWAY_KMH", "DIRECTIONS", "SYMBOLIC_MAXSPEED", "RoadNetwork", "SpeedProfile",
     "access_legs", "NetworkSpec", "load_network", "parse_network_spec", "bounded_times", "build_csr", "cached", "check_direction", "directions", "endpoint_ids",
     "legal_profile", "morton_code", "nearest_point_times", "nearest_times", "network_from_frames",
     "network_from_segments", "node_times", "node_times_to_nearest", "parse_maxspeed",
-    "points_from_node_times", "read_pbf", "same_segment_times", "snap_groups", "snapped_times",
+    "points_from_node_times", "read_pbf", "same_segment_times", "snap_groups", "snapped_times", "speed_profile",
 ]

@@ -28,16 +28,21 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from territorial_geo.errors import NetworkError
+from territorial_geo.errors import ConfigError, NetworkError
+from territorial_geo.method import MARGIN_KM
 from territorial_geo.network.graph import RoadNetwork, SpeedProfile, network_from_segments
 from territorial_geo.sources import WORKING_CRS
+
+if TYPE_CHECKING:
+    from territorial_geo.config import ZoningConfig
 
 #: INSEE communal density grid, 7 levels (2015 edition as mirrored; labels of ``LIBDENS``).
 DENSITY_LEVELS: dict[int, str] = {
@@ -221,6 +226,51 @@ class ApproxParams:
         """Seconds the built-up stretch adds at one end of a link, by level (derived)."""
         return {k: self.builtup_m[k] * (3.6 / self.urban_kmh - 3.6 / self.speed_kmh[k])
                 for k in DENSITY_LEVELS}
+
+
+def approx_params(zoning: ZoningConfig, where: str = "zoning") -> ApproxParams:
+    """:class:`ApproxParams` with a study file's ``[zoning.approximate]`` overrides (tables
+    such as ``speed_kmh`` merged by level, ``skeleton_kmh`` by highway class).
+
+    Parameters
+    ----------
+    zoning
+        The study's ``[zoning]`` table (:class:`~territorial_geo.config.ZoningConfig`).
+    where
+        Its key in the study file, named in errors.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key (the known ones listed) or a value the parameters refuse.
+    """
+    base = ApproxParams()
+    names = {f.name for f in fields(ApproxParams)}
+    unknown = sorted(set(zoning.approximate) - names)
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(f'{where}.approximate.{u}' for u in unknown)}"
+                          f"; known here: {', '.join(sorted(names))}")
+    changes = {}
+    for k, v in zoning.approximate.items():
+        cur = getattr(base, k)
+        if isinstance(cur, dict):
+            if not isinstance(v, dict):
+                raise ConfigError(f"{where}.approximate.{k} must be a table (by density "
+                                  "level, or by highway class for skeleton_kmh)")
+            keyed = str if k == "skeleton_kmh" else int  # by highway class, else by level
+            try:
+                changes[k] = {**cur, **{keyed(kk): vv for kk, vv in v.items()}}
+            except ValueError as exc:
+                raise ConfigError(f"{where}.approximate.{k}: keys must be density levels "
+                                  f"1..7 ({exc})") from exc
+        elif isinstance(cur, tuple):
+            changes[k] = tuple(v)
+        else:
+            changes[k] = v
+    try:
+        return replace(base, **changes)
+    except (NetworkError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}.approximate: {exc}") from exc
 
 
 def _lookup(table: dict[int, float], levels: np.ndarray) -> np.ndarray:
@@ -562,7 +612,7 @@ def build_approximate(
 
 def area_frames(
     area, *, communes: gpd.GeoDataFrame, chefs_lieux: gpd.GeoDataFrame, density: pd.DataFrame | pd.Series,
-    margin_m: float = 25_000.0,
+    margin_m: float = MARGIN_KM * 1000,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
     """The frames :func:`build_approximate` needs for an area plus a margin.
 

@@ -27,6 +27,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from territorial_geo.errors import NetworkError
+from territorial_geo.method import MARGIN_KM
 from territorial_geo.network.approximate import (
     DENSITY_LEVELS,
     ApproxParams,
@@ -1205,7 +1206,7 @@ class ReferenceInputs:
 
 
 def reference_inputs(
-    table_path, *, points_path=None, data_dir=None, margin_m: float = 25_000.0,
+    table_path, *, points_path=None, data_dir=None, margin_m: float = MARGIN_KM * 1000,
     skeleton: str | None = "roads-france",
 ) -> ReferenceInputs:
     """Read a reference table (and its points) and the approximate network's inputs around it.

@@ -6,7 +6,7 @@ that applies them is our own, vectorised over ways (pandas) and turns (numpy).
 
 Way speed (``car.lua`` ``process_way`` handlers ``speed``, ``maxspeed``, ``surface``):
 
-1. the ``highway`` class speed (:data:`OSRM_CAR_HIGHWAY_KMH`); a class without one gets
+1. the ``highway`` class speed (:data:`~territorial_geo.method.OSRM_CAR_HIGHWAY_KMH`); a class without one gets
    ``default_speed`` (10 km/h);
 2. a tagged speed (the first of ``maxspeed:advisory``, ``maxspeed``, ``source:maxspeed``,
    ``maxspeed:type``) replaces it, times ``speed_reduction`` (0.8); symbolic values
@@ -14,7 +14,8 @@ Way speed (``car.lua`` ``process_way`` handlers ``speed``, ``maxspeed``, ``surfa
 3. ``surface``, ``tracktype`` and ``smoothness`` cap it (the lowest applies).
 
 A segment's duration is its length divided by that speed. Junction costs
-(``process_turn``) are in :func:`turn_costs`.
+(``process_turn``) are in :func:`turn_costs`. The constants a study file may override (the
+class speeds, ``speed_reduction``, the junction costs) are in :mod:`territorial_geo.method`.
 """
 
 from __future__ import annotations
@@ -25,29 +26,8 @@ import re
 import numpy as np
 import pandas as pd
 
-#: OSRM car.lua v26.x ``speeds.highway`` (km/h): a class's speed when no speed is tagged.
-OSRM_CAR_HIGHWAY_KMH: dict[str, float] = {
-    "motorway": 90.0,
-    "motorway_link": 45.0,
-    "trunk": 85.0,
-    "trunk_link": 40.0,
-    "primary": 65.0,
-    "primary_link": 30.0,
-    "secondary": 55.0,
-    "secondary_link": 25.0,
-    "tertiary": 40.0,
-    "tertiary_link": 20.0,
-    "unclassified": 25.0,
-    "residential": 25.0,
-    "living_street": 10.0,
-    "service": 15.0,
-    "winter_road": 20.0,
-    "ice_road": 15.0,
-}
 #: OSRM car.lua v26.x ``default_speed`` (km/h): a drivable way of a class without a speed.
 OSRM_CAR_DEFAULT_KMH = 10.0
-#: OSRM car.lua v26.x ``speed_reduction``: tagged maxspeed is driven at 80 % of the limit.
-OSRM_CAR_SPEED_REDUCTION = 0.8
 #: OSRM car.lua v26.x ``maxspeed_table_default`` (km/h), for ``XX:urban`` etc.
 OSRM_CAR_MAXSPEED_DEFAULT: dict[str, float] = {
     "urban": 50.0, "rural": 90.0, "trunk": 110.0, "motorway": 130.0}
@@ -101,17 +81,6 @@ OSRM_CAR_AVOID_HIGHWAY = frozenset({
     "area", "reversible", "impassable", "hov_lanes", "steps", "construction", "proposed"})
 #: OSRM car.lua v26.x ``restrictions``: ``oneway:<mode>`` tags read before ``oneway``.
 OSRM_CAR_ONEWAY_TAGS = ("oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle", "oneway")
-
-#: OSRM car.lua v26.x ``turn_penalty`` (s): the ceiling of the angle-dependent turn cost.
-OSRM_CAR_TURN_PENALTY_S = 7.5
-#: OSRM car.lua v26.x ``turn_bias``: right turns (right-hand traffic) cost less than left.
-OSRM_CAR_TURN_BIAS = 1.075
-#: OSRM car.lua v26.x ``properties.u_turn_penalty`` (s).
-OSRM_CAR_U_TURN_S = 20.0
-#: OSRM car.lua v26.x ``oncoming_turn_penalty`` (s): crossing oncoming traffic (left turns).
-OSRM_CAR_ONCOMING_TURN_S = 2.0
-#: OSRM lib/obstacles.lua v26.x: ``highway=traffic_signals`` node duration (s).
-OSRM_CAR_TRAFFIC_SIGNAL_S = 2.0
 
 #: The former default (legal limits, French rules): rural two-way roads 80 (décret
 #: 2018-487), motorways 130, dual carriageways 110, built-up areas 50. Kept for the
@@ -225,7 +194,7 @@ def car_speeds(tags: pd.DataFrame, highway_kmh: dict[str, float], *, default_kmh
         One row per way: ``highway`` and any of the maxspeed, ``surface``, ``tracktype``,
         ``smoothness`` columns (missing columns count as untagged).
     highway_kmh
-        Class speeds (:data:`OSRM_CAR_HIGHWAY_KMH` by default, study-file overrides merged).
+        Class speeds (:data:`~territorial_geo.method.OSRM_CAR_HIGHWAY_KMH` by default, study-file overrides merged).
     default_kmh
         Speed of a class without one (``default_speed``).
     reduction

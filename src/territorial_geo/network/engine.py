@@ -31,11 +31,9 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.errors import NetworkError
+from territorial_geo.method import check_engine
 from territorial_geo.network import routing
 from territorial_geo.network.graph import RoadNetwork
-
-#: Engine names accepted by ``zoning.engine`` and ``--engine``.
-ENGINES = ("builtin", "osrm")
 
 
 class BuiltinEngine:
@@ -79,19 +77,6 @@ class BuiltinEngine:
         """What computed the times."""
         return {"engine": "builtin",
                 "algorithm": "bounded multi-source Dijkstra on the network (numba)"}
-
-
-def check_engine(name: str) -> str:
-    """Validate an engine name (``builtin`` or ``osrm``).
-
-    Raises
-    ------
-    NetworkError
-        Any other name.
-    """
-    if name not in ENGINES:
-        raise NetworkError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    return name
 
 
 def make_engine(
@@ -145,30 +130,3 @@ def engine_of(engine, net: RoadNetwork):
     if engine.net is not net:
         raise NetworkError("the routing engine was made for another network")
     return engine
-
-
-def check_engine_network(name: str, spec) -> None:
-    """Refuse, before any file is read, an engine that cannot route on a network spec.
-
-    Parameters
-    ----------
-    name
-        Engine name.
-    spec
-        :class:`~territorial_geo.network.load.NetworkSpec` or its text.
-
-    Raises
-    ------
-    NetworkError
-        ``"osrm"`` with a network that is not an OpenStreetMap extract (approximate, BD
-        TOPO, the classified-road skeleton).
-    """
-    from territorial_geo.network.load import NetworkSpec, parse_network_spec
-
-    if check_engine(name) != "osrm":
-        return
-    s = spec if isinstance(spec, NetworkSpec) else parse_network_spec(spec)
-    if s.format != "osm-pbf" or s.dataset:
-        raise NetworkError(
-            f"engine = 'osrm' needs an OpenStreetMap extract (network = 'osm:REGION' or a "
-            f".osm.pbf path), not network = {s.text!r}; use engine = 'builtin' with it")

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -27,10 +28,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from territorial_geo.errors import NetworkError
-from territorial_geo.network.carprofile import (
-    LEGAL_HIGHWAY_KMH,
-    OSRM_CAR_DEFAULT_KMH,
+from territorial_geo.errors import ConfigError, NetworkError
+from territorial_geo.method import (
+    MAX_SNAP_M,
     OSRM_CAR_HIGHWAY_KMH,
     OSRM_CAR_ONCOMING_TURN_S,
     OSRM_CAR_SPEED_REDUCTION,
@@ -38,18 +38,25 @@ from territorial_geo.network.carprofile import (
     OSRM_CAR_TURN_BIAS,
     OSRM_CAR_TURN_PENALTY_S,
     OSRM_CAR_U_TURN_S,
+    SNAP_KMH,
+    SPEED_MODELS,
+)
+from territorial_geo.network.carprofile import (
+    LEGAL_HIGHWAY_KMH,
+    OSRM_CAR_DEFAULT_KMH,
     turn_angle,
     turn_costs,
 )
 from territorial_geo.network.kernel import build_csr
 from territorial_geo.sources import WORKING_CRS, atomic_write
 
+if TYPE_CHECKING:
+    from territorial_geo.config import ZoningConfig
+
 #: Default speeds (km/h) per OSM ``highway`` class when no speed is tagged: OSRM car.lua
 #: v26.x ``speeds.highway`` (see :mod:`~territorial_geo.network.carprofile`).
 DEFAULT_HIGHWAY_KMH: dict[str, float] = dict(OSRM_CAR_HIGHWAY_KMH)
 
-#: Speed models of :class:`SpeedProfile`.
-SPEED_MODELS = ("osrm-car", "legal")
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,8 @@ class SpeedProfile:
     highway_kmh: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_HIGHWAY_KMH))
     fallback_kmh: float = OSRM_CAR_DEFAULT_KMH
     factor: float = 1.0
-    snap_kmh: float = 30.0
-    max_snap_m: float = 2000.0
+    snap_kmh: float = SNAP_KMH
+    max_snap_m: float = MAX_SNAP_M
     use_maxspeed: bool = True
     speed_model: str = "osrm-car"
     speed_reduction: float = OSRM_CAR_SPEED_REDUCTION
@@ -137,6 +144,37 @@ def legal_profile(profile: SpeedProfile) -> SpeedProfile:
     return replace(profile, highway_kmh=kmh, speed_model="legal", speed_reduction=1.0,
                    turns=False, fallback_kmh=50.0 if profile.fallback_kmh == OSRM_CAR_DEFAULT_KMH
                    else profile.fallback_kmh)
+
+
+def speed_profile(zoning: ZoningConfig, where: str = "zoning") -> SpeedProfile:
+    """The speed profile a study's zoning settings give (class speeds, speed model, junction
+    costs, snap settings).
+
+    Parameters
+    ----------
+    zoning
+        The study's ``[zoning]`` table (:class:`~territorial_geo.config.ZoningConfig`).
+    where
+        Its key in the study file, named in errors.
+
+    Raises
+    ------
+    ConfigError
+        A value the profile refuses (the key named).
+    """
+    try:
+        profile = SpeedProfile(
+            highway_kmh=dict(zoning.speeds), factor=zoning.speed_factor,
+            snap_kmh=zoning.snap_kmh, max_snap_m=zoning.max_snap_m,
+            speed_reduction=zoning.speed_reduction, turns=zoning.junction_costs,
+            turn_penalty_s=zoning.turn_penalty_s, turn_bias=zoning.turn_bias,
+            u_turn_s=zoning.u_turn_s, oncoming_turn_s=zoning.oncoming_turn_s,
+            traffic_signal_s=zoning.traffic_signal_s)
+    except NetworkError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    if zoning.speed_model == "legal":
+        return replace(legal_profile(profile), turns=zoning.junction_costs)
+    return profile
 
 
 #: Columns every ``snap`` frame has (see :meth:`RoadNetwork.snap`).

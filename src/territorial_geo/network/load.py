@@ -21,9 +21,7 @@ a path
 
 from __future__ import annotations
 
-import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,75 +29,9 @@ import pandas as pd
 
 from territorial_geo import sources
 from territorial_geo.errors import NetworkError
+from territorial_geo.method import MARGIN_KM, NetworkSpec, parse_network_spec
 from territorial_geo.network.graph import RoadNetwork, SpeedProfile, legal_profile
 from territorial_geo.network.osm import read_pbf
-
-#: Catalog datasets that are road networks (the classified-road skeleton).
-SKELETON_DATASETS = ("roads-hdf", "roads-france")
-FORMS = ("approximate", "osm:REGION", "bdtopo:PATH", *SKELETON_DATASETS, "PATH.osm.pbf",
-         "PATH.gpkg", "PATH.shp")
-
-
-@dataclass(frozen=True)
-class NetworkSpec:
-    """A parsed network spec.
-
-    Attributes
-    ----------
-    text
-        The spec as written.
-    format
-        ``approximate``, ``osm-pbf`` or ``bdtopo``.
-    path
-        File path (``osm-pbf``/``bdtopo`` given as a path), else ``None``.
-    region
-        Geofabrik region (``osm:REGION``), else ``None``.
-    dataset
-        Catalog dataset (skeleton), else ``None``.
-    """
-
-    text: str
-    format: str
-    path: str | None = None
-    region: str | None = None
-    dataset: str | None = None
-
-
-def parse_network_spec(text: str) -> NetworkSpec:
-    """Parse a network spec (see the module docstring); no file is read.
-
-    Raises
-    ------
-    NetworkError
-        Unknown spec: the closest valid forms are named.
-    """
-    t = str(text).strip()
-    low = t.lower()
-    if low in ("approximate", "approx"):
-        return NetworkSpec(t, "approximate")
-    if low.startswith("osm:"):
-        region = t[4:].strip()
-        if not region:
-            raise NetworkError("network 'osm:' needs a region, e.g. 'osm:nord-pas-de-calais'")
-        if region.lower().endswith(".pbf") or "/" in region:
-            return NetworkSpec(t, "osm-pbf", path=region)
-        return NetworkSpec(t, "osm-pbf", region=region.lower())
-    if low.startswith("bdtopo:"):
-        path = t[7:].strip()
-        if not path:
-            raise NetworkError("network 'bdtopo:' needs a path, e.g. 'bdtopo:TRONCON_DE_ROUTE.shp'")
-        return NetworkSpec(t, "bdtopo", path=path)
-    if t in SKELETON_DATASETS:
-        return NetworkSpec(t, "osm-pbf", dataset=t)
-    if low.endswith(".pbf"):
-        return NetworkSpec(t, "osm-pbf", path=t)
-    if low.endswith((".gpkg", ".shp")):
-        return NetworkSpec(t, "bdtopo", path=t)
-    close = difflib.get_close_matches(t, ["approximate", *SKELETON_DATASETS], n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise NetworkError(
-        f"unknown road network {t!r}: expected one of {', '.join(FORMS)}.{hint}")
-
 
 #: Said wherever the approximate network is reported when the skeleton was not available.
 NO_SKELETON = "skeleton not available: local links only"
@@ -139,7 +71,7 @@ def load_network(
     spec: str | NetworkSpec,
     *,
     area=None,
-    margin_m: float = 25_000.0,
+    margin_m: float = MARGIN_KM * 1000,
     profile: SpeedProfile | None = None,
     data_dir: str | os.PathLike | None = None,
     communes: gpd.GeoDataFrame | None = None,

@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.errors import NetworkError
+from territorial_geo.method import DIRECTIONS
 from territorial_geo.network.graph import RoadNetwork, same_segment_times, snap_groups
 from territorial_geo.network.kernel import bounded_times, nearest_times
-
-DIRECTIONS = ("to", "from")
 
 
 def check_direction(direction: str) -> bool:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from territorial_geo.codes import normalize_codes
 from territorial_geo.errors import DataFormatError
+from territorial_geo.method import CSP_KEYS, CSP_YEARS
 from territorial_geo.sources.cog import Harmonized, code_mapping, harmonize, load_commune_list
 from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
@@ -87,7 +88,6 @@ def load_census(
     )
 
 
-CSP_KEYS = ("agri", "artis", "cadres", "profint", "employes", "ouvriers")
 CSP_LABELS = {
     "agri": "1 agriculteurs",
     "artis": "2 artisans, commerçants, chefs d'entreprise",
@@ -96,7 +96,6 @@ CSP_LABELS = {
     "employes": "5 employés",
     "ouvriers": "6 ouvriers",
 }
-CSP_YEARS = (2011, 2016, 2022)
 
 
 def load_csp_shares(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from territorial_geo.codes import normalize_codes
 from territorial_geo.errors import DataFormatError
+from territorial_geo.method import SOLO_BANDS, STUDY_NAF_CODES
 from territorial_geo.sources.cog import Harmonized, code_mapping, harmonize, load_commune_list
 from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
@@ -48,14 +49,6 @@ def load_establishments_2014(data_dir: str | os.PathLike | None = None) -> Harmo
         sum_cols=cols,
     )
 
-
-STUDY_NAF_CODES: tuple[str, ...] = (
-    "70.22Z", "71.12B", "82.19Z", "62.01Z", "71.11Z", "47.91A", "47.91B", "74.20Z",
-    "62.02A", "74.10Z", "73.11Z", "74.90B", "71.20B", "70.21Z", "82.11Z", "74.30Z",
-    "74.90A", "62.02B", "63.12Z", "61.90Z",
-)
-#: Employee bands under 3 employees: NN (none or unknown), 00 (0), 01 (1-2).
-SOLO_BANDS: tuple[str, ...] = ("NN", "00", "01")
 
 SIRENE_COLUMNS = (
     "codeCommuneEtablissement",
