@@ -17,6 +17,8 @@ from pathlib import Path
 from territorial_geo import __version__
 from territorial_geo.errors import TerritorialGeoError
 from territorial_geo.method import (
+    BANDS_MIN,
+    BUDGET_MIN,
     CANDIDATES,
     DIRECTIONS,
     ENGINES,
@@ -180,7 +182,7 @@ def _cmd_zones(args) -> int:
     t = _territory(args)
     net = _network(args, t)
     z = zoning.build_zones(t, args.towns, network=net, budget_min=args.zone_minutes,
-                           bands=args.bands or [5.0, 10.0, 15.0, 20.0], direction=args.direction,
+                           bands=args.bands or list(BANDS_MIN), direction=args.direction,
                            engine=_engine(args, net))
     if args.out:
         z.to_gpkg(args.out)
@@ -627,6 +629,11 @@ def build_parser() -> argparse.ArgumentParser:
                         + (f" (default {default:g})" if default is not None else
                            f" (default: study file, else {RING_KM:g})"))
 
+    def zone_minutes_arg(sp):
+        sp.add_argument("--zone-minutes", type=_positive, default=BUDGET_MIN,
+                        help="zone budget: a commune belongs to a town's zone when it is "
+                        f"within this many minutes of it (default {BUDGET_MIN:g})")
+
     def net_args(sp, study: bool):
         dflt = " (default: study file, else %s)" if study else " (default %s)"
         sp.add_argument("--network", default=None,
@@ -695,9 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "--reference)")
     ring_arg(nc, RING_KM)
     margin_arg(nc)
-    nc.add_argument("--zone-minutes", type=_positive, default=10.0,
-                    help="zone budget: a commune belongs to a town's zone when it is within "
-                    "this many minutes of it (default 10)")
+    zone_minutes_arg(nc)
     nc.add_argument("--json", action="store_true", help="print JSON")
 
     t = command(sub, "territory", "territories")
@@ -715,12 +720,11 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--towns", type=_comma_list(what="town"), action="extend", required=True,
                    help="market towns, INSEE codes or names, comma-separated "
                    "(--towns 62045,62063) or repeated (--towns 62045 --towns 62063)")
-    z.add_argument("--zone-minutes", type=_positive, default=10.0,
-                   help="zone budget: a commune belongs to a town's zone when it is within "
-                   "this many minutes of it (default 10)")
+    zone_minutes_arg(z)
     z.add_argument("--bands", type=_comma_list(_positive, "minute"), action="extend",
                    default=None,
-                   help="isochrone bands in minutes, comma-separated (default 5,10,15,20)")
+                   help="isochrone bands in minutes, comma-separated (default "
+                   + ",".join(f"{b:g}" for b in BANDS_MIN) + ")")
     z.add_argument("--direction", choices=DIRECTIONS, default="to",
                    help="'to': time from each commune to the town; 'from': town to commune "
                    "(default to)")

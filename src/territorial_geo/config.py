@@ -36,6 +36,8 @@ from pydantic.dataclasses import dataclass
 
 from territorial_geo.errors import ConfigError, NetworkError
 from territorial_geo.method import (
+    BANDS_MIN,
+    BUDGET_MIN,
     CANDIDATES,
     CSP_KEYS,
     CSP_YEARS,
@@ -151,8 +153,8 @@ class ZoningConfig(_Validated):
     """
 
     market_towns: list[Text] = field(default_factory=list)
-    budget_min: Positive = 10.0
-    bands: list[Positive] = field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0])
+    budget_min: Positive = BUDGET_MIN
+    bands: list[Positive] = field(default_factory=lambda: list(BANDS_MIN))
     direction: Literal[DIRECTIONS] = "to"
     network: Text = "approximate"
     #: Routing engine: ``builtin`` (the project's Dijkstra on ``network``) or ``osrm`` (OSRM

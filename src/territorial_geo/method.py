@@ -26,6 +26,12 @@ MARGIN_KM = 25.0
 
 # ---------------------------------------------------------------------------- zoning
 
+#: Zone budget (minutes; ``zoning.budget_min``, ``--zone-minutes``): the reference study's
+#: 10-minute zones.
+BUDGET_MIN = 10.0
+#: Time bands (minutes; ``zoning.bands``, ``--bands``). ASSUMPTION: 5-minute steps up to
+#: twice the budget (docs/method.md §2.5); the budget may not exceed the widest.
+BANDS_MIN = (5.0, 10.0, 15.0, 20.0)
 #: Directions of travel time (``zoning.direction``, ``--direction``): towards the market
 #: town (``to``, docs/method.md §2) or from it.
 DIRECTIONS = ("to", "from")
