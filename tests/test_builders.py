@@ -207,7 +207,7 @@ def test_build_density_grid_picks_the_edition(tmp_path, data_dir):
     })
     out = tmp_path / "grid.csv"
     sources.build_density_grid(z, out)
-    raw = sources._read_csv(out, sep=";", engine="c")
+    raw = sources.read_csv(out, sep=";", engine="c")
     assert raw["CODGEO"].tolist() == ["01001", "2A004"]
     assert raw["DENS"].tolist() == ["6", "2"]  # the 2015 edition, not 2016
     # and through fetch from a file:// URL, then the loader, on the real commune list

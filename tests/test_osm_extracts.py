@@ -73,15 +73,16 @@ def test_download_extract_from_file_url(tmp_path, pbf):
     data = tmp_path / "data"
     with pytest.raises(DataMissingError, match="data fetch --dataset osm:nord-pas-de-calais"):
         sources.osm_extract_path("nord-pas-de-calais", data_dir=data)
-    p = sources.osm_extract_path("nord-pas-de-calais", data_dir=data, download=True,
-                                 base_url=base.as_uri())
+    got = sources.fetch_osm_extract("nord-pas-de-calais", data_dir=data, download=True,
+                                    base_url=base.as_uri())
+    assert got.action == "downloaded"
+    p = got.path
     assert p == data / "osm" / "nord-pas-de-calais-latest.osm.pbf"
     assert hashlib.md5(p.read_bytes()).hexdigest() == hashlib.md5(pbf.read_bytes()).hexdigest()
-    assert osm.LAST_ACTION["nord-pas-de-calais"] == "downloaded"
     shutil.rmtree(base)  # present now: no second download
-    assert sources.osm_extract_path("nord-pas-de-calais", data_dir=data, download=True,
-                                    base_url=base.as_uri()) == p
-    assert osm.LAST_ACTION["nord-pas-de-calais"] == "present"
+    again = sources.fetch_osm_extract("nord-pas-de-calais", data_dir=data, download=True,
+                                      base_url=base.as_uri())
+    assert (again.path, again.action) == (p, "present")
 
 
 def test_fetch_osm_by_departement_through_env_base(tmp_path, pbf, monkeypatch):

@@ -63,7 +63,7 @@ def test_harmonize_sums_counts_and_weights_shares():
 def test_quirky_csv_bom_semicolon_decimal_comma(tmp_path):
     p = tmp_path / "grid.csv"
     p.write_bytes("\ufeffCODGEO;DENS;VAL\r\n1001;6;12,5\r\n2A004;2;0,0\r\n".encode())
-    raw = sources._read_csv(p, sep=";", engine="c")
+    raw = sources.read_csv(p, sep=";", engine="c")
     assert list(raw.columns) == ["CODGEO", "DENS", "VAL"]
     assert sources.normalize_codes(raw["CODGEO"]).tolist() == ["01001", "2A004"]
     assert sources.to_number(raw["VAL"], source="x").tolist() == [12.5, 0.0]

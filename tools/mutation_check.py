@@ -570,6 +570,19 @@ MUTATIONS: list[Mutation] = [
         '    words = SOURCE_TEXT["fr"]',
         ("tests/test_officials.py::test_english_on_request",),
     ),
+    Mutation(
+        "function-level-import-cycle", "sources/osm.py",
+        "def check_region(region: str) -> str:\n",
+        "def check_region(region: str) -> str:\n"
+        "    from territorial_geo.sources.fetching import resolve_data_dir  # noqa: F401\n",
+        ("tests/test_architecture.py::test_no_import_cycle_besides_config_params",),
+    ),
+    Mutation(
+        "private-name-in-all", "sources/__init__.py",
+        '"read_csv", "require_columns",',
+        '"_json", "read_csv", "require_columns",',
+        ("tests/test_architecture.py::test_all_lists_existing_public_names",),
+    ),
 ]
 
 

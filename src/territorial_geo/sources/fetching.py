@@ -55,6 +55,13 @@ from territorial_geo.sources.catalog import (
     OPTIONAL,
     Dataset,
 )
+from territorial_geo.sources.osm import (
+    OSM_DIR,
+    check_region,
+    extract_url,
+    parse_md5_file,
+    parse_osm_spec,
+)
 
 STATE_FILE = ".fetch-state.json"
 OFFICIAL_DIR = "official"
@@ -535,8 +542,6 @@ def fetch(
     UnknownPlaceError
         An unknown dataset or OpenStreetMap region (closest names listed).
     """
-    from territorial_geo.sources import osm
-
     target = resolve_data_dir(data_dir)
     if mirror is False:
         src_root = None
@@ -564,10 +569,9 @@ def fetch(
             _say(quiet, f"{name}: not obtained ({exc}); optional, skipped. {CATALOG[name].notes}")
             results.append(FetchResult(name, None, "unavailable", None))
     for spec in osm_names:
-        for region in osm.parse_osm_spec(spec):
-            path = osm.osm_extract_path(region, data_dir=target, download=download, quiet=quiet)
-            results.append(FetchResult(f"osm:{region}", path, osm.LAST_ACTION.get(region, "present"),
-                                       None))
+        for region in parse_osm_spec(spec):
+            results.append(fetch_osm_extract(region, data_dir=target, download=download,
+                                             quiet=quiet))
     return results
 
 
@@ -658,6 +662,10 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
     return FetchResult(name, dst, "built", digest)
 
 
+#: :func:`download` for functions whose ``download`` parameter (a flag) shadows it
+_download = download
+
+
 def download_or_fail(name: str, url: str, dst: Path, *, expected, quiet: bool) -> str:
     """:func:`download` with the dataset named in the error."""
     try:
@@ -705,3 +713,87 @@ def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
             f"{resolve_data_dir(data_dir)}; set --data-dir or ${ENV_DATA_DIR})."
         )
     return p
+
+
+def fetch_osm_extract(
+    region: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    base_url: str | None = None,
+    refresh: bool = False,
+    quiet: bool = True,
+    retries: int = 3,
+) -> FetchResult:
+    """A Geofabrik regional extract in the data directory, downloaded when asked.
+
+    Parameters
+    ----------
+    region
+        Geofabrik name (``"nord-pas-de-calais"``); see :func:`.osm.regions_for_departments`.
+    data_dir
+        Data directory; the file goes to ``<data_dir>/osm/<region>-latest.osm.pbf``.
+    download
+        Download it when absent (or when ``refresh``); else a missing file is an error.
+    base_url
+        Mirror of ``download.geofabrik.de`` (``file://`` works).
+    refresh
+        Download the newest extract even if one is present.
+    retries
+        Further attempts after a network failure (each resumes the partial file).
+
+    Returns
+    -------
+    FetchResult
+        ``name`` ``osm:<region>``, ``path`` the verified ``.osm.pbf`` file, ``action``
+        ``present`` or ``downloaded``.
+
+    Raises
+    ------
+    UnknownPlaceError
+        Unknown region (closest names listed).
+    DataMissingError
+        File absent and ``download`` false, or the download failed (partial file kept for a
+        resume).
+    DataFormatError
+        The downloaded file does not match Geofabrik's md5 (removed).
+    """
+    region = check_region(region)
+    root = resolve_data_dir(data_dir)
+    dst = root / OSM_DIR / f"{region}-latest.osm.pbf"
+    key = f"osm:{region}"
+    recorded = load_state(root).get(key) or {}
+    if dst.is_file() and not refresh and (
+            not download or recorded.get("size") == dst.stat().st_size):
+        return FetchResult(key, dst, "present", None)
+    if not download:
+        raise DataMissingError(
+            f"OpenStreetMap extract {region!r} not found at {dst}. Run `territorial-geo data "
+            f"fetch --dataset osm:{region}` (about 100-600 MB from Geofabrik)."
+        )
+    url = extract_url(region, base_url)
+    md5 = parse_md5_file(read_url_text(url + ".md5"), url=url + ".md5")
+    if dst.is_file() and not refresh and file_digest(dst, "md5") == md5:
+        action = "present"  # placed by hand, and it is the published extract
+    else:
+        _download(url, dst, expected=("md5", md5), label=f"osm:{region}", quiet=quiet,
+                  retries=retries)
+        action = "downloaded"
+    record(root, key, {"url": url, "md5": md5, "size": dst.stat().st_size, "action": action})
+    return FetchResult(key, dst, action, None)
+
+
+def osm_extract_path(
+    region: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    base_url: str | None = None,
+    refresh: bool = False,
+    quiet: bool = True,
+    retries: int = 3,
+) -> Path:
+    """Local path of a Geofabrik regional extract: the ``path`` of :func:`fetch_osm_extract`
+    (same parameters and errors)."""
+    return fetch_osm_extract(region, data_dir=data_dir, download=download, base_url=base_url,
+                             refresh=refresh, quiet=quiet, retries=retries).path
