@@ -583,6 +583,25 @@ MUTATIONS: list[Mutation] = [
         '"_json", "read_csv", "require_columns",',
         ("tests/test_architecture.py::test_all_lists_existing_public_names",),
     ),
+    Mutation(
+        "stale-temp-folders-not-cleaned", "sources/fetching.py",
+        "    clean_stale_temp_folders(out)\n",
+        "",
+        ("tests/test_fetching.py::test_temporary_folder_of_a_killed_run_is_removed_by_the_next_run",
+         "tests/test_fetching.py::test_cli_shows_the_cleanup_warning"),
+    ),
+    Mutation(
+        "stale-temp-removes-live-writers", "sources/fetching.py",
+        "        if alive is False or (alive is None and now - p.stat().st_mtime > max_age_s):",
+        "        if alive is not None or now - p.stat().st_mtime > max_age_s:",
+        ("tests/test_fetching.py::test_temporary_folders_of_live_or_unknown_writers_are_kept",),
+    ),
+    Mutation(
+        "interrupted-swap-not-restored", "sources/fetching.py",
+        "    if olds and not out.exists():",
+        "    if olds and out.exists():",
+        ("tests/test_fetching.py::test_run_killed_between_the_two_renames_gets_its_previous_outputs_back",),
+    ),
 ]
 
 

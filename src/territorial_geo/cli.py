@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -16,6 +17,23 @@ from pathlib import Path
 
 from territorial_geo import __version__
 from territorial_geo.errors import TerritorialGeoError
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Library warnings on the current ``sys.stderr`` (looked up at each record)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("warning: %(message)s"))
+        self.setLevel(logging.WARNING)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 def _progress(quiet: bool):
@@ -883,6 +901,11 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
                 "study": _cmd_study, "scenarios": _cmd_scenarios, "batch": _cmd_batch,
                 "coverage": _cmd_coverage, "site-selection": _cmd_select}
+    # the library logs (logging.getLogger(__name__)); the CLI shows its warnings, even with
+    # --quiet (which only silences progress)
+    handler = _StderrHandler()
+    logger = logging.getLogger("territorial_geo")
+    logger.addHandler(handler)
     try:
         return handlers[args.cmd](args)
     except TerritorialGeoError as exc:
@@ -890,6 +913,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        logger.removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

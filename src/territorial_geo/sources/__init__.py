@@ -58,6 +58,7 @@ from territorial_geo.sources.fetching import (
     FetchResult,
     atomic_dir,
     atomic_write,
+    clean_stale_temp_folders,
     dataset_path,
     default_mirror,
     download,
@@ -68,6 +69,7 @@ from territorial_geo.sources.fetching import (
     osm_extract_path,
     resolve_data_dir,
     sha256_of,
+    stale_temp_folders,
     status,
 )
 from territorial_geo.sources.osm import (
@@ -93,12 +95,12 @@ __all__ = [
     "ENV_MIRROR", "FetchResult", "Harmonized", "OPTIONAL", "OfficialSource", "REGION_DEPARTMENTS",
     "REQUIRED", "SIRENE_BANDS", "SIRENE_COLUMNS", "SOLO_BANDS", "STUDY_NAF_CODES", "SourceFile",
     "UnknownPlaceError", "WEB_CRS", "WORKING_CRS", "read_csv", "require_columns",
-    "atomic_dir", "atomic_write", "build_communes_gpkg", "build_csp_shares", "build_density_grid",
+    "atomic_dir", "atomic_write", "clean_stale_temp_folders", "build_communes_gpkg", "build_csp_shares", "build_density_grid",
     "build_employee_bands", "build_naf", "code_mapping", "count_sirene_solos", "dataset_path",
     "default_mirror", "download", "fetch", "fetch_osm_extract", "file_digest", "find_epci", "harmonize",
     "load_census", "load_chefs_lieux", "load_commune_list", "load_communes",
     "load_csp_shares", "load_density_grid", "load_employee_bands", "load_epci",
     "load_establishments_2014", "load_naf", "load_third_places", "manifest",
     "mirror_candidates", "normalize_codes", "osm_extract_path", "read_census_rp2018",
-    "regions_for_departments", "resolve_data_dir", "sha256_of", "status", "to_number",
+    "regions_for_departments", "resolve_data_dir", "sha256_of", "stale_temp_folders", "status", "to_number",
 ]

@@ -32,8 +32,11 @@ import datetime as _dt
 import hashlib
 import http.client
 import json
+import logging
 import os
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -62,6 +65,8 @@ from territorial_geo.sources.osm import (
     parse_md5_file,
     parse_osm_spec,
 )
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = ".fetch-state.json"
 OFFICIAL_DIR = "official"
@@ -178,20 +183,132 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
     return path
 
 
+#: ASSUMPTION (no source: an order of magnitude): a temporary folder whose writer cannot be
+#: checked (written on another host, or named by an older version) is abandoned once older
+#: than this; a study or an OSRM preparation writes its folder in minutes.
+STALE_TEMP_AGE_S = 24 * 3600
+
+
+def _host_tag() -> str:
+    """This host's name as written in temporary folder names (letters, digits, ``-``, ``_``:
+    never ``.osrm``, which OSRM's tools strip from paths)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "host"
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """Whether process ``pid`` of this host runs (``None``: cannot tell on this platform)."""
+    if os.name != "posix":
+        return None  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by another user
+        return True
+    return True
+
+
+def stale_temp_folders(path: str | os.PathLike, *, now: float | None = None,
+                       max_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Temporary folders :func:`atomic_dir` left beside ``path`` by runs that died.
+
+    :func:`atomic_dir` writes ``path`` into ``.<name>.tmp-<host>-<pid>-<random>`` and moves the
+    previous folder aside as ``.<name>.old-<host>-<pid>-<random>`` while it swaps them. Such a
+    folder is stale when its writer is a process of this host that no longer runs, or, when
+    that cannot be checked (another host sharing the disk, a non-POSIX system, a name without
+    host and pid written by an older version), when it was last modified more than
+    ``max_age_s`` seconds ago. A folder of a run still writing is never listed.
+
+    Parameters
+    ----------
+    path
+        The output folder (``maps/my-study``).
+    now
+        Current time (``time.time()``), for tests.
+    max_age_s
+        Age beyond which an uncheckable temporary folder is stale.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The stale folders, sorted by name.
+    """
+    out = Path(path)
+    if not out.parent.is_dir():
+        return []
+    now = time.time() if now is None else now
+    name = re.escape(out.name)
+    current = re.compile(rf"\.{name}\.(?:tmp|old)-(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+")
+    legacy = re.compile(rf"\.{name}\.(?:[a-z0-9_]{{8}}|old-\d+)")
+    host = _host_tag()
+    stale = []
+    for p in sorted(out.parent.iterdir()):
+        if not p.name.startswith(f".{out.name}.") or not p.is_dir() or p.is_symlink():
+            continue
+        m = current.fullmatch(p.name)
+        alive = (_pid_alive(int(m["pid"])) if m and m["host"] == host
+                 else None if m or legacy.fullmatch(p.name) else True)
+        if alive is False or (alive is None and now - p.stat().st_mtime > max_age_s):
+            stale.append(p)
+    return stale
+
+
+def clean_stale_temp_folders(path: str | os.PathLike, **kw) -> list[Path]:
+    """Remove the stale temporary folders beside ``path`` (see :func:`stale_temp_folders`)
+    and log a warning naming them.
+
+    A run killed between moving the previous folder aside and renaming the new one into place
+    leaves no folder at ``path``: the most recent stale ``.old-`` folder is then renamed back to
+    ``path`` (the previous outputs, complete) instead of being removed.
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    **kw
+        ``now``, ``max_age_s`` of :func:`stale_temp_folders`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The stale folders found (removed, or the one restored to ``path``).
+    """
+    out = Path(path)
+    stale = stale_temp_folders(out, **kw)
+    olds = [p for p in stale if p.name.startswith(f".{out.name}.old-")]
+    restored = None
+    if olds and not out.exists():
+        restored = max(olds, key=lambda p: p.stat().st_mtime)
+        os.replace(restored, out)
+        log.warning("%s was missing after an interrupted run: restored the previous outputs "
+                    "from %s", out, restored.name)
+    removed = [p for p in stale if p != restored]
+    for p in removed:
+        shutil.rmtree(p, ignore_errors=True)
+    if removed:
+        log.warning("removed %d temporary folder(s) left beside %s by interrupted runs: %s",
+                    len(removed), out, ", ".join(p.name for p in removed))
+    return stale
+
+
 def atomic_dir(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
     """Build a folder through ``writer(tmp_dir)`` beside ``path``, then rename it into place.
 
     An existing folder at ``path`` is replaced only once the new one is complete; nothing
-    half-written is ever left at ``path`` if ``writer`` fails.
+    half-written is ever left at ``path`` if ``writer`` fails. The temporary folder is named
+    ``.<name>.tmp-<host>-<pid>-<random>``; those left by killed runs are removed first (with a
+    warning, see :func:`clean_stale_temp_folders`), those of runs still writing are kept.
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    clean_stale_temp_folders(out)
+    tag = f"{_host_tag()}-{os.getpid()}-"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{tag}", dir=out.parent))
     try:
         writer(tmp)
         os.chmod(tmp, 0o755)
         if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            old = out.with_name(f".{out.name}.old-{tag}{tmp.name.rpartition('-')[2]}")
             os.replace(out, old)
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
