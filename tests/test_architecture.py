@@ -155,3 +155,59 @@ def test_all_lists_existing_public_names(name):
     missing = [n for n in names if not hasattr(mod, n)]
     assert not missing, f"{name}.__all__ lists names it does not define: {missing}"
     assert len(set(names)) == len(names), f"{name}.__all__ lists a name twice"
+
+
+#: Literal variant/segment names the lead or another helper still has to replace (issue 21):
+#: (module, name). Emptied as they are replaced; the test fails when one is gone but still listed.
+LITERAL_NAMES_LEFT = {("territorial_geo.batch", "union")}
+
+
+def literal_variant_names(root: Path = ROOT) -> set[tuple[str, str]]:
+    """(module, name) of every string literal compared with a ``["variant"]`` or
+    ``["segment"]`` column (``==``, ``!=``, ``.isin([...])``) or passed as ``variant=`` /
+    ``segment=`` outside :mod:`territorial_geo.demand`, where the names are defined."""
+
+    def column(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+                and node.slice.value in ("variant", "segment"))
+
+    def strings(nodes) -> list[str]:
+        return [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+    found = set()
+    for name, (path, _pkg) in module_files(root).items():
+        if name == f"{PACKAGE}.demand":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            hits: list[str] = []
+            if isinstance(node, ast.Compare) and any(map(column, [node.left, *node.comparators])):
+                hits = strings([node.left, *node.comparators])
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "isin" and column(node.func.value) and node.args
+                  and isinstance(node.args[0], ast.List | ast.Tuple | ast.Set)):
+                hits = strings(node.args[0].elts)
+            elif isinstance(node, ast.keyword) and node.arg in ("variant", "segment"):
+                hits = strings([node.value])
+            found |= {(name, h) for h in hits}
+    return found
+
+
+def test_literal_names_are_detected(tmp_path):
+    pkg = tmp_path / PACKAGE
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "demand.py").write_text('UNION = "union"\nx = t[t["variant"] == "union"]\n')
+    (pkg / "a.py").write_text('x = t[t["variant"] == "union"]\ny = t[t["segment"] != "total"]\n')
+    (pkg / "b.py").write_text('x = t[t["variant"].isin(["zone", UNION])]\nf(variant="exclusive")\n'
+                              'y = t[t["zone"] == "all"]\n')
+    assert literal_variant_names(pkg) == {
+        ("territorial_geo.a", "union"), ("territorial_geo.a", "total"),
+        ("territorial_geo.b", "zone"), ("territorial_geo.b", "exclusive")}
+
+
+def test_variant_and_segment_names_come_from_demand_constants():
+    found = literal_variant_names()
+    assert found <= LITERAL_NAMES_LEFT, (
+        "compare with territorial_geo.demand's constants (UNION, TOTAL, ...), not literals: "
+        f"{sorted(found - LITERAL_NAMES_LEFT)}")
+    assert found == LITERAL_NAMES_LEFT, f"replaced, remove from LITERAL_NAMES_LEFT: {sorted(LITERAL_NAMES_LEFT - found)}"

@@ -602,6 +602,12 @@ MUTATIONS: list[Mutation] = [
         "    if olds and out.exists():",
         ("tests/test_fetching.py::test_run_killed_between_the_two_renames_gets_its_previous_outputs_back",),
     ),
+    Mutation(
+        "literal-variant-name", "cli.py",
+        '        tot = zs[(zs["variant"] == UNION) & (zs["segment"] == TOTAL)]',
+        '        tot = zs[(zs["variant"] == "union") & (zs["segment"] == TOTAL)]',
+        ("tests/test_architecture.py::test_variant_and_segment_names_come_from_demand_constants",),
+    ),
 ]
 
 

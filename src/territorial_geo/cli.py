@@ -208,6 +208,7 @@ def _cmd_zones(args) -> int:
 def _cmd_study(args) -> int:
     from territorial_geo import i18n, report, study
     from territorial_geo.config import load_config
+    from territorial_geo.demand import TOTAL, UNION
 
     cfg, keys = load_config(args.study)
     if args.lang is not None:
@@ -227,7 +228,7 @@ def _cmd_study(args) -> int:
     pdf = report.write_pdf(path / "report.html", path / "report.pdf") if args.pdf else None
     if not args.quiet:
         zs = res.zone_seats
-        tot = zs[(zs["variant"] == "union") & (zs["segment"] == "total")]
+        tot = zs[(zs["variant"] == UNION) & (zs["segment"] == TOTAL)]
         print(_("cli_head", name=cfg.name, n=len(res.territory.codes),
                 z=len(res.zones.zone_codes)))
         for r in tot.itertuples():
@@ -287,6 +288,7 @@ def _cmd_batch(args) -> int:
 def _cmd_scenarios(args) -> int:
     from territorial_geo import scenarios
     from territorial_geo.config import load_config
+    from territorial_geo.demand import TOTAL, UNION
 
     cfg, _keys = load_config(args.study)
     if args.lang is not None:
@@ -313,7 +315,7 @@ def _cmd_scenarios(args) -> int:
         lang = cfg.output.lang
         _ = i18n.messages(lang)
         t = res.at_horizon()
-        u = t[(t["variant"] == "union") & (t["segment"] == "total")]
+        u = t[(t["variant"] == UNION) & (t["segment"] == TOTAL)]
         print(_("cli_sweep", name=cfg.name, n=len(sweep.scenarios),
                 routing=res.routing_passes, demand=res.demand_runs))
         print(_("cli_sweep_union", year=res.horizon_label(),

@@ -41,9 +41,17 @@ from territorial_geo.errors import ConfigError, DataFormatError, DataMissingErro
 from territorial_geo.i18n import Note
 from territorial_geo.sources import CSP_KEYS
 
-SEGMENTS = ("solos", "teleworkers", "total")
-#: Variants of :func:`zone_table`.
-VARIANTS = ("zone", "union", "exclusive", "without_pole", "net_of_supply", "territory_residents")
+#: Demand segments (the ``segment`` column of :func:`zone_table`): independent workers,
+#: salaried teleworkers, and their sum.
+SOLOS, TELEWORKERS, TOTAL = "solos", "teleworkers", "total"
+SEGMENTS = (SOLOS, TELEWORKERS, TOTAL)
+#: Variants of :func:`zone_table` (the ``variant`` column; its docstring says what each sums).
+ZONE, UNION, EXCLUSIVE, WITHOUT_POLE, NET_OF_SUPPLY, TERRITORY_RESIDENTS = (
+    "zone", "union", "exclusive", "without_pole", "net_of_supply", "territory_residents")
+VARIANTS = (ZONE, UNION, EXCLUSIVE, WITHOUT_POLE, NET_OF_SUPPLY, TERRITORY_RESIDENTS)
+#: The ``zone`` of rows summing every zone (variants ``union``, ``exclusive``,
+#: ``territory_residents``).
+ALL_ZONES = "all"
 
 
 @dataclass
@@ -693,31 +701,31 @@ def zone_table(
                              "users": persons(f"users_{seg}_{y}")})
 
     for z, codes in membership.items():
-        add(z, "zone", codes)
+        add(z, ZONE, codes)
     union = sorted({c for codes in membership.values() for c in codes})
-    add("all", "union", union)
+    add(ALL_ZONES, UNION, union)
     for z in membership:
-        add(z, "exclusive", exclusive.index[exclusive == z].tolist())
-    add("all", "exclusive", exclusive.index.tolist())
+        add(z, EXCLUSIVE, exclusive.index[exclusive == z].tolist())
+    add(ALL_ZONES, EXCLUSIVE, exclusive.index.tolist())
     for z, codes in (without_pole or {}).items():
-        add(z, "without_pole", codes)
+        add(z, WITHOUT_POLE, codes)
     if territory_codes is not None:
         inside = set(territory_codes)
         for z, codes in membership.items():
-            add(z, "territory_residents", [c for c in codes if c in inside])
-        add("all", "territory_residents", [c for c in union if c in inside])
+            add(z, TERRITORY_RESIDENTS, [c for c in codes if c in inside])
+        add(ALL_ZONES, TERRITORY_RESIDENTS, [c for c in union if c in inside])
     out = pd.DataFrame(rows)
     if territory_codes is not None:
         key = ["zone", "segment", "year"]
-        whole = out[out["variant"].isin(["zone", "union"])].set_index(key)["seats"]
-        res = out["variant"] == "territory_residents"
+        whole = out[out["variant"].isin([ZONE, UNION])].set_index(key)["seats"]
+        res = out["variant"] == TERRITORY_RESIDENTS
         denom = whole.reindex(pd.MultiIndex.from_frame(out.loc[res, key])).to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             out.loc[res, "share_of_zone"] = np.where(denom > 0, out.loc[res, "seats"] / denom,
                                                      np.nan)
     if supply_seats is not None:
-        net = out[(out["variant"] == "zone") & (out["segment"] == "total")].copy()
-        net["variant"] = "net_of_supply"
+        net = out[(out["variant"] == ZONE) & (out["segment"] == TOTAL)].copy()
+        net["variant"] = NET_OF_SUPPLY
         net["seats"] = net["seats"] - net["zone"].map(supply_seats).fillna(0.0)
         out = pd.concat([out, net], ignore_index=True)
     return out
