@@ -211,3 +211,23 @@ def test_variant_and_segment_names_come_from_demand_constants():
         "compare with territorial_geo.demand's constants (UNION, TOTAL, ...), not literals: "
         f"{sorted(found - LITERAL_NAMES_LEFT)}")
     assert found == LITERAL_NAMES_LEFT, f"replaced, remove from LITERAL_NAMES_LEFT: {sorted(LITERAL_NAMES_LEFT - found)}"
+
+
+#: Modules still printing (issue 21: batch.py's progress, h-batch's), emptied as fixed.
+PRINTING_LEFT = {"territorial_geo.batch"}
+
+
+def printing_modules(root: Path = ROOT) -> set[str]:
+    """Modules other than the CLI that call ``print``."""
+    return {name for name, (path, _pkg) in module_files(root).items()
+            if name != f"{PACKAGE}.cli"
+            and any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+                    for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))}
+
+
+def test_only_the_cli_prints():
+    found = printing_modules()
+    assert found <= PRINTING_LEFT, (
+        f"print() outside the CLI in {sorted(found - PRINTING_LEFT)}: take a progress callback "
+        "(Callable[[str], None] | None) or log with logging.getLogger(__name__)")
+    assert found == PRINTING_LEFT, f"fixed, remove from PRINTING_LEFT: {sorted(PRINTING_LEFT - found)}"

@@ -66,8 +66,24 @@ def test_explicit_mirror_wins_over_environment(tmp_path, monkeypatch):
     (good / "sirene").mkdir(parents=True)
     sources.build_employee_bands(good / "sirene" / "tranches-effectifs.csv")  # pinned edition
     monkeypatch.setenv(sources.ENV_MIRROR, str(bogus.parent))
-    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=good, quiet=True)
+    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=good)
     assert res[0].action == "copied" and res[0].sha256 == sources.CATALOG["sirene-bands"].sha256
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_cli_quiet_means_no_progress_callback(tmp_path, quiet, capsys):
+    """--quiet hands the library no progress callback: no progress bar nor message; without
+    it the copy shows its byte progress bar on stderr."""
+    from territorial_geo import cli
+
+    good = tmp_path / "good"
+    (good / "sirene").mkdir(parents=True)
+    sources.build_employee_bands(good / "sirene" / "tranches-effectifs.csv")
+    argv = ["--data-dir", str(tmp_path / "d"), "data", "fetch", "--dataset", "sirene-bands",
+            "--mirror", str(good)]
+    assert cli.main((["--quiet"] if quiet else []) + argv) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "") if quiet else ("sirene-bands" in out and "sirene-bands" in err)
 
 
 def test_fetch_all_skips_mirror_only_datasets_the_mirror_lacks(tmp_path, data_dir):
@@ -78,11 +94,11 @@ def test_fetch_all_skips_mirror_only_datasets_the_mirror_lacks(tmp_path, data_di
             (partial / ds.path).parent.mkdir(parents=True, exist_ok=True)
             (partial / ds.path).symlink_to(sources.dataset_path(ds.name, data_dir).resolve())
     res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=partial,
-                                                   download=False, quiet=True)}
+                                                   download=False)}
     assert res.pop("roads-france") == res.pop("roads-hdf") == res.pop("leaflet") == "unavailable"
     assert set(res.values()) == {"copied"}
     with pytest.raises(DataMissingError, match="roads-hdf"):  # named: an error
-        sources.fetch(["roads-hdf"], data_dir=tmp_path / "d", mirror=partial, quiet=True)
+        sources.fetch(["roads-hdf"], data_dir=tmp_path / "d", mirror=partial)
 
 
 def test_package_repo_root_is_this_checkout():

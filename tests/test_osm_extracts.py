@@ -89,7 +89,7 @@ def test_fetch_osm_by_departement_through_env_base(tmp_path, pbf, monkeypatch):
     base = tmp_path / "geofabrik"
     geofabrik_tree(base, "picardie", pbf)
     monkeypatch.setenv(osm.ENV_GEOFABRIK, base.as_uri())
-    res = sources.fetch(["osm:80"], data_dir=tmp_path / "d", mirror=False, quiet=True)
+    res = sources.fetch(["osm:80"], data_dir=tmp_path / "d", mirror=False)
     assert [(r.name, r.action) for r in res] == [("osm:picardie", "downloaded")]
     assert res[0].path.read_bytes() == pbf.read_bytes()
 

@@ -608,6 +608,19 @@ MUTATIONS: list[Mutation] = [
         '        tot = zs[(zs["variant"] == "union") & (zs["segment"] == TOTAL)]',
         ("tests/test_architecture.py::test_variant_and_segment_names_come_from_demand_constants",),
     ),
+    Mutation(
+        "fetch-prints-progress", "sources/fetching.py",
+        '    if progress is not None:\n        progress(f"{name}: building',
+        '    if True:\n        print(f"{name}: building',
+        ("tests/test_architecture.py::test_only_the_cli_prints",
+         "tests/test_builders.py::test_fetch_builds_communes_once_from_file_urls"),
+    ),
+    Mutation(
+        "cli-quiet-still-gives-a-progress-callback", "cli.py",
+        "    if quiet:\n        return None\n",
+        "",
+        ("tests/test_fetching.py::test_cli_quiet_means_no_progress_callback",),
+    ),
 ]
 
 

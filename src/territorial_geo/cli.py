@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from territorial_geo import __version__
@@ -36,12 +37,14 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    """The progress callback handed to the library: timed lines on stderr, none with --quiet."""
+    if quiet:
+        return None
     start = time.perf_counter()
 
     def say(msg: str) -> None:
-        if not quiet:
-            print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
+        print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
     return say
 
@@ -51,7 +54,7 @@ def _cmd_data(args) -> int:
 
     if args.data_cmd == "fetch":
         res = sources.fetch(args.dataset or None, data_dir=args.data_dir, mirror=args.mirror,
-                            download=not args.no_download, quiet=args.quiet)
+                            download=not args.no_download, progress=_progress(args.quiet))
         if not args.quiet:
             for r in res:
                 print(f"{r.name:22s} {r.action:10s} {r.path}")
@@ -254,7 +257,8 @@ def _cmd_batch(args) -> int:
     epcis = batch.select_epcis(args.epcis, epci=sources.load_epci(args.data_dir),
                                commune_list=sources.load_commune_list(args.data_dir))
     say = _progress(args.quiet)
-    say(f"{len(epcis)} EPCIs in {epcis['partition'].nunique()} partition(s) (départements)")
+    if say:
+        say(f"{len(epcis)} EPCIs in {epcis['partition'].nunique()} partition(s) (départements)")
     client = None
     if args.workers != 0:
         client = batch.make_client(workers=args.workers, scheduler=args.scheduler)
@@ -263,7 +267,8 @@ def _cmd_batch(args) -> int:
                               progress=not args.quiet, epcis_per_task=args.epcis_per_task)
         cov = None
         if args.national_coverage:
-            say("national coverage")
+            if say:
+                say("national coverage")
             cov = batch.national_coverage(cfg, sorted(epcis["partition"].unique()),
                                           client=client, data_dir=args.data_dir)
             batch.write_coverage(cov, args.out)
@@ -305,7 +310,8 @@ def _cmd_scenarios(args) -> int:
     else:
         sweep = scenarios.sweep_from_config(cfg)
     say = _progress(args.quiet)
-    say(f"{len(sweep.scenarios)} scenarios")
+    if say:
+        say(f"{len(sweep.scenarios)} scenarios")
     res = scenarios.run_sweep(cfg, sweep, data_dir=args.data_dir, progress=say)
     out = args.out or str(Path("maps") / f"{Path(args.study).stem}-scenarios")
     path = scenarios.write_sweep(res, out)

@@ -324,11 +324,17 @@ class IncompleteDownload(OSError):
     """The connection ended before the announced size was received (retried, resumable)."""
 
 
-def _progress(total: int | None, initial: int, label: str, quiet: bool):
+#: Progress callback of the library: called with one short message per step (the CLI prints
+#: them, ``--quiet`` passes none).
+Progress = Callable[[str], None]
+
+
+def _bar(total: int | None, initial: int, label: str, progress: Progress | None):
+    """A byte progress bar on stderr, shown only when a ``progress`` callback is given."""
     from tqdm import tqdm
 
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, desc=label,
-                disable=quiet, leave=False)
+                disable=progress is None, leave=False)
 
 
 def _check_space(folder: Path, needed: int | None) -> None:
@@ -342,7 +348,7 @@ def _check_space(folder: Path, needed: int | None) -> None:
         )
 
 
-def _transfer(url: str, part: Path, *, resume: bool, label: str, quiet: bool,
+def _transfer(url: str, part: Path, *, resume: bool, label: str, progress: Progress | None,
               timeout: float, opener: Callable | None) -> None:
     """Append the rest of ``url`` to ``part`` (or rewrite it), raising if it ends early."""
     offset = part.stat().st_size if (resume and part.exists()) else 0
@@ -356,7 +362,7 @@ def _transfer(url: str, part: Path, *, resume: bool, label: str, quiet: bool,
             offset = 0
         _check_space(part.parent, total - offset)
         with open(src, "rb") as fin, open(part, "ab" if offset else "wb") as fout, \
-                _progress(total, offset, label, quiet) as bar:
+                _bar(total, offset, label, progress) as bar:
             fin.seek(offset)
             while block := fin.read(1 << 20):
                 fout.write(block)
@@ -388,7 +394,7 @@ def _transfer(url: str, part: Path, *, resume: bool, label: str, quiet: bool,
         else:  # no resume support (200): start again from zero
             offset, mode, total = 0, "wb", int(length) if length else None
         _check_space(part.parent, (total - offset) if total else None)
-        with open(part, mode) as fout, _progress(total, offset, label, quiet) as bar:
+        with open(part, mode) as fout, _bar(total, offset, label, progress) as bar:
             while block := resp.read(1 << 20):
                 fout.write(block)
                 bar.update(len(block))
@@ -403,7 +409,7 @@ def download(
     *,
     expected: tuple[str, str] | None = None,
     label: str | None = None,
-    quiet: bool = True,
+    progress: Progress | None = None,
     retries: int = 3,
     timeout: float = 60,
     resume: bool = True,
@@ -419,6 +425,10 @@ def download(
         Final path; written only once the file is complete and its checksum verified.
     expected
         ``(algorithm, hexdigest)`` to verify, e.g. ``("md5", "...")``; ``None`` to skip.
+    label
+        Name shown beside the progress bar (default: the file name).
+    progress
+        Progress callback; when given, a byte progress bar is shown on stderr.
     retries
         Further attempts after a network failure, each resuming where the last one stopped.
     opener
@@ -443,7 +453,7 @@ def download(
     last: BaseException | None = None
     for attempt in range(retries + 1):
         try:
-            _transfer(url, part, resume=resume, label=label, quiet=quiet, timeout=timeout,
+            _transfer(url, part, resume=resume, label=label, progress=progress, timeout=timeout,
                       opener=opener)
             last = None
             break
@@ -597,20 +607,15 @@ def _npm_pack_leaflet(tmp: Path) -> None:
         shutil.copyfile(Path(d) / "leaflet-1.9.4.tgz", tmp)
 
 
-def _copy(src: Path, dst: Path, *, label: str, quiet: bool) -> None:
+def _copy(src: Path, dst: Path, *, label: str, progress: Progress | None) -> None:
     def writer(tmp: Path) -> None:
         with open(src, "rb") as fin, open(tmp, "wb") as fout, \
-                _progress(src.stat().st_size, 0, label, quiet) as bar:
+                _bar(src.stat().st_size, 0, label, progress) as bar:
             while block := fin.read(1 << 20):
                 fout.write(block)
                 bar.update(len(block))
 
     atomic_write(dst, writer)
-
-
-def _say(quiet: bool, msg: str) -> None:
-    if not quiet:
-        print(msg, flush=True)
 
 
 def fetch(
@@ -619,7 +624,7 @@ def fetch(
     data_dir: str | os.PathLike | None = None,
     mirror: str | os.PathLike | bool | None = None,
     download: bool = True,
-    quiet: bool = False,
+    progress: Progress | None = None,
     urls: dict | None = None,
 ) -> list[FetchResult]:
     """Fill the data directory from a mirror, else from the official sources.
@@ -639,8 +644,9 @@ def fetch(
         ``False`` for none (official sources only).
     download
         Allow downloads from the official sources for what the mirror lacks.
-    quiet
-        Hide progress bars and messages.
+    progress
+        Called with a message per dataset built; when given, byte progress bars are shown
+        on stderr. Datasets skipped are logged as warnings (``logging``), whatever it is.
     urls
         Override official addresses per dataset (see :func:`source_urls`); ``file://``
         works (tests, proxy caches, files downloaded by hand).
@@ -678,21 +684,23 @@ def fetch(
         named = explicit or name not in selected
         try:
             results.append(_fetch_one(CATALOG[name], target, src_root, download=download,
-                                      quiet=quiet, urls=urls, explicit=named))
+                                      progress=progress, urls=urls, explicit=named))
         except DataMissingError as exc:
             if named or name not in OPTIONAL:
                 raise
             # an optional dataset (studies run without it and say so): skip, do not fail
-            _say(quiet, f"{name}: not obtained ({exc}); optional, skipped. {CATALOG[name].notes}")
+            log.warning("%s: not obtained (%s); optional, skipped. %s", name, exc,
+                        CATALOG[name].notes)
             results.append(FetchResult(name, None, "unavailable", None))
     for spec in osm_names:
         for region in parse_osm_spec(spec):
             results.append(fetch_osm_extract(region, data_dir=target, download=download,
-                                             quiet=quiet))
+                                             progress=progress))
     return results
 
 
-def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bool, quiet: bool,
+def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bool,
+               progress: Progress | None,
                urls: dict | None, explicit: bool) -> FetchResult:
     from territorial_geo.sources.builders import BUILDERS
 
@@ -706,7 +714,7 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
     src = src_root / ds.path if src_root is not None else None
     where = f"the mirror {src_root}" if src_root is not None else "any mirror (none found)"
     if src is not None and src.is_file():
-        _copy(src, dst, label=name, quiet=quiet)
+        _copy(src, dst, label=name, progress=progress)
         digest = sha256_of(dst)
         if digest != ds.sha256:
             dst.unlink()
@@ -719,8 +727,8 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
     o = ds.official
     if o is None or not download:
         if not explicit and (o is None or name == "leaflet"):
-            _say(quiet, f"{name}: not in {where} and "
-                 f"{'mirror-only' if o is None else 'downloads are disabled'}; skipped. {ds.notes}")
+            log.warning("%s: not in %s and %s; skipped. %s", name, where,
+                        "mirror-only" if o is None else "downloads are disabled", ds.notes)
             return FetchResult(name, None, "unavailable", None)
         how = "downloads are disabled (--no-download)" if o is not None else \
             "it has no official source (mirror only)"
@@ -731,7 +739,7 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
         try:
             atomic_write(dst, _npm_pack_leaflet)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-            _say(quiet, f"leaflet: not fetched ({exc}); maps will load Leaflet from a CDN")
+            log.warning("leaflet: not fetched (%s); maps will load Leaflet from a CDN", exc)
             return FetchResult(name, None, "unavailable", None)
         digest = sha256_of(dst)
         if digest != ds.sha256:
@@ -751,7 +759,7 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
         (role, url), = addresses.items()
         pinned = o.files[0].sha256 if (url == o.files[0].url and not o.live) else None
         digest = download_or_fail(name, url, dst, expected=("sha256", pinned) if pinned else None,
-                                  quiet=quiet)
+                                  progress=progress)
         record(target, name, {"sha256": digest, "action": "downloaded",
                               "sources": {role: {"url": url, "sha256": digest}}})
         return FetchResult(name, dst, "downloaded", digest)
@@ -767,11 +775,12 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
             digest = prev["sha256"]
         else:
             digest = download_or_fail(name, url, local,
-                                      expected=("sha256", pinned) if pinned else None, quiet=quiet)
+                                      expected=("sha256", pinned) if pinned else None, progress=progress)
         inputs[f.role] = local
         provenance[f.role] = {"url": url, "sha256": digest}
     builder = BUILDERS[o.builder]
-    _say(quiet, f"{name}: building {ds.path} from {', '.join(inputs) or 'the transcription'}")
+    if progress is not None:
+        progress(f"{name}: building {ds.path} from {', '.join(inputs) or 'the transcription'}")
     atomic_write(dst, lambda tmp: builder(inputs, tmp, data_dir=target))
     digest = sha256_of(dst)
     record(target, name, {"sha256": digest, "action": "built", "builder": o.builder,
@@ -783,10 +792,11 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
 _download = download
 
 
-def download_or_fail(name: str, url: str, dst: Path, *, expected, quiet: bool) -> str:
+def download_or_fail(name: str, url: str, dst: Path, *, expected,
+                     progress: Progress | None) -> str:
     """:func:`download` with the dataset named in the error."""
     try:
-        return download(url, dst, expected=expected, label=name, quiet=quiet)
+        return download(url, dst, expected=expected, label=name, progress=progress)
     except DataMissingError as exc:
         raise DataMissingError(
             f"dataset {name!r}: {exc}. Use a mirror (`territorial-geo data fetch --mirror DIR`) "
@@ -839,7 +849,7 @@ def fetch_osm_extract(
     download: bool = False,
     base_url: str | None = None,
     refresh: bool = False,
-    quiet: bool = True,
+    progress: Progress | None = None,
     retries: int = 3,
 ) -> FetchResult:
     """A Geofabrik regional extract in the data directory, downloaded when asked.
@@ -856,6 +866,8 @@ def fetch_osm_extract(
         Mirror of ``download.geofabrik.de`` (``file://`` works).
     refresh
         Download the newest extract even if one is present.
+    progress
+        Progress callback; when given, a byte progress bar is shown during the download.
     retries
         Further attempts after a network failure (each resumes the partial file).
 
@@ -893,7 +905,7 @@ def fetch_osm_extract(
     if dst.is_file() and not refresh and file_digest(dst, "md5") == md5:
         action = "present"  # placed by hand, and it is the published extract
     else:
-        _download(url, dst, expected=("md5", md5), label=f"osm:{region}", quiet=quiet,
+        _download(url, dst, expected=("md5", md5), label=f"osm:{region}", progress=progress,
                   retries=retries)
         action = "downloaded"
     record(root, key, {"url": url, "md5": md5, "size": dst.stat().st_size, "action": action})
@@ -907,10 +919,10 @@ def osm_extract_path(
     download: bool = False,
     base_url: str | None = None,
     refresh: bool = False,
-    quiet: bool = True,
+    progress: Progress | None = None,
     retries: int = 3,
 ) -> Path:
     """Local path of a Geofabrik regional extract: the ``path`` of :func:`fetch_osm_extract`
     (same parameters and errors)."""
     return fetch_osm_extract(region, data_dir=data_dir, download=download, base_url=base_url,
-                             refresh=refresh, quiet=quiet, retries=retries).path
+                             refresh=refresh, progress=progress, retries=retries).path
