@@ -621,6 +621,12 @@ MUTATIONS: list[Mutation] = [
         "",
         ("tests/test_fetching.py::test_cli_quiet_means_no_progress_callback",),
     ),
+    Mutation(
+        "default-market-towns-off-by-one", "zoning.py",
+        "    return candidate_towns(territory, density)[:n]",
+        "    return candidate_towns(territory, density)[1:n + 1]",
+        ("tests/test_zoning.py::test_default_market_towns_are_the_most_populated_candidates",),
+    ),
 ]
 
 

@@ -273,6 +273,34 @@ def candidate_towns(
     return sorted(codes, key=lambda c: -territory.communes.loc[c, "population"])
 
 
+#: ASSUMPTION (no source: the size of the reference study, five market towns for an EPCI of
+#: ~100 communes): how many :func:`candidate_towns` a study with ``zoning.auto_towns`` and no
+#: market towns named, the ``towns`` candidates and each EPCI of a batch take.
+DEFAULT_TOWNS = 5
+
+
+def default_market_towns(territory: Territory, density: pd.Series, *,
+                         n: int = DEFAULT_TOWNS) -> list[str]:
+    """The ``n`` most populated :func:`candidate_towns` (density-grid levels 4-5): the market
+    towns of a study that names none (``zoning.auto_towns``) and of each EPCI of a batch.
+
+    Parameters
+    ----------
+    territory
+        The study territory.
+    density
+        Density-grid level (1-7) per commune code.
+    n
+        How many towns (fewer when the territory has fewer candidates).
+
+    Returns
+    -------
+    list of str
+        Commune codes, largest population first.
+    """
+    return candidate_towns(territory, density)[:n]
+
+
 def isochrone_polygon(
     net: netmod.RoadNetwork,
     node_time: np.ndarray,

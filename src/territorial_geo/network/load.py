@@ -30,6 +30,7 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo import sources
+from territorial_geo.codes import department_of
 from territorial_geo.errors import NetworkError
 from territorial_geo.network.graph import RoadNetwork, SpeedProfile, legal_profile
 from territorial_geo.network.osm import read_pbf
@@ -113,7 +114,7 @@ def no_skeleton_note(codes, data_dir: str | os.PathLike | None = None) -> str:
     """
     from territorial_geo.sources import osm
 
-    deps = pd.Series([str(c)[:3] if str(c).startswith("97") else str(c)[:2] for c in codes])
+    deps = pd.Series([department_of(str(c)) for c in codes])
     regions: list[str] = []
     for dep in deps.value_counts().index:  # the département with the most communes first
         try:
