@@ -627,6 +627,12 @@ MUTATIONS: list[Mutation] = [
         "    return candidate_towns(territory, density)[1:n + 1]",
         ("tests/test_zoning.py::test_default_market_towns_are_the_most_populated_candidates",),
     ),
+    Mutation(
+        "french-number-separators-swapped", "i18n.py",
+        '            s = s.replace(",", "\\u202f").replace(".", ",")',
+        '            s = s.replace(".", ",").replace(",", "\\u202f")',
+        ("tests/test_notes_lang.py::test_format_number_writes_french_and_english",),
+    ),
 ]
 
 
