@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo import sources
-from territorial_geo.codes import fold, normalize_code
+from territorial_geo.codes import code_or_none, fold
 from territorial_geo.errors import UnknownPlaceError
 
 
@@ -244,10 +244,7 @@ def resolve_communes(
     out = []
     for ref in refs:
         text = str(ref).strip()
-        try:
-            code = normalize_code(text)
-        except ValueError:
-            code = None
+        code = code_or_none(text)
         if code is not None:
             if code not in communes.index:
                 raise UnknownPlaceError(f"unknown commune code {code!r} (COG 2026)")

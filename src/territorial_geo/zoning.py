@@ -21,7 +21,7 @@ from shapely.ops import substring
 
 from territorial_geo import network as netmod
 from territorial_geo import sources
-from territorial_geo.codes import fold, normalize_code
+from territorial_geo.codes import code_or_none, fold
 from territorial_geo.errors import NetworkError, UnknownPlaceError
 from territorial_geo.territory import Territory
 
@@ -281,23 +281,9 @@ DEFAULT_TOWNS = 5
 
 def default_market_towns(territory: Territory, density: pd.Series, *,
                          n: int = DEFAULT_TOWNS) -> list[str]:
-    """The ``n`` most populated :func:`candidate_towns` (density-grid levels 4-5): the market
-    towns of a study that names none (``zoning.auto_towns``) and of each EPCI of a batch.
-
-    Parameters
-    ----------
-    territory
-        The study territory.
-    density
-        Density-grid level (1-7) per commune code.
-    n
-        How many towns (fewer when the territory has fewer candidates).
-
-    Returns
-    -------
-    list of str
-        Commune codes, largest population first.
-    """
+    """The ``n`` most populated :func:`candidate_towns` (same ``territory`` and ``density``;
+    fewer when the territory has fewer): the market towns of a study that names none
+    (``zoning.auto_towns``) and of each EPCI of a batch, largest population first."""
     return candidate_towns(territory, density)[:n]
 
 
@@ -388,10 +374,7 @@ def town_code(ref: str, chefs_lieux: gpd.GeoDataFrame, *, where: Territory) -> s
         Naming the reference and the closest commune names of the territory and ring.
     """
     text = str(ref).strip()
-    try:
-        code = normalize_code(text)
-    except ValueError:
-        code = None
+    code = code_or_none(text)
     if code is not None:
         if code not in chefs_lieux.index:
             raise UnknownPlaceError(

@@ -222,7 +222,7 @@ def load_network(
 
                 # one Geofabrik region, or several (osm:nord-pas-de-calais,picardie; osm:62,80)
                 # when the area and its margin straddle them: each clipped, then merged
-                path = [sources.osm_extract_path(r, data_dir=data_dir, download=download)
+                path = [sources.fetch_osm_extract(r, data_dir=data_dir, download=download).path
                         for r in osm_sources.parse_osm_spec(s.region)]
                 path = path[0] if len(path) == 1 else path
             else:

@@ -66,7 +66,6 @@ from territorial_geo.sources.fetching import (
     fetch_osm_extract,
     file_digest,
     mirror_candidates,
-    osm_extract_path,
     resolve_data_dir,
     sha256_of,
     stale_temp_folders,
@@ -101,6 +100,6 @@ __all__ = [
     "load_census", "load_chefs_lieux", "load_commune_list", "load_communes",
     "load_csp_shares", "load_density_grid", "load_employee_bands", "load_epci",
     "load_establishments_2014", "load_naf", "load_third_places", "manifest",
-    "mirror_candidates", "normalize_codes", "osm_extract_path", "read_census_rp2018",
+    "mirror_candidates", "normalize_codes", "read_census_rp2018",
     "regions_for_departments", "resolve_data_dir", "sha256_of", "stale_temp_folders", "status", "to_number",
 ]

@@ -910,19 +910,3 @@ def fetch_osm_extract(
         action = "downloaded"
     record(root, key, {"url": url, "md5": md5, "size": dst.stat().st_size, "action": action})
     return FetchResult(key, dst, action, None)
-
-
-def osm_extract_path(
-    region: str,
-    *,
-    data_dir: str | os.PathLike | None = None,
-    download: bool = False,
-    base_url: str | None = None,
-    refresh: bool = False,
-    progress: Progress | None = None,
-    retries: int = 3,
-) -> Path:
-    """Local path of a Geofabrik regional extract: the ``path`` of :func:`fetch_osm_extract`
-    (same parameters and errors)."""
-    return fetch_osm_extract(region, data_dir=data_dir, download=download, base_url=base_url,
-                             refresh=refresh, progress=progress, retries=retries).path

@@ -3,10 +3,11 @@
 Geofabrik splits France into the regions that existed before the 2016 reform (``picardie``,
 ``nord-pas-de-calais``...) plus the five overseas départements. :data:`DEPARTEMENT_REGIONS`
 maps each département to its extract; :func:`regions_for_departments` gives the extracts that
-cover a territory; :func:`territorial_geo.sources.fetching.osm_extract_path` returns the local file, downloading
-it on request (``<region>-latest.osm.pbf``, checked against the ``.md5`` file Geofabrik
-publishes beside it; resumed after an interruption; never half-written under its final name).
-This module only names and locates extracts: it imports nothing from :mod:`.fetching`.
+cover a territory. This module only names and locates extracts (it imports nothing from
+:mod:`.fetching`); :func:`territorial_geo.sources.fetching.fetch_osm_extract` gives the local
+file, downloading it on request (``<region>-latest.osm.pbf``, checked against the ``.md5`` file
+Geofabrik publishes beside it; resumed after an interruption; never half-written under its
+final name).
 """
 
 from __future__ import annotations
@@ -58,8 +59,6 @@ REGION_DEPARTMENTS: dict[str, tuple[str, ...]] = {
 DEPARTEMENT_REGIONS: dict[str, str] = {
     d: region for region, deps in REGION_DEPARTMENTS.items() for d in deps
 }
-
-#: What the last :func:`osm_extract_path` call did per region (read by ``fetch``).
 
 
 def normalize_departement(code: object) -> str:
