@@ -633,6 +633,12 @@ MUTATIONS: list[Mutation] = [
         '            s = s.replace(".", ",").replace(",", "\\u202f")',
         ("tests/test_notes_lang.py::test_format_number_writes_french_and_english",),
     ),
+    Mutation(
+        "territory-residents-of-the-union-all-members", "demand.py",
+        "        out.append((ALL_ZONES, TERRITORY_RESIDENTS, [c for c in union if c in inside]))",
+        "        out.append((ALL_ZONES, TERRITORY_RESIDENTS, list(union)))",
+        ("tests/test_catchment.py::test_variant_members_lists_each_row_of_the_zone_table",),
+    ),
 ]
 
 

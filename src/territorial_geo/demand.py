@@ -619,6 +619,42 @@ def commune_demand(
 # ---------------------------------------------------------------------------- per zone
 
 
+def variant_members(
+    membership: dict[str, list[str]],
+    exclusive: pd.Series,
+    *,
+    without_pole: dict[str, list[str]] | None = None,
+    territory_codes: list[str] | None = None,
+) -> list[tuple[str, str, list[str]]]:
+    """The communes each row of :func:`zone_table` sums, every variant but ``net_of_supply``.
+
+    Parameters
+    ----------
+    membership, exclusive, without_pole, territory_codes
+        As in :func:`zone_table`.
+
+    Returns
+    -------
+    list of (str, str, list of str)
+        ``(zone, variant, member codes)`` in the table's row order: ``zone`` per zone, the
+        ``union`` (zone :data:`ALL_ZONES`), ``exclusive`` per zone and for all, ``without_pole``
+        per zone that has a pole, and with ``territory_codes`` the ``territory_residents`` per
+        zone and for all.
+    """
+    out = [(z, ZONE, list(codes)) for z, codes in membership.items()]
+    union = sorted({c for codes in membership.values() for c in codes})
+    out.append((ALL_ZONES, UNION, union))
+    out += [(z, EXCLUSIVE, exclusive.index[exclusive == z].tolist()) for z in membership]
+    out.append((ALL_ZONES, EXCLUSIVE, exclusive.index.tolist()))
+    out += [(z, WITHOUT_POLE, list(codes)) for z, codes in (without_pole or {}).items()]
+    if territory_codes is not None:
+        inside = set(territory_codes)
+        out += [(z, TERRITORY_RESIDENTS, [c for c in codes if c in inside])
+                for z, codes in membership.items()]
+        out.append((ALL_ZONES, TERRITORY_RESIDENTS, [c for c in union if c in inside]))
+    return out
+
+
 def zone_table(
     demand: CommuneDemand,
     membership: dict[str, list[str]],
@@ -700,20 +736,9 @@ def zone_table(
                              "solos": persons(f"solos_{y}"),
                              "users": persons(f"users_{seg}_{y}")})
 
-    for z, codes in membership.items():
-        add(z, ZONE, codes)
-    union = sorted({c for codes in membership.values() for c in codes})
-    add(ALL_ZONES, UNION, union)
-    for z in membership:
-        add(z, EXCLUSIVE, exclusive.index[exclusive == z].tolist())
-    add(ALL_ZONES, EXCLUSIVE, exclusive.index.tolist())
-    for z, codes in (without_pole or {}).items():
-        add(z, WITHOUT_POLE, codes)
-    if territory_codes is not None:
-        inside = set(territory_codes)
-        for z, codes in membership.items():
-            add(z, TERRITORY_RESIDENTS, [c for c in codes if c in inside])
-        add(ALL_ZONES, TERRITORY_RESIDENTS, [c for c in union if c in inside])
+    for zone, variant, codes in variant_members(membership, exclusive, without_pole=without_pole,
+                                                territory_codes=territory_codes):
+        add(zone, variant, codes)
     out = pd.DataFrame(rows)
     if territory_codes is not None:
         key = ["zone", "segment", "year"]

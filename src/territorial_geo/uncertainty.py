@@ -155,20 +155,10 @@ def zone_index(
         keys.append((zone, variant))
         cols.append(v)
 
-    for z, m in membership.items():
-        add(z, dm.ZONE, m)
-    union = sorted({c for m in membership.values() for c in m})
-    add(dm.ALL_ZONES, dm.UNION, union)
-    for z in membership:
-        add(z, dm.EXCLUSIVE, exclusive.index[exclusive == z].tolist())
-    add(dm.ALL_ZONES, dm.EXCLUSIVE, exclusive.index.tolist())
-    for z, m in (without_pole or {}).items():
-        add(z, dm.WITHOUT_POLE, m)
-    if territory_codes is not None:
-        inside = set(territory_codes)
-        for z, m in membership.items():
-            add(z, dm.TERRITORY_RESIDENTS, [c for c in m if c in inside])
-        add(dm.ALL_ZONES, dm.TERRITORY_RESIDENTS, [c for c in union if c in inside])
+    for zone, variant, members in dm.variant_members(membership, exclusive,
+                                                     without_pole=without_pole,
+                                                     territory_codes=territory_codes):
+        add(zone, variant, members)
     return ZoneIndex(list(codes), pd.DataFrame(keys, columns=["zone", "variant"]),
                      np.column_stack(cols) if cols else np.zeros((len(codes), 0)))
 
