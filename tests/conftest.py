@@ -18,12 +18,11 @@ def data_dir() -> Path:
     """The project's data directory, filled from the mirror when files are missing."""
     d = Path(os.environ.get(sources.ENV_DATA_DIR) or ROOT / "data")
     # the required datasets and the optional ones the tests read (all in the mirror)
-    sources.fetch([n for n in sources.CATALOG if n != "leaflet"], data_dir=d, download=False,
-                  quiet=True)
+    sources.fetch([n for n in sources.CATALOG if n != "leaflet"], data_dir=d, download=False)
     # Leaflet (npm pack), inlined in every web map so that the browser tests run offline;
     # without it a map points at a CDN the tests cannot reach
     try:
-        sources.fetch(["leaflet"], data_dir=d, quiet=True)
+        sources.fetch(["leaflet"], data_dir=d)
     except Exception:
         if os.environ.get("CI"):
             raise

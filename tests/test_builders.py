@@ -119,18 +119,23 @@ def test_build_communes_refuses_other_cog_edition(tmp_path, commune_sources):
                                     tmp_path / "x.gpkg")
 
 
-def test_fetch_builds_communes_once_from_file_urls(tmp_path, commune_sources, monkeypatch):
+def test_fetch_builds_communes_once_from_file_urls(tmp_path, commune_sources, monkeypatch,
+                                                   capsys):
     """Issue 13 defect 7: a locally built communes file is present on the next run, not
-    fetched again; a changed file is rebuilt."""
+    fetched again; a changed file is rebuilt. Progress goes to the callback only (issue 21)."""
     monkeypatch.chdir(tmp_path)
     urls = {k: v.as_uri() for k, v in commune_sources.items() if k in ("communes-list", "epci")}
     urls["communes"] = {"contours": commune_sources["contours"].as_uri(),
                         "mairies": commune_sources["mairies"].as_uri()}
     d = tmp_path / "data"
-    res = sources.fetch(["communes"], data_dir=d, mirror=False, quiet=True, urls=urls)
+    said: list[str] = []
+    res = sources.fetch(["communes"], data_dir=d, mirror=False, urls=urls, progress=said.append)
     assert [(r.name, r.action) for r in res] == [
         ("communes-list", "downloaded"), ("epci", "downloaded"), ("communes", "built")]
-    again = sources.fetch(["communes"], data_dir=d, mirror=False, quiet=True, urls=urls)
+    assert [m.split(" from ")[0] for m in said] == [
+        f"communes: building {sources.CATALOG['communes'].path}"]
+    assert capsys.readouterr().out == ""
+    again = sources.fetch(["communes"], data_dir=d, mirror=False, urls=urls)
     assert [r.action for r in again] == ["present", "present", "present"]
     st = sources.status(d).set_index("dataset")
     assert st.loc["communes", "checksum"] == "recorded" and st.loc["communes", "checksum_ok"]
@@ -138,7 +143,7 @@ def test_fetch_builds_communes_once_from_file_urls(tmp_path, commune_sources, mo
     with open(d / sources.CATALOG["communes"].path, "ab") as fh:
         fh.write(b"\0")  # damaged after the build
     assert sources.status(d).set_index("dataset").loc["communes", "checksum"] == "mismatch"
-    third = sources.fetch(["communes"], data_dir=d, mirror=False, quiet=True, urls=urls)
+    third = sources.fetch(["communes"], data_dir=d, mirror=False, urls=urls)
     assert third[-1].action == "built"
     assert sources.load_communes(d).loc["62041", "nom"] == "Arras"
 
@@ -207,13 +212,13 @@ def test_build_density_grid_picks_the_edition(tmp_path, data_dir):
     })
     out = tmp_path / "grid.csv"
     sources.build_density_grid(z, out)
-    raw = sources._read_csv(out, sep=";", engine="c")
+    raw = sources.read_csv(out, sep=";", engine="c")
     assert raw["CODGEO"].tolist() == ["01001", "2A004"]
     assert raw["DENS"].tolist() == ["6", "2"]  # the 2015 edition, not 2016
     # and through fetch from a file:// URL, then the loader, on the real commune list
     d = tmp_path / "data"
-    sources.fetch(["communes-list"], data_dir=d, mirror=data_dir, quiet=True)
-    sources.fetch(["density-grid"], data_dir=d, mirror=False, quiet=True,
+    sources.fetch(["communes-list"], data_dir=d, mirror=data_dir)
+    sources.fetch(["density-grid"], data_dir=d, mirror=False,
                   urls={"density-grid": z.as_uri()})
     g = sources.load_density_grid(d)
     assert g.loc["01001", "dens"] == 6 and g.loc["2A004", "dens"] == 2
@@ -264,7 +269,7 @@ def test_employee_bands_transcription_matches_the_pinned_edition(tmp_path, data_
     sources.build_employee_bands(out)
     assert sources.sha256_of(out) == sources.CATALOG["sirene-bands"].sha256
     # the built file is recognised as the pinned edition by fetch
-    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=False, quiet=True)
+    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=False)
     assert res[0].action == "built"
     assert sources.status(tmp_path / "d").set_index("dataset").loc["sirene-bands", "checksum"] \
         == "pinned"

@@ -214,3 +214,22 @@ def test_pole_variants_warn_when_another_market_town_is_dropped(monkeypatch, cap
                    and f"(poles.rule = '{rule}') retire un autre bourg-centre" in
                    i18n.render(n, "fr") for n in notes)
     assert "drops another market town" in caplog.text
+
+
+def test_variant_members_lists_each_row_of_the_zone_table():
+    membership = {"A": ["1", "2"], "B": ["2", "3"]}
+    exclusive = pd.Series({"1": "A", "2": "A", "3": "B"})
+    rows = demand.variant_members(membership, exclusive, without_pole={"A": ["1"]},
+                                  territory_codes=["1", "3"])
+    assert rows == [
+        ("A", "zone", ["1", "2"]), ("B", "zone", ["2", "3"]),
+        ("all", "union", ["1", "2", "3"]),
+        ("A", "exclusive", ["1", "2"]), ("B", "exclusive", ["3"]),
+        ("all", "exclusive", ["1", "2", "3"]),
+        ("A", "without_pole", ["1"]),
+        ("A", "territory_residents", ["1"]), ("B", "territory_residents", ["3"]),
+        ("all", "territory_residents", ["1", "3"]),
+    ]
+    assert [r[:2] for r in demand.variant_members(membership, exclusive)] == [
+        ("A", "zone"), ("B", "zone"), ("all", "union"), ("A", "exclusive"), ("B", "exclusive"),
+        ("all", "exclusive")]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,8 @@ from territorial_geo.sources import fetching
 
 from .conftest import ROOT
 from .http_stub import Stub
+
+SRC = Path(sources.__file__).resolve().parents[2]  # the package tested (or its mutated copy)
 
 
 @pytest.fixture
@@ -60,8 +66,24 @@ def test_explicit_mirror_wins_over_environment(tmp_path, monkeypatch):
     (good / "sirene").mkdir(parents=True)
     sources.build_employee_bands(good / "sirene" / "tranches-effectifs.csv")  # pinned edition
     monkeypatch.setenv(sources.ENV_MIRROR, str(bogus.parent))
-    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=good, quiet=True)
+    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=good)
     assert res[0].action == "copied" and res[0].sha256 == sources.CATALOG["sirene-bands"].sha256
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_cli_quiet_means_no_progress_callback(tmp_path, quiet, capsys):
+    """--quiet hands the library no progress callback: no progress bar nor message; without
+    it the copy shows its byte progress bar on stderr."""
+    from territorial_geo import cli
+
+    good = tmp_path / "good"
+    (good / "sirene").mkdir(parents=True)
+    sources.build_employee_bands(good / "sirene" / "tranches-effectifs.csv")
+    argv = ["--data-dir", str(tmp_path / "d"), "data", "fetch", "--dataset", "sirene-bands",
+            "--mirror", str(good)]
+    assert cli.main((["--quiet"] if quiet else []) + argv) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "") if quiet else ("sirene-bands" in out and "sirene-bands" in err)
 
 
 def test_fetch_all_skips_mirror_only_datasets_the_mirror_lacks(tmp_path, data_dir):
@@ -72,11 +94,11 @@ def test_fetch_all_skips_mirror_only_datasets_the_mirror_lacks(tmp_path, data_di
             (partial / ds.path).parent.mkdir(parents=True, exist_ok=True)
             (partial / ds.path).symlink_to(sources.dataset_path(ds.name, data_dir).resolve())
     res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=partial,
-                                                   download=False, quiet=True)}
+                                                   download=False)}
     assert res.pop("roads-france") == res.pop("roads-hdf") == res.pop("leaflet") == "unavailable"
     assert set(res.values()) == {"copied"}
     with pytest.raises(DataMissingError, match="roads-hdf"):  # named: an error
-        sources.fetch(["roads-hdf"], data_dir=tmp_path / "d", mirror=partial, quiet=True)
+        sources.fetch(["roads-hdf"], data_dir=tmp_path / "d", mirror=partial)
 
 
 def test_package_repo_root_is_this_checkout():
@@ -259,3 +281,97 @@ def test_atomic_dir_keeps_the_old_folder_when_writing_fails(tmp_path):
     sources.atomic_dir(out, lambda d: (d / "report.html").write_text("v3"))
     assert [p.name for p in out.iterdir()] == ["report.html"]
     assert [p.name for p in tmp_path.iterdir()] == ["study"]
+
+
+def _killed_writer(out: Path, *, before_swap: bool = False) -> None:
+    """Run atomic_dir in another Python process killed (SIGKILL) in the middle: while writing,
+    or (``before_swap``) after moving the previous folder aside, before renaming the new one."""
+    if before_swap:
+        kill = ("real = os.replace\n"
+                "def replace(a, b):\n"
+                "    real(a, b)\n"
+                "    if '.old-' in str(b): os.kill(os.getpid(), signal.SIGKILL)\n"
+                "os.replace = replace\n"
+                "def writer(d): (d / 'zones.csv').write_text('v2')\n")
+    else:
+        kill = ("def writer(d):\n"
+                "    (d / 'zones.csv').write_text('v2 half')\n"
+                "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    code = ("import os, signal, sys\nfrom pathlib import Path\nfrom territorial_geo import sources\n"
+            + kill + f"sources.atomic_dir(Path({str(out)!r}), writer)\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=os.environ | {"PYTHONPATH": str(SRC)},
+                          timeout=120, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def test_temporary_folder_of_a_killed_run_is_removed_by_the_next_run(tmp_path, caplog):
+    out = tmp_path / "study"
+    sources.atomic_dir(out, lambda d: (d / "zones.csv").write_text("v1"))
+    _killed_writer(out)
+    left = [p.name for p in tmp_path.iterdir() if p.name != "study"]
+    assert len(left) == 1 and left[0].startswith(".study.tmp-")  # what the dead run left
+    assert (out / "zones.csv").read_text() == "v1"  # the previous outputs stayed whole
+    assert sources.stale_temp_folders(out) == [tmp_path / left[0]]
+    with caplog.at_level(logging.WARNING, logger="territorial_geo"):
+        sources.atomic_dir(out, lambda d: (d / "zones.csv").write_text("v3"))
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]
+    assert (out / "zones.csv").read_text() == "v3"
+    assert left[0] in caplog.text and "interrupted" in caplog.text
+
+
+def test_run_killed_between_the_two_renames_gets_its_previous_outputs_back(tmp_path, caplog):
+    out = tmp_path / "study"
+    sources.atomic_dir(out, lambda d: (d / "zones.csv").write_text("v1"))
+    _killed_writer(out, before_swap=True)
+    assert not out.exists()  # killed after moving v1 aside
+    with caplog.at_level(logging.WARNING, logger="territorial_geo"):
+        found = sources.clean_stale_temp_folders(out)
+    assert len(found) == 2  # v1 moved aside, v2 complete but never renamed
+    assert (out / "zones.csv").read_text() == "v1"
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]
+    assert "restored the previous outputs" in caplog.text
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_temporary_folders_of_live_or_unknown_writers_are_kept(tmp_path):
+    out = tmp_path / "study"
+    host = fetching._host_tag()
+    live = tmp_path / f".study.tmp-{host}-{os.getpid()}-abc123_z"  # a concurrent run
+    dead = tmp_path / f".study.tmp-{host}-{_dead_pid()}-abc123_z"
+    other = tmp_path / ".study.tmp-otherhost-1-abc123_z"  # another host: age decides
+    legacy = tmp_path / ".study.k2j4h5g6"  # an older version's name: age decides
+    unrelated = tmp_path / ".studyx.tmp-otherhost-1-abc123_z"
+    for p in (live, dead, other, legacy, unrelated):
+        p.mkdir()
+    now = time.time()
+    assert sources.stale_temp_folders(out, now=now) == [dead]
+    day = fetching.STALE_TEMP_AGE_S
+    old = now - day - 60
+    for p in (live, other, legacy, unrelated):
+        os.utime(p, (old, old))
+    assert sources.stale_temp_folders(out, now=now) == sorted([dead, other, legacy])
+    assert sources.clean_stale_temp_folders(out, now=now) == sorted([dead, other, legacy])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unrelated.name])
+
+
+def test_cli_shows_the_cleanup_warning(tmp_path, monkeypatch, capsys):
+    from territorial_geo import cli
+
+    out = tmp_path / "study"
+    stale = tmp_path / f".study.tmp-{fetching._host_tag()}-{_dead_pid()}-abc123_z"
+    stale.mkdir()
+
+    def fake_data_cmd(args):
+        sources.atomic_dir(out, lambda d: (d / "zones.csv").write_text("v1"))
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_data", fake_data_cmd)
+    assert cli.main(["data", "status"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: removed 1 temporary folder(s)") and stale.name in err
+    assert not stale.exists()

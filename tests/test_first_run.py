@@ -114,7 +114,7 @@ def make_standins(root: Path, mirror: Path) -> dict[str, str]:
             f = iris_xls_zip(root / f"base-ic-evol-struct-pop-{year}.zip", year, header, data)
         url("csp-shares", f, str(year))
     # INSEE density grid: zip of one .xlsx per edition (the 2016 sheet is a decoy)
-    grid = sources._read_csv(mirror / "census/grille-densite-7-niveaux-2015.csv", sep=";",
+    grid = sources.read_csv(mirror / "census/grille-densite-7-niveaux-2015.csv", sep=";",
                              engine="c")
     grid = grid[_in_deps(grid["CODGEO"])]
     cols = list(grid.columns)

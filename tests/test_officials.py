@@ -25,7 +25,7 @@ TOWNS = {"62045": "Aubigny-en-Artois", "62063": "Avesnes-le-Comte", "62279": "Du
 @pytest.fixture(scope="module")
 def web_data_dir(data_dir):
     """The data directory with Leaflet (the map inlines it: no network needed to open it)."""
-    sources.fetch(["leaflet"], data_dir=data_dir, quiet=True)
+    sources.fetch(["leaflet"], data_dir=data_dir)
     return data_dir
 
 

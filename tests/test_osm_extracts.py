@@ -62,7 +62,7 @@ def test_unknown_region_lists_closest_names():
     with pytest.raises(UnknownPlaceError, match=r"Closest: nord-pas-de-calais"):
         osm.check_region("nord-pas-de-calai")
     with pytest.raises(UnknownPlaceError, match=r"Closest: picardie"):
-        sources.osm_extract_path("picardy", download=False)
+        sources.fetch_osm_extract("picardy", download=False)
     assert osm.check_region("Nord Pas de Calais") == "nord-pas-de-calais"
     assert osm.parse_osm_spec("osm:62,80") == ["nord-pas-de-calais", "picardie"]
 
@@ -72,23 +72,24 @@ def test_download_extract_from_file_url(tmp_path, pbf):
     geofabrik_tree(base, "nord-pas-de-calais", pbf)
     data = tmp_path / "data"
     with pytest.raises(DataMissingError, match="data fetch --dataset osm:nord-pas-de-calais"):
-        sources.osm_extract_path("nord-pas-de-calais", data_dir=data)
-    p = sources.osm_extract_path("nord-pas-de-calais", data_dir=data, download=True,
-                                 base_url=base.as_uri())
+        sources.fetch_osm_extract("nord-pas-de-calais", data_dir=data)
+    got = sources.fetch_osm_extract("nord-pas-de-calais", data_dir=data, download=True,
+                                    base_url=base.as_uri())
+    assert got.action == "downloaded"
+    p = got.path
     assert p == data / "osm" / "nord-pas-de-calais-latest.osm.pbf"
     assert hashlib.md5(p.read_bytes()).hexdigest() == hashlib.md5(pbf.read_bytes()).hexdigest()
-    assert osm.LAST_ACTION["nord-pas-de-calais"] == "downloaded"
     shutil.rmtree(base)  # present now: no second download
-    assert sources.osm_extract_path("nord-pas-de-calais", data_dir=data, download=True,
-                                    base_url=base.as_uri()) == p
-    assert osm.LAST_ACTION["nord-pas-de-calais"] == "present"
+    again = sources.fetch_osm_extract("nord-pas-de-calais", data_dir=data, download=True,
+                                      base_url=base.as_uri())
+    assert (again.path, again.action) == (p, "present")
 
 
 def test_fetch_osm_by_departement_through_env_base(tmp_path, pbf, monkeypatch):
     base = tmp_path / "geofabrik"
     geofabrik_tree(base, "picardie", pbf)
     monkeypatch.setenv(osm.ENV_GEOFABRIK, base.as_uri())
-    res = sources.fetch(["osm:80"], data_dir=tmp_path / "d", mirror=False, quiet=True)
+    res = sources.fetch(["osm:80"], data_dir=tmp_path / "d", mirror=False)
     assert [(r.name, r.action) for r in res] == [("osm:picardie", "downloaded")]
     assert res[0].path.read_bytes() == pbf.read_bytes()
 
@@ -98,7 +99,7 @@ def test_truncated_extract_fails_its_md5_and_leaves_nothing(tmp_path, pbf):
     geofabrik_tree(base, "alsace", pbf, served=pbf.read_bytes()[:10_000])
     data = tmp_path / "data"
     with pytest.raises(DataFormatError, match="md5 of the downloaded file"):
-        sources.osm_extract_path("alsace", data_dir=data, download=True, base_url=base.as_uri())
+        sources.fetch_osm_extract("alsace", data_dir=data, download=True, base_url=base.as_uri())
     assert list((data / "osm").iterdir()) == []  # neither the file nor a .part
 
 
@@ -111,12 +112,12 @@ def test_interrupted_extract_download_resumes(tmp_path, pbf):
     final = data / "osm" / "bretagne-latest.osm.pbf"
     with Stub(files, drop_after=30_000) as srv:
         with pytest.raises(DataMissingError, match="resumes it"):
-            sources.osm_extract_path("bretagne", data_dir=data, download=True, base_url=srv.url,
+            sources.fetch_osm_extract("bretagne", data_dir=data, download=True, base_url=srv.url,
                                      retries=0)
         assert not final.exists()
         part = final.with_name(final.name + ".part")
         assert part.stat().st_size == 30_000
-        p = sources.osm_extract_path("bretagne", data_dir=data, download=True, base_url=srv.url)
+        p = sources.fetch_osm_extract("bretagne", data_dir=data, download=True, base_url=srv.url).path
     assert p.read_bytes() == body and not part.exists()
     gets = [r for r in srv.requests if r[0] == name]
     assert gets == [(name, None), (name, "bytes=30000-")]
@@ -128,5 +129,5 @@ def test_md5_file_format_is_checked(tmp_path, pbf):
     md5 = base / "europe" / "france" / "corse-latest.osm.pbf.md5"
     md5.write_text("<html>not found</html>")
     with pytest.raises(DataFormatError, match="not an md5 checksum file"):
-        sources.osm_extract_path("corse", data_dir=tmp_path / "d", download=True,
+        sources.fetch_osm_extract("corse", data_dir=tmp_path / "d", download=True,
                                  base_url=base.as_uri())

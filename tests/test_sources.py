@@ -63,7 +63,7 @@ def test_harmonize_sums_counts_and_weights_shares():
 def test_quirky_csv_bom_semicolon_decimal_comma(tmp_path):
     p = tmp_path / "grid.csv"
     p.write_bytes("\ufeffCODGEO;DENS;VAL\r\n1001;6;12,5\r\n2A004;2;0,0\r\n".encode())
-    raw = sources._read_csv(p, sep=";", engine="c")
+    raw = sources.read_csv(p, sep=";", engine="c")
     assert list(raw.columns) == ["CODGEO", "DENS", "VAL"]
     assert sources.normalize_codes(raw["CODGEO"]).tolist() == ["01001", "2A004"]
     assert sources.to_number(raw["VAL"], source="x").tolist() == [12.5, 0.0]
@@ -92,22 +92,21 @@ def test_missing_dataset_says_which_fetch(tmp_path):
 
 
 def test_fetch_copies_from_mirror_and_verifies(tmp_path, data_dir):
-    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=data_dir, quiet=True)
+    res = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=data_dir)
     assert res[0].action == "copied" and res[0].path.is_file()
-    again = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=data_dir, quiet=True)
+    again = sources.fetch(["sirene-bands"], data_dir=tmp_path / "d", mirror=data_dir)
     assert again[0].action == "present"
     fake = tmp_path / "mirror" / "sirene"
     fake.mkdir(parents=True)
     (fake / "tranches-effectifs.csv").write_text("code,libelle\nNN,x\n")
     with pytest.raises(DataFormatError, match="checksum"):
-        sources.fetch(["sirene-bands"], data_dir=tmp_path / "e", mirror=tmp_path / "mirror",
-                      quiet=True)
+        sources.fetch(["sirene-bands"], data_dir=tmp_path / "e", mirror=tmp_path / "mirror")
     assert not (tmp_path / "e" / "sirene" / "tranches-effectifs.csv").exists()
 
 
 def test_fetch_downloads_from_url(tmp_path, data_dir):
     src = sources.dataset_path("epci", data_dir)
-    res = sources.fetch(["epci"], data_dir=tmp_path, mirror=tmp_path / "none", quiet=True,
+    res = sources.fetch(["epci"], data_dir=tmp_path, mirror=tmp_path / "none",
                         urls={"epci": src.resolve().as_uri()})
     assert res[0].action == "downloaded"
     assert sources.sha256_of(res[0].path) == sources.CATALOG["epci"].sha256
@@ -115,19 +114,18 @@ def test_fetch_downloads_from_url(tmp_path, data_dir):
 
 def test_fetch_without_source_is_clear(tmp_path):
     with pytest.raises(DataMissingError, match=r"roads-hdf.*mirror only.*osm:nord-pas-de-calais"):
-        sources.fetch(["roads-hdf"], data_dir=tmp_path, mirror=False, quiet=True)
+        sources.fetch(["roads-hdf"], data_dir=tmp_path, mirror=False)
 
 
 def test_missing_dataset_message_wording(tmp_path):
     """Issue 13 defect 7: no 'not in the no mirror'; the message says no mirror was found."""
     with pytest.raises(DataMissingError) as err:
-        sources.fetch(["csp-shares"], data_dir=tmp_path, mirror=False, download=False, quiet=True)
+        sources.fetch(["csp-shares"], data_dir=tmp_path, mirror=False, download=False)
     msg = str(err.value)
     assert "the no mirror" not in msg
     assert "not in any mirror (none found) and downloads are disabled" in msg
     with pytest.raises(DataMissingError, match=f"not in the mirror {tmp_path}"):
-        sources.fetch(["csp-shares"], data_dir=tmp_path / "d", mirror=tmp_path, download=False,
-                      quiet=True)
+        sources.fetch(["csp-shares"], data_dir=tmp_path / "d", mirror=tmp_path, download=False)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
@@ -208,15 +206,14 @@ def test_fetch_all_skips_optional_datasets_it_cannot_obtain(tmp_path, data_dir, 
     ok = (data_dir / sub["census-rp2018"].path).resolve().as_uri()
     gone = (tmp_path / "gone.csv").as_uri()
     urls = {"census-rp2018": ok, "third-places": gone}
-    res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=False,
-                                                   quiet=True, urls=urls)}
+    res = {r.name: r.action for r in sources.fetch(None, data_dir=tmp_path / "d", mirror=False, urls=urls)}
     # the CGET file does not download and the 2014 file has no address: skipped, not failed
     assert res == {"census-rp2018": "downloaded", "third-places": "unavailable",
                    "establishments-2014": "unavailable"}
     with pytest.raises(DataMissingError, match="third-places"):  # named: an error
-        sources.fetch(["third-places"], data_dir=tmp_path / "d", mirror=False, quiet=True,
+        sources.fetch(["third-places"], data_dir=tmp_path / "d", mirror=False,
                       urls=urls)
     with pytest.raises(DataMissingError, match="census-rp2018"):  # required: never skipped
-        sources.fetch(None, data_dir=tmp_path / "e", mirror=False, quiet=True,
+        sources.fetch(None, data_dir=tmp_path / "e", mirror=False,
                       urls={"census-rp2018": gone, "third-places": gone})
     assert "third-places" in sources.OPTIONAL and "census-rp2018" in sources.REQUIRED

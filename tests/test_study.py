@@ -320,7 +320,7 @@ def test_site_selection_among_automatic_market_towns(data_dir, tmp_path, capsys)
     from territorial_geo import sources, territory, zoning
 
     terr = territory.from_epci("200069482", data_dir=data_dir)
-    auto = zoning.candidate_towns(terr, sources.Datasets(data_dir).density_grid()["dens"])[:5]
+    auto = zoning.default_market_towns(terr, sources.Datasets(data_dir).density_grid()["dens"])
     assert len(out["chosen"]) == 1 and out["chosen"][0][-6:-1] in auto
     assert out["chosen"] == ["Savy-Berlette (62785)"] and out["status"] == "optimal"
 

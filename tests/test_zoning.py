@@ -102,6 +102,21 @@ def test_candidate_towns(artois, data_dir):
     assert c and set(c) <= set(artois.codes)
 
 
+def test_default_market_towns_are_the_most_populated_candidates(artois, data_dir):
+    from territorial_geo import sources
+
+    dens = sources.load_density_grid(data_dir)["dens"]
+    towns = zoning.default_market_towns(artois, dens)
+    pop = artois.communes["population"]
+    assert zoning.DEFAULT_TOWNS == 5 and len(towns) == 5
+    assert all(int(dens[c]) in (4, 5) for c in towns)
+    assert list(pop[towns]) == sorted(pop[towns], reverse=True)
+    others = [c for c in artois.codes if c in dens.index and int(dens[c]) in (4, 5)
+              and c not in towns]
+    assert others and pop[others].max() <= pop[towns].min()
+    assert zoning.default_market_towns(artois, dens, n=2) == towns[:2]
+
+
 def test_reachability_table_agrees_with_zones(zones, artois, artois_net):
     pts = artois.chefs_lieux.geometry
     table = zoning.reachability_table(artois_net, pts, 600.0, origins=pts.loc[TOWNS])

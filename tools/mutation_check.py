@@ -640,6 +640,75 @@ MUTATIONS: list[Mutation] = [
         '    words = SOURCE_TEXT["fr"]',
         ("tests/test_officials.py::test_english_on_request",),
     ),
+    Mutation(
+        "function-level-import-cycle", "sources/osm.py",
+        "def check_region(region: str) -> str:\n",
+        "def check_region(region: str) -> str:\n"
+        "    from territorial_geo.sources.fetching import resolve_data_dir  # noqa: F401\n",
+        ("tests/test_architecture.py::test_no_import_cycle_besides_config_params",),
+    ),
+    Mutation(
+        "private-name-in-all", "sources/__init__.py",
+        '"read_csv", "require_columns",',
+        '"_json", "read_csv", "require_columns",',
+        ("tests/test_architecture.py::test_all_lists_existing_public_names",),
+    ),
+    Mutation(
+        "stale-temp-folders-not-cleaned", "sources/fetching.py",
+        "    clean_stale_temp_folders(out)\n",
+        "",
+        ("tests/test_fetching.py::test_temporary_folder_of_a_killed_run_is_removed_by_the_next_run",
+         "tests/test_fetching.py::test_cli_shows_the_cleanup_warning"),
+    ),
+    Mutation(
+        "stale-temp-removes-live-writers", "sources/fetching.py",
+        "        if alive is False or (alive is None and now - p.stat().st_mtime > max_age_s):",
+        "        if alive is not None or now - p.stat().st_mtime > max_age_s:",
+        ("tests/test_fetching.py::test_temporary_folders_of_live_or_unknown_writers_are_kept",),
+    ),
+    Mutation(
+        "interrupted-swap-not-restored", "sources/fetching.py",
+        "    if olds and not out.exists():",
+        "    if olds and out.exists():",
+        ("tests/test_fetching.py::test_run_killed_between_the_two_renames_gets_its_previous_outputs_back",),
+    ),
+    Mutation(
+        "literal-variant-name", "cli.py",
+        '        tot = zs[(zs["variant"] == UNION) & (zs["segment"] == TOTAL)]',
+        '        tot = zs[(zs["variant"] == "union") & (zs["segment"] == TOTAL)]',
+        ("tests/test_architecture.py::test_variant_and_segment_names_come_from_demand_constants",),
+    ),
+    Mutation(
+        "fetch-prints-progress", "sources/fetching.py",
+        '    if progress is not None:\n        progress(f"{name}: building',
+        '    if True:\n        print(f"{name}: building',
+        ("tests/test_architecture.py::test_only_the_cli_prints",
+         "tests/test_builders.py::test_fetch_builds_communes_once_from_file_urls"),
+    ),
+    Mutation(
+        "cli-quiet-still-gives-a-progress-callback", "cli.py",
+        "    if quiet:\n        return None\n",
+        "",
+        ("tests/test_fetching.py::test_cli_quiet_means_no_progress_callback",),
+    ),
+    Mutation(
+        "default-market-towns-off-by-one", "zoning.py",
+        "    return candidate_towns(territory, density)[:n]",
+        "    return candidate_towns(territory, density)[1:n + 1]",
+        ("tests/test_zoning.py::test_default_market_towns_are_the_most_populated_candidates",),
+    ),
+    Mutation(
+        "french-number-separators-swapped", "i18n.py",
+        '            s = s.replace(",", "\\u202f").replace(".", ",")',
+        '            s = s.replace(".", ",").replace(",", "\\u202f")',
+        ("tests/test_notes_lang.py::test_format_number_writes_french_and_english",),
+    ),
+    Mutation(
+        "territory-residents-of-the-union-all-members", "demand.py",
+        "        out.append((ALL_ZONES, TERRITORY_RESIDENTS, [c for c in union if c in inside]))",
+        "        out.append((ALL_ZONES, TERRITORY_RESIDENTS, list(union)))",
+        ("tests/test_catchment.py::test_variant_members_lists_each_row_of_the_zone_table",),
+    ),
 ]
 
 

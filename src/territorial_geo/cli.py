@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from territorial_geo import __version__
@@ -30,12 +32,31 @@ from territorial_geo.method import (
 )
 
 
-def _progress(quiet: bool):
+class _StderrHandler(logging.StreamHandler):
+    """Library warnings on the current ``sys.stderr`` (looked up at each record)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("warning: %(message)s"))
+        self.setLevel(logging.WARNING)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    """The progress callback handed to the library: timed lines on stderr, none with --quiet."""
+    if quiet:
+        return None
     start = time.perf_counter()
 
     def say(msg: str) -> None:
-        if not quiet:
-            print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
+        print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
     return say
 
@@ -45,7 +66,7 @@ def _cmd_data(args) -> int:
 
     if args.data_cmd == "fetch":
         res = sources.fetch(args.dataset or None, data_dir=args.data_dir, mirror=args.mirror,
-                            download=not args.no_download, quiet=args.quiet)
+                            download=not args.no_download, progress=_progress(args.quiet))
         if not args.quiet:
             for r in res:
                 print(f"{r.name:22s} {r.action:10s} {r.path}")
@@ -202,6 +223,7 @@ def _cmd_zones(args) -> int:
 def _cmd_study(args) -> int:
     from territorial_geo import i18n, report, study
     from territorial_geo.config import load_config
+    from territorial_geo.demand import TOTAL, UNION
 
     cfg, keys = load_config(args.study)
     if args.lang is not None:
@@ -221,7 +243,7 @@ def _cmd_study(args) -> int:
     pdf = report.write_pdf(path / "report.html", path / "report.pdf") if args.pdf else None
     if not args.quiet:
         zs = res.zone_seats
-        tot = zs[(zs["variant"] == "union") & (zs["segment"] == "total")]
+        tot = zs[(zs["variant"] == UNION) & (zs["segment"] == TOTAL)]
         print(_("cli_head", name=cfg.name, n=len(res.territory.codes),
                 z=len(res.zones.zone_codes)))
         for r in tot.itertuples():
@@ -247,7 +269,8 @@ def _cmd_batch(args) -> int:
     epcis = batch.select_epcis(args.epcis, epci=sources.load_epci(args.data_dir),
                                commune_list=sources.load_commune_list(args.data_dir))
     say = _progress(args.quiet)
-    say(f"{len(epcis)} EPCIs in {epcis['partition'].nunique()} partition(s) (départements)")
+    if say:
+        say(f"{len(epcis)} EPCIs in {epcis['partition'].nunique()} partition(s) (départements)")
     client = None
     if args.workers != 0:
         client = batch.make_client(workers=args.workers, scheduler=args.scheduler)
@@ -256,7 +279,8 @@ def _cmd_batch(args) -> int:
                               progress=say, epcis_per_task=args.epcis_per_task)
         cov = None
         if args.national_coverage:
-            say("national coverage")
+            if say:
+                say("national coverage")
             cov = batch.national_coverage(cfg, sorted(epcis["partition"].unique()),
                                           client=client, data_dir=args.data_dir, progress=say)
             batch.write_coverage(cov, args.out)
@@ -281,6 +305,7 @@ def _cmd_batch(args) -> int:
 def _cmd_scenarios(args) -> int:
     from territorial_geo import scenarios
     from territorial_geo.config import load_config
+    from territorial_geo.demand import TOTAL, UNION
 
     cfg, _keys = load_config(args.study)
     if args.lang is not None:
@@ -297,7 +322,8 @@ def _cmd_scenarios(args) -> int:
     else:
         sweep = scenarios.sweep_from_config(cfg)
     say = _progress(args.quiet)
-    say(f"{len(sweep.scenarios)} scenarios")
+    if say:
+        say(f"{len(sweep.scenarios)} scenarios")
     res = scenarios.run_sweep(cfg, sweep, data_dir=args.data_dir, progress=say)
     out = args.out or str(Path("maps") / f"{Path(args.study).stem}-scenarios")
     path = scenarios.write_sweep(res, out)
@@ -307,7 +333,7 @@ def _cmd_scenarios(args) -> int:
         lang = cfg.output.lang
         _ = i18n.messages(lang)
         t = res.at_horizon()
-        u = t[(t["variant"] == "union") & (t["segment"] == "total")]
+        u = t[(t["variant"] == UNION) & (t["segment"] == TOTAL)]
         print(_("cli_sweep", name=cfg.name, n=len(sweep.scenarios),
                 routing=res.routing_passes, demand=res.demand_runs))
         print(_("cli_sweep_union", year=res.horizon_label(),
@@ -843,6 +869,11 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"data": _cmd_data, "network": _cmd_network, "territory": _cmd_territory, "zones": _cmd_zones,
                 "study": _cmd_study, "scenarios": _cmd_scenarios, "batch": _cmd_batch,
                 "coverage": _cmd_coverage, "site-selection": _cmd_select}
+    # the library logs (logging.getLogger(__name__)); the CLI shows its warnings, even with
+    # --quiet (which only silences progress)
+    handler = _StderrHandler()
+    logger = logging.getLogger("territorial_geo")
+    logger.addHandler(handler)
     try:
         return handlers[args.cmd](args)
     except TerritorialGeoError as exc:
@@ -850,6 +881,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        logger.removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,6 +43,15 @@ def normalize_code(value: object) -> str:
     return text
 
 
+def code_or_none(value: object) -> str | None:
+    """:func:`normalize_code` of ``value``, or None when it is not a commune code (a name:
+    ``"Arras"``)."""
+    try:
+        return normalize_code(value)
+    except ValueError:
+        return None
+
+
 def normalize_codes(values: pd.Series, *, source: str = "input") -> pd.Series:
     """Vectorised :func:`normalize_code` over a Series.
 

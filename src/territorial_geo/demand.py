@@ -42,9 +42,17 @@ from territorial_geo.errors import ConfigError, DataFormatError, DataMissingErro
 from territorial_geo.i18n import Note
 from territorial_geo.sources import CSP_KEYS
 
-SEGMENTS = ("solos", "teleworkers", "total")
-#: Variants of :func:`zone_table`.
-VARIANTS = ("zone", "union", "exclusive", "without_pole", "net_of_supply", "territory_residents")
+#: Demand segments (the ``segment`` column of :func:`zone_table`): independent workers,
+#: salaried teleworkers, and their sum.
+SOLOS, TELEWORKERS, TOTAL = "solos", "teleworkers", "total"
+SEGMENTS = (SOLOS, TELEWORKERS, TOTAL)
+#: Variants of :func:`zone_table` (the ``variant`` column; its docstring says what each sums).
+ZONE, UNION, EXCLUSIVE, WITHOUT_POLE, NET_OF_SUPPLY, TERRITORY_RESIDENTS = (
+    "zone", "union", "exclusive", "without_pole", "net_of_supply", "territory_residents")
+VARIANTS = (ZONE, UNION, EXCLUSIVE, WITHOUT_POLE, NET_OF_SUPPLY, TERRITORY_RESIDENTS)
+#: The ``zone`` of rows summing every zone (variants ``union``, ``exclusive``,
+#: ``territory_residents``).
+ALL_ZONES = "all"
 
 
 @dataclass
@@ -621,6 +629,42 @@ def commune_demand(
 # ---------------------------------------------------------------------------- per zone
 
 
+def variant_members(
+    membership: dict[str, list[str]],
+    exclusive: pd.Series,
+    *,
+    without_pole: dict[str, list[str]] | None = None,
+    territory_codes: list[str] | None = None,
+) -> list[tuple[str, str, list[str]]]:
+    """The communes each row of :func:`zone_table` sums, every variant but ``net_of_supply``.
+
+    Parameters
+    ----------
+    membership, exclusive, without_pole, territory_codes
+        As in :func:`zone_table`.
+
+    Returns
+    -------
+    list of (str, str, list of str)
+        ``(zone, variant, member codes)`` in the table's row order: ``zone`` per zone, the
+        ``union`` (zone :data:`ALL_ZONES`), ``exclusive`` per zone and for all, ``without_pole``
+        per zone that has a pole, and with ``territory_codes`` the ``territory_residents`` per
+        zone and for all.
+    """
+    out = [(z, ZONE, list(codes)) for z, codes in membership.items()]
+    union = sorted({c for codes in membership.values() for c in codes})
+    out.append((ALL_ZONES, UNION, union))
+    out += [(z, EXCLUSIVE, exclusive.index[exclusive == z].tolist()) for z in membership]
+    out.append((ALL_ZONES, EXCLUSIVE, exclusive.index.tolist()))
+    out += [(z, WITHOUT_POLE, list(codes)) for z, codes in (without_pole or {}).items()]
+    if territory_codes is not None:
+        inside = set(territory_codes)
+        out += [(z, TERRITORY_RESIDENTS, [c for c in codes if c in inside])
+                for z, codes in membership.items()]
+        out.append((ALL_ZONES, TERRITORY_RESIDENTS, [c for c in union if c in inside]))
+    return out
+
+
 def zone_table(
     demand: CommuneDemand,
     membership: dict[str, list[str]],
@@ -702,32 +746,21 @@ def zone_table(
                              "solos": persons(f"solos_{y}"),
                              "users": persons(f"users_{seg}_{y}")})
 
-    for z, codes in membership.items():
-        add(z, "zone", codes)
-    union = sorted({c for codes in membership.values() for c in codes})
-    add("all", "union", union)
-    for z in membership:
-        add(z, "exclusive", exclusive.index[exclusive == z].tolist())
-    add("all", "exclusive", exclusive.index.tolist())
-    for z, codes in (without_pole or {}).items():
-        add(z, "without_pole", codes)
-    if territory_codes is not None:
-        inside = set(territory_codes)
-        for z, codes in membership.items():
-            add(z, "territory_residents", [c for c in codes if c in inside])
-        add("all", "territory_residents", [c for c in union if c in inside])
+    for zone, variant, codes in variant_members(membership, exclusive, without_pole=without_pole,
+                                                territory_codes=territory_codes):
+        add(zone, variant, codes)
     out = pd.DataFrame(rows)
     if territory_codes is not None:
         key = ["zone", "segment", "year"]
-        whole = out[out["variant"].isin(["zone", "union"])].set_index(key)["seats"]
-        res = out["variant"] == "territory_residents"
+        whole = out[out["variant"].isin([ZONE, UNION])].set_index(key)["seats"]
+        res = out["variant"] == TERRITORY_RESIDENTS
         denom = whole.reindex(pd.MultiIndex.from_frame(out.loc[res, key])).to_numpy()
         with np.errstate(invalid="ignore", divide="ignore"):
             out.loc[res, "share_of_zone"] = np.where(denom > 0, out.loc[res, "seats"] / denom,
                                                      np.nan)
     if supply_seats is not None:
-        net = out[(out["variant"] == "zone") & (out["segment"] == "total")].copy()
-        net["variant"] = "net_of_supply"
+        net = out[(out["variant"] == ZONE) & (out["segment"] == TOTAL)].copy()
+        net["variant"] = NET_OF_SUPPLY
         net["seats"] = net["seats"] - net["zone"].map(supply_seats).fillna(0.0)
         out = pd.concat([out, net], ignore_index=True)
     return out

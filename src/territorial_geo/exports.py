@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from territorial_geo.demand import ALL_ZONES, TOTAL
 from territorial_geo.i18n import label_or, messages
 from territorial_geo.sources import atomic_write
 
@@ -115,11 +116,11 @@ def answer_sheets(*, zone_seats: pd.DataFrame, communes: pd.DataFrame, overlap: 
     def tr(prefix: str, v):
         return label_or(prefix, v, lang)
 
-    zs = zone_seats[zone_seats["segment"] == "total"].copy()
+    zs = zone_seats[zone_seats["segment"] == TOTAL].copy()
     keep = [c for c in ("zone", "zone_name", "variant", "year", "seats", "n_communes",
                         "seats_p10", "seats_p50", "seats_p90") if c in zs]
     zs = zs[keep]
-    zs["zone_name"] = [_("all_zones") if z == "all" else n
+    zs["zone_name"] = [_("all_zones") if z == ALL_ZONES else n
                        for z, n in zip(zs["zone"], zs["zone_name"], strict=True)]
     zs["variant"] = [tr("variant", v) for v in zs["variant"]]
     seats = zs.drop(columns="zone").rename(columns={
@@ -164,7 +165,7 @@ def _cell(v):
 
 
 def zones_with_seats(polygons: gpd.GeoDataFrame, zone_seats: pd.DataFrame, *,
-                     budget_min: float, segment: str = "total") -> gpd.GeoDataFrame:
+                     budget_min: float, segment: str = TOTAL) -> gpd.GeoDataFrame:
     """The zone polygons with their seats: one column ``seats_<variant>_<year>`` per variant
     and year of ``zones.csv`` (``segment`` seats), on the budget band's polygon of each
     zone (the band the seats are counted in; other bands are left empty).
@@ -176,7 +177,7 @@ def zones_with_seats(polygons: gpd.GeoDataFrame, zone_seats: pd.DataFrame, *,
     zone_seats
         The ``zones.csv`` frame (``zone``, ``variant``, ``segment``, ``year``, ``seats``).
     """
-    zs = zone_seats[(zone_seats["segment"] == segment) & (zone_seats["zone"] != "all")]
+    zs = zone_seats[(zone_seats["segment"] == segment) & (zone_seats["zone"] != ALL_ZONES)]
     wide = zs.pivot_table(index="zone", columns=["variant", "year"], values="seats",
                           aggfunc="first")
     wide.columns = [f"seats_{v}_{int(y)}" for v, y in wide.columns]

@@ -760,10 +760,29 @@ def label_or(prefix: str, value, lang: str = DEFAULT_LANG):
 
 def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1) -> str:
     """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``)."""
-    s = f"{value:,.{digits}f}"
-    if lang == "fr":
-        s = s.replace(",", "\u202f").replace(".", ",")
-    return s
+    return format_number(f"{{:,.{digits}f}}", value, lang)
+
+
+def format_number(template: str, value: float, lang: str = DEFAULT_LANG) -> str:
+    """``template.format(value)`` written the language's way: the template's format spec
+    (``"{:,.1f}"``, ``"{:+.1%}"``), then, in French, a decimal comma and a narrow no-break
+    space between thousands and before ``%`` (``"{:,.1f}"``, 1234.5 -> ``1 234,5``).
+
+    Parameters
+    ----------
+    template
+        A :meth:`str.format` template with one replacement field.
+    value
+        The number.
+    lang
+        ``fr`` or ``en``.
+
+    Returns
+    -------
+    str
+        The formatted text.
+    """
+    return template.format(_Localized(value, lang))
 
 
 #: Labels of the demand detail (issue 19): the persons behind the seats, the residents of

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo.config import DEFAULT_SOURCES, PRESET_SOURCES, RANGE_SOURCES
+from territorial_geo.demand import ALL_ZONES, TERRITORY_RESIDENTS, TOTAL, UNION, ZONE
 from territorial_geo.errors import DataMissingError
 from territorial_geo.i18n import (
     DEFAULT_LANG,
@@ -253,8 +254,8 @@ def seats_answer(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.Da
         Index: zone names then the union row; columns: years; cells: formatted text.
     """
     _ = messages(lang)
-    zs = zone_seats[(zone_seats["segment"] == "total")
-                    & zone_seats["variant"].isin(["zone", "union"])].copy()
+    zs = zone_seats[(zone_seats["segment"] == TOTAL)
+                    & zone_seats["variant"].isin([ZONE, UNION])].copy()
     iv = _interval_cols(zs)
 
     def cell(r) -> str:
@@ -264,8 +265,8 @@ def seats_answer(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.Da
         return s
 
     zs["cell"] = [cell(r) for _i, r in zs.iterrows()]
-    zs["row"] = np.where(zs["variant"] == "union", _("all_zones"), zs["zone_name"])
-    order = list(dict.fromkeys(zs.loc[zs["variant"] == "zone", "zone_name"])) + [_("all_zones")]
+    zs["row"] = np.where(zs["variant"] == UNION, _("all_zones"), zs["zone_name"])
+    order = list(dict.fromkeys(zs.loc[zs["variant"] == ZONE, "zone_name"])) + [_("all_zones")]
     t = zs.pivot_table(index="row", columns="year", values="cell", aggfunc="first")
     t = t.reindex([o for o in order if o in t.index])
     t.index.name = None
@@ -273,10 +274,10 @@ def seats_answer(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> pd.Da
     t.columns = [_("seats_year", year=y) for y in years]
     # residents of the territory beside everyone in the zone (zone_table's
     # territory_residents rows: zone and union)
-    res = zone_seats[(zone_seats["segment"] == "total")
-                     & (zone_seats["variant"] == "territory_residents")].copy()
+    res = zone_seats[(zone_seats["segment"] == TOTAL)
+                     & (zone_seats["variant"] == TERRITORY_RESIDENTS)].copy()
     if len(res):
-        res["row"] = np.where(res["zone"] == "all", _("all_zones"), res["zone_name"])
+        res["row"] = np.where(res["zone"] == ALL_ZONES, _("all_zones"), res["zone_name"])
         res["cell"] = [number(v, lang) + (f" ({number(100 * f, lang, digits=0)} %)"
                                           if np.isfinite(f) else "")
                        for v, f in zip(res["seats"], res["share_of_zone"], strict=True)]
@@ -360,7 +361,7 @@ def _translate_pivot(p: pd.DataFrame, lang: str) -> pd.DataFrame:
             level="variant")
         if "zone_name" in p.index.names:  # the union's rows: "all" in zones.csv
             p.index = p.index.set_levels(
-                [_("all_zones") if v == "all" else v
+                [_("all_zones") if v == ALL_ZONES else v
                  for v in p.index.levels[p.index.names.index("zone_name")]], level="zone_name")
         p.index = p.index.set_names([_("col_variant") if n == "variant" else
                                      _("col_zone") if n == "zone_name" else
@@ -448,7 +449,7 @@ def write_report(
         table = table.replace("<tr>\n      <th class='union'>",
                               "<tr class='union'>\n      <th class='union'>")
         parts.append(table)
-        if (zone_seats["variant"] == "territory_residents").any():
+        if (zone_seats["variant"] == TERRITORY_RESIDENTS).any():
             parts.append(f"<p>{_('residents_note', territory=terr)}</p>")
         if _interval_cols(zone_seats) is not None:
             parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
@@ -517,9 +518,9 @@ def counts_section(zone_seats: pd.DataFrame, *, lang: str = DEFAULT_LANG) -> str
     ``teleworkers``, ``solos``, ``users``, ``seats``; ``total`` rows of the ``zone`` and
     ``union`` variants), one group of columns per year."""
     _ = messages(lang)
-    zs = zone_seats[(zone_seats["segment"] == "total")
-                    & zone_seats["variant"].isin(["zone", "union"])].copy()
-    zs["row"] = np.where(zs["variant"] == "union", _("all_zones"), zs["zone_name"])
+    zs = zone_seats[(zone_seats["segment"] == TOTAL)
+                    & zone_seats["variant"].isin([ZONE, UNION])].copy()
+    zs["row"] = np.where(zs["variant"] == UNION, _("all_zones"), zs["zone_name"])
     order = list(dict.fromkeys(zs["row"]))
     t = pd.DataFrame(index=order)
     first = zs.drop_duplicates("row").set_index("row")
@@ -580,8 +581,8 @@ def teleworker_rule_section(rules: pd.DataFrame, *, sentence: str, tornado: Path
     base-year tornado chart."""
     _ = messages(lang)
     r = rules.copy()
-    r["row"] = np.where(r["zone"] == "all", _("all_zones"), r["zone_name"])
-    order = list(dict.fromkeys(r.loc[r["zone"] != "all", "row"])) + [_("all_zones")]
+    r["row"] = np.where(r["zone"] == ALL_ZONES, _("all_zones"), r["zone_name"])
+    order = list(dict.fromkeys(r.loc[r["zone"] != ALL_ZONES, "row"])) + [_("all_zones")]
     cols = {}
     for (rule, y), g in r.groupby(["rule", "year"], sort=True):
         g = g.set_index("row").reindex(order)

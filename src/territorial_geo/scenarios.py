@@ -311,8 +311,8 @@ def _current(cfg: StudyConfig, path: str) -> Any:
 
 def _horizon(res: SweepResult, zone: str) -> pd.DataFrame:
     t = res.at_horizon()
-    variant = "union" if zone == "all" else "zone"
-    return t[(t["zone"] == zone) & (t["variant"] == variant) & (t["segment"] == "total")]
+    variant = demand.UNION if zone == demand.ALL_ZONES else demand.ZONE
+    return t[(t["zone"] == zone) & (t["variant"] == variant) & (t["segment"] == demand.TOTAL)]
 
 
 def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
@@ -366,17 +366,18 @@ def _write_all(res: SweepResult, d: Path) -> None:
     res.table.assign(**{p: res.table[p].map(_cell) for p in res.sweep.paths}).to_csv(
         d / "scenarios.csv", index=False, float_format="%.4f")
     res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
-    zones = [z for z in dict.fromkeys(res.table.loc[res.table["variant"] == "zone", "zone"])]
-    charts = [comparison_chart(res, z, d / f"chart_{z}.png") for z in [*zones, "all"]]
+    zones = [z for z in dict.fromkeys(res.table.loc[res.table["variant"] == demand.ZONE, "zone"])]
+    charts = [comparison_chart(res, z, d / f"chart_{z}.png") for z in [*zones, demand.ALL_ZONES]]
     y = res.config.demand.horizon_year
     lang = res.config.output.lang
     _ = messages(lang)
     tornados = []
-    for z in [*dict.fromkeys(res.sensitivity.loc[res.sensitivity["variant"] == "zone", "zone"]),
-              "all"]:
-        variant = "union" if z == "all" else "zone"
+    for z in [*dict.fromkeys(res.sensitivity.loc[res.sensitivity["variant"] == demand.ZONE,
+                                                  "zone"]),
+              demand.ALL_ZONES]:
+        variant = demand.UNION if z == demand.ALL_ZONES else demand.ZONE
         s = res.sensitivity[(res.sensitivity["zone"] == z)]
-        title = (_("tornado_union", name=res.config.name) if z == "all" else
+        title = (_("tornado_union", name=res.config.name) if z == demand.ALL_ZONES else
                  _("tornado_zone", name=res.config.name, zone=s["zone_name"].iloc[0], code=z))
         tornados.append(uncertainty.tornado_chart(
             res.sensitivity, d / f"tornado_{z}.png", zone=z, variant=variant, year=y,
@@ -389,8 +390,8 @@ def _write_all(res: SweepResult, d: Path) -> None:
     (d / "scenarios.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False,
                                                  default=str), encoding="utf-8")
     t = res.at_horizon()
-    main = t[(t["variant"].isin(["zone", "union"])) & (t["segment"] == "total")]
-    main = main.assign(zone_name=main["zone_name"].replace({"all": _("all_zones")}))
+    main = t[(t["variant"].isin([demand.ZONE, demand.UNION])) & (t["segment"] == demand.TOTAL)]
+    main = main.assign(zone_name=main["zone_name"].replace({demand.ALL_ZONES: _("all_zones")}))
     pivot = main.pivot_table(index=["scenario", *res.sweep.paths], columns="zone_name",
                              values="seats", aggfunc="sum", sort=False)
     report.write_scenarios_report(
@@ -404,8 +405,8 @@ def _write_all(res: SweepResult, d: Path) -> None:
 
 def _sens_summary(sens: pd.DataFrame, year: int) -> pd.DataFrame:
     """The union's sensitivity at a year (total seats), largest swing first."""
-    s = sens[(sens["zone"] == "all") & (sens["variant"] == "union") & (sens["segment"] == "total")
-             & (sens["year"] == year)]
+    s = sens[(sens["zone"] == demand.ALL_ZONES) & (sens["variant"] == demand.UNION)
+             & (sens["segment"] == demand.TOTAL) & (sens["year"] == year)]
     return s[["parameter", "low", "central", "high", "seats_low", "seats_central",
               "seats_high", "swing", "source"]].set_index("parameter")
 

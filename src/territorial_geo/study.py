@@ -310,7 +310,7 @@ def parameters_doc(res: StudyResult) -> dict:
 
 def _seats_pivot(res: StudyResult) -> pd.DataFrame:
     zs = res.zone_seats
-    main = zs[zs["variant"].isin(["zone", "union", "exclusive", "territory_residents"])]
+    main = zs[zs["variant"].isin([demand.ZONE, demand.UNION, demand.EXCLUSIVE, demand.TERRITORY_RESIDENTS])]
     p = main.pivot_table(index=["variant", "zone_name"], columns=["segment", "year"],
                          values="seats", aggfunc="sum")
     return p
@@ -486,7 +486,7 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
     popups = {}
     zs = res.zone_seats
     for zc in zones.zone_codes:
-        sub = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
+        sub = zs[(zs["zone"] == zc) & (zs["variant"] == demand.ZONE) & (zs["segment"] == demand.TOTAL)]
         rows = "".join(
             "<br>" + _("kv", k=_("seats_year", year=int(r.year)), v=i18n.number(r.seats, lang))
             + (_("interval_80", lo=i18n.number(r.seats_p10, lang),
@@ -572,17 +572,17 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
         res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
         hy = cfg.demand.horizon_year
         tornado = uncertainty.tornado_chart(
-            res.sensitivity, d / "tornado_union.png", zone="all", variant="union", year=hy,
+            res.sensitivity, d / "tornado_union.png", zone=demand.ALL_ZONES, variant=demand.UNION, year=hy,
             title=_("tornado_union", name=cfg.name), lang=cfg.output.lang)
         for zc in zones.zone_codes:
             uncertainty.tornado_chart(
-                res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
+                res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant=demand.ZONE, year=hy,
                 title=_("tornado_zone", name=cfg.name, zone=names[zc], code=zc),
                 lang=cfg.output.lang)
-        iv = zs[zs["variant"].isin(["zone", "union"]) & (zs["segment"] == "total")]
+        iv = zs[zs["variant"].isin([demand.ZONE, demand.UNION]) & (zs["segment"] == demand.TOTAL)]
         sens = res.sensitivity
-        sens = sens[(sens["zone"] == "all") & (sens["variant"] == "union")
-                    & (sens["segment"] == "total") & (sens["year"] == hy)]
+        sens = sens[(sens["zone"] == demand.ALL_ZONES) & (sens["variant"] == demand.UNION)
+                    & (sens["segment"] == demand.TOTAL) & (sens["year"] == hy)]
         extra.append((i18n.MESSAGES["fr"]["unc_heading"], i18n.MESSAGES["en"]["unc_heading"],
                       report.uncertainty_section(
                           iv[["zone_name", "variant", "year", "seats", "seats_p10", "seats_p50",
@@ -593,13 +593,13 @@ def _write_all(res: StudyResult, d: Path, *, data_dir, say) -> None:
                           tornado=tornado, lang=lang)))
     comp = []
     for zc, _kept in res.pole_removed.items():
-        full = zs[(zs["zone"] == zc) & (zs["variant"] == "zone") & (zs["segment"] == "total")]
-        wo = zs[(zs["zone"] == zc) & (zs["variant"] == "without_pole") & (zs["segment"] == "total")]
+        full = zs[(zs["zone"] == zc) & (zs["variant"] == demand.ZONE) & (zs["segment"] == demand.TOTAL)]
+        wo = zs[(zs["zone"] == zc) & (zs["variant"] == demand.WITHOUT_POLE) & (zs["segment"] == demand.TOTAL)]
         for (_ia, a), (_ib, b) in zip(full.iterrows(), wo.iterrows(), strict=True):
             comp.append({"zone": names[zc], "year": a["year"], "communes": a["n_communes"],
                          "communes_without_pole": b["n_communes"], "seats": a["seats"],
                          "seats_without_pole": b["seats"]})
-    net_rows = zs[zs["variant"] == "net_of_supply"][["zone_name", "year", "seats"]].rename(
+    net_rows = zs[zs["variant"] == demand.NET_OF_SUPPLY][["zone_name", "year", "seats"]].rename(
         columns={"seats": "net_seats"})
     supply_tab = res.supply.merge(net_rows, on="zone_name", how="left") if len(net_rows) else res.supply
     summary = terr.summary()
@@ -653,7 +653,7 @@ def teleworker_rule_sentence(res: StudyResult, lang: str) -> str | None:
     if not share or not usage or not len(rules):
         return None
     a, b = share[0], usage[0]
-    union = rules[rules["zone"] == "all"].set_index(["year", "rule"])
+    union = rules[rules["zone"] == demand.ALL_ZONES].set_index(["year", "rule"])
     if (a.year, "share_of_teleworkers") not in union.index:
         return None
     alt = union.loc[(a.year, "share_of_teleworkers"), "seats_teleworkers"]
@@ -690,7 +690,7 @@ def demand_sections(res: StudyResult, d: Path) -> list[tuple[str, str, str]]:
         tornado = None
         if res.sensitivity is not None and (res.sensitivity["year"] == y0).any():
             tornado = uncertainty.tornado_chart(
-                res.sensitivity, d / f"tornado_union_{y0}.png", zone="all", variant="union",
+                res.sensitivity, d / f"tornado_union_{y0}.png", zone=demand.ALL_ZONES, variant=demand.UNION,
                 year=y0, title=i18n.messages(lang)("tornado_union_year", name=cfg.name, year=y0),
                 lang=lang)
         body = report.teleworker_rule_section(

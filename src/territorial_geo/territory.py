@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo import sources
-from territorial_geo.codes import normalize_code
+from territorial_geo.codes import code_or_none, fold
 from territorial_geo.errors import UnknownPlaceError
 from territorial_geo.method import RING_KM
 
@@ -241,20 +241,17 @@ def resolve_communes(
         Naming the reference and the closest commune names.
     """
     communes = (data or sources.Datasets(data_dir)).communes()
-    folded = communes["nom"].map(sources._fold)
+    folded = communes["nom"].map(fold)
     out = []
     for ref in refs:
         text = str(ref).strip()
-        try:
-            code = normalize_code(text)
-        except ValueError:
-            code = None
+        code = code_or_none(text)
         if code is not None:
             if code not in communes.index:
                 raise UnknownPlaceError(f"unknown commune code {code!r} (COG 2026)")
             out.append(code)
             continue
-        hits = communes.index[folded == sources._fold(text)].tolist()
+        hits = communes.index[folded == fold(text)].tolist()
         if within is not None and len(hits) > 1:
             hits = [h for h in hits if h in within] or hits
         if len(hits) == 1:
@@ -265,7 +262,7 @@ def resolve_communes(
                 f"commune name {text!r} is ambiguous: {hits}; give the INSEE code"
             )
         pool = folded if within is None else folded[folded.index.isin(within)]
-        close = difflib.get_close_matches(sources._fold(text), pool.tolist(), n=5, cutoff=0.6)
+        close = difflib.get_close_matches(fold(text), pool.tolist(), n=5, cutoff=0.6)
         names = [f"{communes.loc[pool.index[pool == c][0], 'nom']} ({pool.index[pool == c][0]})"
                  for c in close]
         raise UnknownPlaceError(

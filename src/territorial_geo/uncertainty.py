@@ -132,7 +132,7 @@ def commune_seats(
         s = np.broadcast_to(dm.solo_seats(solos_y, seats, y), (n, len(table)))
         t = np.broadcast_to(dm.teleworker_seats(tele, s, seats, y, dm.year_rule(cfg.seats, y)),
                             (n, len(table)))
-        out[("solos", y)], out[("teleworkers", y)], out[("total", y)] = s, t, s + t
+        out[(dm.SOLOS, y)], out[(dm.TELEWORKERS, y)], out[(dm.TOTAL, y)] = s, t, s + t
     return out
 
 
@@ -161,20 +161,10 @@ def zone_index(
         keys.append((zone, variant))
         cols.append(v)
 
-    for z, m in membership.items():
-        add(z, "zone", m)
-    union = sorted({c for m in membership.values() for c in m})
-    add("all", "union", union)
-    for z in membership:
-        add(z, "exclusive", exclusive.index[exclusive == z].tolist())
-    add("all", "exclusive", exclusive.index.tolist())
-    for z, m in (without_pole or {}).items():
-        add(z, "without_pole", m)
-    if territory_codes is not None:
-        inside = set(territory_codes)
-        for z, m in membership.items():
-            add(z, "territory_residents", [c for c in m if c in inside])
-        add("all", "territory_residents", [c for c in union if c in inside])
+    for zone, variant, members in dm.variant_members(membership, exclusive,
+                                                     without_pole=without_pole,
+                                                     territory_codes=territory_codes):
+        add(zone, variant, members)
     return ZoneIndex(list(codes), pd.DataFrame(keys, columns=["zone", "variant"]),
                      np.column_stack(cols) if cols else np.zeros((len(codes), 0)))
 
@@ -188,8 +178,8 @@ def _net(df: pd.DataFrame, supply_seats: dict[str, float] | None, cols: list[str
     """Add the ``net_of_supply`` rows: zone totals minus existing seats."""
     if supply_seats is None:
         return df
-    net = df[(df["variant"] == "zone") & (df["segment"] == "total")].copy()
-    net["variant"] = "net_of_supply"
+    net = df[(df["variant"] == dm.ZONE) & (df["segment"] == dm.TOTAL)].copy()
+    net["variant"] = dm.NET_OF_SUPPLY
     minus = net["zone"].map(supply_seats).fillna(0.0).to_numpy()
     for c in cols:
         net[c] = net[c] - minus
@@ -273,7 +263,7 @@ def sensitivity(
 
 
 def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: str,
-                  year: int, title: str, segment: str = "total", lang: str = "fr") -> Path:
+                  year: int, title: str, segment: str = dm.TOTAL, lang: str = "fr") -> Path:
     """A tornado chart (PNG, written atomically) of one zone sum: a bar per parameter from
     its low to its high, largest swing on top, around the study's value; axis labels in
     ``lang`` (:mod:`territorial_geo.i18n`)."""

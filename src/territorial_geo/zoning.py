@@ -21,7 +21,7 @@ from shapely.ops import substring
 
 from territorial_geo import network as netmod
 from territorial_geo import sources
-from territorial_geo.codes import fold, normalize_code
+from territorial_geo.codes import code_or_none, fold
 from territorial_geo.errors import NetworkError, UnknownPlaceError
 from territorial_geo.method import POLE_RULES
 from territorial_geo.territory import Territory
@@ -274,6 +274,20 @@ def candidate_towns(
     return sorted(codes, key=lambda c: -territory.communes.loc[c, "population"])
 
 
+#: ASSUMPTION (no source: the size of the reference study, five market towns for an EPCI of
+#: ~100 communes): how many :func:`candidate_towns` a study with ``zoning.auto_towns`` and no
+#: market towns named, the ``towns`` candidates and each EPCI of a batch take.
+DEFAULT_TOWNS = 5
+
+
+def default_market_towns(territory: Territory, density: pd.Series, *,
+                         n: int = DEFAULT_TOWNS) -> list[str]:
+    """The ``n`` most populated :func:`candidate_towns` (same ``territory`` and ``density``;
+    fewer when the territory has fewer): the market towns of a study that names none
+    (``zoning.auto_towns``) and of each EPCI of a batch, largest population first."""
+    return candidate_towns(territory, density)[:n]
+
+
 def isochrone_polygon(
     net: netmod.RoadNetwork,
     node_time: np.ndarray,
@@ -361,10 +375,7 @@ def town_code(ref: str, chefs_lieux: gpd.GeoDataFrame, *, where: Territory) -> s
         Naming the reference and the closest commune names of the territory and ring.
     """
     text = str(ref).strip()
-    try:
-        code = normalize_code(text)
-    except ValueError:
-        code = None
+    code = code_or_none(text)
     if code is not None:
         if code not in chefs_lieux.index:
             raise UnknownPlaceError(

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo import sources
+from territorial_geo.codes import department_of
 from territorial_geo.errors import NetworkError
 from territorial_geo.method import MARGIN_KM, NetworkSpec, parse_network_spec
 from territorial_geo.network.graph import RoadNetwork, SpeedProfile, legal_profile
@@ -45,7 +46,7 @@ def no_skeleton_note(codes, data_dir: str | os.PathLike | None = None) -> str:
     """
     from territorial_geo.sources import osm
 
-    deps = pd.Series([str(c)[:3] if str(c).startswith("97") else str(c)[:2] for c in codes])
+    deps = pd.Series([department_of(str(c)) for c in codes])
     regions: list[str] = []
     for dep in deps.value_counts().index:  # the département with the most communes first
         try:
@@ -153,7 +154,7 @@ def load_network(
 
                 # one Geofabrik region, or several (osm:nord-pas-de-calais,picardie; osm:62,80)
                 # when the area and its margin straddle them: each clipped, then merged
-                path = [sources.osm_extract_path(r, data_dir=data_dir, download=download)
+                path = [sources.fetch_osm_extract(r, data_dir=data_dir, download=download).path
                         for r in osm_sources.parse_osm_spec(s.region)]
                 path = path[0] if len(path) == 1 else path
             else:

@@ -48,7 +48,6 @@ from territorial_geo.sources.census import (
 )
 from territorial_geo.sources.cog import Harmonized, code_mapping, harmonize, load_commune_list
 from territorial_geo.sources.communes import (
-    _fold,
     find_epci,
     load_chefs_lieux,
     load_communes,
@@ -59,20 +58,22 @@ from territorial_geo.sources.fetching import (
     FetchResult,
     atomic_dir,
     atomic_write,
+    clean_stale_temp_folders,
     dataset_path,
     default_mirror,
     download,
     fetch,
+    fetch_osm_extract,
     file_digest,
     mirror_candidates,
     resolve_data_dir,
     sha256_of,
+    stale_temp_folders,
     status,
 )
 from territorial_geo.sources.osm import (
     DEPARTEMENT_REGIONS,
     REGION_DEPARTMENTS,
-    osm_extract_path,
     regions_for_departments,
 )
 from territorial_geo.sources.sirene import (
@@ -84,7 +85,7 @@ from territorial_geo.sources.sirene import (
     load_establishments_2014,
     load_naf,
 )
-from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+from territorial_geo.sources.tables import read_csv, require_columns, to_number
 from territorial_geo.sources.third_places import load_third_places
 
 __all__ = [
@@ -92,13 +93,13 @@ __all__ = [
     "DEPARTEMENT_REGIONS", "DataFormatError", "DataMissingError", "Dataset", "Datasets", "ENV_DATA_DIR",
     "ENV_MIRROR", "FetchResult", "Harmonized", "OPTIONAL", "OfficialSource", "REGION_DEPARTMENTS",
     "REQUIRED", "SIRENE_BANDS", "SIRENE_COLUMNS", "SOLO_BANDS", "STUDY_NAF_CODES", "SourceFile",
-    "UnknownPlaceError", "WEB_CRS", "WORKING_CRS", "_fold", "_read_csv", "_require_columns",
-    "atomic_dir", "atomic_write", "build_communes_gpkg", "build_csp_shares", "build_density_grid",
+    "UnknownPlaceError", "WEB_CRS", "WORKING_CRS", "read_csv", "require_columns",
+    "atomic_dir", "atomic_write", "clean_stale_temp_folders", "build_communes_gpkg", "build_csp_shares", "build_density_grid",
     "build_employee_bands", "build_naf", "code_mapping", "count_sirene_solos", "dataset_path",
-    "default_mirror", "download", "fetch", "file_digest", "find_epci", "harmonize",
+    "default_mirror", "download", "fetch", "fetch_osm_extract", "file_digest", "find_epci", "harmonize",
     "load_census", "load_chefs_lieux", "load_commune_list", "load_communes",
     "load_csp_shares", "load_density_grid", "load_employee_bands", "load_epci",
     "load_establishments_2014", "load_naf", "load_third_places", "manifest",
-    "mirror_candidates", "normalize_codes", "osm_extract_path", "read_census_rp2018",
-    "regions_for_departments", "resolve_data_dir", "sha256_of", "status", "to_number",
+    "mirror_candidates", "normalize_codes", "read_census_rp2018",
+    "regions_for_departments", "resolve_data_dir", "sha256_of", "stale_temp_folders", "status", "to_number",
 ]

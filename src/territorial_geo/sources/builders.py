@@ -23,7 +23,7 @@ import pandas as pd
 from territorial_geo.codes import normalize_codes
 from territorial_geo.errors import DataFormatError
 from territorial_geo.sources.catalog import CATALOG, WEB_CRS, WORKING_CRS
-from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+from territorial_geo.sources.tables import read_csv, require_columns, to_number
 
 #: Distance (m) under which a town-hall point is kept as the commune's chef-lieu; beyond it
 #: (a misplaced point) a point inside the polygon is used. Same rule as the mirror's file.
@@ -113,13 +113,13 @@ def read_table(path: str | Path, *, key: str, label: str | None = None, sheet: s
                 data = zf.read(member)
             label = f"{label}:{member}"
             if member.lower().endswith(".csv"):
-                return _read_csv(io.BytesIO(data), label=label, sep=";", engine="c")
+                return read_csv(io.BytesIO(data), label=label, sep=";", engine="c")
             return read_sheet(data, key=key, label=label, sheet=sheet)
     except zipfile.BadZipFile as exc:
         raise DataFormatError(f"{path}: corrupt zip ({exc})") from exc
     if path.suffix.lower() in (".xls", ".xlsx"):
         return read_sheet(path, key=key, label=label, sheet=sheet)
-    return _read_csv(path, label=label, sep=";", engine="c")
+    return read_csv(path, label=label, sep=";", engine="c")
 
 
 # --------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def build_communes_gpkg(
     epcis = json.loads(Path(epci).read_text(encoding="utf-8"))
     member_of = {m["code"]: e for e in epcis for m in e.get("membres", [])}
     g = read_geojson(contours)
-    _require_columns(g, ["code", "nom"], contours)
+    require_columns(g, ["code", "nom"], contours)
     g = g[g["code"].isin(current)]  # drops arrondissements and collectivities (not current).drop_duplicates("code").copy()
     missing = sorted(set(current) - set(g["code"]))
     if missing:
@@ -182,7 +182,7 @@ def build_communes_gpkg(
         crs=WEB_CRS,
     ).sort_values("code").reset_index(drop=True)
     m = read_geojson(mairies)
-    _require_columns(m, ["commune"], mairies)
+    require_columns(m, ["commune"], mairies)
     if "type" in m.columns:
         m = m[m["type"].fillna("mairie") == "mairie"]
     m = m.drop_duplicates("commune").set_index("commune")
@@ -247,7 +247,7 @@ def csp_shares_from_iris(iris: pd.DataFrame, year: int, *, label: str) -> pd.Dat
     yy = f"{year % 100:02d}"
     vars_ = csp_variables(year)
     need = ["COM", f"P{yy}_POP", f"C{yy}_POP15P", *vars_.values()]
-    _require_columns(iris, need, label)
+    require_columns(iris, need, label)
     num = pd.DataFrame({c: to_number(iris[c], source=f"{label}:{c}").to_numpy() for c in need[1:]})
     num["COM"] = normalize_codes(iris["COM"], source=f"{label}:COM").to_numpy()
     sums = num.groupby("COM").sum(min_count=1)
@@ -310,7 +310,7 @@ def build_density_grid(path: str | Path, out: str | Path, *, edition: int = 2015
     """
     path = Path(path)
     df = read_table(path, key="CODGEO", member_contains=str(edition))
-    _require_columns(df, ["CODGEO", "DENS", "LIBDENS"], path)
+    require_columns(df, ["CODGEO", "DENS", "LIBDENS"], path)
     df = df.copy()
     df["CODGEO"] = normalize_codes(df["CODGEO"], source=f"{path}:CODGEO").to_numpy()
     dens = to_number(df["DENS"].astype(str), source=f"{path}:DENS")
@@ -351,7 +351,7 @@ def build_naf(structure: str | Path, labels: Mapping[int, str | Path], out: str 
     """
     s = read_table(Path(structure), key="NIV5")
     cols = ["NIV5", "NIV4", "NIV3", "NIV2", "NIV1"]
-    _require_columns(s, cols, structure)
+    require_columns(s, cols, structure)
     s = s[cols].astype(str).apply(lambda c: c.str.strip())
     for level in range(1, 6):
         if level not in labels:

@@ -14,7 +14,7 @@ from territorial_geo.errors import DataFormatError
 from territorial_geo.method import CSP_KEYS, CSP_YEARS
 from territorial_geo.sources.cog import Harmonized, code_mapping, harmonize, load_commune_list
 from territorial_geo.sources.fetching import dataset_path
-from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+from territorial_geo.sources.tables import read_csv, require_columns, to_number
 
 CENSUS_COLUMNS = [
     "P18_POP", "P18_LOG", "P18_RP", "P18_RSECOCC", "P18_LOGVAC", "P18_POP1564",
@@ -50,13 +50,13 @@ def read_census_rp2018(path: Path | str) -> pd.DataFrame:
                 ]
                 if not members:
                     raise DataFormatError(f"{path}: no data CSV inside the zip")
-                raw = _read_csv(io.BytesIO(zf.read(members[0])), label=f"{path}:{members[0]}",
+                raw = read_csv(io.BytesIO(zf.read(members[0])), label=f"{path}:{members[0]}",
                                 sep=";", engine="c")
         else:
-            raw = _read_csv(path, sep=";", engine="c")
+            raw = read_csv(path, sep=";", engine="c")
     except zipfile.BadZipFile as exc:
         raise DataFormatError(f"{path}: corrupt zip ({exc})") from exc
-    _require_columns(raw, ["CODGEO", *CENSUS_COLUMNS], path)
+    require_columns(raw, ["CODGEO", *CENSUS_COLUMNS], path)
     out = pd.DataFrame(index=normalize_codes(raw["CODGEO"], source=f"{path}:CODGEO"))
     for c in CENSUS_COLUMNS:
         out[c] = to_number(raw[c], source=f"{path}:{c}").to_numpy()
@@ -141,8 +141,8 @@ def load_density_grid(
 
     ``current`` and ``mapping`` as in :func:`load_census`."""
     p = dataset_path("density-grid", data_dir)
-    raw = _read_csv(p, sep=";", engine="c")
-    _require_columns(raw, ["CODGEO", "DENS", "LIBDENS"], p)
+    raw = read_csv(p, sep=";", engine="c")
+    require_columns(raw, ["CODGEO", "DENS", "LIBDENS"], p)
     df = pd.DataFrame(
         {
             "dens": to_number(raw["DENS"], source=f"{p}:DENS").astype("Int64").to_numpy(),

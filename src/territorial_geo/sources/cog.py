@@ -11,7 +11,7 @@ import pandas as pd
 
 from territorial_geo.i18n import Note
 from territorial_geo.sources.fetching import dataset_path
-from territorial_geo.sources.tables import _json, _require_columns
+from territorial_geo.sources.tables import _json, require_columns
 
 
 def load_commune_list(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -19,7 +19,7 @@ def load_commune_list(data_dir: str | os.PathLike | None = None) -> pd.DataFrame
     p = dataset_path("communes-list", data_dir)
     rows = [r for r in _json(str(p)) if r.get("type") == "commune-actuelle"]
     df = pd.DataFrame(rows)
-    _require_columns(df, ["code", "nom", "departement", "region"], p)
+    require_columns(df, ["code", "nom", "departement", "region"], p)
     df["population"] = pd.to_numeric(df.get("population"), errors="coerce")
     return df.set_index("code", drop=False).rename_axis(None)
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import difflib
 import os
-import unicodedata
 
 import geopandas as gpd
 import pandas as pd
 
-from territorial_geo.codes import normalize_codes
+from territorial_geo.codes import fold, normalize_codes
 from territorial_geo.errors import DataFormatError, DataMissingError, UnknownPlaceError
 from territorial_geo.sources.catalog import WORKING_CRS
 from territorial_geo.sources.fetching import dataset_path
-from territorial_geo.sources.tables import _json, _require_columns
+from territorial_geo.sources.tables import _json, require_columns
 
 
 def _communes_frame(path: str, layer: str) -> gpd.GeoDataFrame:
@@ -60,7 +59,7 @@ def load_communes(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFrame
     """
     p = dataset_path("communes", data_dir)
     g = _communes_frame(str(p), "communes").copy()
-    _require_columns(g, ["code", "nom", "departement", "epci_siren", "population"], p)
+    require_columns(g, ["code", "nom", "departement", "epci_siren", "population"], p)
     g["code"] = normalize_codes(g["code"], source=f"{p}:communes.code")
     g = _with_official_names(g, official_names(data_dir))
     g = g.to_crs(WORKING_CRS)
@@ -74,19 +73,12 @@ def load_chefs_lieux(data_dir: str | os.PathLike | None = None) -> gpd.GeoDataFr
     (``nom``: the full official name, see :func:`official_names`)."""
     p = dataset_path("communes", data_dir)
     g = _communes_frame(str(p), "chefs_lieux").copy()
-    _require_columns(g, ["code", "geometry"], p)
+    require_columns(g, ["code", "geometry"], p)
     g["code"] = normalize_codes(g["code"], source=f"{p}:chefs_lieux.code")
     if "nom" in g:
         g = _with_official_names(g, official_names(data_dir))
     g = g.to_crs(WORKING_CRS)
     return g.set_index("code", drop=False).rename_axis(None)
-
-
-def _fold(text: str) -> str:
-    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    for ch in "'’-_,.()":
-        t = t.replace(ch, " ")
-    return " ".join(t.split())
 
 
 def load_epci(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -129,11 +121,11 @@ def find_epci(
         if q in epci.index:
             return epci.loc[q]
         raise UnknownPlaceError(f"no EPCI with SIREN {q!r} in COG 2026")
-    fq = _fold(q)
+    fq = fold(q)
     for pre in _EPCI_PREFIXES:
         if fq.startswith(pre):
             fq = fq[len(pre):]
-    folded = epci["nom"].map(_fold)
+    folded = epci["nom"].map(fold)
     stripped = folded.map(lambda s: next((s[len(p):] for p in _EPCI_PREFIXES if s.startswith(p)), s))
     for cand in (stripped == fq, stripped.str.replace(r"^(du|de la|de l|des|de|d) ", "", regex=True) == fq,
                  stripped.str.contains(fq, regex=False)):

@@ -32,8 +32,11 @@ import datetime as _dt
 import hashlib
 import http.client
 import json
+import logging
 import os
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -55,6 +58,15 @@ from territorial_geo.sources.catalog import (
     OPTIONAL,
     Dataset,
 )
+from territorial_geo.sources.osm import (
+    OSM_DIR,
+    check_region,
+    extract_url,
+    parse_md5_file,
+    parse_osm_spec,
+)
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = ".fetch-state.json"
 OFFICIAL_DIR = "official"
@@ -171,20 +183,132 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
     return path
 
 
+#: ASSUMPTION (no source: an order of magnitude): a temporary folder whose writer cannot be
+#: checked (written on another host, or named by an older version) is abandoned once older
+#: than this; a study or an OSRM preparation writes its folder in minutes.
+STALE_TEMP_AGE_S = 24 * 3600
+
+
+def _host_tag() -> str:
+    """This host's name as written in temporary folder names (letters, digits, ``-``, ``_``:
+    never ``.osrm``, which OSRM's tools strip from paths)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "host"
+
+
+def _pid_alive(pid: int) -> bool | None:
+    """Whether process ``pid`` of this host runs (``None``: cannot tell on this platform)."""
+    if os.name != "posix":
+        return None  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by another user
+        return True
+    return True
+
+
+def stale_temp_folders(path: str | os.PathLike, *, now: float | None = None,
+                       max_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Temporary folders :func:`atomic_dir` left beside ``path`` by runs that died.
+
+    :func:`atomic_dir` writes ``path`` into ``.<name>.tmp-<host>-<pid>-<random>`` and moves the
+    previous folder aside as ``.<name>.old-<host>-<pid>-<random>`` while it swaps them. Such a
+    folder is stale when its writer is a process of this host that no longer runs, or, when
+    that cannot be checked (another host sharing the disk, a non-POSIX system, a name without
+    host and pid written by an older version), when it was last modified more than
+    ``max_age_s`` seconds ago. A folder of a run still writing is never listed.
+
+    Parameters
+    ----------
+    path
+        The output folder (``maps/my-study``).
+    now
+        Current time (``time.time()``), for tests.
+    max_age_s
+        Age beyond which an uncheckable temporary folder is stale.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The stale folders, sorted by name.
+    """
+    out = Path(path)
+    if not out.parent.is_dir():
+        return []
+    now = time.time() if now is None else now
+    name = re.escape(out.name)
+    current = re.compile(rf"\.{name}\.(?:tmp|old)-(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+")
+    legacy = re.compile(rf"\.{name}\.(?:[a-z0-9_]{{8}}|old-\d+)")
+    host = _host_tag()
+    stale = []
+    for p in sorted(out.parent.iterdir()):
+        if not p.name.startswith(f".{out.name}.") or not p.is_dir() or p.is_symlink():
+            continue
+        m = current.fullmatch(p.name)
+        alive = (_pid_alive(int(m["pid"])) if m and m["host"] == host
+                 else None if m or legacy.fullmatch(p.name) else True)
+        if alive is False or (alive is None and now - p.stat().st_mtime > max_age_s):
+            stale.append(p)
+    return stale
+
+
+def clean_stale_temp_folders(path: str | os.PathLike, **kw) -> list[Path]:
+    """Remove the stale temporary folders beside ``path`` (see :func:`stale_temp_folders`)
+    and log a warning naming them.
+
+    A run killed between moving the previous folder aside and renaming the new one into place
+    leaves no folder at ``path``: the most recent stale ``.old-`` folder is then renamed back to
+    ``path`` (the previous outputs, complete) instead of being removed.
+
+    Parameters
+    ----------
+    path
+        The output folder.
+    **kw
+        ``now``, ``max_age_s`` of :func:`stale_temp_folders`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The stale folders found (removed, or the one restored to ``path``).
+    """
+    out = Path(path)
+    stale = stale_temp_folders(out, **kw)
+    olds = [p for p in stale if p.name.startswith(f".{out.name}.old-")]
+    restored = None
+    if olds and not out.exists():
+        restored = max(olds, key=lambda p: p.stat().st_mtime)
+        os.replace(restored, out)
+        log.warning("%s was missing after an interrupted run: restored the previous outputs "
+                    "from %s", out, restored.name)
+    removed = [p for p in stale if p != restored]
+    for p in removed:
+        shutil.rmtree(p, ignore_errors=True)
+    if removed:
+        log.warning("removed %d temporary folder(s) left beside %s by interrupted runs: %s",
+                    len(removed), out, ", ".join(p.name for p in removed))
+    return stale
+
+
 def atomic_dir(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
     """Build a folder through ``writer(tmp_dir)`` beside ``path``, then rename it into place.
 
     An existing folder at ``path`` is replaced only once the new one is complete; nothing
-    half-written is ever left at ``path`` if ``writer`` fails.
+    half-written is ever left at ``path`` if ``writer`` fails. The temporary folder is named
+    ``.<name>.tmp-<host>-<pid>-<random>``; those left by killed runs are removed first (with a
+    warning, see :func:`clean_stale_temp_folders`), those of runs still writing are kept.
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    clean_stale_temp_folders(out)
+    tag = f"{_host_tag()}-{os.getpid()}-"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{tag}", dir=out.parent))
     try:
         writer(tmp)
         os.chmod(tmp, 0o755)
         if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            old = out.with_name(f".{out.name}.old-{tag}{tmp.name.rpartition('-')[2]}")
             os.replace(out, old)
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
@@ -200,11 +324,17 @@ class IncompleteDownload(OSError):
     """The connection ended before the announced size was received (retried, resumable)."""
 
 
-def _progress(total: int | None, initial: int, label: str, quiet: bool):
+#: Progress callback of the library: called with one short message per step (the CLI prints
+#: them, ``--quiet`` passes none).
+Progress = Callable[[str], None]
+
+
+def _bar(total: int | None, initial: int, label: str, progress: Progress | None):
+    """A byte progress bar on stderr, shown only when a ``progress`` callback is given."""
     from tqdm import tqdm
 
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, desc=label,
-                disable=quiet, leave=False)
+                disable=progress is None, leave=False)
 
 
 def _check_space(folder: Path, needed: int | None) -> None:
@@ -218,7 +348,7 @@ def _check_space(folder: Path, needed: int | None) -> None:
         )
 
 
-def _transfer(url: str, part: Path, *, resume: bool, label: str, quiet: bool,
+def _transfer(url: str, part: Path, *, resume: bool, label: str, progress: Progress | None,
               timeout: float, opener: Callable | None) -> None:
     """Append the rest of ``url`` to ``part`` (or rewrite it), raising if it ends early."""
     offset = part.stat().st_size if (resume and part.exists()) else 0
@@ -232,7 +362,7 @@ def _transfer(url: str, part: Path, *, resume: bool, label: str, quiet: bool,
             offset = 0
         _check_space(part.parent, total - offset)
         with open(src, "rb") as fin, open(part, "ab" if offset else "wb") as fout, \
-                _progress(total, offset, label, quiet) as bar:
+                _bar(total, offset, label, progress) as bar:
             fin.seek(offset)
             while block := fin.read(1 << 20):
                 fout.write(block)
@@ -264,7 +394,7 @@ def _transfer(url: str, part: Path, *, resume: bool, label: str, quiet: bool,
         else:  # no resume support (200): start again from zero
             offset, mode, total = 0, "wb", int(length) if length else None
         _check_space(part.parent, (total - offset) if total else None)
-        with open(part, mode) as fout, _progress(total, offset, label, quiet) as bar:
+        with open(part, mode) as fout, _bar(total, offset, label, progress) as bar:
             while block := resp.read(1 << 20):
                 fout.write(block)
                 bar.update(len(block))
@@ -279,7 +409,7 @@ def download(
     *,
     expected: tuple[str, str] | None = None,
     label: str | None = None,
-    quiet: bool = True,
+    progress: Progress | None = None,
     retries: int = 3,
     timeout: float = 60,
     resume: bool = True,
@@ -295,6 +425,10 @@ def download(
         Final path; written only once the file is complete and its checksum verified.
     expected
         ``(algorithm, hexdigest)`` to verify, e.g. ``("md5", "...")``; ``None`` to skip.
+    label
+        Name shown beside the progress bar (default: the file name).
+    progress
+        Progress callback; when given, a byte progress bar is shown on stderr.
     retries
         Further attempts after a network failure, each resuming where the last one stopped.
     opener
@@ -319,7 +453,7 @@ def download(
     last: BaseException | None = None
     for attempt in range(retries + 1):
         try:
-            _transfer(url, part, resume=resume, label=label, quiet=quiet, timeout=timeout,
+            _transfer(url, part, resume=resume, label=label, progress=progress, timeout=timeout,
                       opener=opener)
             last = None
             break
@@ -473,20 +607,15 @@ def _npm_pack_leaflet(tmp: Path) -> None:
         shutil.copyfile(Path(d) / "leaflet-1.9.4.tgz", tmp)
 
 
-def _copy(src: Path, dst: Path, *, label: str, quiet: bool) -> None:
+def _copy(src: Path, dst: Path, *, label: str, progress: Progress | None) -> None:
     def writer(tmp: Path) -> None:
         with open(src, "rb") as fin, open(tmp, "wb") as fout, \
-                _progress(src.stat().st_size, 0, label, quiet) as bar:
+                _bar(src.stat().st_size, 0, label, progress) as bar:
             while block := fin.read(1 << 20):
                 fout.write(block)
                 bar.update(len(block))
 
     atomic_write(dst, writer)
-
-
-def _say(quiet: bool, msg: str) -> None:
-    if not quiet:
-        print(msg, flush=True)
 
 
 def fetch(
@@ -495,7 +624,7 @@ def fetch(
     data_dir: str | os.PathLike | None = None,
     mirror: str | os.PathLike | bool | None = None,
     download: bool = True,
-    quiet: bool = False,
+    progress: Progress | None = None,
     urls: dict | None = None,
 ) -> list[FetchResult]:
     """Fill the data directory from a mirror, else from the official sources.
@@ -515,8 +644,9 @@ def fetch(
         ``False`` for none (official sources only).
     download
         Allow downloads from the official sources for what the mirror lacks.
-    quiet
-        Hide progress bars and messages.
+    progress
+        Called with a message per dataset built; when given, byte progress bars are shown
+        on stderr. Datasets skipped are logged as warnings (``logging``), whatever it is.
     urls
         Override official addresses per dataset (see :func:`source_urls`); ``file://``
         works (tests, proxy caches, files downloaded by hand).
@@ -535,8 +665,6 @@ def fetch(
     UnknownPlaceError
         An unknown dataset or OpenStreetMap region (closest names listed).
     """
-    from territorial_geo.sources import osm
-
     target = resolve_data_dir(data_dir)
     if mirror is False:
         src_root = None
@@ -556,22 +684,23 @@ def fetch(
         named = explicit or name not in selected
         try:
             results.append(_fetch_one(CATALOG[name], target, src_root, download=download,
-                                      quiet=quiet, urls=urls, explicit=named))
+                                      progress=progress, urls=urls, explicit=named))
         except DataMissingError as exc:
             if named or name not in OPTIONAL:
                 raise
             # an optional dataset (studies run without it and say so): skip, do not fail
-            _say(quiet, f"{name}: not obtained ({exc}); optional, skipped. {CATALOG[name].notes}")
+            log.warning("%s: not obtained (%s); optional, skipped. %s", name, exc,
+                        CATALOG[name].notes)
             results.append(FetchResult(name, None, "unavailable", None))
     for spec in osm_names:
-        for region in osm.parse_osm_spec(spec):
-            path = osm.osm_extract_path(region, data_dir=target, download=download, quiet=quiet)
-            results.append(FetchResult(f"osm:{region}", path, osm.LAST_ACTION.get(region, "present"),
-                                       None))
+        for region in parse_osm_spec(spec):
+            results.append(fetch_osm_extract(region, data_dir=target, download=download,
+                                             progress=progress))
     return results
 
 
-def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bool, quiet: bool,
+def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bool,
+               progress: Progress | None,
                urls: dict | None, explicit: bool) -> FetchResult:
     from territorial_geo.sources.builders import BUILDERS
 
@@ -585,7 +714,7 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
     src = src_root / ds.path if src_root is not None else None
     where = f"the mirror {src_root}" if src_root is not None else "any mirror (none found)"
     if src is not None and src.is_file():
-        _copy(src, dst, label=name, quiet=quiet)
+        _copy(src, dst, label=name, progress=progress)
         digest = sha256_of(dst)
         if digest != ds.sha256:
             dst.unlink()
@@ -598,8 +727,8 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
     o = ds.official
     if o is None or not download:
         if not explicit and (o is None or name == "leaflet"):
-            _say(quiet, f"{name}: not in {where} and "
-                 f"{'mirror-only' if o is None else 'downloads are disabled'}; skipped. {ds.notes}")
+            log.warning("%s: not in %s and %s; skipped. %s", name, where,
+                        "mirror-only" if o is None else "downloads are disabled", ds.notes)
             return FetchResult(name, None, "unavailable", None)
         how = "downloads are disabled (--no-download)" if o is not None else \
             "it has no official source (mirror only)"
@@ -610,7 +739,7 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
         try:
             atomic_write(dst, _npm_pack_leaflet)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-            _say(quiet, f"leaflet: not fetched ({exc}); maps will load Leaflet from a CDN")
+            log.warning("leaflet: not fetched (%s); maps will load Leaflet from a CDN", exc)
             return FetchResult(name, None, "unavailable", None)
         digest = sha256_of(dst)
         if digest != ds.sha256:
@@ -630,7 +759,7 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
         (role, url), = addresses.items()
         pinned = o.files[0].sha256 if (url == o.files[0].url and not o.live) else None
         digest = download_or_fail(name, url, dst, expected=("sha256", pinned) if pinned else None,
-                                  quiet=quiet)
+                                  progress=progress)
         record(target, name, {"sha256": digest, "action": "downloaded",
                               "sources": {role: {"url": url, "sha256": digest}}})
         return FetchResult(name, dst, "downloaded", digest)
@@ -646,11 +775,12 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
             digest = prev["sha256"]
         else:
             digest = download_or_fail(name, url, local,
-                                      expected=("sha256", pinned) if pinned else None, quiet=quiet)
+                                      expected=("sha256", pinned) if pinned else None, progress=progress)
         inputs[f.role] = local
         provenance[f.role] = {"url": url, "sha256": digest}
     builder = BUILDERS[o.builder]
-    _say(quiet, f"{name}: building {ds.path} from {', '.join(inputs) or 'the transcription'}")
+    if progress is not None:
+        progress(f"{name}: building {ds.path} from {', '.join(inputs) or 'the transcription'}")
     atomic_write(dst, lambda tmp: builder(inputs, tmp, data_dir=target))
     digest = sha256_of(dst)
     record(target, name, {"sha256": digest, "action": "built", "builder": o.builder,
@@ -658,10 +788,15 @@ def _fetch_one(ds: Dataset, target: Path, src_root: Path | None, *, download: bo
     return FetchResult(name, dst, "built", digest)
 
 
-def download_or_fail(name: str, url: str, dst: Path, *, expected, quiet: bool) -> str:
+#: :func:`download` for functions whose ``download`` parameter (a flag) shadows it
+_download = download
+
+
+def download_or_fail(name: str, url: str, dst: Path, *, expected,
+                     progress: Progress | None) -> str:
     """:func:`download` with the dataset named in the error."""
     try:
-        return download(url, dst, expected=expected, label=name, quiet=quiet)
+        return download(url, dst, expected=expected, label=name, progress=progress)
     except DataMissingError as exc:
         raise DataMissingError(
             f"dataset {name!r}: {exc}. Use a mirror (`territorial-geo data fetch --mirror DIR`) "
@@ -705,3 +840,73 @@ def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> Path:
             f"{resolve_data_dir(data_dir)}; set --data-dir or ${ENV_DATA_DIR})."
         )
     return p
+
+
+def fetch_osm_extract(
+    region: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    base_url: str | None = None,
+    refresh: bool = False,
+    progress: Progress | None = None,
+    retries: int = 3,
+) -> FetchResult:
+    """A Geofabrik regional extract in the data directory, downloaded when asked.
+
+    Parameters
+    ----------
+    region
+        Geofabrik name (``"nord-pas-de-calais"``); see :func:`.osm.regions_for_departments`.
+    data_dir
+        Data directory; the file goes to ``<data_dir>/osm/<region>-latest.osm.pbf``.
+    download
+        Download it when absent (or when ``refresh``); else a missing file is an error.
+    base_url
+        Mirror of ``download.geofabrik.de`` (``file://`` works).
+    refresh
+        Download the newest extract even if one is present.
+    progress
+        Progress callback; when given, a byte progress bar is shown during the download.
+    retries
+        Further attempts after a network failure (each resumes the partial file).
+
+    Returns
+    -------
+    FetchResult
+        ``name`` ``osm:<region>``, ``path`` the verified ``.osm.pbf`` file, ``action``
+        ``present`` or ``downloaded``.
+
+    Raises
+    ------
+    UnknownPlaceError
+        Unknown region (closest names listed).
+    DataMissingError
+        File absent and ``download`` false, or the download failed (partial file kept for a
+        resume).
+    DataFormatError
+        The downloaded file does not match Geofabrik's md5 (removed).
+    """
+    region = check_region(region)
+    root = resolve_data_dir(data_dir)
+    dst = root / OSM_DIR / f"{region}-latest.osm.pbf"
+    key = f"osm:{region}"
+    recorded = load_state(root).get(key) or {}
+    if dst.is_file() and not refresh and (
+            not download or recorded.get("size") == dst.stat().st_size):
+        return FetchResult(key, dst, "present", None)
+    if not download:
+        raise DataMissingError(
+            f"OpenStreetMap extract {region!r} not found at {dst}. Run `territorial-geo data "
+            f"fetch --dataset osm:{region}` (about 100-600 MB from Geofabrik)."
+        )
+    url = extract_url(region, base_url)
+    md5 = parse_md5_file(read_url_text(url + ".md5"), url=url + ".md5")
+    if dst.is_file() and not refresh and file_digest(dst, "md5") == md5:
+        action = "present"  # placed by hand, and it is the published extract
+    else:
+        _download(url, dst, expected=("md5", md5), label=f"osm:{region}", progress=progress,
+                  retries=retries)
+        action = "downloaded"
+    record(root, key, {"url": url, "md5": md5, "size": dst.stat().st_size, "action": action})
+    return FetchResult(key, dst, action, None)

@@ -3,9 +3,11 @@
 Geofabrik splits France into the regions that existed before the 2016 reform (``picardie``,
 ``nord-pas-de-calais``...) plus the five overseas départements. :data:`DEPARTEMENT_REGIONS`
 maps each département to its extract; :func:`regions_for_departments` gives the extracts that
-cover a territory; :func:`osm_extract_path` returns the local file, downloading it on request
-(``<region>-latest.osm.pbf``, checked against the ``.md5`` file Geofabrik publishes beside
-it; resumed after an interruption; never half-written under its final name).
+cover a territory. This module only names and locates extracts (it imports nothing from
+:mod:`.fetching`); :func:`territorial_geo.sources.fetching.fetch_osm_extract` gives the local
+file, downloading it on request (``<region>-latest.osm.pbf``, checked against the ``.md5`` file
+Geofabrik publishes beside it; resumed after an interruption; never half-written under its
+final name).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ import difflib
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
-from territorial_geo.errors import DataMissingError, UnknownPlaceError
+from territorial_geo.errors import UnknownPlaceError
 
 GEOFABRIK_BASE = "https://download.geofabrik.de"
 ENV_GEOFABRIK = "TERRITORIAL_GEO_GEOFABRIK_URL"
@@ -58,9 +59,6 @@ REGION_DEPARTMENTS: dict[str, tuple[str, ...]] = {
 DEPARTEMENT_REGIONS: dict[str, str] = {
     d: region for region, deps in REGION_DEPARTMENTS.items() for d in deps
 }
-
-#: What the last :func:`osm_extract_path` call did per region (read by ``fetch``).
-LAST_ACTION: dict[str, str] = {}
 
 
 def normalize_departement(code: object) -> str:
@@ -143,83 +141,3 @@ def parse_md5_file(text: str, *, url: str) -> str:
 
         raise DataFormatError(f"{url}: not an md5 checksum file ({text[:60]!r})")
     return m.group(1).lower()
-
-
-def osm_extract_path(
-    region: str,
-    *,
-    data_dir: str | os.PathLike | None = None,
-    download: bool = False,
-    base_url: str | None = None,
-    refresh: bool = False,
-    quiet: bool = True,
-    retries: int = 3,
-) -> Path:
-    """Local path of a Geofabrik regional extract, downloading it when asked.
-
-    Parameters
-    ----------
-    region
-        Geofabrik name (``"nord-pas-de-calais"``); see :func:`regions_for_departments`.
-    data_dir
-        Data directory; the file goes to ``<data_dir>/osm/<region>-latest.osm.pbf``.
-    download
-        Download it when absent (or when ``refresh``); else a missing file is an error.
-    base_url
-        Mirror of ``download.geofabrik.de`` (``file://`` works).
-    refresh
-        Download the newest extract even if one is present.
-    retries
-        Further attempts after a network failure (each resumes the partial file).
-
-    Returns
-    -------
-    pathlib.Path
-        The verified ``.osm.pbf`` file.
-
-    Raises
-    ------
-    UnknownPlaceError
-        Unknown region (closest names listed).
-    DataMissingError
-        File absent and ``download`` false, or the download failed (partial file kept for a
-        resume).
-    DataFormatError
-        The downloaded file does not match Geofabrik's md5 (removed).
-    """
-    from territorial_geo.sources.fetching import (
-        download as _download,
-    )
-    from territorial_geo.sources.fetching import (
-        file_digest,
-        load_state,
-        read_url_text,
-        record,
-        resolve_data_dir,
-    )
-
-    region = check_region(region)
-    root = resolve_data_dir(data_dir)
-    dst = root / OSM_DIR / f"{region}-latest.osm.pbf"
-    key = f"osm:{region}"
-    recorded = load_state(root).get(key) or {}
-    if dst.is_file() and not refresh and (
-            not download or recorded.get("size") == dst.stat().st_size):
-        LAST_ACTION[region] = "present"
-        return dst
-    if not download:
-        raise DataMissingError(
-            f"OpenStreetMap extract {region!r} not found at {dst}. Run `territorial-geo data "
-            f"fetch --dataset osm:{region}` (about 100-600 MB from Geofabrik)."
-        )
-    url = extract_url(region, base_url)
-    md5 = parse_md5_file(read_url_text(url + ".md5"), url=url + ".md5")
-    if dst.is_file() and not refresh and file_digest(dst, "md5") == md5:
-        action = "present"  # placed by hand, and it is the published extract
-    else:
-        _download(url, dst, expected=("md5", md5), label=f"osm:{region}", quiet=quiet,
-                  retries=retries)
-        action = "downloaded"
-    record(root, key, {"url": url, "md5": md5, "size": dst.stat().st_size, "action": action})
-    LAST_ACTION[region] = action
-    return dst

@@ -12,22 +12,22 @@ from territorial_geo.errors import DataFormatError
 from territorial_geo.method import SOLO_BANDS, STUDY_NAF_CODES
 from territorial_geo.sources.cog import Harmonized, code_mapping, harmonize, load_commune_list
 from territorial_geo.sources.fetching import dataset_path
-from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+from territorial_geo.sources.tables import read_csv, require_columns, to_number
 
 
 def load_naf(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """NAF rév. 2 sub-classes (``NIV5`` e.g. ``70.22Z``) with their French labels."""
     p = dataset_path("naf", data_dir)
-    raw = _read_csv(p, sep=",", engine="c")
-    _require_columns(raw, ["NIV5", "LIB_NIV5", "NIV1"], p)
+    raw = read_csv(p, sep=",", engine="c")
+    require_columns(raw, ["NIV5", "LIB_NIV5", "NIV1"], p)
     return raw.set_index("NIV5", drop=False).rename_axis(None)
 
 
 def load_employee_bands(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """SIRENE employee bands (``NN``, ``00``, ``01``...) with labels, kept as strings."""
     p = dataset_path("sirene-bands", data_dir)
-    raw = _read_csv(p, sep=",", engine="c")
-    _require_columns(raw, ["code", "libelle"], p)
+    raw = read_csv(p, sep=",", engine="c")
+    require_columns(raw, ["code", "libelle"], p)
     return raw.set_index("code", drop=False).rename_axis(None)
 
 
@@ -37,9 +37,9 @@ def load_establishments_2014(data_dir: str | os.PathLike | None = None) -> Harmo
     ``E14TS0ND`` counts establishments with no employee or unknown size.
     """
     p = dataset_path("establishments-2014", data_dir)
-    raw = _read_csv(p, sep=";", engine="c")
+    raw = read_csv(p, sep=";", engine="c")
     cols = ["E14TST", "E14TS0ND", "E14TS1"]
-    _require_columns(raw, ["CODGEO", *cols], p)
+    require_columns(raw, ["CODGEO", *cols], p)
     df = pd.DataFrame(
         {c: to_number(raw[c], source=f"{p}:{c}").to_numpy() for c in cols},
         index=normalize_codes(raw["CODGEO"], source=f"{p}:CODGEO"),

@@ -12,7 +12,23 @@ import pandas as pd
 from territorial_geo.errors import DataFormatError
 
 
-def _require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) -> None:
+def require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) -> None:
+    """Raise unless every column of ``cols`` is in ``df``.
+
+    Parameters
+    ----------
+    df
+        The table as read.
+    cols
+        Column names the reader needs.
+    path
+        File named in the error message.
+
+    Raises
+    ------
+    territorial_geo.errors.DataFormatError
+        Naming ``path``, the missing columns and the first columns found.
+    """
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise DataFormatError(
@@ -20,8 +36,28 @@ def _require_columns(df: pd.DataFrame, cols: Sequence[str], path: Path | str) ->
         )
 
 
-def _read_csv(path: Path | str | io.IOBase, *, label: str | None = None, **kw) -> pd.DataFrame:
-    """Read a CSV guessing separator, BOM and decimal comma; all columns as strings."""
+def read_csv(path: Path | str | io.IOBase, *, label: str | None = None, **kw) -> pd.DataFrame:
+    """Read a CSV guessing separator and BOM; all columns as strings, blanks as missing.
+
+    Parameters
+    ----------
+    path
+        File (or open file object) to read.
+    label
+        Name used in the error message (default: ``path``).
+    **kw
+        Options of :func:`pandas.read_csv` overriding the defaults (``sep``, ``engine``...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as strings (``dtype=str``).
+
+    Raises
+    ------
+    territorial_geo.errors.DataFormatError
+        The file cannot be decoded or parsed as CSV (naming ``label``).
+    """
     label = label or str(path)
     opts = {"sep": None, "engine": "python", "dtype": str, "encoding": "utf-8-sig",
             "keep_default_na": False, "na_values": [""]}

@@ -18,7 +18,7 @@ from territorial_geo.sources.catalog import WEB_CRS, WORKING_CRS
 from territorial_geo.sources.cog import code_mapping
 from territorial_geo.sources.communes import load_communes
 from territorial_geo.sources.fetching import dataset_path
-from territorial_geo.sources.tables import _read_csv, _require_columns, to_number
+from territorial_geo.sources.tables import read_csv, require_columns, to_number
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def read_user_csv(path: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
         sep = csv.Sniffer().sniff(head, delimiters=SEPARATORS).delimiter
     except csv.Error:
         sep = ","
-    df = _read_csv(io.StringIO(text), label=str(path), sep=sep, engine="c", encoding=None)
+    df = read_csv(io.StringIO(text), label=str(path), sep=sep, engine="c", encoding=None)
     names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252"}
     info = {"encoding": encoding, "separator": sep,
             "label": f"{names[encoding]}, {sep!r}-separated"}
@@ -110,9 +110,9 @@ def load_third_places(
         raw, dialect = read_user_csv(p)
     else:
         p = dataset_path("third-places", data_dir)
-        raw = _read_csv(p, sep=",", engine="c")
+        raw = read_csv(p, sep=",", engine="c")
         dialect = {"encoding": "utf-8", "separator": ",", "label": "UTF-8, ','-separated"}
-    _require_columns(raw, ["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"], p)
+    require_columns(raw, ["ID", "NOM_TL", "INSEECOM", "TYPO", "LAT", "LONG"], p)
     seats_col = next((c for c in raw.columns if str(c).strip().lower() == "seats"), None)
     seats = (to_number(raw[seats_col], source=f"{p}:{seats_col}") if seats_col is not None
              else pd.Series(np.nan, index=raw.index))
