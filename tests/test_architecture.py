@@ -127,16 +127,8 @@ def _cycles_left(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="config <-> params: h-config's cycle (issue 21)")
 def test_no_import_cycle():
     cycles = _cycles_left(import_graph())
-    assert not cycles, "import cycle(s): " + "; ".join(" -> ".join(c) for c in cycles)
-
-
-def test_no_import_cycle_besides_config_params():
-    g = import_graph()
-    g["territorial_geo.params"].discard("territorial_geo.config")
-    cycles = _cycles_left(g)
     assert not cycles, "import cycle(s): " + "; ".join(" -> ".join(c) for c in cycles)
 
 
@@ -159,7 +151,7 @@ def test_all_lists_existing_public_names(name):
 
 #: Literal variant/segment names the lead or another helper still has to replace (issue 21):
 #: (module, name). Emptied as they are replaced; the test fails when one is gone but still listed.
-LITERAL_NAMES_LEFT = {("territorial_geo.batch", "union")}
+LITERAL_NAMES_LEFT: set[tuple[str, str]] = set()
 
 
 def literal_variant_names(root: Path = ROOT) -> set[tuple[str, str]]:
@@ -214,7 +206,7 @@ def test_variant_and_segment_names_come_from_demand_constants():
 
 
 #: Modules still printing (issue 21: batch.py's progress, h-batch's), emptied as fixed.
-PRINTING_LEFT = {"territorial_geo.batch"}
+PRINTING_LEFT: set[str] = set()
 
 
 def printing_modules(root: Path = ROOT) -> set[str]:

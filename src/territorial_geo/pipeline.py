@@ -42,10 +42,6 @@ from territorial_geo.territory import Territory, load_territory, resolve_commune
 
 log = logging.getLogger(__name__)
 
-#: How many market towns a study without ``zoning.market_towns`` takes from the density
-#: grid (``zoning.auto_towns``), largest population first (docs/method.md §3).
-AUTO_TOWNS = 5
-
 #: Measures coverage shares are computed for.
 COVERAGE_MEASURES = ("population", "teleworkers", "solos")
 
@@ -81,7 +77,7 @@ class StudyInputs:
         The routing engine over ``network`` (built-in or OSRM).
     towns
         Market-town codes (``zoning.market_towns`` resolved, else the first
-        :data:`AUTO_TOWNS` density-grid candidates when ``zoning.auto_towns``).
+        :data:`zoning.DEFAULT_TOWNS` density-grid candidates when ``zoning.auto_towns``).
     poles
         The ``[[poles]]`` entries resolved to codes.
     sites
@@ -119,22 +115,16 @@ class StudyInputs:
         return self.inventory_label == NO_INVENTORY
 
 
-def auto_towns(territory: Territory, density: pd.Series, n: int = AUTO_TOWNS) -> list[str]:
-    """The ``n`` default market towns of a territory: density-grid levels 4-5, largest
-    population first (:func:`territorial_geo.zoning.candidate_towns`)."""
-    return zoning.candidate_towns(territory, density)[:n]
-
-
 def resolve_towns(
     zcfg: ZoningConfig, territory: Territory, density: pd.Series, *,
     data: sources.Datasets,
 ) -> list[str]:
     """Market-town codes of a zoning configuration: ``market_towns`` resolved (names or
-    codes, preferring the territory and its ring), else :func:`auto_towns` when
+    codes, preferring the territory and its ring), else :func:`zoning.default_market_towns` when
     ``auto_towns``, else none."""
     if zcfg.market_towns:
         return resolve_communes(list(zcfg.market_towns), data=data, within=territory.all_codes)
-    return auto_towns(territory, density) if zcfg.auto_towns else []
+    return zoning.default_market_towns(territory, density) if zcfg.auto_towns else []
 
 
 def road_network(
@@ -290,7 +280,7 @@ def inputs_from_frames(
     density: pd.Series, engine=None,
 ) -> StudyInputs:
     """Inputs built from tables already in memory (a batch task reads the national tables
-    once for many EPCIs): market towns from the density grid (:func:`auto_towns`), the
+    once for many EPCIs): market towns from the density grid (:func:`zoning.default_market_towns`), the
     inventory's places in the territory and its ring, no pole, no planned site.
 
     Raises
@@ -308,7 +298,7 @@ def inputs_from_frames(
         raise ConfigError(f"{', '.join(named)}: names are resolved by load_inputs only; "
                           "inputs built from frames take their market towns from the density "
                           "grid")
-    towns = auto_towns(territory, density) if cfg.zoning.auto_towns else []
+    towns = zoning.default_market_towns(territory, density) if cfg.zoning.auto_towns else []
     sites = third_places(territory, cfg, inventory=inventory)
     return StudyInputs(cfg, territory, network, engine or netmod.engine_of(None, network),
                        tuple(towns), (), sites, inventory_label, tuple(towns),

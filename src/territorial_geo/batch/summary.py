@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from territorial_geo import pipeline
+from territorial_geo import demand, pipeline
 from territorial_geo.batch.inputs import PartitionInputs
 from territorial_geo.batch.template import template
 from territorial_geo.config import StudyConfig
@@ -61,7 +61,7 @@ def epci_summary(
                                  rules=False).zone_seats
     row["market_towns"] = ";".join(inputs.towns)
     row["n_zones"] = len(zr.zones.zone_codes)
-    for r in seats[seats["variant"] == "union"].itertuples():
+    for r in seats[seats["variant"] == demand.UNION].itertuples():
         row[f"seats_{r.segment}_{r.year}"] = float(r.seats)
     sites = inputs.sites
     existing = sites[sites["status"] == "existing"]
