@@ -2,7 +2,7 @@
 
 Every value names its source (document, version, field) or is labelled an ASSUMPTION
 (``docs/method.md`` §8). The study configuration (:mod:`territorial_geo.config`), the road
-network (:mod:`territorial_geo.network`) and the sources (:mod:`territorial_geo.sources`)
+network (``territorial_geo.network``) and the sources (``territorial_geo.sources``)
 import them from here, so each is written once; so does the grammar of a road-network
 spec (``zoning.network``), which the configuration checks against ``zoning.engine``. This module imports nothing from the
 package but :mod:`territorial_geo.errors`.
