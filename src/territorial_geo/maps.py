@@ -15,6 +15,7 @@ import io
 import os
 import re
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -716,7 +717,9 @@ _JQUERY_SHIM = (
 )
 
 
-def _leaflet_assets(data_dir) -> tuple[str, str] | None:
+def leaflet_assets(data_dir: str | os.PathLike | None = None) -> tuple[str, str] | None:
+    """Leaflet's ``leaflet.js`` and ``leaflet.css`` (its images inlined) from the
+    ``leaflet`` dataset of the data directory; None when it was not fetched."""
     p = sources.resolve_data_dir(data_dir) / sources.CATALOG["leaflet"].path
     if not p.is_file():
         return None
@@ -730,15 +733,21 @@ def _leaflet_assets(data_dir) -> tuple[str, str] | None:
     return js, css
 
 
-def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_LANG) -> bool:
+_READ = object()
+
+
+def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_LANG,
+             assets=_READ) -> bool:
     """Render a Folium map to HTML atomically (``<html lang>`` set to ``lang``), inlining
-    Leaflet when it was fetched.
+    Leaflet: ``assets`` (``(js, css)`` of :func:`leaflet_assets`; None: not inlined), read
+    from ``data_dir`` when not given.
 
     Returns True when Leaflet was inlined (the map then opens offline, base tiles aside).
     """
     page = m.get_root().render()
     page = page.replace("<html>", f'<html lang="{html.escape(lang)}">', 1)
-    assets = _leaflet_assets(data_dir)
+    if assets is _READ:
+        assets = leaflet_assets(data_dir)
     inlined = False
     if assets is not None:
         js, css = assets
@@ -852,25 +861,39 @@ def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None =
     return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
-def time_raster(
-    path: str | os.PathLike,
-    *,
-    net,
-    node_minutes: dict[str, np.ndarray],
-    area,
-    cell_m: float = 200.0,
-) -> dict:
-    """GeoTIFF (EPSG:2154) of drive minutes, one band per entry of ``node_minutes``.
+@dataclass(frozen=True)
+class TimeGrid:
+    """Drive minutes on a regular grid (EPSG:2154), one array per band (:func:`time_grid`).
+
+    Attributes
+    ----------
+    bands
+        Band name -> minutes, ``float32`` of shape ``(height, width)``; -1 is nodata.
+    minx, maxy
+        The grid's top-left corner (metres).
+    cell_m
+        Cell size (metres).
+    """
+
+    bands: dict[str, np.ndarray]
+    minx: float
+    maxy: float
+    cell_m: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` in cells."""
+        return next(iter(self.bands.values())).shape if self.bands else (0, 0)
+
+
+def time_grid(net, *, node_minutes: dict[str, np.ndarray], area, cell_m: float = 200.0
+              ) -> TimeGrid:
+    """Drive minutes on a grid over ``area`` (a polygon), one band per entry of
+    ``node_minutes`` (minutes at each network node).
 
     Each cell takes the time of its nearest network node plus the leg to it at the snap
-    speed; cells outside ``area`` (a polygon) are nodata (-1).
-
-    Returns
-    -------
-    dict
-        Width, height, cell size and band names.
+    speed; cells outside ``area`` are nodata (-1).
     """
-    import rasterio
     from rasterio.features import geometry_mask
     from rasterio.transform import from_origin
 
@@ -884,21 +907,37 @@ def time_raster(
     pts = gpd.GeoSeries(gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=WORKING_CRS)
     snap = net.snap(pts)
     outside = geometry_mask([area], out_shape=(h, w), transform=transform, invert=False)
-    bands = []
+    bands = {}
     for name, minutes in node_minutes.items():
         t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy() / 60
         t = np.where(np.isfinite(t), t, -1).reshape(h, w).astype("float32")
         t[outside] = -1
-        bands.append((name, t))
+        bands[name] = t
+    return TimeGrid(bands=bands, minx=float(minx), maxy=float(maxy), cell_m=float(cell_m))
+
+
+def write_time_raster(path: str | os.PathLike, grid: TimeGrid) -> dict:
+    """Write a :class:`TimeGrid` as a GeoTIFF (EPSG:2154, deflate, nodata -1), atomically.
+
+    Returns
+    -------
+    dict
+        Width, height, cell size and band names.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    h, w = grid.shape
+    transform = from_origin(grid.minx, grid.maxy, grid.cell_m, grid.cell_m)
 
     def _w(tmp: Path) -> None:
-        with rasterio.open(tmp, "w", driver="GTiff", width=w, height=h, count=len(bands),
+        with rasterio.open(tmp, "w", driver="GTiff", width=w, height=h, count=len(grid.bands),
                            dtype="float32", crs=WORKING_CRS, transform=transform, nodata=-1,
                            compress="deflate") as dst:
-            for i, (name, arr) in enumerate(bands, start=1):
+            for i, (name, arr) in enumerate(grid.bands.items(), start=1):
                 dst.write(arr, i)
                 dst.set_band_description(i, name)
             dst.update_tags(units="minutes", method="nearest node + snap leg")
 
     atomic_write(Path(path), _w)
-    return {"width": w, "height": h, "cell_m": cell_m, "bands": [b[0] for b in bands]}
+    return {"width": w, "height": h, "cell_m": grid.cell_m, "bands": list(grid.bands)}
