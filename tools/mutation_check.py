@@ -36,7 +36,32 @@ class Mutation:
 
 MUTATIONS: list[Mutation] = [
     Mutation(
-        "map-search-opens-the-popup-twice", "maps.py",
+        "outputs-roads-read-from-the-network", "outputs/webmap.py",
+        "        roads=res.prepared.roads, proposed=proposed,",
+        "        roads=maps.main_roads(res.network.edges), proposed=proposed,",
+        ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
+    ),
+    Mutation(
+        "outputs-leaflet-read-from-the-data-dir", "outputs/webmap.py",
+        "    maps.save_map(m, path, lang=lang, assets=res.prepared.leaflet)",
+        "    maps.save_map(m, path, lang=lang)",
+        ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
+    ),
+    Mutation(
+        "outputs-raster-routed-while-writing", "outputs/write.py",
+        '        maps.write_time_raster(d / "drive_time.tif", res.prepared.drive_times)',
+        '        from territorial_geo.outputs.prepared import drive_time_grid\n'
+        '        maps.write_time_raster(d / "drive_time.tif", drive_time_grid(res))',
+        ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
+    ),
+    Mutation(
+        "drive-time-grid-without-the-snap-leg", "maps.py",
+        '        t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy() / 60',
+        '        t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy()',
+        ("tests/test_outputs.py::test_drive_time_raster_holds_the_prepared_minutes",),
+    ),
+    Mutation(
+        "map-search-opens-the-popup-twice", "templates/map.js.j2",
         "    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }",
         "",
         ("tests/test_officials.py::test_map_for_officials_offline",),
@@ -212,7 +237,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_demand_config.py::test_supply_file_seats_column",),
     ),
     Mutation(  # issue 19: zones recomputed from communes.csv alone (ring members included)
-        "communes-csv-territory-only", "study.py",
+        "communes-csv-territory-only", "outputs/tables.py",
         "    codes = list(terr.codes) + outside",
         "    codes = list(terr.codes)",
         ("tests/test_study.py::test_every_zone_recomputed_from_communes_csv",),
@@ -260,13 +285,13 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
     ),
     Mutation(
-        "map-search-keeps-accents", "maps.py",
+        "map-search-keeps-accents", "templates/map.js.j2",
         "    return s.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').toLowerCase()",
         "    return s.normalize('NFD').toLowerCase()",
         ("tests/test_officials.py::test_map_for_officials_offline",),
     ),
     Mutation(
-        "map-offline-background-dropped", "maps.py",
+        "map-offline-background-dropped", "templates/map.js.j2",
         "  probe.onerror = function () { document.body.setAttribute('data-background', 'offline'); };",
         "  probe.onerror = function () { map.removeLayer(bg);\n"
         "    document.body.setAttribute('data-background', 'offline'); };",
@@ -387,7 +412,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_osrm_oracle.py",),
     ),
     Mutation(
-        "popup-times-stop-at-the-budget", "study.py",
+        "popup-times-stop-at-the-budget", "outputs/tables.py",
         "    mem = zones.within(max(zones.bands), territory_only=False)",
         "    mem = zones.within(territory_only=False)",
         ("tests/test_officials.py::test_popup_times_reach_the_widest_band",),

@@ -25,6 +25,7 @@ import pandas as pd
 from territorial_geo import sources
 from territorial_geo.i18n import DEFAULT_LANG, messages, number
 from territorial_geo.sources import WEB_CRS, WORKING_CRS, atomic_write
+from territorial_geo.templating import render
 
 ZONE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                 "#1f78b4", "#b2df8a", "#fb9a99"]
@@ -173,8 +174,6 @@ def folium_map(
     -------
     folium.Map
     """
-    import json
-
     import folium
     from branca.element import Element
 
@@ -414,20 +413,11 @@ def folium_map(
                       "c": [round(c.y, 5), round(c.x, 5)],
                       "p": (commune_popups or {}).get(code, f"<b>{esc(str(row['nom']))}</b>")})
 
-    def js_json(v) -> str:  # JSON safe inside a <script> element
-        return json.dumps(v, ensure_ascii=False).replace("</", "<\\/")
-
-    js = (_MAP_JS.replace("__MAP__", m.get_name())
-          .replace("__COMMUNES__", js_json(index))
-          .replace("__LAYERS__", js_json(geojson_vars))
-          .replace("__THEMES__", js_json([v for _n, v, _l in themes]))
-          .replace("__BANDS__", bands_fg.get_name())
-          .replace("__BG__", bg.get_name())
-          .replace("__TILE_URL__", json.dumps(TILE_URL))
-          .replace("__TILE_ATTR__", js_json(_("tiles_attribution")))
-          .replace("__TILE_NAME__", js_json(esc(_("tiles_layer"))))
-          .replace("__CONTROL__", control.get_name())
-          .replace("__NONE__", js_json(_("search_none"))))
+    js = render("map.js.j2", map=m.get_name(), communes=index, layers=geojson_vars,
+                themes=[v for _n, v, _l in themes], bands=bands_fg.get_name(),
+                background=bg.get_name(), tile_url=TILE_URL,
+                tile_attribution=_("tiles_attribution"), tile_name=esc(_("tiles_layer")),
+                control=control.get_name(), search_none=_("search_none"))
     m.get_root().html.add_child(Element(f"<script>{js}</script>"))
     return m
 
@@ -512,145 +502,6 @@ html,body{margin:0}
  .tg-title{box-shadow:none;border:1px solid #999}
  .tg-credits{max-width:none;right:auto;white-space:normal}
 }
-"""
-
-#: The map's own controls (themes, search, fullscreen, print, tiles or offline background),
-#: plain JavaScript: works offline, no plugin to fetch.
-_MAP_JS = r"""
-window.addEventListener('load', function () {
-  var map = __MAP__;
-  var communes = __COMMUNES__;
-  var layers = __LAYERS__;
-  var themes = __THEMES__.map(function (n) { return window[n]; });
-  var bands = __BANDS__;
-  var bg = __BG__;
-  var byCode = {};
-  communes.forEach(function (c) { byCode[c.code] = c; });
-  // popups are panned clear of the panels (title and tools, legend, layer control)
-  function rectOf(sel) {
-    var e = document.querySelector(sel);
-    return e ? e.getBoundingClientRect() : {left: 0, right: 0, top: 0, bottom: 0};
-  }
-  var adjust = L.Popup.prototype._adjustPan;
-  L.Popup.include({_adjustPan: function () {
-    var box = map.getContainer().getBoundingClientRect();
-    var top = rectOf('.tg-top'), leg = rectOf('.tg-legends'), lc = rectOf('.leaflet-control-layers');
-    var right = Math.min(leg.left || box.right, lc.left || box.right);
-    this.options.autoPanPaddingTopLeft = L.point(50, Math.max(0, top.bottom - box.top) + 8);
-    this.options.autoPanPaddingBottomRight = L.point(Math.max(0, box.right - right) + 8, 24);
-    return adjust.apply(this, arguments);
-  }});
-  layers.forEach(function (name) {
-    var gj = window[name];
-    if (!gj) { return; }
-    gj.eachLayer(function (l) {
-      var c = byCode[l.feature.properties.code];
-      if (c) { l.bindPopup(c.p, {maxWidth: 340}); }
-    });
-  });
-  // commune names of the offline background (escaped text), hidden when zoomed out
-  var labels = L.layerGroup();
-  communes.forEach(function (c) {
-    L.marker(c.c, {interactive: false, keyboard: false, pane: 'tg-background',
-      icon: L.divIcon({className: 'tg-label', html: c.l, iconSize: null})}).addTo(labels);
-  });
-  labels.addTo(bg);
-  function zoomClass() {
-    map.getContainer().classList.toggle('tg-small-zoom', map.getZoom() < 11);
-  }
-  map.on('zoomend', zoomClass); zoomClass();
-  // a small map (e.g. inside the report) starts with its legend folded: one click opens it
-  var size = map.getSize();
-  if (size.x * size.y < 900000) { document.querySelector('.tg-legends').open = false; }
-  // one theme at a time: the legend's picker and the layer control's radio buttons agree,
-  // and only the shown theme's legend is displayed
-  var select = document.getElementById('tg-theme');
-  function syncLegends() {
-    var shown = -1;
-    themes.forEach(function (t, i) { if (t && map.hasLayer(t) && shown < 0) { shown = i; } });
-    if (shown >= 0) { select.value = String(shown); }
-    document.querySelectorAll('.tg-theme-legend').forEach(function (d) {
-      d.hidden = d.getAttribute('data-theme') !== String(shown);
-    });
-    document.querySelector('.tg-bands-legend').hidden = !map.hasLayer(bands);
-  }
-  select.addEventListener('change', function () {
-    var want = themes[Number(select.value)];
-    themes.forEach(function (t) { if (t && t !== want && map.hasLayer(t)) { map.removeLayer(t); } });
-    if (want && !map.hasLayer(want)) { map.addLayer(want); }
-    syncLegends();
-  });
-  map.on('baselayerchange overlayadd overlayremove layeradd', function () {
-    setTimeout(syncLegends, 0);
-  });
-  syncLegends();
-  // tiles when the tile server answers, else the offline background stays
-  var probe = new Image();
-  probe.onload = function () {
-    var tiles = L.tileLayer(__TILE_URL__, {attribution: __TILE_ATTR__, maxZoom: 18});
-    tiles.addTo(map); tiles.bringToBack();
-    __CONTROL__.addOverlay(tiles, __TILE_NAME__);
-    map.removeLayer(bg);
-    document.body.setAttribute('data-background', 'tiles');
-  };
-  probe.onerror = function () { document.body.setAttribute('data-background', 'offline'); };
-  probe.src = __TILE_URL__.replace('{z}', '10').replace('{x}', '520').replace('{y}', '340');
-  // search a commune by name (accents and case ignored)
-  function norm(s) {
-    return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
-      .replace(/[-'’\s]+/g, ' ').trim();
-  }
-  var input = document.getElementById('tg-search');
-  var msg = document.getElementById('tg-search-msg');
-  function find(q) {
-    q = norm(q);
-    if (!q) { return null; }
-    var exact = null, starts = null, part = null;
-    communes.forEach(function (c) {
-      var n = norm(c.nom);
-      if (n === q && !exact) { exact = c; }
-      else if (n.indexOf(q) === 0 && !starts) { starts = c; }
-      else if (n.indexOf(q) > 0 && !part) { part = c; }
-    });
-    return exact || starts || part;
-  }
-  // Enter fires both 'keydown' and 'change': the commune's popup is opened once, not twice
-  var opened = null;
-  function go() {
-    var c = find(input.value);
-    if (!c) { msg.textContent = input.value ? __NONE__ : ''; return; }
-    msg.textContent = '';
-    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }
-    map.fitBounds(c.b, {maxZoom: 12});
-    opened = {code: c.code,
-              popup: L.popup({maxWidth: 340}).setLatLng(c.c).setContent(c.p).openOn(map)};
-  }
-  input.addEventListener('change', go);
-  input.addEventListener('keydown', function (e) { if (e.key === 'Enter') { go(); } });
-  document.getElementById('tg-fullscreen').addEventListener('click', function () {
-    var el = document.documentElement;
-    if (document.fullscreenElement) { document.exitFullscreen(); }
-    else if (el.requestFullscreen) { el.requestFullscreen().catch(function () {}); }
-  });
-  document.getElementById('tg-print').addEventListener('click', function () { window.print(); });
-  // the printed page shows what the screen showed: the same bounds fitted to the paper
-  // (bounds kept before printing; refitted once the print layout applies)
-  var screenView = null;
-  function refit() {
-    map.invalidateSize({animate: false});
-    if (screenView) { map.fitBounds(screenView, {animate: false}); }
-  }
-  window.addEventListener('beforeprint', function () {
-    screenView = screenView || map.getBounds(); refit();
-  });
-  window.matchMedia('print').addEventListener('change', function (e) {
-    if (e.matches) { screenView = screenView || map.getBounds(); }
-    refit();
-    if (!e.matches) { screenView = null; }
-  });
-  window.addEventListener('afterprint', function () { refit(); screenView = null; });
-  document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
-});
 """
 
 
