@@ -61,7 +61,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_outputs.py::test_drive_time_raster_holds_the_prepared_minutes",),
     ),
     Mutation(
-        "map-search-opens-the-popup-twice", "templates/map.js.j2",
+        "map-search-opens-the-popup-twice", "templates/map_controls.html.j2",
         "    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }",
         "",
         ("tests/test_officials.py::test_map_for_officials_offline",),
@@ -285,13 +285,13 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
     ),
     Mutation(
-        "map-search-keeps-accents", "templates/map.js.j2",
+        "map-search-keeps-accents", "templates/map_controls.html.j2",
         "    return s.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').toLowerCase()",
         "    return s.normalize('NFD').toLowerCase()",
         ("tests/test_officials.py::test_map_for_officials_offline",),
     ),
     Mutation(
-        "map-offline-background-dropped", "templates/map.js.j2",
+        "map-offline-background-dropped", "templates/map_controls.html.j2",
         "  probe.onerror = function () { document.body.setAttribute('data-background', 'offline'); };",
         "  probe.onerror = function () { map.removeLayer(bg);\n"
         "    document.body.setAttribute('data-background', 'offline'); };",

@@ -413,12 +413,12 @@ def folium_map(
                       "c": [round(c.y, 5), round(c.x, 5)],
                       "p": (commune_popups or {}).get(code, f"<b>{esc(str(row['nom']))}</b>")})
 
-    js = render("map.js.j2", map=m.get_name(), communes=index, layers=geojson_vars,
-                themes=[v for _n, v, _l in themes], bands=bands_fg.get_name(),
-                background=bg.get_name(), tile_url=TILE_URL,
-                tile_attribution=_("tiles_attribution"), tile_name=esc(_("tiles_layer")),
-                control=control.get_name(), search_none=_("search_none"))
-    m.get_root().html.add_child(Element(f"<script>{js}</script>"))
+    script = render("map_controls.html.j2", map=m.get_name(), communes=index,
+                    layers=geojson_vars, themes=[v for _n, v, _l in themes],
+                    bands=bands_fg.get_name(), background=bg.get_name(), tile_url=TILE_URL,
+                    tile_attribution=_("tiles_attribution"), tile_name=esc(_("tiles_layer")),
+                    control=control.get_name(), search_none=_("search_none"))
+    m.get_root().html.add_child(Element(script))
     return m
 
 

@@ -14,6 +14,7 @@ HTML built and escaped by the caller (pandas tables, sections) is passed as
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from functools import cache
@@ -42,16 +43,25 @@ def js_ident(name: str) -> Markup:
     return Markup(name)
 
 
+def _escaped(value) -> Markup:
+    """A value as the page shows it: :class:`~markupsafe.Markup` as it is, anything else as
+    text escaped by :func:`html.escape`."""
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The templates' environment (built once: the templates compile on first use).
 
-    Autoescape on, no whitespace trimmed, a template's last newline kept: a page renders
-    exactly as its template reads.
+    Autoescape on, with :func:`html.escape` (the escaping of the rest of the outputs, quotes
+    included) for every value not marked safe; a line holding only a block tag leaves
+    nothing in the page (``trim_blocks``, ``lstrip_blocks``), nor does the template's last
+    newline; an undefined name is an error.
     """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("territorial_geo", "templates"),
-        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+        autoescape=True, finalize=_escaped, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined)
     env.filters["js"] = js_json
     env.filters["ident"] = js_ident
     return env
