@@ -654,28 +654,13 @@ def write_scenarios_report(
     """Write a scenario sweep's ``report.html`` (atomically, images embedded): the seats
     per scenario and zone at ``year``, a chart per zone, the one-at-a-time sensitivity and
     its tornado charts; text in ``lang``."""
-    _ = messages(lang)
-    parts = [
-        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title>",
-        "<style>body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em}"
-        "h2{border-bottom:2px solid #2a7}"
-        "table.t{border-collapse:collapse}table.t td,table.t th{border:1px solid #ccc;"
-        "padding:3px 7px;text-align:right}.note{background:#fff6d5;padding:4px 10px}"
-        "</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
-        f"<h2>{html.escape(_('sweep_h_scenarios'))}</h2>",
-        f"<p>{html.escape(_('sweep_intro', year=year))}</p>",
-        _table(sweep, lang=lang),
-        *[_img(p) for p in charts if p.is_file()],
-        f"<h2>{html.escape(_('sweep_h_sensitivity'))}</h2>",
-        f"<p>{html.escape(_('sweep_sens_intro', year=sensitivity_year or year))}</p>",
-        _table(sensitivity, lang=lang),
-        *[_img(p) for p in tornados if p.is_file()],
-        "</body></html>",
-    ]
-    page = "\n".join(parts)
+    page = render(
+        "sweep_report.html.j2", lang=lang, title=title, t=messages(lang), notes=notes,
+        year=year, sensitivity_year=sensitivity_year or year,
+        sweep=Markup(_table(sweep, lang=lang)),
+        charts=[Markup(_img(p)) for p in charts if p.is_file()],
+        sensitivity=Markup(_table(sensitivity, lang=lang)),
+        tornados=[Markup(_img(p)) for p in tornados if p.is_file()])
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
