@@ -621,12 +621,25 @@ def static_map(
     sites: gpd.GeoDataFrame | None = None, outline: gpd.GeoDataFrame | None = None,
     legend_title: str = "", lang: str = DEFAULT_LANG,
 ) -> None:
-    """A printable PNG choropleth with scale bar, north arrow, legend and credits (labels in
-    ``lang``).
+    """A printable PNG choropleth of one column (:func:`static_maps` with one theme)."""
+    static_maps(communes, [(column, title, legend_title, path)], polygons=polygons,
+                towns=towns, sites=sites, outline=outline, lang=lang)
+
+
+def static_maps(
+    communes: gpd.GeoDataFrame, themes: list[tuple[str, str, str, str | os.PathLike]], *,
+    polygons: gpd.GeoDataFrame | None = None, towns: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None, outline: gpd.GeoDataFrame | None = None,
+    lang: str = DEFAULT_LANG,
+) -> None:
+    """Printable PNG choropleths with scale bar, north arrow, legend and credits (labels in
+    ``lang``), one per theme ``(column, title, legend title, path)``.
 
     Framed on the territory and its zones (no outline cut at the frame), the figure's
     shape follows the frame's (no empty band) and the legend sits under the map: printed
-    at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more.
+    at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more. The
+    figure is drawn once; each theme only recolours the communes and changes the legend
+    and the title before its PNG is written (atomically).
     """
     import matplotlib
 
@@ -634,27 +647,22 @@ def static_map(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    if not themes:
+        return
     _ = messages(lang)
     g = communes.to_crs(WORKING_CRS)
-    classes, bins = classify(g[column])
     minx, miny, maxx, maxy = frame_bounds(g, polygons, outline)
     aspect = (maxy - miny) / max(maxx - minx, 1.0)
     fig, ax = plt.subplots(figsize=(7.5, float(np.clip(7.5 * aspect, 4.0, 9.5)) + 1.6),
                            dpi=150)
-    g.assign(_c=[SEQ_COLOURS[min(c, 4)] for c in classes]).plot(
-        ax=ax, color=[SEQ_COLOURS[min(c, 4)] for c in classes], edgecolor="#666", linewidth=0.4)
-    handles = []
-    lo = None
-    for c, b in zip(SEQ_COLOURS, bins, strict=False):
-        handles.append(Patch(facecolor=c, edgecolor="#666",
-                             label=(f"≤ {_fmt('{:.1f}', b, lang)}" if lo is None
-                                    else f"{_fmt('{:.1f}', lo, lang)} – {_fmt('{:.1f}', b, lang)}")))
-        lo = b
+    g.plot(ax=ax, color=SEQ_COLOURS[0], edgecolor="#666", linewidth=0.4)
+    choropleth = ax.collections[-1]
+    overlay = []  # the legend's keys after the classes: zones, third places
     if polygons is not None and len(polygons):
         for zi, (_z, sub) in enumerate(polygons.groupby("zone", sort=False)):
             col = ZONE_COLOURS[zi % len(ZONE_COLOURS)]
             sub.to_crs(WORKING_CRS).boundary.plot(ax=ax, color=col, linewidth=1.4)
-            handles.append(Patch(facecolor="none", edgecolor=col,
+            overlay.append(Patch(facecolor="none", edgecolor=col,
                                  label=_("png_zone", name=sub["nom"].iloc[0])))
     if outline is not None:
         outline.to_crs(WORKING_CRS).boundary.plot(ax=ax, color="black", linewidth=2)
@@ -667,7 +675,7 @@ def static_map(
     if sites is not None and len(sites):
         sites.to_crs(WORKING_CRS).plot(ax=ax, color="orchid", edgecolor="purple", marker="s",
                                        markersize=40, zorder=6)
-        handles.append(Patch(facecolor="orchid", edgecolor="purple",
+        overlay.append(Patch(facecolor="orchid", edgecolor="purple",
                              label=_("png_third_place")))
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
@@ -682,18 +690,30 @@ def static_map(
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.87), xycoords="axes fraction",
                 ha="center", fontsize=14, weight="bold",
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
-    ax.legend(handles=handles, title=legend_title or column, loc="upper center",
-              bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10, frameon=False,
-              ncol=2)
-    ax.set_title(title, fontsize=13, pad=30)
     ax.set_axis_off()
     # credits under the title (the legend takes the bottom)
     ax.text(0.5, 1.005, f"{credits(lang)} — {_('png_crs')}", transform=ax.transAxes,
             ha="center", va="bottom", fontsize=8, color="#333", wrap=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    for column, title, legend_title, path in themes:
+        classes, bins = classify(g[column])
+        choropleth.set_facecolor([SEQ_COLOURS[min(c, 4)] for c in classes])
+        handles = []
+        lo = None
+        for c, b in zip(SEQ_COLOURS, bins, strict=False):
+            handles.append(Patch(facecolor=c, edgecolor="#666",
+                                 label=(f"≤ {_fmt('{:.1f}', b, lang)}" if lo is None
+                                        else f"{_fmt('{:.1f}', lo, lang)} – "
+                                             f"{_fmt('{:.1f}', b, lang)}")))
+            lo = b
+        ax.legend(handles=handles + overlay, title=legend_title or column, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10,
+                  frameon=False, ncol=2)
+        ax.set_title(title, fontsize=13, pad=30)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        png = buf.getvalue()
+        atomic_write(Path(path), lambda tmp, png=png: tmp.write_bytes(png))
     plt.close(fig)
-    atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
 
 
 def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None = None,

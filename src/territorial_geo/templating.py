@@ -18,9 +18,12 @@ import html
 import json
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    import jinja2
 
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 
@@ -58,6 +61,8 @@ def environment() -> jinja2.Environment:
     nothing in the page (``trim_blocks``, ``lstrip_blocks``), nor does the template's last
     newline; an undefined name is an error.
     """
+    import jinja2  # on first render: importing the study does not pay for it
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("territorial_geo", "templates"),
         autoescape=True, finalize=_escaped, trim_blocks=True, lstrip_blocks=True,

@@ -163,11 +163,11 @@ def write_static_maps(res: StudyResult, d: Path, *, communes: gpd.GeoDataFrame) 
     lang = cfg.output.lang
     ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
     outline = territory_outline(res)
-    images = []
+    images, themes = [], []
     for col, label in theme_layers(res.demand.years, lang).items():
         p = d / f"map_{col.replace('seats_total_', 'seats_')}.png"
-        maps.static_map(communes, col, f"{cfg.name} — {label}", p, polygons=ten,
-                        towns=zones.towns, sites=res.sites, outline=outline,
-                        legend_title=label, lang=lang)
+        themes.append((col, f"{cfg.name} — {label}", label, p))
         images.append(p)
+    maps.static_maps(communes, themes, polygons=ten, towns=zones.towns, sites=res.sites,
+                     outline=outline, lang=lang)
     return images
