@@ -87,3 +87,78 @@ def test_network_label_reads_the_facts_like_the_network(artois_result):
     for lang in ("fr", "en"):
         assert (outputs.network_label(facts, lang=lang)
                 == outputs.network_label(artois_result.network, lang=lang))
+
+
+def _squares(values: list[float]):
+    """Communes as unit squares of 10 km in a row, EPSG:2154, with a ``v`` column."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    geoms = [box(700_000 + i * 10_000, 7_000_000, 710_000 + i * 10_000, 7_010_000)
+             for i in range(len(values))]
+    return gpd.GeoDataFrame({"code": [f"6200{i}" for i in range(len(values))],
+                             "nom": [f"C{i}" for i in range(len(values))], "v": values,
+                             "w": values[::-1]}, geometry=geoms, crs="EPSG:2154")
+
+
+def test_printable_maps_drawn_once_equal_each_drawn_alone(tmp_path):
+    """One figure for every theme: each PNG is the one its theme gives alone (no legend,
+    title or colour left over from the theme before)."""
+    from territorial_geo import maps
+
+    communes = _squares([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    maps.static_maps(communes, [("v", "Theme v", "v", tmp_path / "v.png"),
+                                ("w", "Theme w", "w", tmp_path / "w.png")], lang="fr")
+    maps.static_map(communes, "w", "Theme w", tmp_path / "w-alone.png", legend_title="w",
+                    lang="fr")
+    assert (tmp_path / "w.png").read_bytes() == (tmp_path / "w-alone.png").read_bytes()
+    assert (tmp_path / "v.png").read_bytes() != (tmp_path / "w.png").read_bytes()
+
+
+def test_printable_map_colours_each_commune_by_its_class(tmp_path):
+    """Six communes in five classes: every class colour covers at least a commune's area
+    (far more than its legend key)."""
+    import matplotlib.image as mpimg
+
+    from territorial_geo import maps
+
+    communes = _squares([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    maps.static_maps(communes, [("v", "Theme v", "v", tmp_path / "v.png")], lang="fr")
+    img = (mpimg.imread(tmp_path / "v.png")[..., :3] * 255).round().astype(int)
+    for colour in maps.SEQ_COLOURS:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+        n = int((np.abs(img - rgb).max(axis=-1) <= 2).sum())
+        assert n > 5000, (colour, n)
+
+
+def test_templates_escape_every_value_not_marked_safe():
+    from markupsafe import Markup
+
+    from territorial_geo import templating
+
+    env = templating.environment()
+    t = env.from_string("<p title='{{ a }}'>{{ a }}</p>{{ b }}")
+    out = t.render(a="l'<b>\"x\"&", b=Markup("<i>kept</i>"))
+    assert out == ("<p title='l&#x27;&lt;b&gt;&quot;x&quot;&amp;'>l&#x27;&lt;b&gt;&quot;x&quot;&amp;"
+                   "</p><i>kept</i>")
+
+
+def test_map_script_values_cannot_close_the_script_element():
+    """A commune name holding ``</script>`` stays inside the map's script (JSON written
+    ``<\\/script>``), and only identifiers pass as Folium element names."""
+    from territorial_geo import templating
+
+    script = templating.render(
+        "map_controls.html.j2", map="map_1", communes=[{"nom": "X</script><script>alert(1)"}],
+        layers=["geo_json_1"], themes=["feature_group_1"], bands="feature_group_2",
+        background="feature_group_3", tile_url="https://t/{z}/{x}/{y}.png",
+        tile_attribution="© OSM </script>", tile_name="Fond", control="layer_control_1",
+        search_none="Aucune commune")
+    assert script.startswith("<script>\n") and script.endswith("</script>")
+    assert script.count("</script>") == 1
+    assert '"nom": "X<\\/script><script>alert(1)"' in script
+    with pytest.raises(ValueError, match="identifier"):
+        templating.render(
+            "map_controls.html.j2", map="map_1; alert(1)", communes=[], layers=[], themes=[],
+            bands="b", background="g", tile_url="", tile_attribution="", tile_name="",
+            control="c", search_none="")

@@ -55,6 +55,37 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
     ),
     Mutation(
+        "map-script-json-closes-the-script", "templating.py",
+        r'    return Markup(json.dumps(value, ensure_ascii=False).replace("</", "<\\/"))',
+        "    return Markup(json.dumps(value, ensure_ascii=False))",
+        ("tests/test_outputs.py::test_map_script_values_cannot_close_the_script_element",),
+    ),
+    Mutation(
+        "map-script-any-identifier", "templating.py",
+        "    if not _IDENT.fullmatch(str(name)):",
+        "    if False:",
+        ("tests/test_outputs.py::test_map_script_values_cannot_close_the_script_element",),
+    ),
+    Mutation(
+        "templates-values-unescaped", "templating.py",
+        "    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))",
+        "    return Markup(str(value))",
+        ("tests/test_outputs.py::test_templates_escape_every_value_not_marked_safe",
+         "tests/test_officials.py::test_injected_names_are_escaped_in_files"),
+    ),
+    Mutation(
+        "static-maps-legends-pile-up", "maps.py",
+        "        ax.legend(handles=handles + overlay,",
+        "        fig.legend(handles=handles + overlay,",
+        ("tests/test_outputs.py::test_printable_maps_drawn_once_equal_each_drawn_alone",),
+    ),
+    Mutation(
+        "static-maps-communes-not-recoloured", "maps.py",
+        "        choropleth.set_facecolor([SEQ_COLOURS[min(c, 4)] for c in classes])",
+        "        pass",
+        ("tests/test_outputs.py::test_printable_map_colours_each_commune_by_its_class",),
+    ),
+    Mutation(
         "drive-time-grid-without-the-snap-leg", "maps.py",
         '        t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy() / 60',
         '        t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy()',
