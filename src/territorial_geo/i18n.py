@@ -758,9 +758,11 @@ def label_or(prefix: str, value, lang: str = DEFAULT_LANG):
     return MESSAGES[check_lang(lang)].get(f"{prefix}_{value}", value)
 
 
-def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1) -> str:
-    """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``)."""
-    s = f"{value:,.{digits}f}"
+def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1,
+           group: bool = True) -> str:
+    """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``;
+    without thousands separators when not ``group``: ``1234,5``, ``1234.5``)."""
+    s = f"{value:{',' if group else ''}.{digits}f}"
     if lang == "fr":
         s = s.replace(",", "\u202f").replace(".", ",")
     return s

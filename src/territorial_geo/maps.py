@@ -61,25 +61,31 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[float]]:
     return np.searchsorted(np.asarray(bins), v, side="left"), bins
 
 
-def _fmt(fmt: str, v: float, lang: str) -> str:
-    s = fmt.format(v)
-    return s.replace(".", ",") if lang == "fr" else s
+def class_labels(bins: list[float], *, digits: int = 1,
+                 lang: str = DEFAULT_LANG) -> list[str]:
+    """The legend label of each class given the classes' upper bounds: "≤ b" for the
+    first, "a – b" after, "> a" for an unbounded last class; numbers written the
+    language's way without thousands separators (:func:`~territorial_geo.i18n.number`)."""
+    def n(v: float) -> str:
+        return number(v, lang, digits=digits, group=False)
+
+    out, lo = [], None
+    for b in bins:
+        out.append(f"≤ {n(b)}" if lo is None else f"> {n(lo)}" if not np.isfinite(b)
+                   else f"{n(lo)} – {n(b)}")
+        lo = b
+    return out
 
 
-def _legend_html(title: str, colours: list[str], bins: list[float], fmt: str = "{:.1f}",
+def _legend_html(title: str, colours: list[str], bins: list[float], digits: int = 1,
                  lang: str = DEFAULT_LANG, layer: str = "") -> str:
     """A legend block (title and one row per class); the map shows it while its theme
     (named ``layer``) is shown."""
-    rows = []
-    lo = None
-    for c, b in zip(colours, bins, strict=False):
-        label = (f"≤ {_fmt(fmt, b, lang)}" if lo is None
-                 else f"> {_fmt(fmt, lo, lang)}" if not np.isfinite(b)
-                 else f"{_fmt(fmt, lo, lang)} – {_fmt(fmt, b, lang)}")
-        rows.append(f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
-                    f'margin-right:6px;border:1px solid #555;vertical-align:middle"></span>'
-                    f'{html.escape(label)}</div>')
-        lo = b
+    rows = [f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
+            f'margin-right:6px;border:1px solid #555;vertical-align:middle"></span>'
+            f'{html.escape(label)}</div>'
+            for c, label in zip(colours, class_labels(bins, digits=digits, lang=lang),
+                                strict=False)]
     return (f'<div class="tg-legend" data-layer="{html.escape(layer)}"><b>'
             f'{html.escape(title)}</b>{"".join(rows)}</div>')
 
@@ -259,7 +265,7 @@ def folium_map(
         geojson_vars.append(gj.get_name())
         fg.add_to(m)
         themes.append((label, fg.get_name(), _legend_html(
-            _("min_to_site"), TIME_COLOURS, [5, 10, 15, 20, float("inf")], fmt="{:.0f}",
+            _("min_to_site"), TIME_COLOURS, [5, 10, 15, 20, float("inf")], digits=0,
             lang=lang, layer=label)))
     none = folium.FeatureGroup(name=esc(_("theme_none")), overlay=False, show=False)
     none.add_to(m)
@@ -697,14 +703,9 @@ def static_maps(
     for column, title, legend_title, path in themes:
         classes, bins = classify(g[column])
         choropleth.set_facecolor([SEQ_COLOURS[min(c, 4)] for c in classes])
-        handles = []
-        lo = None
-        for c, b in zip(SEQ_COLOURS, bins, strict=False):
-            handles.append(Patch(facecolor=c, edgecolor="#666",
-                                 label=(f"≤ {_fmt('{:.1f}', b, lang)}" if lo is None
-                                        else f"{_fmt('{:.1f}', lo, lang)} – "
-                                             f"{_fmt('{:.1f}', b, lang)}")))
-            lo = b
+        handles = [Patch(facecolor=c, edgecolor="#666", label=label)
+                   for c, label in zip(SEQ_COLOURS, class_labels(bins, lang=lang),
+                                       strict=False)]
         ax.legend(handles=handles + overlay, title=legend_title or column, loc="upper center",
                   bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10,
                   frameon=False, ncol=2)
