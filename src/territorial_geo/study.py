@@ -446,7 +446,7 @@ def run_study(
                       sites, supply, site_times, cov, sel, timings, notes, inv_label,
                       load_state(sources.resolve_data_dir(data.data_dir)), sens,
                       pole_dropped, tele_rules, engine)
-    res.prepared = prepare_outputs(res, data_dir=data.data_dir)  # h-out: outputs' inputs
+    res.prepared = prepare_outputs(res, data_dir=data.data_dir)  # routed here, not when writing
     return res
 
 
