@@ -762,10 +762,14 @@ def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1,
            group: bool = True) -> str:
     """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``;
     without thousands separators when not ``group``: ``1234,5``, ``1234.5``)."""
-    s = f"{value:{',' if group else ''}.{digits}f}"
-    if lang == "fr":
-        s = s.replace(",", "\u202f").replace(".", ",")
-    return s
+    return localized(value, f"{',' if group else ''}.{digits}f", lang)
+
+
+def localized(value, spec: str, lang: str = DEFAULT_LANG) -> str:
+    """``format(value, spec)`` written the language's way: in French a decimal comma, a
+    narrow no-break space between thousands and before ``%`` (``localized(0.4775, ".3g",
+    "fr")`` is ``0,477``)."""
+    return format(_Localized(value, lang), spec)
 
 
 #: Labels of the demand detail (issue 19): the persons behind the seats, the residents of

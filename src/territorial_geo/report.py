@@ -29,6 +29,7 @@ from territorial_geo.i18n import (
     Note,
     dataset_text,
     label_or,
+    localized,
     messages,
     number,
     param_label,
@@ -106,8 +107,8 @@ def value_text(v, lang: str = DEFAULT_LANG) -> str:
     if isinstance(v, float | np.floating):
         if not np.isfinite(v):
             return "–"
-        s = f"{float(v):.4g}" if abs(v) < 10_000 else number(float(v), lang, digits=0)
-        return s.replace(".", ",") if lang == "fr" else s
+        return (localized(float(v), ".4g", lang) if abs(v) < 10_000
+                else number(float(v), lang, digits=0))
     if isinstance(v, dict):
         return " ; ".join(f"{k} = {value_text(x, lang)}" for k, x in v.items()) if lang == "fr" \
             else "; ".join(f"{k} = {value_text(x, lang)}" for k, x in v.items())
