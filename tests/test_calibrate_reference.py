@@ -215,14 +215,14 @@ def test_retime_matches_a_rebuild_on_local_and_skeleton_links():
 
 
 def test_network_label_cites_the_fit_only_for_the_defaults():
-    from territorial_geo import study
+    from territorial_geo import outputs
 
     communes, cl, dens = grid(3)
     net = build_approximate(communes, cl, dens)
-    assert "speeds fitted to OSRM car times (method §2.6.7)" in study.network_label(net)
-    assert "OSRM" in study.network_label(net, lang="fr")
+    assert "speeds fitted to OSRM car times (method §2.6.7)" in outputs.network_label(net)
+    assert "OSRM" in outputs.network_label(net, lang="fr")
     other = build_approximate(communes, cl, dens, params=ApproxParams(link_s=3.0))
-    assert "OSRM" not in study.network_label(other)
+    assert "OSRM" not in outputs.network_label(other)
     assert "neocarto/rspatial" in net.source["parameters"]["link_s"]["source"]
 
 

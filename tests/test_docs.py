@@ -32,7 +32,7 @@ OUTSIDE_METHOD = "METHOD" + ".md"
 SHARED = "../" + "shared/"
 OTHER_PROGRAMS = re.compile(r"\b(mkdocs|pip|pytest|ruff)\b")
 NAV_PAGES = ["index", "method", "data", "cli", "api/index", "api/network", "api/zoning",
-             "api/demand", "api/coverage", "api/study", "api/sources", "api/config",
+             "api/demand", "api/coverage", "api/study", "api/outputs", "api/sources", "api/config",
              "api/other"]
 
 

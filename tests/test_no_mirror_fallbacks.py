@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shapely
 
-from territorial_geo import config, network, sources, study, supply
+from territorial_geo import config, network, outputs, sources, supply
 from territorial_geo.network.load import NO_SKELETON
 
 
@@ -33,7 +33,7 @@ def test_approximate_network_without_skeleton_uses_local_links_only(tmp_path, da
     assert "data fetch --dataset osm:nord-pas-de-calais" in note
     info = net.info()
     assert info["note"] == note and info["skeleton"] is None
-    assert NO_SKELETON in study.network_label(net)
+    assert NO_SKELETON in outputs.network_label(net)
     # once the regional extract is in the data directory, the note points at it
     (empty / "osm").mkdir(parents=True)
     (empty / "osm" / "nord-pas-de-calais-latest.osm.pbf").write_bytes(b"")

@@ -29,18 +29,18 @@ def test_note_is_its_english_text_and_renders_french_numbers():
     assert render("as it is", "fr") == "as it is"
 
 
-@pytest.mark.parametrize(("template", "value", "fr", "en"), [
-    ("{:,.1f}", 1234.56, "1" + NNBSP + "234,6", "1,234.6"),
-    ("{:,.0f}", 1234567, "1" + NNBSP + "234" + NNBSP + "567", "1,234,567"),
-    ("{:+.1%}", 0.123, "+12,3" + NNBSP + "%", "+12.3%"),
-    ("{:.2f} km", 3.14159, "3,14 km", "3.14 km"),
+@pytest.mark.parametrize(("spec", "value", "fr", "en"), [
+    (",.1f", 1234.56, "1" + NNBSP + "234,6", "1,234.6"),
+    (",.0f", 1234567, "1" + NNBSP + "234" + NNBSP + "567", "1,234,567"),
+    ("+.1%", 0.123, "+12,3" + NNBSP + "%", "+12.3%"),
+    (".2f", 3.14159, "3,14", "3.14"),
 ])
-def test_format_number_writes_french_and_english(template, value, fr, en):
-    assert i18n.format_number(template, value, "fr") == fr
-    assert i18n.format_number(template, value, "en") == en
+def test_localized_writes_french_and_english(spec, value, fr, en):
+    assert i18n.localized(value, spec, "fr") == fr
+    assert i18n.localized(value, spec, "en") == en
 
 
-def test_number_is_format_number_with_thousands():
+def test_number_is_localized_with_thousands():
     assert i18n.number(1234.56, "fr") == "1" + NNBSP + "234,6"
     assert i18n.number(1234.56, "en", digits=0) == "1,235"
 

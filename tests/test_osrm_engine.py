@@ -465,7 +465,7 @@ def test_study_end_to_end_with_osrm(data_dir, tmp_path):
                    "margin_km": 3, "engine": "osrm"},
         "output": {"static_maps": False, "raster_cell_m": 500.0}})
     res = study.run_study(cfg, overridden=keys, data_dir=d)
-    out = study.write_outputs(res, tmp_path / "out", data_dir=d)
+    out = study.write_outputs(res, tmp_path / "out")
     params = json.loads((out / "parameters.json").read_text())
     assert params["routing_engine"]["engine"] == "osrm"
     assert params["routing_engine"]["isochrone_sample_m"] == 1000.0

@@ -36,7 +36,63 @@ class Mutation:
 
 MUTATIONS: list[Mutation] = [
     Mutation(
-        "map-search-opens-the-popup-twice", "maps.py",
+        "outputs-roads-read-from-the-network", "outputs/webmap.py",
+        "        roads=res.prepared.roads, proposed=proposed,",
+        "        roads=maps.main_roads(res.network.edges), proposed=proposed,",
+        ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
+    ),
+    Mutation(
+        "outputs-leaflet-read-from-the-data-dir", "outputs/webmap.py",
+        "    maps.save_map(m, path, lang=lang, assets=res.prepared.leaflet)",
+        "    maps.save_map(m, path, lang=lang)",
+        ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
+    ),
+    Mutation(
+        "outputs-raster-routed-while-writing", "outputs/write.py",
+        '        maps.write_time_raster(d / "drive_time.tif", res.prepared.drive_times)',
+        '        from territorial_geo.outputs.prepared import drive_time_grid\n'
+        '        maps.write_time_raster(d / "drive_time.tif", drive_time_grid(res))',
+        ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
+    ),
+    Mutation(
+        "map-script-json-closes-the-script", "templating.py",
+        r'    return Markup(json.dumps(value, ensure_ascii=False).replace("</", "<\\/"))',
+        "    return Markup(json.dumps(value, ensure_ascii=False))",
+        ("tests/test_outputs.py::test_map_script_values_cannot_close_the_script_element",),
+    ),
+    Mutation(
+        "map-script-any-identifier", "templating.py",
+        "    if not _IDENT.fullmatch(str(name)):",
+        "    if False:",
+        ("tests/test_outputs.py::test_map_script_values_cannot_close_the_script_element",),
+    ),
+    Mutation(
+        "templates-values-unescaped", "templating.py",
+        "    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))",
+        "    return Markup(str(value))",
+        ("tests/test_outputs.py::test_templates_escape_every_value_not_marked_safe",
+         "tests/test_officials.py::test_injected_names_are_escaped_in_files"),
+    ),
+    Mutation(
+        "static-maps-legends-pile-up", "maps.py",
+        "        ax.legend(handles=handles + overlay,",
+        "        fig.legend(handles=handles + overlay,",
+        ("tests/test_outputs.py::test_printable_maps_drawn_once_equal_each_drawn_alone",),
+    ),
+    Mutation(
+        "static-maps-communes-not-recoloured", "maps.py",
+        "        choropleth.set_facecolor([SEQ_COLOURS[min(c, 4)] for c in classes])",
+        "        pass",
+        ("tests/test_outputs.py::test_printable_map_colours_each_commune_by_its_class",),
+    ),
+    Mutation(
+        "drive-time-grid-without-the-snap-leg", "maps.py",
+        '        t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy() / 60',
+        '        t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy()',
+        ("tests/test_outputs.py::test_drive_time_raster_holds_the_prepared_minutes",),
+    ),
+    Mutation(
+        "map-search-opens-the-popup-twice", "templates/map_controls.html.j2",
         "    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }",
         "",
         ("tests/test_officials.py::test_map_for_officials_offline",),
@@ -232,7 +288,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_demand_config.py::test_supply_file_seats_column",),
     ),
     Mutation(  # issue 19: zones recomputed from communes.csv alone (ring members included)
-        "communes-csv-territory-only", "study.py",
+        "communes-csv-territory-only", "outputs/tables.py",
         "    codes = list(terr.codes) + outside",
         "    codes = list(terr.codes)",
         ("tests/test_study.py::test_every_zone_recomputed_from_communes_csv",),
@@ -280,13 +336,13 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_national_coverage_dask_equals_serial",),
     ),
     Mutation(
-        "map-search-keeps-accents", "maps.py",
+        "map-search-keeps-accents", "templates/map_controls.html.j2",
         "    return s.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '').toLowerCase()",
         "    return s.normalize('NFD').toLowerCase()",
         ("tests/test_officials.py::test_map_for_officials_offline",),
     ),
     Mutation(
-        "map-offline-background-dropped", "maps.py",
+        "map-offline-background-dropped", "templates/map_controls.html.j2",
         "  probe.onerror = function () { document.body.setAttribute('data-background', 'offline'); };",
         "  probe.onerror = function () { map.removeLayer(bg);\n"
         "    document.body.setAttribute('data-background', 'offline'); };",
@@ -457,7 +513,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_osrm_oracle.py",),
     ),
     Mutation(
-        "popup-times-stop-at-the-budget", "study.py",
+        "popup-times-stop-at-the-budget", "outputs/tables.py",
         "    mem = zones.within(max(zones.bands), territory_only=False)",
         "    mem = zones.within(territory_only=False)",
         ("tests/test_officials.py::test_popup_times_reach_the_widest_band",),
@@ -701,7 +757,7 @@ MUTATIONS: list[Mutation] = [
         "french-number-separators-swapped", "i18n.py",
         '            s = s.replace(",", "\\u202f").replace(".", ",")',
         '            s = s.replace(".", ",").replace(",", "\\u202f")',
-        ("tests/test_notes_lang.py::test_format_number_writes_french_and_english",),
+        ("tests/test_notes_lang.py::test_localized_writes_french_and_english",),
     ),
     Mutation(
         "territory-residents-of-the-union-all-members", "demand.py",

@@ -239,7 +239,7 @@ def _cmd_study(args) -> int:
     say = _progress(args.quiet)
     res = study.run_study(cfg, overridden=keys, data_dir=args.data_dir, progress=say)
     out = args.out or str(Path("maps") / Path(args.study).stem)
-    path = study.write_outputs(res, out, data_dir=args.data_dir, progress=say)
+    path = study.write_outputs(res, out, progress=say)
     pdf = report.write_pdf(path / "report.html", path / "report.pdf") if args.pdf else None
     if not args.quiet:
         zs = res.zone_seats

@@ -507,7 +507,7 @@ def commune_demand(
     """Teleworkers, solos and seats for a list of communes, from loaded input tables.
 
     The stage reads no file: the runner (:mod:`territorial_geo.study`) loads each dataset
-    once and passes the frames (``study.demand_inputs`` does it for a configuration).
+    once and passes the frames (``pipeline.load_demand_inputs`` does it for a configuration).
 
     Parameters
     ----------

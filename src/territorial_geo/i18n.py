@@ -758,31 +758,18 @@ def label_or(prefix: str, value, lang: str = DEFAULT_LANG):
     return MESSAGES[check_lang(lang)].get(f"{prefix}_{value}", value)
 
 
-def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1) -> str:
-    """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``)."""
-    return format_number(f"{{:,.{digits}f}}", value, lang)
+def number(value: float, lang: str = DEFAULT_LANG, *, digits: int = 1,
+           group: bool = True) -> str:
+    """A number written the language's way (French: ``1 234,5``; English: ``1,234.5``;
+    without thousands separators when not ``group``: ``1234,5``, ``1234.5``)."""
+    return localized(value, f"{',' if group else ''}.{digits}f", lang)
 
 
-def format_number(template: str, value: float, lang: str = DEFAULT_LANG) -> str:
-    """``template.format(value)`` written the language's way: the template's format spec
-    (``"{:,.1f}"``, ``"{:+.1%}"``), then, in French, a decimal comma and a narrow no-break
-    space between thousands and before ``%`` (``"{:,.1f}"``, 1234.5 -> ``1 234,5``).
-
-    Parameters
-    ----------
-    template
-        A :meth:`str.format` template with one replacement field.
-    value
-        The number.
-    lang
-        ``fr`` or ``en``.
-
-    Returns
-    -------
-    str
-        The formatted text.
-    """
-    return template.format(_Localized(value, lang))
+def localized(value, spec: str, lang: str = DEFAULT_LANG) -> str:
+    """``format(value, spec)`` written the language's way: in French a decimal comma, a
+    narrow no-break space between thousands and before ``%`` (``localized(0.4775, ".3g",
+    "fr")`` is ``0,477``)."""
+    return format(_Localized(value, lang), spec)
 
 
 #: Labels of the demand detail (issue 19): the persons behind the seats, the residents of

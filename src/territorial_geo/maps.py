@@ -15,6 +15,7 @@ import io
 import os
 import re
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +25,7 @@ import pandas as pd
 from territorial_geo import sources
 from territorial_geo.i18n import DEFAULT_LANG, messages, number
 from territorial_geo.sources import WEB_CRS, WORKING_CRS, atomic_write
+from territorial_geo.templating import render
 
 ZONE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                 "#1f78b4", "#b2df8a", "#fb9a99"]
@@ -59,25 +61,31 @@ def classify(values: pd.Series, k: int = 5) -> tuple[np.ndarray, list[float]]:
     return np.searchsorted(np.asarray(bins), v, side="left"), bins
 
 
-def _fmt(fmt: str, v: float, lang: str) -> str:
-    s = fmt.format(v)
-    return s.replace(".", ",") if lang == "fr" else s
+def class_labels(bins: list[float], *, digits: int = 1,
+                 lang: str = DEFAULT_LANG) -> list[str]:
+    """The legend label of each class given the classes' upper bounds: "≤ b" for the
+    first, "a – b" after, "> a" for an unbounded last class; numbers written the
+    language's way without thousands separators (:func:`~territorial_geo.i18n.number`)."""
+    def n(v: float) -> str:
+        return number(v, lang, digits=digits, group=False)
+
+    out, lo = [], None
+    for b in bins:
+        out.append(f"≤ {n(b)}" if lo is None else f"> {n(lo)}" if not np.isfinite(b)
+                   else f"{n(lo)} – {n(b)}")
+        lo = b
+    return out
 
 
-def _legend_html(title: str, colours: list[str], bins: list[float], fmt: str = "{:.1f}",
+def _legend_html(title: str, colours: list[str], bins: list[float], digits: int = 1,
                  lang: str = DEFAULT_LANG, layer: str = "") -> str:
     """A legend block (title and one row per class); the map shows it while its theme
     (named ``layer``) is shown."""
-    rows = []
-    lo = None
-    for c, b in zip(colours, bins, strict=False):
-        label = (f"≤ {_fmt(fmt, b, lang)}" if lo is None
-                 else f"> {_fmt(fmt, lo, lang)}" if not np.isfinite(b)
-                 else f"{_fmt(fmt, lo, lang)} – {_fmt(fmt, b, lang)}")
-        rows.append(f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
-                    f'margin-right:6px;border:1px solid #555;vertical-align:middle"></span>'
-                    f'{html.escape(label)}</div>')
-        lo = b
+    rows = [f'<div><span style="background:{c};width:14px;height:14px;display:inline-block;'
+            f'margin-right:6px;border:1px solid #555;vertical-align:middle"></span>'
+            f'{html.escape(label)}</div>'
+            for c, label in zip(colours, class_labels(bins, digits=digits, lang=lang),
+                                strict=False)]
     return (f'<div class="tg-legend" data-layer="{html.escape(layer)}"><b>'
             f'{html.escape(title)}</b>{"".join(rows)}</div>')
 
@@ -172,8 +180,6 @@ def folium_map(
     -------
     folium.Map
     """
-    import json
-
     import folium
     from branca.element import Element
 
@@ -259,7 +265,7 @@ def folium_map(
         geojson_vars.append(gj.get_name())
         fg.add_to(m)
         themes.append((label, fg.get_name(), _legend_html(
-            _("min_to_site"), TIME_COLOURS, [5, 10, 15, 20, float("inf")], fmt="{:.0f}",
+            _("min_to_site"), TIME_COLOURS, [5, 10, 15, 20, float("inf")], digits=0,
             lang=lang, layer=label)))
     none = folium.FeatureGroup(name=esc(_("theme_none")), overlay=False, show=False)
     none.add_to(m)
@@ -413,21 +419,12 @@ def folium_map(
                       "c": [round(c.y, 5), round(c.x, 5)],
                       "p": (commune_popups or {}).get(code, f"<b>{esc(str(row['nom']))}</b>")})
 
-    def js_json(v) -> str:  # JSON safe inside a <script> element
-        return json.dumps(v, ensure_ascii=False).replace("</", "<\\/")
-
-    js = (_MAP_JS.replace("__MAP__", m.get_name())
-          .replace("__COMMUNES__", js_json(index))
-          .replace("__LAYERS__", js_json(geojson_vars))
-          .replace("__THEMES__", js_json([v for _n, v, _l in themes]))
-          .replace("__BANDS__", bands_fg.get_name())
-          .replace("__BG__", bg.get_name())
-          .replace("__TILE_URL__", json.dumps(TILE_URL))
-          .replace("__TILE_ATTR__", js_json(_("tiles_attribution")))
-          .replace("__TILE_NAME__", js_json(esc(_("tiles_layer"))))
-          .replace("__CONTROL__", control.get_name())
-          .replace("__NONE__", js_json(_("search_none"))))
-    m.get_root().html.add_child(Element(f"<script>{js}</script>"))
+    script = render("map_controls.html.j2", map=m.get_name(), communes=index,
+                    layers=geojson_vars, themes=[v for _n, v, _l in themes],
+                    bands=bands_fg.get_name(), background=bg.get_name(), tile_url=TILE_URL,
+                    tile_attribution=_("tiles_attribution"), tile_name=esc(_("tiles_layer")),
+                    control=control.get_name(), search_none=_("search_none"))
+    m.get_root().html.add_child(Element(script))
     return m
 
 
@@ -513,145 +510,6 @@ html,body{margin:0}
 }
 """
 
-#: The map's own controls (themes, search, fullscreen, print, tiles or offline background),
-#: plain JavaScript: works offline, no plugin to fetch.
-_MAP_JS = r"""
-window.addEventListener('load', function () {
-  var map = __MAP__;
-  var communes = __COMMUNES__;
-  var layers = __LAYERS__;
-  var themes = __THEMES__.map(function (n) { return window[n]; });
-  var bands = __BANDS__;
-  var bg = __BG__;
-  var byCode = {};
-  communes.forEach(function (c) { byCode[c.code] = c; });
-  // popups are panned clear of the panels (title and tools, legend, layer control)
-  function rectOf(sel) {
-    var e = document.querySelector(sel);
-    return e ? e.getBoundingClientRect() : {left: 0, right: 0, top: 0, bottom: 0};
-  }
-  var adjust = L.Popup.prototype._adjustPan;
-  L.Popup.include({_adjustPan: function () {
-    var box = map.getContainer().getBoundingClientRect();
-    var top = rectOf('.tg-top'), leg = rectOf('.tg-legends'), lc = rectOf('.leaflet-control-layers');
-    var right = Math.min(leg.left || box.right, lc.left || box.right);
-    this.options.autoPanPaddingTopLeft = L.point(50, Math.max(0, top.bottom - box.top) + 8);
-    this.options.autoPanPaddingBottomRight = L.point(Math.max(0, box.right - right) + 8, 24);
-    return adjust.apply(this, arguments);
-  }});
-  layers.forEach(function (name) {
-    var gj = window[name];
-    if (!gj) { return; }
-    gj.eachLayer(function (l) {
-      var c = byCode[l.feature.properties.code];
-      if (c) { l.bindPopup(c.p, {maxWidth: 340}); }
-    });
-  });
-  // commune names of the offline background (escaped text), hidden when zoomed out
-  var labels = L.layerGroup();
-  communes.forEach(function (c) {
-    L.marker(c.c, {interactive: false, keyboard: false, pane: 'tg-background',
-      icon: L.divIcon({className: 'tg-label', html: c.l, iconSize: null})}).addTo(labels);
-  });
-  labels.addTo(bg);
-  function zoomClass() {
-    map.getContainer().classList.toggle('tg-small-zoom', map.getZoom() < 11);
-  }
-  map.on('zoomend', zoomClass); zoomClass();
-  // a small map (e.g. inside the report) starts with its legend folded: one click opens it
-  var size = map.getSize();
-  if (size.x * size.y < 900000) { document.querySelector('.tg-legends').open = false; }
-  // one theme at a time: the legend's picker and the layer control's radio buttons agree,
-  // and only the shown theme's legend is displayed
-  var select = document.getElementById('tg-theme');
-  function syncLegends() {
-    var shown = -1;
-    themes.forEach(function (t, i) { if (t && map.hasLayer(t) && shown < 0) { shown = i; } });
-    if (shown >= 0) { select.value = String(shown); }
-    document.querySelectorAll('.tg-theme-legend').forEach(function (d) {
-      d.hidden = d.getAttribute('data-theme') !== String(shown);
-    });
-    document.querySelector('.tg-bands-legend').hidden = !map.hasLayer(bands);
-  }
-  select.addEventListener('change', function () {
-    var want = themes[Number(select.value)];
-    themes.forEach(function (t) { if (t && t !== want && map.hasLayer(t)) { map.removeLayer(t); } });
-    if (want && !map.hasLayer(want)) { map.addLayer(want); }
-    syncLegends();
-  });
-  map.on('baselayerchange overlayadd overlayremove layeradd', function () {
-    setTimeout(syncLegends, 0);
-  });
-  syncLegends();
-  // tiles when the tile server answers, else the offline background stays
-  var probe = new Image();
-  probe.onload = function () {
-    var tiles = L.tileLayer(__TILE_URL__, {attribution: __TILE_ATTR__, maxZoom: 18});
-    tiles.addTo(map); tiles.bringToBack();
-    __CONTROL__.addOverlay(tiles, __TILE_NAME__);
-    map.removeLayer(bg);
-    document.body.setAttribute('data-background', 'tiles');
-  };
-  probe.onerror = function () { document.body.setAttribute('data-background', 'offline'); };
-  probe.src = __TILE_URL__.replace('{z}', '10').replace('{x}', '520').replace('{y}', '340');
-  // search a commune by name (accents and case ignored)
-  function norm(s) {
-    return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
-      .replace(/[-'’\s]+/g, ' ').trim();
-  }
-  var input = document.getElementById('tg-search');
-  var msg = document.getElementById('tg-search-msg');
-  function find(q) {
-    q = norm(q);
-    if (!q) { return null; }
-    var exact = null, starts = null, part = null;
-    communes.forEach(function (c) {
-      var n = norm(c.nom);
-      if (n === q && !exact) { exact = c; }
-      else if (n.indexOf(q) === 0 && !starts) { starts = c; }
-      else if (n.indexOf(q) > 0 && !part) { part = c; }
-    });
-    return exact || starts || part;
-  }
-  // Enter fires both 'keydown' and 'change': the commune's popup is opened once, not twice
-  var opened = null;
-  function go() {
-    var c = find(input.value);
-    if (!c) { msg.textContent = input.value ? __NONE__ : ''; return; }
-    msg.textContent = '';
-    if (opened && opened.code === c.code && map.hasLayer(opened.popup)) { return; }
-    map.fitBounds(c.b, {maxZoom: 12});
-    opened = {code: c.code,
-              popup: L.popup({maxWidth: 340}).setLatLng(c.c).setContent(c.p).openOn(map)};
-  }
-  input.addEventListener('change', go);
-  input.addEventListener('keydown', function (e) { if (e.key === 'Enter') { go(); } });
-  document.getElementById('tg-fullscreen').addEventListener('click', function () {
-    var el = document.documentElement;
-    if (document.fullscreenElement) { document.exitFullscreen(); }
-    else if (el.requestFullscreen) { el.requestFullscreen().catch(function () {}); }
-  });
-  document.getElementById('tg-print').addEventListener('click', function () { window.print(); });
-  // the printed page shows what the screen showed: the same bounds fitted to the paper
-  // (bounds kept before printing; refitted once the print layout applies)
-  var screenView = null;
-  function refit() {
-    map.invalidateSize({animate: false});
-    if (screenView) { map.fitBounds(screenView, {animate: false}); }
-  }
-  window.addEventListener('beforeprint', function () {
-    screenView = screenView || map.getBounds(); refit();
-  });
-  window.matchMedia('print').addEventListener('change', function (e) {
-    if (e.matches) { screenView = screenView || map.getBounds(); }
-    refit();
-    if (!e.matches) { screenView = null; }
-  });
-  window.addEventListener('afterprint', function () { refit(); screenView = null; });
-  document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
-});
-"""
-
 
 def commune_popup(
     name: str, code: str, *, minutes: dict[str, float], seats: dict[int, float],
@@ -716,7 +574,9 @@ _JQUERY_SHIM = (
 )
 
 
-def _leaflet_assets(data_dir) -> tuple[str, str] | None:
+def leaflet_assets(data_dir: str | os.PathLike | None = None) -> tuple[str, str] | None:
+    """Leaflet's ``leaflet.js`` and ``leaflet.css`` (its images inlined) from the
+    ``leaflet`` dataset of the data directory; None when it was not fetched."""
     p = sources.resolve_data_dir(data_dir) / sources.CATALOG["leaflet"].path
     if not p.is_file():
         return None
@@ -730,15 +590,21 @@ def _leaflet_assets(data_dir) -> tuple[str, str] | None:
     return js, css
 
 
-def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_LANG) -> bool:
+_READ = object()
+
+
+def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_LANG,
+             assets=_READ) -> bool:
     """Render a Folium map to HTML atomically (``<html lang>`` set to ``lang``), inlining
-    Leaflet when it was fetched.
+    Leaflet: ``assets`` (``(js, css)`` of :func:`leaflet_assets`; None: not inlined), read
+    from ``data_dir`` when not given.
 
     Returns True when Leaflet was inlined (the map then opens offline, base tiles aside).
     """
     page = m.get_root().render()
     page = page.replace("<html>", f'<html lang="{html.escape(lang)}">', 1)
-    assets = _leaflet_assets(data_dir)
+    if assets is _READ:
+        assets = leaflet_assets(data_dir)
     inlined = False
     if assets is not None:
         js, css = assets
@@ -761,12 +627,25 @@ def static_map(
     sites: gpd.GeoDataFrame | None = None, outline: gpd.GeoDataFrame | None = None,
     legend_title: str = "", lang: str = DEFAULT_LANG,
 ) -> None:
-    """A printable PNG choropleth with scale bar, north arrow, legend and credits (labels in
-    ``lang``).
+    """A printable PNG choropleth of one column (:func:`static_maps` with one theme)."""
+    static_maps(communes, [(column, title, legend_title, path)], polygons=polygons,
+                towns=towns, sites=sites, outline=outline, lang=lang)
+
+
+def static_maps(
+    communes: gpd.GeoDataFrame, themes: list[tuple[str, str, str, str | os.PathLike]], *,
+    polygons: gpd.GeoDataFrame | None = None, towns: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None, outline: gpd.GeoDataFrame | None = None,
+    lang: str = DEFAULT_LANG,
+) -> None:
+    """Printable PNG choropleths with scale bar, north arrow, legend and credits (labels in
+    ``lang``), one per theme ``(column, title, legend title, path)``.
 
     Framed on the territory and its zones (no outline cut at the frame), the figure's
     shape follows the frame's (no empty band) and the legend sits under the map: printed
-    at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more.
+    at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more. The
+    figure is drawn once; each theme only recolours the communes and changes the legend
+    and the title before its PNG is written (atomically).
     """
     import matplotlib
 
@@ -774,27 +653,22 @@ def static_map(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    if not themes:
+        return
     _ = messages(lang)
     g = communes.to_crs(WORKING_CRS)
-    classes, bins = classify(g[column])
     minx, miny, maxx, maxy = frame_bounds(g, polygons, outline)
     aspect = (maxy - miny) / max(maxx - minx, 1.0)
     fig, ax = plt.subplots(figsize=(7.5, float(np.clip(7.5 * aspect, 4.0, 9.5)) + 1.6),
                            dpi=150)
-    g.assign(_c=[SEQ_COLOURS[min(c, 4)] for c in classes]).plot(
-        ax=ax, color=[SEQ_COLOURS[min(c, 4)] for c in classes], edgecolor="#666", linewidth=0.4)
-    handles = []
-    lo = None
-    for c, b in zip(SEQ_COLOURS, bins, strict=False):
-        handles.append(Patch(facecolor=c, edgecolor="#666",
-                             label=(f"≤ {_fmt('{:.1f}', b, lang)}" if lo is None
-                                    else f"{_fmt('{:.1f}', lo, lang)} – {_fmt('{:.1f}', b, lang)}")))
-        lo = b
+    g.plot(ax=ax, color=SEQ_COLOURS[0], edgecolor="#666", linewidth=0.4)
+    choropleth = ax.collections[-1]
+    overlay = []  # the legend's keys after the classes: zones, third places
     if polygons is not None and len(polygons):
         for zi, (_z, sub) in enumerate(polygons.groupby("zone", sort=False)):
             col = ZONE_COLOURS[zi % len(ZONE_COLOURS)]
             sub.to_crs(WORKING_CRS).boundary.plot(ax=ax, color=col, linewidth=1.4)
-            handles.append(Patch(facecolor="none", edgecolor=col,
+            overlay.append(Patch(facecolor="none", edgecolor=col,
                                  label=_("png_zone", name=sub["nom"].iloc[0])))
     if outline is not None:
         outline.to_crs(WORKING_CRS).boundary.plot(ax=ax, color="black", linewidth=2)
@@ -807,7 +681,7 @@ def static_map(
     if sites is not None and len(sites):
         sites.to_crs(WORKING_CRS).plot(ax=ax, color="orchid", edgecolor="purple", marker="s",
                                        markersize=40, zorder=6)
-        handles.append(Patch(facecolor="orchid", edgecolor="purple",
+        overlay.append(Patch(facecolor="orchid", edgecolor="purple",
                              label=_("png_third_place")))
     ax.set_xlim(minx, maxx)
     ax.set_ylim(miny, maxy)
@@ -822,18 +696,25 @@ def static_map(
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.87), xycoords="axes fraction",
                 ha="center", fontsize=14, weight="bold",
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
-    ax.legend(handles=handles, title=legend_title or column, loc="upper center",
-              bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10, frameon=False,
-              ncol=2)
-    ax.set_title(title, fontsize=13, pad=30)
     ax.set_axis_off()
     # credits under the title (the legend takes the bottom)
     ax.text(0.5, 1.005, f"{credits(lang)} — {_('png_crs')}", transform=ax.transAxes,
             ha="center", va="bottom", fontsize=8, color="#333", wrap=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    for column, title, legend_title, path in themes:
+        classes, bins = classify(g[column])
+        choropleth.set_facecolor([SEQ_COLOURS[min(c, 4)] for c in classes])
+        handles = [Patch(facecolor=c, edgecolor="#666", label=label)
+                   for c, label in zip(SEQ_COLOURS, class_labels(bins, lang=lang),
+                                       strict=False)]
+        ax.legend(handles=handles + overlay, title=legend_title or column, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.01), fontsize=9.5, title_fontsize=10,
+                  frameon=False, ncol=2)
+        ax.set_title(title, fontsize=13, pad=30)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        png = buf.getvalue()
+        atomic_write(Path(path), lambda tmp, png=png: tmp.write_bytes(png))
     plt.close(fig)
-    atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
 
 
 def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None = None,
@@ -852,25 +733,39 @@ def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None =
     return minx - pad, miny - pad, maxx + pad, maxy + pad
 
 
-def time_raster(
-    path: str | os.PathLike,
-    *,
-    net,
-    node_minutes: dict[str, np.ndarray],
-    area,
-    cell_m: float = 200.0,
-) -> dict:
-    """GeoTIFF (EPSG:2154) of drive minutes, one band per entry of ``node_minutes``.
+@dataclass(frozen=True)
+class TimeGrid:
+    """Drive minutes on a regular grid (EPSG:2154), one array per band (:func:`time_grid`).
+
+    Attributes
+    ----------
+    bands
+        Band name -> minutes, ``float32`` of shape ``(height, width)``; -1 is nodata.
+    minx, maxy
+        The grid's top-left corner (metres).
+    cell_m
+        Cell size (metres).
+    """
+
+    bands: dict[str, np.ndarray]
+    minx: float
+    maxy: float
+    cell_m: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` in cells."""
+        return next(iter(self.bands.values())).shape if self.bands else (0, 0)
+
+
+def time_grid(net, *, node_minutes: dict[str, np.ndarray], area, cell_m: float = 200.0
+              ) -> TimeGrid:
+    """Drive minutes on a grid over ``area`` (a polygon), one band per entry of
+    ``node_minutes`` (minutes at each network node).
 
     Each cell takes the time of its nearest network node plus the leg to it at the snap
-    speed; cells outside ``area`` (a polygon) are nodata (-1).
-
-    Returns
-    -------
-    dict
-        Width, height, cell size and band names.
+    speed; cells outside ``area`` are nodata (-1).
     """
-    import rasterio
     from rasterio.features import geometry_mask
     from rasterio.transform import from_origin
 
@@ -884,21 +779,37 @@ def time_raster(
     pts = gpd.GeoSeries(gpd.points_from_xy(gx.ravel(), gy.ravel()), crs=WORKING_CRS)
     snap = net.snap(pts)
     outside = geometry_mask([area], out_shape=(h, w), transform=transform, invert=False)
-    bands = []
+    bands = {}
     for name, minutes in node_minutes.items():
         t = minutes[snap["node"].to_numpy()] + snap["snap_s"].to_numpy() / 60
         t = np.where(np.isfinite(t), t, -1).reshape(h, w).astype("float32")
         t[outside] = -1
-        bands.append((name, t))
+        bands[name] = t
+    return TimeGrid(bands=bands, minx=float(minx), maxy=float(maxy), cell_m=float(cell_m))
+
+
+def write_time_raster(path: str | os.PathLike, grid: TimeGrid) -> dict:
+    """Write a :class:`TimeGrid` as a GeoTIFF (EPSG:2154, deflate, nodata -1), atomically.
+
+    Returns
+    -------
+    dict
+        Width, height, cell size and band names.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    h, w = grid.shape
+    transform = from_origin(grid.minx, grid.maxy, grid.cell_m, grid.cell_m)
 
     def _w(tmp: Path) -> None:
-        with rasterio.open(tmp, "w", driver="GTiff", width=w, height=h, count=len(bands),
+        with rasterio.open(tmp, "w", driver="GTiff", width=w, height=h, count=len(grid.bands),
                            dtype="float32", crs=WORKING_CRS, transform=transform, nodata=-1,
                            compress="deflate") as dst:
-            for i, (name, arr) in enumerate(bands, start=1):
+            for i, (name, arr) in enumerate(grid.bands.items(), start=1):
                 dst.write(arr, i)
                 dst.set_band_description(i, name)
             dst.update_tags(units="minutes", method="nearest node + snap leg")
 
     atomic_write(Path(path), _w)
-    return {"width": w, "height": h, "cell_m": cell_m, "bands": [b[0] for b in bands]}
+    return {"width": w, "height": h, "cell_m": grid.cell_m, "bands": list(grid.bands)}

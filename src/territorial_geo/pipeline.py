@@ -32,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo import coverage, demand, sources, uncertainty, zoning
+from territorial_geo import coverage, demand, maps, sources, uncertainty, zoning
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig, ZoningConfig
 from territorial_geo.i18n import Note
@@ -82,7 +82,7 @@ class StudyInputs:
         The ``[[poles]]`` entries resolved to codes.
     sites
         Existing (inventory) and planned third places in the territory and its ring
-        (``study.third_places`` layout).
+        (:func:`territorial_geo.supply.third_places` layout).
     inventory_label
         Where the existing third places came from, or :data:`NO_INVENTORY`.
     candidates
@@ -94,6 +94,9 @@ class StudyInputs:
         Density-grid level by commune code.
     data_state
         The data directory's fetch state (how each dataset was obtained).
+    leaflet
+        Leaflet's script and stylesheet from the data directory, inlined in the web map
+        (None when the ``leaflet`` dataset was not fetched).
     """
 
     config: StudyConfig
@@ -108,6 +111,7 @@ class StudyInputs:
     demand_inputs: dict
     density: pd.Series
     data_state: dict = field(default_factory=dict)
+    leaflet: tuple[str, str] | None = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -269,9 +273,10 @@ def load_inputs(
     else:
         cands = zoning.candidate_towns(terr, density)
     dem_in = load_demand_inputs(cfg.demand, terr.all_codes, data=data)
+    root = sources.resolve_data_dir(data.data_dir)
     return StudyInputs(cfg, terr, net, engine, tuple(towns), poles, sites, label,
-                       tuple(cands), dem_in, density,
-                       load_state(sources.resolve_data_dir(data.data_dir)))
+                       tuple(cands), dem_in, density, load_state(root),
+                       maps.leaflet_assets(root))
 
 
 def inputs_from_frames(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from territorial_geo.config import DEFAULT_SOURCES, PRESET_SOURCES, RANGE_SOURCES
 from territorial_geo.demand import ALL_ZONES, TERRITORY_RESIDENTS, TOTAL, UNION, ZONE
@@ -29,12 +30,16 @@ from territorial_geo.i18n import (
     Note,
     dataset_text,
     label_or,
+    localized,
     messages,
     number,
     param_label,
-    render,
+)
+from territorial_geo.i18n import (
+    render as render_note,
 )
 from territorial_geo.sources import atomic_write
+from territorial_geo.templating import render
 
 _CSS = """
 body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em;color:#222}
@@ -103,8 +108,8 @@ def value_text(v, lang: str = DEFAULT_LANG) -> str:
     if isinstance(v, float | np.floating):
         if not np.isfinite(v):
             return "–"
-        s = f"{float(v):.4g}" if abs(v) < 10_000 else number(float(v), lang, digits=0)
-        return s.replace(".", ",") if lang == "fr" else s
+        return (localized(float(v), ".4g", lang) if abs(v) < 10_000
+                else number(float(v), lang, digits=0))
     if isinstance(v, dict):
         return " ; ".join(f"{k} = {value_text(x, lang)}" for k, x in v.items()) if lang == "fr" \
             else "; ".join(f"{k} = {value_text(x, lang)}" for k, x in v.items())
@@ -186,14 +191,13 @@ def _key_cell(key: str, lang: str) -> str:
             f"<small class='key'>{html.escape(key)}</small>")
 
 
-def _table(df: pd.DataFrame, floatfmt: str = "{:,.1f}", *, lang: str = DEFAULT_LANG,
+def _table(df: pd.DataFrame, *, digits: int = 1, lang: str = DEFAULT_LANG,
            classes: str = "t", index: bool = True) -> str:
-    def fmt(v: float) -> str:
-        s = floatfmt.format(v)
-        return s.replace(",", "\u202f").replace(".", ",") if lang == "fr" else s
-
-    return df.to_html(border=0, classes=classes, float_format=fmt, na_rep="–", escape=True,
-                      index=index)
+    """A frame as an HTML table (cells escaped), numbers written the language's way with
+    ``digits`` decimals (:func:`~territorial_geo.i18n.number`), NaN as "–"."""
+    return df.to_html(border=0, classes=classes, float_format=lambda v: number(v, lang,
+                                                                              digits=digits),
+                      na_rep="–", escape=True, index=index)
 
 
 def _coverage_detail(coverage: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
@@ -421,95 +425,61 @@ def write_report(
     the selection counts, e.g. "habitants").
     """
     _ = messages(lang)
-
-    def h2(key: str, cls: str = "") -> str:
-        return f"<h2 class='{cls}'>{html.escape(_(key))}</h2>"
-
-    terr = html.escape(territory_name)
     seats_imgs = [p for p in images if p.is_file() and p.stem.startswith("map_seats")]
     other_imgs = [p for p in images if p.is_file() and p not in seats_imgs]
-    parts = [
-        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<div class='toolbar'><button type='button' onclick='window.print()'>"
-        f"{html.escape(_('print_button'))}</button></div>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p class='intro'>{html.escape(_('report_intro'))}</p>",
-        h2("h_key_facts"),
-        "<dl class='facts'>" + "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
-                                       for k, v in summary.items()) + "</dl>",
-        h2("h_seats"),
-        f"<p>{_('seats_answer', territory=terr)}</p>",
-    ]
+    answer = None
     if zone_seats is not None and len(zone_seats):
-        ans = seats_answer(zone_seats, lang=lang)
-        table = _table(ans, lang=lang, classes="t answer")
-        table = table.replace(f"<th>{html.escape(_('all_zones'))}</th>",
-                              f"<th class='union'>{html.escape(_('all_zones'))}</th>")
-        table = table.replace("<tr>\n      <th class='union'>",
-                              "<tr class='union'>\n      <th class='union'>")
-        parts.append(table)
-        if (zone_seats["variant"] == TERRITORY_RESIDENTS).any():
-            parts.append(f"<p>{_('residents_note', territory=terr)}</p>")
-        if _interval_cols(zone_seats) is not None:
-            parts.append(f"<p>{html.escape(_('seats_interval'))}</p>")
-    if flags:
-        parts.append(f"<ul class='flags' aria-label='{html.escape(_('flags_title'))}'>"
-                     + "".join(f"<li>{html.escape(f)}</li>" for f in flags) + "</ul>")
-    else:
-        parts.append(_table(_translate_pivot(seats_pivot, lang), lang=lang))
-    parts += [h2("h_map"),
-              f"<p class='screen-only'><a href='map.html'>{html.escape(_('map_link'))}</a></p>",
-              f"<iframe src='map.html' title='{html.escape(_('map_iframe'))}'></iframe>"]
-    parts += [_img(p) for p in seats_imgs[-1:]]
-    ov = overlap.rename(index=town_names, columns=town_names).rename_axis(None)
-    parts += [h2("h_overlap"), f"<p>{_('overlap_all', territory=terr)}</p>",
-              _table(ov, "{:,.0f}", lang=lang)]
-    if overlap_territory is not None:
-        parts += [f"<p>{_('overlap_terr', territory=terr)}</p>",
-                  _table(overlap_territory.rename(index=town_names, columns=town_names)
-                         .rename_axis(None), "{:,.0f}", lang=lang)]
-    parts += [h2("h_pole"), f"<p>{html.escape(_('pole_text'))}</p>",
-              _table(_columns(competition, lang), lang=lang, index=False)
-              if len(competition) else f"<p>{html.escape(_('no_pole'))}</p>",
-              h2("h_supply"),
-              _table(_columns(supply, lang), lang=lang, index=False) if len(supply)
-              else f"<p>{html.escape(_('no_supply'))}</p>"]
-    if coverage is not None:
-        parts += [h2("h_coverage"), f"<p>{html.escape(_('coverage_text'))}</p>",
-                  _table(coverage_answer(coverage, lang=lang), lang=lang, index=False)]
+        answer = _table(seats_answer(zone_seats, lang=lang), lang=lang, classes="t answer")
+        union = html.escape(_("all_zones"))
+        answer = answer.replace(f"<th>{union}</th>", f"<th class='union'>{union}</th>")
+        answer = answer.replace("<tr>\n      <th class='union'>",
+                                "<tr class='union'>\n      <th class='union'>")
+    sel_table = sel_note = None
     if selection is not None and len(selection):
         sel_table, sel_note = selection_display(selection, what=selection_what, lang=lang)
-        parts += [h2("h_selection"),
-                  *(f"<p class='answer'>{html.escape(x)}</p>" for x in selection_sentences or []),
-                  _table(sel_table, lang=lang, index=False),
-                  f"<p class='footnote'>{html.escape(sel_note)}</p>" if sel_note else ""]
-    # e.g. the uncertainty detail: after the answers (the seats table already gives the
-    # intervals), before the method
-    for fr, en, body in extra_sections or []:
-        parts += [f"<h2>{html.escape(fr if lang == 'fr' else en)}</h2>", body]
-    if other_imgs or seats_imgs[:-1]:
-        parts += [h2("h_static_maps")] + [_img(p) for p in [*seats_imgs[:-1], *other_imgs]]
-    parts += [
-        "<div class='method-part'>",
-        h2("h_method", "method"),
-        f"<p>{html.escape(_('method_text'))}</p>",
-        h2("h_seats_detail", "method"),
-        f"<p>{_('seats_detail_text', territory=terr)}</p>",
-        _table(_translate_pivot(seats_pivot, lang), lang=lang),
-        *([h2("h_coverage_detail", "method"),
-           _table(_columns(_coverage_detail(coverage, lang), lang), lang=lang, index=False,
-                  classes="t raw")]
-          if coverage is not None and "level" in coverage else []),
-        h2("h_notes", "method"),
-        "".join(f"<div class='note'>{html.escape(readable(render(n, lang), lang))}</div>"
-                for n in notes),
-        _parameters_table(parameters, provenance, lang),
-        h2("h_sources", "method"),
-        _table(_sources_frame(data_sources, lang), lang=lang, classes="t raw"),
-        "</div></body></html>",
-    ]
-    page = "\n".join(parts)
+    names = town_names
+    safe = Markup
+
+    def trusted(key: str, **values) -> Markup:
+        """A catalogue message that holds HTML, its values escaped."""
+        return Markup(_(key, **{k: html.escape(str(v)) for k, v in values.items()}))
+
+    page = render(
+        "report.html.j2", lang=lang, title=title, css=safe(_CSS), t=_, th=trusted,
+        territory=territory_name, summary=summary,
+        answer=safe(answer) if answer is not None else None,
+        residents=answer is not None and bool(
+            (zone_seats["variant"] == "territory_residents").any()),
+        intervals=answer is not None and _interval_cols(zone_seats) is not None,
+        flags=flags or [],
+        pivot=safe(_table(_translate_pivot(seats_pivot, lang), lang=lang)),
+        seats_images=[safe(_img(p)) for p in seats_imgs[-1:]],
+        overlap=safe(_table(overlap.rename(index=names, columns=names).rename_axis(None),
+                            lang=lang, digits=0)),
+        overlap_territory=None if overlap_territory is None else safe(_table(
+            overlap_territory.rename(index=names, columns=names).rename_axis(None),
+            lang=lang, digits=0)),
+        competition=safe(_table(_columns(competition, lang), lang=lang, index=False))
+        if len(competition) else None,
+        supply=safe(_table(_columns(supply, lang), lang=lang, index=False))
+        if len(supply) else None,
+        coverage=None if coverage is None else safe(_table(
+            coverage_answer(coverage, lang=lang), lang=lang, index=False)),
+        selection=None if sel_table is None else safe(_table(sel_table, lang=lang,
+                                                             index=False)),
+        selection_sentences=selection_sentences or [], selection_note=sel_note,
+        extra_sections=[(fr if lang == "fr" else en, safe(body))
+                        for fr, en, body in extra_sections or []],
+        static_images=[safe(_img(p)) for p in [*seats_imgs[:-1], *other_imgs]]
+        if other_imgs or seats_imgs[:-1] else [],
+        detail=safe(_table(_translate_pivot(seats_pivot, lang), lang=lang)),
+        coverage_detail=safe(_table(_columns(_coverage_detail(coverage, lang), lang),
+                                    lang=lang, index=False, classes="t raw"))
+        if coverage is not None and "level" in coverage else None,
+        notes=[readable(render_note(n, lang), lang) for n in notes],
+        parameters=safe(_parameters_table(parameters, provenance, lang)),
+        sources=safe(_table(_sources_frame(data_sources, lang), lang=lang, classes="t raw")),
+    )
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
@@ -686,28 +656,13 @@ def write_scenarios_report(
     """Write a scenario sweep's ``report.html`` (atomically, images embedded): the seats
     per scenario and zone at ``year``, a chart per zone, the one-at-a-time sensitivity and
     its tornado charts; text in ``lang``."""
-    _ = messages(lang)
-    parts = [
-        f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(title)}</title>",
-        "<style>body{font:14px/1.45 sans-serif;max-width:1100px;margin:auto;padding:1em}"
-        "h2{border-bottom:2px solid #2a7}"
-        "table.t{border-collapse:collapse}table.t td,table.t th{border:1px solid #ccc;"
-        "padding:3px 7px;text-align:right}.note{background:#fff6d5;padding:4px 10px}"
-        "</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        "".join(f"<div class='note'>{html.escape(n)}</div>" for n in notes),
-        f"<h2>{html.escape(_('sweep_h_scenarios'))}</h2>",
-        f"<p>{html.escape(_('sweep_intro', year=year))}</p>",
-        _table(sweep, lang=lang),
-        *[_img(p) for p in charts if p.is_file()],
-        f"<h2>{html.escape(_('sweep_h_sensitivity'))}</h2>",
-        f"<p>{html.escape(_('sweep_sens_intro', year=sensitivity_year or year))}</p>",
-        _table(sensitivity, lang=lang),
-        *[_img(p) for p in tornados if p.is_file()],
-        "</body></html>",
-    ]
-    page = "\n".join(parts)
+    page = render(
+        "sweep_report.html.j2", lang=lang, title=title, t=messages(lang), notes=notes,
+        year=year, sensitivity_year=sensitivity_year or year,
+        sweep=Markup(_table(sweep, lang=lang)),
+        charts=[Markup(_img(p)) for p in charts if p.is_file()],
+        sensitivity=Markup(_table(sensitivity, lang=lang)),
+        tornados=[Markup(_img(p)) for p in tornados if p.is_file()])
     atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
