@@ -449,7 +449,7 @@ def write_report(
         territory=territory_name, summary=summary,
         answer=safe(answer) if answer is not None else None,
         residents=answer is not None and bool(
-            (zone_seats["variant"] == "territory_residents").any()),
+            (zone_seats["variant"] == TERRITORY_RESIDENTS).any()),
         intervals=answer is not None and _interval_cols(zone_seats) is not None,
         flags=flags or [],
         pivot=safe(_table(_translate_pivot(seats_pivot, lang), lang=lang)),

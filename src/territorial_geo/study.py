@@ -11,73 +11,20 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-
 from territorial_geo import (
-    coverage,
-    demand,
     pipeline,
     sources,
-    zoning,
 )
-from territorial_geo import network as netmod
 from territorial_geo.config import StudyConfig
 from territorial_geo.i18n import Note
 from territorial_geo.network.load import NO_SKELETON
-from territorial_geo.outputs.prepared import OutputInputs, prepare_outputs
+from territorial_geo.outputs.prepared import prepare_outputs
+from territorial_geo.result import StudyResult
 from territorial_geo.supply import NO_INVENTORY
-from territorial_geo.territory import Territory
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StudyResult:
-    """Everything a study computed."""
-
-    config: StudyConfig
-    overridden: set[str]
-    territory: Territory
-    network: netmod.RoadNetwork
-    zones: zoning.Zones
-    demand: demand.CommuneDemand
-    zone_seats: pd.DataFrame
-    pole_removed: dict[str, list[str]]
-    sites: gpd.GeoDataFrame
-    supply: pd.DataFrame
-    site_times: pd.DataFrame | None
-    coverage: pd.DataFrame | None
-    selection: coverage.SiteSelection | None
-    timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    #: Where the existing third places came from, or why there are none
-    #: (:data:`NO_INVENTORY` when the CGET inventory could not be obtained).
-    inventory: str = ""
-    #: The data directory's fetch state (how each dataset was obtained: copied from a
-    #: mirror, downloaded or built from official sources, with the addresses used).
-    data_state: dict = field(default_factory=dict)
-    #: One-at-a-time sensitivity of the zone seats (:func:`uncertainty.sensitivity`).
-    sensitivity: pd.DataFrame | None = None
-    #: Members the variant without a competing pole drops (:func:`pole_variants`).
-    pole_dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: Teleworker seats under each teleworker rule (:func:`demand.rule_comparison`).
-    teleworker_rules: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: The routing engine that computed the times (:mod:`territorial_geo.network.engine`;
-    #: the built-in one over ``network`` when None).
-    engine: object = None
-    #: What the outputs need from the network, the engine and the data directory
-    #: (:func:`territorial_geo.outputs.prepare_outputs`), so that writing reads only this
-    #: result.
-    prepared: OutputInputs | None = None
-
-    @property
-    def inventory_missing(self) -> bool:
-        """True when existing third places could not be obtained (supply unknown)."""
-        return self.inventory == NO_INVENTORY
 
 
 class Laps:

@@ -1,5 +1,5 @@
 """Stage 7, outputs: the study folder written from a
-:class:`~territorial_geo.study.StudyResult` alone.
+:class:`~territorial_geo.result.StudyResult` alone.
 
 * :mod:`.prepared`: what the outputs need from the road network, the routing engine and
   the data directory, computed once by :func:`prepare_outputs` before anything is written

@@ -1,81 +1,19 @@
 """What the outputs need from the road network, the routing engine and the data directory,
 computed once before anything is written (:func:`prepare_outputs`).
 
-Writing a study folder then reads only the :class:`~territorial_geo.study.StudyResult`:
+Writing a study folder then reads only the :class:`~territorial_geo.result.StudyResult`:
 no routing, no snapping, no file of the data directory.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-import geopandas as gpd
 
 from territorial_geo.maps import TimeGrid, main_roads, time_grid
 from territorial_geo.network import engine_of
-
-if TYPE_CHECKING:  # annotations only: the study imports this package, not the reverse
-    from territorial_geo.study import StudyResult
+from territorial_geo.result import NetworkFacts, OutputInputs, StudyResult
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class NetworkFacts:
-    """What the outputs say about the road network (not the graph itself).
-
-    Attributes
-    ----------
-    kind
-        ``detailed`` or ``approximate``.
-    source
-        Where the network came from (:attr:`RoadNetwork.source`).
-    info
-        :meth:`RoadNetwork.info` (``parameters.json``).
-    n_nodes, n_edges
-        Size of the graph.
-    """
-
-    kind: str
-    source: dict
-    info: dict
-    n_nodes: int
-    n_edges: int
-
-    @classmethod
-    def of(cls, net) -> NetworkFacts:
-        """The facts of a :class:`~territorial_geo.network.RoadNetwork`."""
-        return cls(kind=net.kind, source=dict(net.source), info=net.info(),
-                   n_nodes=int(net.n_nodes), n_edges=int(len(net.edges)))
-
-
-@dataclass(frozen=True)
-class OutputInputs:
-    """Everything the output writers take from the network, the engine or the data
-    directory (:func:`prepare_outputs`).
-
-    Attributes
-    ----------
-    network
-        The network's facts (labels, ``parameters.json``).
-    roads
-        Main roads around the territory, for the web map's offline background
-        (:func:`territorial_geo.maps.main_roads`).
-    drive_times
-        The ``drive_time.tif`` grid (:func:`territorial_geo.maps.time_grid`): minutes to
-        the nearest market town and, with third places, to the nearest one; None when
-        ``output.raster`` is off.
-    leaflet
-        Leaflet's JavaScript and stylesheet, inlined in ``map.html`` (None when the
-        ``leaflet`` dataset was not fetched: the map then loads it from a CDN).
-    """
-
-    network: NetworkFacts
-    roads: gpd.GeoDataFrame = field(repr=False)
-    drive_times: TimeGrid | None = field(default=None, repr=False)
-    leaflet: tuple[str, str] | None = field(default=None, repr=False)
 
 
 def drive_time_grid(res: StudyResult) -> TimeGrid:

@@ -1,5 +1,5 @@
 """The study's ``report.html``: its sections assembled from a
-:class:`~territorial_geo.study.StudyResult` for :func:`territorial_geo.report.write_report`
+:class:`~territorial_geo.result.StudyResult` for :func:`territorial_geo.report.write_report`
 (the uncertainty and demand detail, the key facts, the estimated inputs), with the tornado
 charts it embeds.
 """
@@ -25,7 +25,7 @@ from territorial_geo.outputs.tables import (
 if TYPE_CHECKING:  # annotations only: the study imports this package, not the reverse
     import geopandas as gpd
 
-    from territorial_geo.study import StudyResult
+    from territorial_geo.result import StudyResult
 
 
 def teleworker_rule_sentence(res: StudyResult, lang: str) -> str | None:
@@ -116,7 +116,7 @@ def uncertainty_section(res: StudyResult, d: Path) -> tuple[str, str, str] | Non
         title=_("tornado_union", name=cfg.name), lang=lang)
     for zc in zones.zone_codes:
         uncertainty.tornado_chart(
-            res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant="zone", year=hy,
+            res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant=demand.ZONE, year=hy,
             title=_("tornado_zone", name=cfg.name, zone=zones.towns.loc[zc, "nom"], code=zc),
             lang=lang)
     iv = zs[zs["variant"].isin([demand.ZONE, demand.UNION]) & (zs["segment"] == demand.TOTAL)]
@@ -191,7 +191,7 @@ def write_study_report(
     if unc is not None:
         extra.append(unc)
     zs = res.zone_seats
-    net_rows = zs[zs["variant"] == "net_of_supply"][["zone_name", "year", "seats"]].rename(
+    net_rows = zs[zs["variant"] == demand.NET_OF_SUPPLY][["zone_name", "year", "seats"]].rename(
         columns={"seats": "net_seats"})
     supply_tab = (res.supply.merge(net_rows, on="zone_name", how="left") if len(net_rows)
                   else res.supply)

@@ -1,5 +1,5 @@
 """The study's tables and the facts its files state, read from a
-:class:`~territorial_geo.study.StudyResult` (no routing, no data file).
+:class:`~territorial_geo.result.StudyResult` (no routing, no data file).
 
 :func:`commune_table` (``communes.csv``), :func:`zone_members` (``zone_members.csv``),
 :func:`town_times`, :func:`parameters_doc` (``parameters.json``), :func:`fallbacks`,
@@ -20,10 +20,10 @@ import pandas as pd
 from territorial_geo import __version__, demand, i18n, sources, zoning
 from territorial_geo.i18n import render
 from territorial_geo.network.load import NO_SKELETON
-from territorial_geo.outputs.prepared import NetworkFacts
+from territorial_geo.result import NetworkFacts
 
 if TYPE_CHECKING:  # annotations only: the study imports this package, not the reverse
-    from territorial_geo.study import StudyResult
+    from territorial_geo.result import StudyResult
     from territorial_geo.territory import Territory
 
 

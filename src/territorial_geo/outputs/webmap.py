@@ -1,5 +1,5 @@
 """The study's web map (``map.html``) and printable maps (``map_*.png``), drawn from a
-:class:`~territorial_geo.study.StudyResult` and its commune table.
+:class:`~territorial_geo.result.StudyResult` and its commune table.
 
 :func:`write_web_map` assembles the themes, tooltips and popups for
 :func:`territorial_geo.maps.folium_map`; :func:`proposed_sites` and :func:`map_help` are
@@ -19,7 +19,7 @@ import pandas as pd
 from territorial_geo import demand, i18n, maps, sources
 
 if TYPE_CHECKING:  # annotations only: the study imports this package, not the reverse
-    from territorial_geo.study import StudyResult
+    from territorial_geo.result import StudyResult
 
 
 def proposed_sites(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> gpd.GeoDataFrame:

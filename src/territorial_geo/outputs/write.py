@@ -1,4 +1,4 @@
-"""Write a study folder from a :class:`~territorial_geo.study.StudyResult`, atomically.
+"""Write a study folder from a :class:`~territorial_geo.result.StudyResult`, atomically.
 
 Everything is read from the result: the network, the engine and the data directory were
 consulted before (:func:`~territorial_geo.outputs.prepared.prepare_outputs`, stored as
@@ -34,7 +34,7 @@ from territorial_geo.outputs.webmap import (
 )
 
 if TYPE_CHECKING:  # annotations only: the study imports this package, not the reverse
-    from territorial_geo.study import StudyResult
+    from territorial_geo.result import StudyResult
 
 log = logging.getLogger(__name__)
 
