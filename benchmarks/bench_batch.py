@@ -2,26 +2,34 @@
 
 * Every EPCI of Hauts-de-France (``--epcis region:32``, 90 EPCIs in 5 département
   partitions) from ``examples/campagnes-artois.toml`` as the template, on a fresh
-  ``LocalCluster`` of 1 then 2 worker processes (one thread each), into a fresh output
-  folder each run (no resume). Wall time is ``run_batch`` (partition tasks, merge and
-  outputs), the cluster start is timed apart. Peak memory per worker is the largest
-  ``ru_maxrss`` a partition task reported.
+  ``LocalCluster`` of 1 and of 2 worker processes (one thread each; the runs alternate,
+  1, 2, 1, 2..., so that other load on a shared machine weighs on both alike), into a
+  fresh output folder each run (no resume). Wall time is ``run_batch`` (national tables,
+  partition tasks, merge and outputs); the cluster start (which includes the workers'
+  imports, :mod:`territorial_geo.batch.worker`) is timed apart and the speed-up with it
+  included is printed too. Each run also prints where its time went: before the first
+  partition task starts (national tables, fetched by the workers), after the last one ends
+  (merge, tables and maps), and each worker's tasks with their wall and CPU seconds. Peak
+  memory per worker is the largest ``ru_maxrss`` a partition task reported.
 * National coverage: minutes from every commune of France to the nearest CGET 2019 third
   place, one task per département, on 2 workers.
 
 Medians over ``--repeats``. The network cache of the data directory is warm after the
-first run (as on any second batch). The machine may be shared: say so with the numbers.
+first run (as on any second batch). The machine may be shared: the load average is printed
+before each run; say so with the numbers.
 The last line is
 ``speedup_2_workers=<ratio> per_epci_s=<seconds> coverage_france_s=<seconds> peak_mb=<MB>``
 where ``per_epci_s`` is the 1-worker wall time divided by the number of EPCIs (loads
 included).
 
 Usage: python benchmarks/bench_batch.py [--data-dir data] [--repeats 2] [--epcis region:32]
+[--epcis-per-task N] [--no-coverage]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -41,26 +49,37 @@ def _shut(client) -> None:
     cluster.close()
 
 
-def one_run(cfg, epcis, workers: int, data_dir) -> dict:
-    """One batch on a fresh local cluster; wall time, startup, peak memory, task times."""
+def one_run(cfg, epcis, workers: int, data_dir, epcis_per_task: int | None) -> dict:
+    """One batch on a fresh local cluster; wall time, startup, peak memory, timeline."""
+    load = os.getloadavg()[0]
     t = time.perf_counter()
     client = batch.make_client(workers=workers)
     startup = time.perf_counter() - t
     out = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
+        t0 = time.time()
         t = time.perf_counter()
-        res = batch.run_batch(cfg, epcis, out, client=client, data_dir=data_dir)
+        res = batch.run_batch(cfg, epcis, out, client=client, data_dir=data_dir,
+                              epcis_per_task=epcis_per_task)
         wall = time.perf_counter() - t
     finally:
         _shut(client)
     tab = res.table
     shutil.rmtree(out, ignore_errors=True)
-    return {"wall": wall, "startup": startup, "peak_mb": max(r["peak_mb"] for r in res.tasks),
+    first = min(r["started"] for r in res.tasks) - t0
+    last = max(r["finished"] for r in res.tasks) - t0
+    workers_line = []
+    for pid in sorted({r["pid"] for r in res.tasks}):
+        rs = sorted((r for r in res.tasks if r["pid"] == pid), key=lambda r: r["started"])
+        workers_line.append(" ".join(f"{r['partition']}[{r['started'] - t0:.0f}-"
+                                     f"{r['finished'] - t0:.0f}s cpu {r['cpu_s']:.1f}]"
+                                     for r in rs))
+    return {"wall": wall, "startup": startup, "load": load,
+            "peak_mb": max(r["peak_mb"] for r in res.tasks),
             "n": len(tab), "n_ok": int((tab["status"] == "ok").sum()),
             "epci_s": float(tab["time_s"].median()),
             "cpu": sum(r["cpu_s"] for r in res.tasks),
-            "max_task_cpu": max(r["cpu_s"] for r in res.tasks),
-            "tasks": sorted((r["partition"], r["seconds"]) for r in res.tasks)}
+            "before": first, "after": wall - last, "workers": workers_line}
 
 
 def main() -> None:
@@ -68,20 +87,30 @@ def main() -> None:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--epcis", default="region:32")
+    ap.add_argument("--epcis-per-task", type=int, default=None)
     ap.add_argument("--no-coverage", action="store_true")
     a = ap.parse_args()
     cfg = load_config(ROOT / "examples" / "campagnes-artois.toml")[0]
     epcis = batch.select_epcis(a.epcis, epci=sources.load_epci(a.data_dir),
                                commune_list=sources.load_commune_list(a.data_dir))
     print(f"{len(epcis)} EPCIs ({a.epcis}) in {epcis['partition'].nunique()} partitions")
-    runs = {}
     for w in (1, 2):
-        runs[w] = [one_run(cfg, epcis, w, a.data_dir) for _ in range(a.repeats)]
-        for r in runs[w]:
-            print(f"workers={w} wall={r['wall']:.1f}s startup={r['startup']:.1f}s "
-                  f"peak_mb={r['peak_mb']:.0f} ok={r['n_ok']}/{r['n']} "
-                  f"median_epci_compute_s={r['epci_s']:.3f} task_cpu_s={r['cpu']:.1f} "
-                  f"tasks={r['tasks']}")
+        plan = batch.plan_tasks(epcis, workers=w,
+                                epcis_per_task=a.epcis_per_task or batch.EPCIS_PER_TASK)
+        print(f"plan for {w} worker(s): " + ", ".join(
+            f"{k} ({len(g)} EPCIs, cost {batch.task_cost(g):.0f})" for k, g in plan.items()))
+    runs: dict[int, list[dict]] = {1: [], 2: []}
+    for _ in range(a.repeats):
+        for w in (1, 2):
+            r = one_run(cfg, epcis, w, a.data_dir, a.epcis_per_task)
+            runs[w].append(r)
+            print(f"workers={w} load_avg={r['load']:.1f} wall={r['wall']:.1f}s "
+                  f"startup={r['startup']:.1f}s before_first_task={r['before']:.1f}s "
+                  f"after_last_task={r['after']:.1f}s peak_mb={r['peak_mb']:.0f} "
+                  f"ok={r['n_ok']}/{r['n']} median_epci_compute_s={r['epci_s']:.3f} "
+                  f"task_cpu_s={r['cpu']:.1f}")
+            for line in r["workers"]:
+                print(f"    worker: {line}")
     wall = {w: statistics.median(r["wall"] for r in rs) for w, rs in runs.items()}
     peak = max(r["peak_mb"] for rs in runs.values() for r in rs)
     n = runs[1][0]["n"]
@@ -90,10 +119,13 @@ def main() -> None:
     cpu1 = statistics.median(r["cpu"] for r in runs[1])
     cpu2 = statistics.median(r["cpu"] for r in runs[2])
     best = min(r["wall"] for r in runs[1]) / min(r["wall"] for r in runs[2])
+    with_start = (statistics.median(r["wall"] + r["startup"] for r in runs[1])
+                  / statistics.median(r["wall"] + r["startup"] for r in runs[2]))
     print(f"median task CPU time (sum over tasks): 1 worker {cpu1:.1f}s, 2 workers "
           f"{cpu2:.1f}s; fastest-run ratio (less sensitive to other load) {best:.2f}x")
     print(f"median wall: 1 worker {wall[1]:.1f}s, 2 workers {wall[2]:.1f}s; "
-          f"speed-up {speedup:.2f}x; {per_epci:.2f}s per EPCI on 1 worker (loads included)")
+          f"speed-up {speedup:.2f}x ({with_start:.2f}x with the cluster start); "
+          f"{per_epci:.2f}s per EPCI on 1 worker (loads included)")
     cov_s = float("nan")
     if not a.no_coverage:
         deps = batch.all_departements(a.data_dir)

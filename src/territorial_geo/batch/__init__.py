@@ -44,7 +44,13 @@ from territorial_geo.batch.driver import (
     make_client,
     run_batch,
 )
-from territorial_geo.batch.inputs import PartitionInputs, load_partition, national_frames
+from territorial_geo.batch.inputs import (
+    NATIONAL_GROUPS,
+    NATIONAL_TABLES,
+    PartitionInputs,
+    load_partition,
+    national_frames,
+)
 from territorial_geo.batch.markers import partition_done, read_partitions
 from territorial_geo.batch.national import (
     NATIONAL_MINUTES,
@@ -57,18 +63,26 @@ from territorial_geo.batch.national import (
 )
 from territorial_geo.batch.outputs import ranking, write_outputs
 from territorial_geo.batch.partition import partition_rows, run_partition
-from territorial_geo.batch.plan import EPCIS_PER_TASK, task_groups
+from territorial_geo.batch.plan import (
+    EPCIS_PER_TASK,
+    TASK_COST_COMMUNES,
+    makespan,
+    plan_tasks,
+    task_cost,
+    task_groups,
+)
 from territorial_geo.batch.selection import select_epcis
 from territorial_geo.batch.summary import EPCI_MINUTES, N_TOWNS, epci_summary
 from territorial_geo.batch.template import template, template_key
 from territorial_geo.codes import department_of
 
 __all__ = [
-    "ALLOWED_FAILURES", "EPCIS_PER_TASK", "EPCI_MINUTES", "NATIONAL_MINUTES", "N_TOWNS",
+    "ALLOWED_FAILURES", "EPCIS_PER_TASK", "EPCI_MINUTES", "NATIONAL_GROUPS", "NATIONAL_MINUTES",
+    "NATIONAL_TABLES", "N_TOWNS", "TASK_COST_COMMUNES",
     "SCHEDULER_TIMEOUT", "BatchResult", "NationalCoverage", "PartitionInputs",
     "all_departements", "batch_maps", "coverage_partition", "coverage_tables", "department_of",
-    "epci_summary", "load_partition", "make_client", "national_coverage", "national_frames",
-    "partition_done", "partition_rows", "ranking", "read_partitions", "run_batch",
-    "run_partition", "select_epcis", "task_groups", "template", "template_key",
+    "epci_summary", "load_partition", "make_client", "makespan", "national_coverage", "national_frames",
+    "partition_done", "partition_rows", "plan_tasks", "ranking", "read_partitions", "run_batch",
+    "run_partition", "select_epcis", "task_cost", "task_groups", "template", "template_key",
     "write_coverage", "write_outputs",
 ]
