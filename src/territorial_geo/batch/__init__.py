@@ -8,13 +8,15 @@ places) name places of one territory and are not used: the CGET inventory is.
 
 Work is split by *partition*, one per département (an EPCI belongs to the département of
 most of its communes); a département with more than :data:`EPCIS_PER_TASK` EPCIs is cut
-into several tasks (``62-1``, ``62-2``...) so that the workers stay balanced. A task loads
-the road network of its EPCIs plus the template's margin (through the network cache), never
-France; the national tables (communes, chefs-lieux, density grid, census, CSP shares,
-third-place inventory) are read once, by one task that the others depend on
-(:func:`national_frames`; recomputed if its worker dies). The pure stage functions then run per EPCI
-(:func:`epci_summary`). An EPCI that fails becomes a ``status = error`` row; the others
-complete.
+into several tasks (``62-1``, ``62-2``...), and with several workers :func:`plan_tasks` cuts
+départements further only while that shortens the expected run (every task pays for its
+own area and network), the most expensive tasks first, one per worker at a time. A task
+loads the road network of its EPCIs plus the template's margin (through the network cache),
+never France; the national tables (communes, chefs-lieux, density grid, census, CSP shares,
+third-place inventory) are read once, by two tasks side by side that the others depend on
+(:func:`national_frames`, :data:`NATIONAL_GROUPS`; recomputed if their worker dies). The
+pure stage functions then run per EPCI (:func:`epci_summary`). An EPCI that fails becomes a
+``status = error`` row; the others complete.
 
 Each finished task is written atomically to ``OUT/partitions/<task>.parquet``, then its
 ``<task>.done`` marker (written last, it names the template and EPCIs it was computed for): a
