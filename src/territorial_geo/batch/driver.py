@@ -134,7 +134,7 @@ def run_batch(
                                        template_id=key))
             n += len(groups[d])
             done(i + 1, d, n)
-    else:
+    elif todo:
         from distributed import as_completed
 
         say(f"Dask dashboard: {client.dashboard_link}")
