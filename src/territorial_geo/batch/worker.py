@@ -1,7 +1,7 @@
 """Imported by each worker process of a local batch cluster as it starts (Dask ``preload``,
 see :func:`~territorial_geo.batch.make_client`): the modules a partition task runs, so that
-the first task on each worker does not wait for their import (about 2 s per worker on a
-2-core machine, timed with the cluster's start in benchmarks/bench_batch.py)."""
+the first task on each worker does not wait for their import (about 1.5 s of CPU per
+worker; benchmarks/bench_batch.py times it with the cluster's start)."""
 
 from __future__ import annotations
 
