@@ -317,3 +317,68 @@ def test_unmet_seats_are_net_of_the_supply_in_the_zones(cfg, data_dir):
     assert row["seats_total_2025"] == pytest.approx(base["seats_total_2025"])
     assert row["unmet_seats_2025"] == pytest.approx(row["seats_total_2025"] - row["supply_seats"])
     assert row["unmet_seats_2025"] == pytest.approx(base["unmet_seats_2025"] - 12.0)
+
+
+def _epcis(spec: dict[str, list[int]]) -> pd.DataFrame:
+    """EPCIs by hand: département -> member commune counts, SIRENs in that order."""
+    rows = []
+    for dep, sizes in spec.items():
+        for i, n in enumerate(sizes):
+            rows.append({"siren": f"{dep}{i:07d}", "name": f"{dep}-{i}", "partition": dep,
+                         "members": [f"{dep}{i:01d}{j:03d}" for j in range(n)]})
+    return pd.DataFrame(rows)
+
+
+def test_makespan_is_the_longest_first_rule_by_hand():
+    # 5 -> w1, 4 -> w2, 3 -> w2 (7), 3 -> w1 (8), 3 -> w2 (10); the best split is 9
+    assert batch.makespan([3, 5, 3, 4, 3], 2) == 10
+    assert batch.makespan([3, 5, 3, 4, 3], 1) == 18
+    assert batch.makespan([3, 5], 4) == 5
+
+
+def test_plan_tasks_cuts_only_while_the_run_gets_shorter(monkeypatch):
+    monkeypatch.setattr(batch.plan, "TASK_COST_COMMUNES", 300.0)
+    # A: 4 EPCIs of 300 communes (one task: 300 + 1200 = 1500); B: 1 EPCI of 100 (400)
+    e = _epcis({"A": [300, 300, 300, 300], "B": [100]})
+    one = batch.plan_tasks(e, workers=1)
+    assert list(one) == ["A", "B"]  # one worker: every cut would only add a task's start
+    two = batch.plan_tasks(e, workers=2)
+    # [1500, 400] ends at 1500; A in two (900 each, 2 EPCIs) with B: 900 | 900 + 400 = 1300;
+    # A in three (900, 600, 600) with B: 900 + 400 | 600 + 600 = 1300, not shorter: stop
+    assert list(two) == ["A-1", "A-2", "B"]
+    assert [list(g["siren"]) for g in two.values()] == [
+        ["A0000000", "A0000001"], ["A0000002", "A0000003"], ["B0000000"]]
+    assert [batch.task_cost(g) for g in two.values()] == [900.0, 900.0, 400.0]
+    # the cap still cuts a département, whatever the workers; most expensive task first
+    capped = batch.plan_tasks(_epcis({"A": [300, 300, 300, 300], "B": [900]}), workers=1,
+                              epcis_per_task=3)
+    assert list(capped) == ["B", "A-1", "A-2"]
+    assert [len(g) for g in capped.values()] == [1, 2, 2]
+    sirens = [s for g in batch.plan_tasks(e, workers=4).values() for s in g["siren"]]
+    assert sorted(sirens) == sorted(e["siren"])  # none lost, none twice
+
+
+def test_national_groups_read_each_table_once(monkeypatch, cfg):
+    from territorial_geo import study
+
+    calls: list[str] = []
+
+    class Fake:
+        def __getattr__(self, name):
+            return lambda *a: calls.append(name) or name
+
+    monkeypatch.setattr(study, "supply_inventory",
+                        lambda c, data: (calls.append("inventory") or "inv", "label"))
+    whole = batch.national_frames(cfg, Fake())
+    assert sorted(calls) == sorted(["communes", "chefs_lieux", "density_grid", "census",
+                                    "csp_shares", "inventory"])
+    parts: dict = {}
+    for group in batch.NATIONAL_GROUPS:
+        calls.clear()
+        got = batch.national_frames(cfg, Fake(), group)
+        assert len(calls) == len(group)  # a group reads its own tables only
+        assert not set(got) & set(parts)
+        parts.update(got)
+    assert parts == whole  # the groups' tasks together give every table
+    with pytest.raises(TerritorialGeoError, match="unknown national table"):
+        batch.national_frames(cfg, Fake(), ("communes", "roads"))

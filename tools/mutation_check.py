@@ -470,6 +470,30 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_batch.py::test_resume_skips_done_and_never_reads_partial",),
     ),
     Mutation(
+        "batch-plan-cuts-regardless", "batch/plan.py",
+        "        if span >= best:",
+        "        if False:",
+        ("tests/test_batch.py::test_plan_tasks_cuts_only_while_the_run_gets_shorter",),
+    ),
+    Mutation(
+        "batch-plan-cheapest-first", "batch/plan.py",
+        "    order = sorted(groups, key=lambda t: (-task_cost(groups[t]), t))",
+        "    order = sorted(groups, key=lambda t: (task_cost(groups[t]), t))",
+        ("tests/test_batch.py::test_plan_tasks_cuts_only_while_the_run_gets_shorter",),
+    ),
+    Mutation(
+        "batch-makespan-is-the-sum", "batch/plan.py",
+        "    return max(ends)",
+        "    return sum(ends)",
+        ("tests/test_batch.py::test_makespan_is_the_longest_first_rule_by_hand",),
+    ),
+    Mutation(
+        "batch-national-group-drops-inventory", "batch/inputs.py",
+        '''NATIONAL_GROUPS = (("communes", "chefs_lieux", "density", "inventory"), ("census", "csp_shares"))''',
+        '''NATIONAL_GROUPS = (("communes", "chefs_lieux", "density"), ("census", "csp_shares"))''',
+        ("tests/test_batch.py::test_national_groups_read_each_table_once",),
+    ),
+    Mutation(
         "batch-zones-at-another-budget", "batch/summary.py",
         "    zr = pipeline.zones_stage(inputs, polygons=False)",
         "    zr = pipeline.zones_stage(inputs, polygons=False, zoning_cfg=__import__("

@@ -787,9 +787,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run on an existing Dask scheduler (tcp://host:8786) instead of a "
                     "local cluster")
     ba.add_argument("--epcis-per-task", type=_number(int, low=1, strict=False,
-                                                      what="an integer >= 1"), default=8,
+                                                      what="an integer >= 1"), default=None,
                     help="a département with more EPCIs is split into tasks of at most this "
-                    "many (default 8)")
+                    "many (default 24); départements are cut further when that balances "
+                    "the workers")
     ba.add_argument("--national-coverage", action="store_true",
                     help="also compute minutes from every commune of the selected EPCIs' "
                     "départements to the nearest CGET third place and the shares within "

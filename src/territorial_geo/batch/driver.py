@@ -14,11 +14,11 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo import sources
-from territorial_geo.batch.inputs import _national_future, national_frames
+from territorial_geo.batch.inputs import _national_futures, _with_national, national_frames
 from territorial_geo.batch.markers import partition_done, read_partitions
 from territorial_geo.batch.outputs import write_outputs
 from territorial_geo.batch.partition import run_partition
-from territorial_geo.batch.plan import EPCIS_PER_TASK, task_groups
+from territorial_geo.batch.plan import EPCIS_PER_TASK, plan_tasks
 from territorial_geo.batch.template import template, template_key
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError
@@ -46,7 +46,9 @@ class BatchResult:
 
 def make_client(*, workers: int | None = None, scheduler: str | None = None):
     """A ``dask.distributed`` client: on ``scheduler`` when given, else on a new
-    ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each."""
+    ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each,
+    which import the modules of a partition task as they start
+    (:mod:`territorial_geo.batch.worker`)."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -59,7 +61,8 @@ def make_client(*, workers: int | None = None, scheduler: str | None = None):
                 "start one (dask scheduler) or drop --scheduler to run locally") from None
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=":0")
+                               processes=True, dashboard_address=":0",
+                               preload=["territorial_geo.batch.worker"])
     return Client(cluster)
 
 
@@ -67,7 +70,7 @@ def run_batch(
     cfg: StudyConfig, epcis: pd.DataFrame, out: str | os.PathLike, *,
     client=None, data_dir: str | os.PathLike | None = None,
     progress: Callable[[str], None] | None = None,
-    write: bool = True, epcis_per_task: int = EPCIS_PER_TASK,
+    write: bool = True, epcis_per_task: int | None = None,
 ) -> BatchResult:
     """Run every EPCI's study, one task per partition, and write the outputs.
 
@@ -91,8 +94,11 @@ def run_batch(
     write
         Write the merged outputs (:func:`write_outputs`).
     epcis_per_task
-        A département with more EPCIs is split into tasks of at most this many
-        (:func:`task_groups`): smaller tasks balance the workers.
+        A département with more EPCIs is split into tasks of at most this many (default
+        :data:`EPCIS_PER_TASK`); :func:`plan_tasks` then cuts départements further while
+        that shortens the expected run on the client's workers, and orders the tasks, the
+        most expensive first. A resumed batch keeps the partitions whose task ids and
+        EPCIs match.
     """
     t_start = time.perf_counter()
     tcfg = template(cfg)
@@ -100,7 +106,9 @@ def run_batch(
     o = Path(out).resolve()
     (o / "partitions").mkdir(parents=True, exist_ok=True)
     dd = str(sources.resolve_data_dir(data_dir))
-    groups = task_groups(epcis, epcis_per_task)
+    workers = sum(client.nthreads().values()) if client is not None else 1
+    groups = plan_tasks(epcis, workers=workers,
+                        epcis_per_task=epcis_per_task or EPCIS_PER_TASK)
     todo = [d for d, g in groups.items() if not partition_done(o, d, key, list(g["siren"]))]
     skipped = [d for d in groups if d not in todo]
     total_epci = sum(len(groups[d]) for d in todo)
@@ -126,18 +134,32 @@ def run_batch(
                                        template_id=key))
             n += len(groups[d])
             done(i + 1, d, n)
-    else:
+    elif todo:
         from distributed import as_completed
 
         say(f"Dask dashboard: {client.dashboard_link}")
-        # big partitions first, so the last task is a short one
-        order = sorted(todo, key=lambda d: -len(groups[d]))
-        nat_f = _national_future(client, tcfg, dd, key)
-        futs = {client.submit(run_partition, tcfg, d, groups[d], str(o), nat=nat_f, data_dir=dd,
-                              template_id=key, key=f"epci-partition-{d}-{key}", pure=False): d for d in order}
+        nat_f = _national_futures(client, tcfg, dd, key)
+        futs: dict = {}
+        running = as_completed()
+
+        def submit(d: str) -> None:
+            f = client.submit(_with_national, run_partition, tcfg, d, groups[d], str(o),
+                              nat_parts=nat_f, data_dir=dd, template_id=key,
+                              key=f"epci-partition-{d}-{key}", pure=False)
+            futs[f] = d
+            running.add(f)
+
+        # one task per worker at a time, in the plan's order (most expensive first): the
+        # scheduler would otherwise queue every task on a worker at once, in its own order
+        queue = list(todo)
+        for d in queue[:workers]:
+            submit(d)
+        queue = queue[workers:]
         n = 0
-        for i, f in enumerate(as_completed(futs)):
+        for i, f in enumerate(running):
             tasks.append(f.result())
+            if queue:
+                submit(queue.pop(0))
             n += len(groups[futs[f]])
             done(i + 1, futs[f], n)
     table = read_partitions(o, list(groups))

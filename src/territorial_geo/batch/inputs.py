@@ -47,12 +47,23 @@ class PartitionInputs:
     engine: object = None
 
 
-def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
-    """The national tables every task reads, loaded once by the driver: ``communes``,
-    ``chefs_lieux``, ``density`` (the grid frame), ``census``, ``csp_shares``,
-    ``inventory``, ``inventory_label``. On Dask they are one task whose result the
-    partition tasks take as input (read once, fetched by the other workers, recomputed if
-    its worker dies).
+#: The national tables, each read by :func:`national_frames`.
+NATIONAL_TABLES = ("communes", "chefs_lieux", "density", "census", "csp_shares", "inventory")
+#: On Dask the national tables are read by one task per group, so that two workers read them
+#: side by side before the partition tasks (which need all of them) start. Two groups of
+#: about equal read time on the mirror data (benchmarks/bench_batch.py prints the reads:
+#: communes and census are the longest, about 1.2 and 1.4 s of CPU each).
+NATIONAL_GROUPS = (("communes", "chefs_lieux", "density", "inventory"), ("census", "csp_shares"))
+
+
+def national_frames(
+    cfg: StudyConfig, data: sources.Datasets, tables: tuple[str, ...] = NATIONAL_TABLES,
+) -> dict:
+    """The national tables every task reads, loaded once: ``communes``, ``chefs_lieux``,
+    ``density`` (the grid frame), ``census``, ``csp_shares``, ``inventory`` and
+    ``inventory_label``. On Dask they are tasks (one per :data:`NATIONAL_GROUPS` group)
+    whose results the partition tasks take as input (read once, fetched by the other
+    workers, recomputed if their worker dies).
 
     Parameters
     ----------
@@ -60,26 +71,54 @@ def national_frames(cfg: StudyConfig, data: sources.Datasets) -> dict:
         The template (CSP year, supply settings).
     data
         The batch's datasets (:class:`~territorial_geo.sources.Datasets`).
+    tables
+        The tables to read (names in :data:`NATIONAL_TABLES`; ``inventory`` brings
+        ``inventory_label``).
+
+    Raises
+    ------
+    TerritorialGeoError
+        An unknown table name.
     """
-    inventory, label = supply.supply_inventory(cfg, data=data)
-    return {"communes": data.communes(), "chefs_lieux": data.chefs_lieux(),
-            "density": data.density_grid(), "census": data.census(),
-            "csp_shares": data.csp_shares(cfg.demand.csp_year), "inventory": inventory,
-            "inventory_label": label}
+    unknown = sorted(set(tables) - set(NATIONAL_TABLES))
+    if unknown:
+        raise TerritorialGeoError(f"unknown national table(s) {unknown}; known: "
+                                  f"{', '.join(NATIONAL_TABLES)}")
+    read = {"communes": data.communes, "chefs_lieux": data.chefs_lieux,
+            "density": data.density_grid, "census": data.census,
+            "csp_shares": lambda: data.csp_shares(cfg.demand.csp_year)}
+    out: dict = {}
+    if "inventory" in tables:
+        out["inventory"], out["inventory_label"] = supply.supply_inventory(cfg, data=data)
+    for name in NATIONAL_TABLES:
+        if name in tables and name in read:
+            out[name] = read[name]()
+    return out
 
 
-def _national_task(cfg: StudyConfig, data_dir: str) -> dict:
-    """:func:`national_frames` read on a worker (the task behind :func:`_national_future`)."""
-    return national_frames(cfg, sources.Datasets(data_dir))
+def _national_task(cfg: StudyConfig, data_dir: str, tables: tuple[str, ...]) -> dict:
+    """:func:`national_frames` read on a worker (the tasks behind :func:`_national_futures`)."""
+    return national_frames(cfg, sources.Datasets(data_dir), tables)
 
 
-def _national_future(client, cfg: StudyConfig, data_dir: str, key: str):
-    """The national tables as a Dask task, not scattered data: a worker reads them once and
-    the others fetch them from it. Scattered data lost with a killed worker cannot be
-    recovered (and the active memory manager may have dropped the other replicas of a
-    broadcast), which cancels every task that needs it; a task's result is recomputed."""
-    return client.submit(_national_task, cfg, data_dir, key=f"national-frames-{key}",
-                         pure=False)
+def _national_futures(client, cfg: StudyConfig, data_dir: str, key: str) -> list:
+    """The national tables as Dask tasks (one per :data:`NATIONAL_GROUPS` group), not
+    scattered data: a worker reads each group once and the others fetch it. Scattered data
+    lost with a killed worker cannot be recovered (and the active memory manager may have
+    dropped the other replicas of a broadcast), which cancels every task that needs it; a
+    task's result is recomputed."""
+    return [client.submit(_national_task, cfg, data_dir, group, pure=False,
+                          key=f"national-frames-{i}-{key}")
+            for i, group in enumerate(NATIONAL_GROUPS)]
+
+
+def _with_national(fn, *args, nat_parts: list[dict], **kwargs):
+    """``fn(*args, nat=..., **kwargs)`` with the national tables merged from the results of
+    :func:`_national_futures` (the Dask task wrapper of a partition or coverage task)."""
+    nat: dict = {}
+    for part in nat_parts:
+        nat.update(part)
+    return fn(*args, nat=nat, **kwargs)
 
 
 def _datasets(nat: dict, data_dir) -> sources.Datasets:

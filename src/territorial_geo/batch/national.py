@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 
 from territorial_geo import coverage, pipeline, sources
-from territorial_geo.batch.inputs import _datasets, _national_future, national_frames
+from territorial_geo.batch.inputs import (
+    _datasets,
+    _national_futures,
+    _with_national,
+    national_frames,
+)
 from territorial_geo.batch.template import template, template_key
 from territorial_geo.config import StudyConfig
 from territorial_geo.errors import TerritorialGeoError
@@ -152,9 +157,10 @@ def national_coverage(
     else:
         from distributed import as_completed
 
-        nat_f = _national_future(client, tcfg, dd, template_key(cfg))
-        futs = [client.submit(coverage_partition, tcfg, d, nat=nat_f, data_dir=dd, pure=False,
-                              key=f"coverage-{d}-{template_key(cfg)}") for d in deps]
+        nat_f = _national_futures(client, tcfg, dd, template_key(cfg))
+        futs = [client.submit(_with_national, coverage_partition, tcfg, d, nat_parts=nat_f,
+                              data_dir=dd, pure=False, key=f"coverage-{d}-{template_key(cfg)}")
+                for d in deps]
         names = {f.key: d for f, d in zip(futs, deps, strict=True)}
         for i, f in enumerate(as_completed(futs), start=1):
             done(i, names[f.key])

@@ -70,10 +70,12 @@ def run_partition(
     -------
     dict
         ``partition``, ``n`` (EPCIs), ``n_error``, ``seconds`` (wall), ``cpu_s`` (CPU time
-        of the task's process), ``pid``, ``peak_mb`` (the process's peak resident memory).
+        of the task's process), ``pid``, ``peak_mb`` (the process's peak resident memory),
+        ``started``, ``finished`` (epoch seconds: the workers' timeline).
     """
     import resource
 
+    started = time.time()
     t0, c0 = time.perf_counter(), time.process_time()
     rows = partition_rows(cfg, epcis, nat=nat, data_dir=data_dir)
     o = Path(out)
@@ -85,4 +87,5 @@ def run_partition(
     return {"partition": dep, "n": len(rows), "n_error": marker["n_error"],
             "seconds": round(time.perf_counter() - t0, 3),
             "cpu_s": round(time.process_time() - c0, 3), "pid": os.getpid(),
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "started": started, "finished": time.time()}
