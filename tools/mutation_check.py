@@ -570,6 +570,12 @@ MUTATIONS: list[Mutation] = [
         '    words = SOURCE_TEXT["fr"]',
         ("tests/test_officials.py::test_english_on_request",),
     ),
+    Mutation(
+        "mclp-sites-at-most-k", "coverage.py",
+        "    prob += pulp.lpSum(x) == k",
+        "    prob += pulp.lpSum(x) <= k",
+        ("tests/test_coverage.py::test_mclp_problem_is_spopts_model_word_for_word",),
+    ),
 ]
 
 
