@@ -576,6 +576,18 @@ MUTATIONS: list[Mutation] = [
         "    prob += pulp.lpSum(x) <= k",
         ("tests/test_coverage.py::test_mclp_problem_is_spopts_model_word_for_word",),
     ),
+    Mutation(
+        "table-cache-ignores-mtime", "sources/tablecache.py",
+        "    return [str(path), st.st_size, st.st_mtime_ns] if st else [str(path), \"missing\"]",
+        "    return [str(path), st.st_size] if st else [str(path), \"missing\"]",
+        ("tests/test_tablecache.py::test_same_size_but_newer_file_reads_again",),
+    ),
+    Mutation(
+        "table-cache-ignores-parsers", "sources/tablecache.py",
+        "    parts = [name, [_file_stamp(p) for p in inputs], fingerprint]",
+        "    parts = [name, [_file_stamp(p) for p in inputs]]",
+        ("tests/test_tablecache.py::test_a_changed_input_or_parser_reads_again",),
+    ),
 ]
 
 
