@@ -588,6 +588,12 @@ MUTATIONS: list[Mutation] = [
         "    parts = [name, [_file_stamp(p) for p in inputs]]",
         ("tests/test_tablecache.py::test_a_changed_input_or_parser_reads_again",),
     ),
+    Mutation(
+        "sensitivity-rows-shifted", "uncertainty.py",
+        '        "seats_low": np.concatenate([v[1 + 2 * i] for v in sums.values() for i in range(k)]),',
+        '        "seats_low": np.concatenate([v[1 + 2 * i] for v in sums.values() for i in range(k)][::-1]),',
+        ("tests/test_scenarios.py::test_sensitivity_low_and_high_are_the_stage_at_those_values",),
+    ),
 ]
 
 
