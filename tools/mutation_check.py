@@ -594,6 +594,13 @@ MUTATIONS: list[Mutation] = [
         '        "seats_low": np.concatenate([v[1 + 2 * i] for v in sums.values() for i in range(k)][::-1]),',
         ("tests/test_scenarios.py::test_sensitivity_low_and_high_are_the_stage_at_those_values",),
     ),
+    Mutation(
+        "is-in-through-pandas-index-only", "codes.py",
+        "    return np.fromiter((v in codes for v in values), dtype=bool, count=len(values))",
+        "    return np.fromiter((v in codes for v in values[:1]), dtype=bool, count=1)",
+        ("tests/test_codes.py::test_is_in_by_hand",
+         "tests/test_codes.py::test_is_in_answers_like_pandas_isin"),
+    ),
 ]
 
 
