@@ -595,7 +595,7 @@ MUTATIONS: list[Mutation] = [
         ("tests/test_scenarios.py::test_sensitivity_low_and_high_are_the_stage_at_those_values",),
     ),
     Mutation(
-        "is-in-through-pandas-index-only", "codes.py",
+        "is-in-first-value-only", "codes.py",
         "    return np.fromiter((v in codes for v in values), dtype=bool, count=len(values))",
         "    return np.fromiter((v in codes for v in values[:1]), dtype=bool, count=1)",
         ("tests/test_codes.py::test_is_in_by_hand",
