@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from territorial_geo.codes import department_of, normalize_code, normalize_codes
+from territorial_geo.codes import department_of, is_in, normalize_code, normalize_codes
 from territorial_geo.errors import DataFormatError
 
 
@@ -38,3 +38,17 @@ def test_department_of():
     assert department_of("62041") == "62"
     assert department_of("2A004") == "2A"
     assert department_of("97105") == "971"
+
+
+def test_is_in_by_hand():
+    values = pd.Series(["62041", "2A004", None, "62045"], dtype="str")
+    assert is_in(values, {"62045", "62041"}).tolist() == [True, False, False, True]
+    assert is_in(pd.Index(["01001"]), ["01001", "01002"]).tolist() == [True]
+    assert is_in([], {"62041"}).tolist() == []
+
+
+@given(st.lists(st.sampled_from(["62041", "62045", "2A004", "59350"]), max_size=12),
+       st.sets(st.sampled_from(["62041", "62045", "2A004", "59350"])))
+def test_is_in_answers_like_pandas_isin(values, codes):
+    idx = pd.Index(values, dtype="str")
+    assert is_in(idx, codes).tolist() == idx.isin(list(codes)).tolist()

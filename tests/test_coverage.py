@@ -212,3 +212,34 @@ def test_mormal_coverage_with_la_verriere(data_dir):
     assert 0 < s10 < s20 <= 1
     # Le Quesnoy alone holds ~4,900 of the ~48,000 inhabitants
     assert s10 > t.communes.loc["59481", "population"] / t.population
+
+
+def _lp_text(prob, tmp_path, name):
+    path = tmp_path / f"{name}.lp"
+    prob.writeLP(str(path))
+    return path.read_text()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mclp_problem_is_spopts_model_word_for_word(tmp_path, seed):
+    """The model CBC receives is the one spopt's MCLP.from_cost_matrix builds (same
+    variables, objective, constraints and names), so the solution is the same."""
+    spopt_locate = pytest.importorskip("spopt.locate")
+    rng = np.random.default_rng(seed)
+    cover = rng.random((12, 5)) < 0.3
+    w = rng.integers(0, 50, 12).astype(float) + rng.random(12)
+    ours, sites = C.mclp_problem(cover, w, 2)
+    theirs = spopt_locate.MCLP.from_cost_matrix(np.where(cover, 0.0, 2.0), w,
+                                                service_radius=1.0, p_facilities=2)
+    assert _lp_text(ours, tmp_path, "ours") == _lp_text(theirs.problem, tmp_path, "theirs")
+    assert [v.name for v in sites] == [v.name for v in theirs.fac_vars]
+
+
+def test_mclp_problem_covers_by_hand():
+    # demand 0 covered by site 1 only, demand 1 by sites 0 and 1; one site: site 1 (w 3 + 4)
+    prob, sites = C.mclp_problem(np.array([[0, 1], [1, 1]], bool), np.array([3.0, 4.0]), 1)
+    import pulp
+
+    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    assert [v.value() for v in sites] == [0, 1]
+    assert pulp.value(prob.objective) == 7

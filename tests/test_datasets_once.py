@@ -37,7 +37,7 @@ def loader_calls(monkeypatch):
 
 def test_study_reads_each_dataset_once(data_dir, loader_calls):
     cfg, keys = load_config("examples/campagnes-artois.toml")
-    data = sources.Datasets(data_dir)
+    data = sources.Datasets(data_dir, cache=False)  # the table cache would skip the loaders
     res = study.run_study(cfg, overridden=keys, data=data)
     assert len(res.territory.codes) == 96
     # the study needs all of these (approximate network, density, census, supply, EPCI)...
@@ -48,7 +48,7 @@ def test_study_reads_each_dataset_once(data_dir, loader_calls):
 
 
 def test_datasets_hands_out_the_same_frame(data_dir, loader_calls):
-    data = sources.Datasets(data_dir)
+    data = sources.Datasets(data_dir, cache=False)
     assert data.communes() is data.communes()
     assert data.csp_shares(2016) is data.csp_shares(2016)
     assert data.csp_shares(2016) is not data.csp_shares(2022)

@@ -789,6 +789,37 @@ MUTATIONS: list[Mutation] = [
         "        out.append((ALL_ZONES, TERRITORY_RESIDENTS, list(union)))",
         ("tests/test_catchment.py::test_variant_members_lists_each_row_of_the_zone_table",),
     ),
+    Mutation(
+        "mclp-sites-at-most-k", "coverage.py",
+        "    prob += pulp.lpSum(x) == k",
+        "    prob += pulp.lpSum(x) <= k",
+        ("tests/test_coverage.py::test_mclp_problem_is_spopts_model_word_for_word",),
+    ),
+    Mutation(
+        "table-cache-ignores-mtime", "sources/tablecache.py",
+        "    return [str(path), st.st_size, st.st_mtime_ns] if st else [str(path), \"missing\"]",
+        "    return [str(path), st.st_size] if st else [str(path), \"missing\"]",
+        ("tests/test_tablecache.py::test_same_size_but_newer_file_reads_again",),
+    ),
+    Mutation(
+        "table-cache-ignores-parsers", "sources/tablecache.py",
+        "    parts = [name, [_file_stamp(p) for p in inputs], fingerprint]",
+        "    parts = [name, [_file_stamp(p) for p in inputs]]",
+        ("tests/test_tablecache.py::test_a_changed_input_or_parser_reads_again",),
+    ),
+    Mutation(
+        "sensitivity-rows-shifted", "uncertainty.py",
+        '        "seats_low": np.concatenate([v[1 + 2 * i] for v in sums.values() for i in range(k)]),',
+        '        "seats_low": np.concatenate([v[1 + 2 * i] for v in sums.values() for i in range(k)][::-1]),',
+        ("tests/test_scenarios.py::test_sensitivity_low_and_high_are_the_stage_at_those_values",),
+    ),
+    Mutation(
+        "is-in-first-value-only", "codes.py",
+        "    return np.fromiter((v in codes for v in values), dtype=bool, count=len(values))",
+        "    return np.fromiter((v in codes for v in values[:1]), dtype=bool, count=1)",
+        ("tests/test_codes.py::test_is_in_by_hand",
+         "tests/test_codes.py::test_is_in_answers_like_pandas_isin"),
+    ),
 ]
 
 

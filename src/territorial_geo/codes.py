@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 _CODE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -101,3 +103,16 @@ def fold(text: str) -> str:
     for ch in "'’-_,.()":
         t = t.replace(ch, " ")
     return " ".join(t.split())
+
+
+def is_in(values: Iterable, codes: Iterable[str]) -> np.ndarray:
+    """Boolean array: is each of ``values`` one of ``codes``?
+
+    The same answer as ``pandas.Index(values).isin(list(codes))``, through a Python set:
+    pandas' ``isin`` on its Arrow-backed strings (pandas 3) took about a second for the
+    35,000 communes of France, this takes a few milliseconds.
+    """
+    codes = codes if isinstance(codes, (set, frozenset)) else set(codes)
+    if isinstance(values, (pd.Index, pd.Series)):
+        values = values.to_numpy(dtype=object)
+    return np.fromiter((v in codes for v in values), dtype=bool, count=len(values))

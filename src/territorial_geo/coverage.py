@@ -3,7 +3,8 @@
 * :func:`nearest_site_times`: drive time from every commune to its nearest site, in one
   multi-source Dijkstra pass (compiled kernel).
 * :func:`coverage_shares`: share of population / teleworkers / solos within N minutes.
-* :func:`select_sites`: maximal covering location (PySAL spopt ``MCLP`` with CBC) keeping
+* :func:`select_sites`: maximal covering location (spopt's ``MCLP`` model, built with pulp:
+  :func:`mclp_problem`; solved by CBC) keeping
   existing sites, with a greedy heuristic for large instances; :func:`set_cover` for the
   smallest set reaching a target share. Both report how the solve ended
   (:data:`STATUSES`: optimal, time limit, not solved, greedy) and, unless optimality was
@@ -335,7 +336,7 @@ def select_sites(
     if k == 0:
         chosen, method, status = [], "none", "optimal"
     elif n_d * n_c <= max_exact_vars:
-        chosen, status, why = _solve_spopt(cover, w, k, base, time_limit_s)
+        chosen, status, why = _solve_mclp(cover, w, k, base, time_limit_s)
         method = "mclp-cbc"
         if status != "optimal":
             g = greedy_mclp(cover, w, k, base)
@@ -383,29 +384,61 @@ def _cbc_status(prob, time_limit_s: float) -> tuple[str, str]:
     return "not solved", f"CBC ended with status {pulp.LpStatus.get(prob.status, prob.status)!r}"
 
 
-def _solve_spopt(cover: np.ndarray, w: np.ndarray, k: int, base: np.ndarray,
-                 time_limit_s: float) -> tuple[list[int] | None, str, str]:
-    """Solve the MCLP with spopt + CBC; return (chosen or None, status, explanation)."""
+def mclp_problem(cover: np.ndarray, weights: np.ndarray, k: int):
+    """The maximal covering location problem as a pulp model, and its site variables.
+
+    The formulation and every name are those of PySAL spopt's
+    ``MCLP.from_cost_matrix(cost, weights, service_radius=1.0, p_facilities=k)`` (spopt
+    0.6, ``spopt.locate.coverage``) with ``cost`` 0 where ``cover`` is True and 2 elsewhere:
+    binary site variables ``x[j]``, binary demand variables ``y[i]``, maximise
+    ``sum_i w_i y_i`` subject to ``sum_j a_ij x_j >= y_i`` for each demand point and
+    ``sum_j x_j == k``. It is built here rather than by spopt because importing spopt
+    (PySAL: libpysal, pointpats, scikit-learn) takes longer than solving the reference
+    study; the same model text reaches CBC, so CBC returns the same solution.
+
+    Returns
+    -------
+    tuple
+        ``(problem, site_variables)``.
+    """
     import pulp
-    from spopt.locate import MCLP
+
+    aij = np.asarray(cover, bool).astype(float)
+    n_d, n_c = aij.shape
+    prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x[{j}]", lowBound=0, upBound=1, cat=pulp.LpInteger)
+         for j in range(n_c)]
+    y = [pulp.LpVariable(f"y[{i}]", lowBound=0, upBound=1, cat=pulp.LpInteger)
+         for i in range(n_d)]
+    w = np.asarray(weights, float)
+    prob += pulp.lpSum([w[i] * y[i] for i in range(n_d)]), "objective function"
+    for i in range(n_d):
+        prob += pulp.lpSum([aij[i][j] * x[j] for j in range(n_c)]) >= y[i]
+    prob += pulp.lpSum(x) == k
+    return prob, x
+
+
+def _solve_mclp(cover: np.ndarray, w: np.ndarray, k: int, base: np.ndarray,
+                time_limit_s: float) -> tuple[list[int] | None, str, str]:
+    """Solve the MCLP (:func:`mclp_problem`) with CBC; return (chosen or None, status,
+    explanation)."""
+    import pulp
 
     # demand already covered by existing sites weighs nothing for the new ones
     wf = np.where(base, 0.0, w)
     keep = wf > 0
     if not keep.any():
         return list(range(k)), "optimal", "nothing left to cover: any choice is optimal"
-    cost = np.where(cover[keep], 0.0, 2.0)
-    model = MCLP.from_cost_matrix(cost, wf[keep], service_radius=1.0, p_facilities=k)
-    # solve the pulp problem directly: spopt's solve() raises on anything but "Optimal"
+    prob, sites = mclp_problem(cover[keep], wf[keep], k)
     try:
-        model.problem.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
     except pulp.PulpSolverError as exc:
         return None, "not solved", f"CBC failed ({exc})"
-    status, why = _cbc_status(model.problem, time_limit_s)
-    if model.problem.status != pulp.LpStatusOptimal:
+    status, why = _cbc_status(prob, time_limit_s)
+    if prob.status != pulp.LpStatusOptimal:
         return None, status, why
-    chosen = [j for j, v in enumerate(model.fac_vars) if v.value() is not None and v.value() > 0.5]
-    # spopt may return fewer than k when extra sites add nothing; fill with the next best
+    chosen = [j for j, v in enumerate(sites) if v.value() is not None and v.value() > 0.5]
+    # CBC may open fewer than k when extra sites add nothing; fill with the next best
     if len(chosen) < k:
         extra = [j for j in greedy_mclp(cover, w, cover.shape[1], base) if j not in chosen]
         chosen += extra[: k - len(chosen)]

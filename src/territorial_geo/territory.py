@@ -241,7 +241,7 @@ def resolve_communes(
         Naming the reference and the closest commune names.
     """
     communes = (data or sources.Datasets(data_dir)).communes()
-    folded = communes["nom"].map(fold)
+    folded = None  # every name folded, once, when a reference is a name
     out = []
     for ref in refs:
         text = str(ref).strip()
@@ -251,6 +251,8 @@ def resolve_communes(
                 raise UnknownPlaceError(f"unknown commune code {code!r} (COG 2026)")
             out.append(code)
             continue
+        if folded is None:
+            folded = communes["nom"].map(fold)
         hits = communes.index[folded == fold(text)].tolist()
         if within is not None and len(hits) > 1:
             hits = [h for h in hits if h in within] or hits

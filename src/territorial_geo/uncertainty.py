@@ -244,17 +244,34 @@ def sensitivity(
         v[1 + 2 * i], v[2 + 2 * i] = r.low, r.high
         values[r.path] = v
     seats = commune_seats(table.loc[zi.codes], cfg.demand, values, n=n, years=years)
-    parts = []
-    for (seg, y), v in zone_draws(seats, zi).items():
-        for i, r in enumerate(ranges):
-            parts.append(zi.keys.assign(
-                parameter=r.path, low=str(r.low), central=str(r.central), high=str(r.high),
-                source=r.source, segment=seg, year=y, seats_low=v[1 + 2 * i],
-                seats_central=v[0], seats_high=v[2 + 2 * i]))
-    if not parts:
+    sums = zone_draws(seats, zi)
+    if not ranges or not sums:
         return pd.DataFrame(columns=["parameter", "low", "central", "high", "source", *KEY,
                                      "seats_low", "seats_central", "seats_high", "swing"])
-    out = pd.concat(parts, ignore_index=True)
+    # one block of rows (the zone sums) per (segment, year) and parameter, in that order
+    m, k = len(zi.keys), len(ranges)
+    blocks = len(sums) * k
+
+    def per_block(values: list) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=object), m)
+
+    def per_param(f) -> np.ndarray:
+        return per_block([f(r) for r in ranges] * len(sums))
+
+    out = pd.DataFrame({
+        "zone": np.tile(zi.keys["zone"].to_numpy(dtype=object), blocks),
+        "variant": np.tile(zi.keys["variant"].to_numpy(dtype=object), blocks),
+        "parameter": per_param(lambda r: r.path),
+        "low": per_param(lambda r: str(r.low)),
+        "central": per_param(lambda r: str(r.central)),
+        "high": per_param(lambda r: str(r.high)),
+        "source": per_param(lambda r: r.source),
+        "segment": per_block([seg for seg, _ in sums for _ in ranges]),
+        "year": np.repeat(np.array([y for _, y in sums for _ in ranges], dtype=np.int64), m),
+        "seats_low": np.concatenate([v[1 + 2 * i] for v in sums.values() for i in range(k)]),
+        "seats_central": np.concatenate([v[0] for v in sums.values() for _ in range(k)]),
+        "seats_high": np.concatenate([v[2 + 2 * i] for v in sums.values() for i in range(k)]),
+    })
     out = _net(out, supply_seats, ["seats_low", "seats_central", "seats_high"])
     out["swing"] = (out["seats_high"] - out["seats_low"]).abs()
     out = out.sort_values([*KEY, "swing"], ascending=[True] * 4 + [False], kind="stable")

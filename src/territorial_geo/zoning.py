@@ -21,7 +21,7 @@ from shapely.ops import substring
 
 from territorial_geo import network as netmod
 from territorial_geo import sources
-from territorial_geo.codes import code_or_none, fold
+from territorial_geo.codes import code_or_none, fold, is_in
 from territorial_geo.errors import NetworkError, UnknownPlaceError
 from territorial_geo.method import POLE_RULES
 from territorial_geo.territory import Territory
@@ -477,16 +477,19 @@ def build_zones(
     mem["time_min"] = mem["time_s"] / 60
     bands_arr = np.asarray(band_list)
     mem["band_min"] = bands_arr[np.searchsorted(bands_arr, mem["time_min"].to_numpy() - 1e-9)]
-    mem["in_territory"] = mem["code"].isin(territory.codes)
-    mem["nom"] = pts.loc[mem["code"], "nom"].to_numpy()
-    mem["snap_m"] = snaps.loc[mem["code"], "snap_m"].to_numpy()
-    mem["far"] = snaps.loc[mem["code"], "far"].to_numpy()
+    mem["in_territory"] = is_in(mem["code"], territory.codes)
+    # rows of the chefs-lieux and snaps by position (one lookup, not a .loc per column)
+    at_pts, at_snap = pts.index.get_indexer(mem["code"]), snaps.index.get_indexer(mem["code"])
+    mem["nom"] = pts["nom"].to_numpy()[at_pts]
+    mem["snap_m"] = snaps["snap_m"].to_numpy()[at_snap]
+    mem["far"] = snaps["far"].to_numpy()[at_snap]
+    mem["_at"] = at_pts
     order = {z: i for i, z in enumerate(codes)}
     mem = mem.assign(_o=mem["zone"].map(order)).sort_values(["_o", "time_s", "code"]).drop(
         columns="_o")
     members = gpd.GeoDataFrame(
-        mem.reset_index(drop=True), geometry=pts.loc[mem["code"]].geometry.to_numpy(),
-        crs=pts.crs,
+        mem.drop(columns="_at").reset_index(drop=True),
+        geometry=pts.geometry.to_numpy()[mem["_at"].to_numpy()], crs=pts.crs,
     )
     towns = gpd.GeoDataFrame(
         {"code": codes, "nom": pts.loc[codes, "nom"].to_numpy(),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from territorial_geo.codes import is_in
 from territorial_geo.i18n import Note
 from territorial_geo.sources.fetching import dataset_path
 from territorial_geo.sources.tables import _json, require_columns
@@ -82,7 +83,7 @@ def harmonize(
     current = set(current)
     idx = pd.Index(df.index.astype(str))
     target = pd.Series(idx, index=idx)
-    not_current = ~idx.isin(list(current))
+    not_current = ~is_in(idx, current)
     mapped = idx[not_current].map(lambda c: mapping.get(c))
     target[not_current] = mapped
     remapped = {
@@ -94,7 +95,7 @@ def harmonize(
     work = df.copy()
     work.index = idx
     work["_target"] = target.to_numpy()
-    work = work[work["_target"].isin(list(current))]
+    work = work[is_in(work["_target"], current)]
     out = pd.DataFrame(index=pd.Index(sorted(work["_target"].unique())))
     if sum_cols:
         out = out.join(work.groupby("_target")[list(sum_cols)].sum(min_count=1))

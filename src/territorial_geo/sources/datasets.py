@@ -6,6 +6,12 @@ the runner's handle on the data directory: each table is read on first use and h
 again afterwards, so the runner does I/O once, at the edge, and the stages receive frames.
 It holds no state beyond one run: build one per study (or per batch partition).
 
+Across runs, each parsed table is kept in the data directory's table cache
+(:mod:`~territorial_geo.sources.tablecache`, ``cache/tables/``), found again while its input
+files and parsers are unchanged: a second study reads pickles instead of parsing the
+GeoPackage, the JSON lists and the census again (``Datasets(..., cache=False)`` reads the
+sources).
+
 The frames it returns are shared between callers: treat them as read-only (copy before
 changing them).
 """
@@ -14,16 +20,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from territorial_geo.sources.catalog import CATALOG
 from territorial_geo.sources.census import load_census, load_csp_shares, load_density_grid
 from territorial_geo.sources.cog import Harmonized, code_mapping, load_commune_list
 from territorial_geo.sources.communes import load_chefs_lieux, load_communes, load_epci
 from territorial_geo.sources.fetching import resolve_data_dir
+from territorial_geo.sources.tablecache import cached_table, code_fingerprint
 from territorial_geo.sources.third_places import load_third_places
+
+#: The catalog datasets each table is read from (its table-cache inputs).
+TABLE_INPUTS: dict[str, tuple[str, ...]] = {
+    "communes": ("communes", "communes-list"),
+    "chefs_lieux": ("communes", "communes-list"),
+    "epci": ("epci",),
+    "commune_list": ("communes-list",),
+    "code_mapping": ("communes-list",),
+    "density_grid": ("density-grid", "communes-list"),
+    "census": ("census-rp2018", "communes-list"),
+    "csp_shares": ("csp-shares", "communes-list"),
+    "third_places": ("third-places", "communes", "communes-list"),
+}
 
 
 class Datasets:
@@ -33,6 +55,9 @@ class Datasets:
     ----------
     data_dir
         Data directory (``--data-dir``, ``$TERRITORIAL_GEO_DATA``, default ``data/``).
+    cache
+        Keep parsed tables in the data directory's table cache and read them from there
+        (:mod:`~territorial_geo.sources.tablecache`).
 
     Examples
     --------
@@ -41,19 +66,34 @@ class Datasets:
     True
     """
 
-    def __init__(self, data_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, data_dir: str | os.PathLike | None = None, *, cache: bool = True) -> None:
         self.data_dir = data_dir
+        self.cache = cache
         self._memo: dict[tuple, Any] = {}
         self.reads: dict[str, int] = {}
+        self._fingerprint: str | None = None
 
     def __repr__(self) -> str:
         return f"Datasets({str(resolve_data_dir(self.data_dir))!r}, read={sorted(self.reads)})"
 
-    def _get(self, key: tuple, load: Callable[[], Any]) -> Any:
+    def _get(self, key: tuple, load: Callable[[], Any], *, path=None) -> Any:
         if key not in self._memo:
-            self._memo[key] = load()
+            self._memo[key] = self._cached(key, load, path) if self.cache else load()
             self.reads[key[0]] = self.reads.get(key[0], 0) + 1
         return self._memo[key]
+
+    def _cached(self, key: tuple, load: Callable[[], Any], path) -> Any:
+        """``load()`` through the table cache; its inputs are the catalog files of
+        :data:`TABLE_INPUTS` (``path`` instead of the first one when given)."""
+        root = resolve_data_dir(self.data_dir)
+        inputs = [root / CATALOG[n].path for n in TABLE_INPUTS[key[0]]]
+        if path is not None:
+            inputs[0] = Path(path).resolve()
+        if self._fingerprint is None:
+            self._fingerprint = code_fingerprint()
+        name = "-".join(str(k) for k in key if k is not None)
+        return cached_table(root / "cache" / "tables", name, inputs, load,
+                            fingerprint=self._fingerprint)
 
     def communes(self) -> gpd.GeoDataFrame:
         """Commune polygons (:func:`~territorial_geo.sources.load_communes`)."""
@@ -97,4 +137,5 @@ class Datasets:
         return self._get(("third_places", str(path) if path else None),
                          lambda: load_third_places(self.data_dir, path=path,
                                                    communes=self.communes(),
-                                                   mapping=self.code_mapping()))
+                                                   mapping=self.code_mapping()),
+                         path=path)

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from territorial_geo.codes import normalize_codes
+from territorial_geo.codes import is_in, normalize_codes
 from territorial_geo.errors import DataFormatError, DataMissingError
 from territorial_geo.sources.catalog import WEB_CRS, WORKING_CRS
 from territorial_geo.sources.cog import code_mapping
@@ -147,7 +147,7 @@ def load_third_places(
     if mapping is None:
         mapping = code_mapping(data_dir)
     g["code"] = [c if (c is None or c in communes.index) else mapping.get(c, c) for c in g["code"]]
-    need = g["code"].isna() | ~g["code"].isin(communes.index)
+    need = g["code"].isna().to_numpy() | ~is_in(g["code"], communes.index)
     if bool(need.any()):
         joined = gpd.sjoin(g.loc[need, ["geometry"]], communes[["code", "geometry"]],
                            how="left", predicate="within")
