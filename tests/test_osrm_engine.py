@@ -461,7 +461,7 @@ def test_study_end_to_end_with_osrm(data_dir, tmp_path):
     pbf = _grid_pbf(terr.chefs_lieux.geometry, tmp_path / "artois-grid.osm.pbf")
     cfg, keys = config_from_dict({
         "name": "osrm", "territory": "communes:62045,62063", "ring_km": 4.0,
-        "zoning": {"market_towns": TOWNS, "budget_min": 6, "bands": [3], "network": str(pbf),
+        "zoning": {"market_towns": TOWNS, "budget_min": 6, "bands": [3, 6], "network": str(pbf),
                    "margin_km": 3, "engine": "osrm"},
         "output": {"static_maps": False, "raster_cell_m": 500.0}})
     res = study.run_study(cfg, overridden=keys, data_dir=d)

@@ -2,7 +2,7 @@
 network, the routing engine and the data directory (:class:`OutputInputs`).
 
 The runner (:mod:`territorial_geo.study`) builds them; the writers
-(:mod:`territorial_geo.outputs`) read them, and nothing else.
+(``territorial_geo.outputs``) read them, and nothing else.
 """
 
 from __future__ import annotations

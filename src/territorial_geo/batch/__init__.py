@@ -27,14 +27,14 @@ or counted twice.
 Scheduling is ``dask.distributed``: a ``LocalCluster`` of processes by default, or an
 existing scheduler (``Client(address)``); no scheduler of our own.
 
-Modules, one concern each: :mod:`~territorial_geo.batch.selection` (which EPCIs),
-:mod:`~territorial_geo.batch.template` (the study file as a template, its hash),
-:mod:`~territorial_geo.batch.inputs` (national tables, a partition's inputs),
-:mod:`~territorial_geo.batch.summary` (one EPCI's row), :mod:`~territorial_geo.batch.partition`
-(one task), :mod:`~territorial_geo.batch.markers` (finished partitions on disk),
-:mod:`~territorial_geo.batch.plan` (the tasks), :mod:`~territorial_geo.batch.driver` (Dask or
-serial run), :mod:`~territorial_geo.batch.outputs` (merged tables, ranking),
-:mod:`~territorial_geo.batch.choropleth` (maps), :mod:`~territorial_geo.batch.national`
+Modules, one concern each: ``batch.selection`` (which EPCIs),
+``batch.template`` (the study file as a template, its hash),
+``batch.inputs`` (national tables, a partition's inputs),
+``batch.summary`` (one EPCI's row), ``batch.partition``
+(one task), ``batch.markers`` (finished partitions on disk),
+``batch.plan`` (the tasks), ``batch.driver`` (Dask or
+serial run), ``batch.outputs`` (merged tables, ranking),
+``batch.choropleth`` (maps), ``batch.national``
 (national coverage).
 """
 

@@ -48,7 +48,7 @@ def make_client(*, workers: int | None = None, scheduler: str | None = None):
     """A ``dask.distributed`` client: on ``scheduler`` when given, else on a new
     ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each,
     which import the modules of a partition task as they start
-    (:mod:`territorial_geo.batch.worker`)."""
+    (``territorial_geo.batch.worker``)."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -77,7 +77,7 @@ def run_batch(
     Parameters
     ----------
     cfg
-        The study file (used as a template, see :func:`template`).
+        The study file (used as a template, see ``batch.template``).
     epcis
         :func:`select_epcis`.
     out
