@@ -54,3 +54,17 @@ def test_datasets_hands_out_the_same_frame(data_dir, loader_calls):
     assert data.csp_shares(2016) is not data.csp_shares(2022)
     assert loader_calls["load_communes"] == 1
     assert loader_calls["load_csp_shares"] == 2
+
+
+def test_tables_given_to_datasets_are_not_read_again(data_dir, loader_calls):
+    """A batch task gets the national tables from another task: its Datasets hands them
+    out as they are (no loader call), and a table name it does not know is refused."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"nom": ["x"]}, index=["01001"])
+    data = sources.Datasets(data_dir, cache=False, tables={"communes": frame})
+    assert data.communes() is frame and loader_calls["load_communes"] == 0
+    data.chefs_lieux()  # the others are read as usual
+    assert loader_calls["load_chefs_lieux"] == 1
+    with pytest.raises(ValueError, match="'csp_shares' is not one of"):
+        sources.Datasets(data_dir, tables={"csp_shares": frame})

@@ -165,12 +165,13 @@ def network_for(
                         data=data)
 
 
-def engine_for(cfg: StudyConfig, network: netmod.RoadNetwork):
+def engine_for(cfg: StudyConfig, network: netmod.RoadNetwork, *, threads: int | None = None):
     """The routing engine of a study (``zoning.engine``, ``zoning.osrm_profile``) over
-    ``network``; OSRM prepares its data here (once per extract and profile, cached)."""
+    ``network``; OSRM prepares its data here (once per extract and profile, cached).
+    ``threads``: the built-in kernel's threads (its default when None)."""
     z = cfg.zoning
     return netmod.make_engine(z.engine, network, osrm_profile=z.osrm_profile or None,
-                              osrm_sample_m=z.osrm_sample_m)
+                              osrm_sample_m=z.osrm_sample_m, threads=threads)
 
 
 def load_demand_inputs(

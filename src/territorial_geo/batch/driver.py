@@ -145,7 +145,8 @@ def run_batch(
         def submit(d: str) -> None:
             f = client.submit(_with_national, run_partition, tcfg, d, groups[d], str(o),
                               nat_parts=nat_f, data_dir=dd, template_id=key,
-                              key=f"epci-partition-{d}-{key}", pure=False)
+                              # one kernel thread per task: the workers share the cores
+                              threads=1, key=f"epci-partition-{d}-{key}", pure=False)
             futs[f] = d
             running.add(f)
 

@@ -122,16 +122,15 @@ def _with_national(fn, *args, nat_parts: list[dict], **kwargs):
 
 
 def _datasets(nat: dict, data_dir) -> sources.Datasets:
-    """A Datasets handle pre-filled with the national tables (no read)."""
-    d = sources.Datasets(data_dir)
-    d._memo.update({("communes",): nat["communes"], ("chefs_lieux",): nat["chefs_lieux"],
-                    ("density_grid",): nat["density"]})
-    return d
+    """A Datasets handle holding the national tables already read (no read)."""
+    return sources.Datasets(data_dir, tables={"communes": nat["communes"],
+                                              "chefs_lieux": nat["chefs_lieux"],
+                                              "density_grid": nat["density"]})
 
 
 def load_partition(
     cfg: StudyConfig, members: list[str], *, nat: dict,
-    data_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None, threads: int | None = None,
 ) -> PartitionInputs:
     """A task's inputs: the national tables (:func:`national_frames`, loaded once by the
     driver) cut to the task's area, and the network over ``members``' outline plus
@@ -147,6 +146,8 @@ def load_partition(
         :func:`national_frames`.
     data_dir
         Data directory.
+    threads
+        Threads of the routing kernel (one per task when the workers share the cores).
 
     Raises
     ------
@@ -168,4 +169,4 @@ def load_partition(
         communes=sub, chefs_lieux=cl[cl.index.isin(sub.index)],
         density=nat["density"]["dens"], census=nat["census"], csp_shares=nat["csp_shares"],
         inventory=nat["inventory"], inventory_label=nat["inventory_label"], network=net,
-        engine=pipeline.engine_for(cfg, net))
+        engine=pipeline.engine_for(cfg, net, threads=threads))

@@ -31,14 +31,15 @@ def _error_row(siren: str, name: str, members: list[str], pop: float, exc: BaseE
 def partition_rows(
     cfg: StudyConfig, epcis: pd.DataFrame, *, nat: dict,
     data_dir: str | os.PathLike | None = None,
-    load: Callable[..., PartitionInputs] = load_partition,
+    load: Callable[..., PartitionInputs] = load_partition, threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Every EPCI of one task: one row each (``status`` ok or error), EPCI outline as
-    geometry (EPSG:2154). A task whose inputs cannot be loaded gives error rows."""
+    geometry (EPSG:2154). A task whose inputs cannot be loaded gives error rows.
+    ``threads``: the routing kernel's threads (:func:`load_partition`)."""
     communes = nat["communes"]
     members_all = [c for m in epcis["members"] for c in m]
     try:
-        data = load(cfg, members_all, nat=nat, data_dir=data_dir)
+        data = load(cfg, members_all, nat=nat, data_dir=data_dir, threads=threads)
         failed = None
     except Exception as exc:  # noqa: BLE001  (reported as error rows)
         data, failed = None, exc
@@ -62,9 +63,11 @@ def partition_rows(
 def run_partition(
     cfg: StudyConfig, dep: str, epcis: pd.DataFrame, out: str, *,
     nat: dict, data_dir: str | None = None, template_id: str = "",
+    threads: int | None = None,
 ) -> dict:
     """Compute one partition and write it atomically: ``partitions/<dep>.parquet``, then the
-    ``<dep>.done`` marker. The Dask task (a rerun rewrites the same files).
+    ``<dep>.done`` marker. The Dask task (a rerun rewrites the same files). ``threads``:
+    the routing kernel's threads (one on a Dask worker: the workers share the cores).
 
     Returns
     -------
@@ -77,7 +80,7 @@ def run_partition(
 
     started = time.time()
     t0, c0 = time.perf_counter(), time.process_time()
-    rows = partition_rows(cfg, epcis, nat=nat, data_dir=data_dir)
+    rows = partition_rows(cfg, epcis, nat=nat, data_dir=data_dir, threads=threads)
     o = Path(out)
     sources.atomic_write(_part_path(o, dep), lambda p: rows.to_parquet(p, index=False))
     marker = {**_expected(template_id, list(epcis["siren"])), "n": len(rows),

@@ -41,19 +41,23 @@ class BuiltinEngine:
 
     name = "builtin"
 
-    def __init__(self, net: RoadNetwork) -> None:
+    def __init__(self, net: RoadNetwork, *, threads: int | None = None) -> None:
         self.net = net
+        #: Threads of the compiled kernel (:func:`.kernel.bounded_times`; its default when
+        #: None). One per process when several processes share the cores (a Dask worker).
+        self.threads = threads
 
     def snapped_times(self, origin_snap: pd.DataFrame, target_snap: pd.DataFrame,
                       budget_s: float, *, reverse: bool) -> pd.DataFrame:
         """See :func:`.routing.snapped_times`."""
         return routing.snapped_times(self.net, origin_snap, target_snap, budget_s,
-                                     reverse=reverse)
+                                     reverse=reverse, threads=self.threads)
 
     def node_times(self, origin_snap: pd.DataFrame, budget_s: float, *,
                    reverse: bool) -> pd.DataFrame:
         """See :func:`.routing.node_times`."""
-        return routing.node_times(self.net, origin_snap, budget_s, reverse=reverse)
+        return routing.node_times(self.net, origin_snap, budget_s, reverse=reverse,
+                                  threads=self.threads)
 
     def points_from_node_times(self, reached: pd.DataFrame, origin_snap: pd.DataFrame,
                                target_snap: pd.DataFrame, budget_s: float, *,
@@ -99,7 +103,7 @@ def make_engine(
     osrm_profile
         OSRM ``.lua`` profile (default OSRM's stock ``car.lua``).
     threads
-        Threads of the OSRM preparation tools.
+        Threads of the built-in engine's kernel, or of the OSRM preparation tools.
     osrm_sample_m
         Cell side of OSRM's isochrone / raster sample points
         (:data:`~territorial_geo.network.osrm_engine.SAMPLE_M` when None).
@@ -111,7 +115,7 @@ def make_engine(
         OpenStreetMap extract, with a missing profile or an extract OSRM cannot read.
     """
     if check_engine(name) == "builtin":
-        return BuiltinEngine(net)
+        return BuiltinEngine(net, threads=threads)
     from territorial_geo.network import osrm_engine
 
     osrm_engine.require_osrm()

@@ -48,6 +48,12 @@ TABLE_INPUTS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Tables a :class:`Datasets` may be given already read (``tables=``; a batch task gets
+#: the national tables from another task): the methods without argument.
+PRELOADABLE = ("communes", "chefs_lieux", "epci", "commune_list", "code_mapping",
+               "density_grid", "census")
+
+
 class Datasets:
     """Read-once access to the datasets of a data directory.
 
@@ -58,6 +64,9 @@ class Datasets:
     cache
         Keep parsed tables in the data directory's table cache and read them from there
         (:mod:`~territorial_geo.sources.tablecache`).
+    tables
+        Tables already read, by method name (:data:`PRELOADABLE`): returned as they are,
+        never read again.
 
     Examples
     --------
@@ -66,10 +75,16 @@ class Datasets:
     True
     """
 
-    def __init__(self, data_dir: str | os.PathLike | None = None, *, cache: bool = True) -> None:
+    def __init__(self, data_dir: str | os.PathLike | None = None, *, cache: bool = True,
+                 tables: dict[str, Any] | None = None) -> None:
         self.data_dir = data_dir
         self.cache = cache
         self._memo: dict[tuple, Any] = {}
+        for name, frame in (tables or {}).items():
+            if name not in PRELOADABLE:
+                raise ValueError(f"Datasets(tables=...): {name!r} is not one of "
+                                 f"{', '.join(PRELOADABLE)}")
+            self._memo[(name,)] = frame
         self.reads: dict[str, int] = {}
         self._fingerprint: str | None = None
 
