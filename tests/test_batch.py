@@ -359,7 +359,7 @@ def test_plan_tasks_cuts_only_while_the_run_gets_shorter(monkeypatch):
 
 
 def test_national_groups_read_each_table_once(monkeypatch, cfg):
-    from territorial_geo import study
+    from territorial_geo import supply
 
     calls: list[str] = []
 
@@ -367,7 +367,7 @@ def test_national_groups_read_each_table_once(monkeypatch, cfg):
         def __getattr__(self, name):
             return lambda *a: calls.append(name) or name
 
-    monkeypatch.setattr(study, "supply_inventory",
+    monkeypatch.setattr(supply, "supply_inventory",
                         lambda c, data: (calls.append("inventory") or "inv", "label"))
     whole = batch.national_frames(cfg, Fake())
     assert sorted(calls) == sorted(["communes", "chefs_lieux", "density_grid", "census",
