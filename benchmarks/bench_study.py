@@ -72,7 +72,11 @@ def child(data_dir: str | None) -> None:
         res = study.run_study(cfg, overridden=keys, data_dir=data_dir)
         t_run = time.perf_counter() - t
         t = time.perf_counter()
-        study.write_outputs(res, tmp / "out", data_dir=data_dir)
+        import inspect  # older revisions (--baseline) read the data directory while writing
+
+        kw = ({"data_dir": data_dir} if "data_dir" in inspect.signature(
+            study.write_outputs).parameters else {})
+        study.write_outputs(res, tmp / "out", **kw)
         t_out = time.perf_counter() - t
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
