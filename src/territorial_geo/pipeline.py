@@ -27,6 +27,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ from territorial_geo import coverage, demand, maps, sources, uncertainty, zoning
 from territorial_geo import network as netmod
 from territorial_geo.config import DemandConfig, StudyConfig, ZoningConfig
 from territorial_geo.i18n import Note
-from territorial_geo.sources.fetching import load_state
+from territorial_geo.sources.fetching import Progress, load_state
 from territorial_geo.supply import NO_INVENTORY, supply_inventory, third_places
 from territorial_geo.territory import Territory, load_territory, resolve_communes
 
@@ -44,8 +45,6 @@ log = logging.getLogger(__name__)
 
 #: Measures coverage shares are computed for.
 COVERAGE_MEASURES = ("population", "teleworkers", "solos")
-
-Progress = Callable[[str], None]
 
 
 # ------------------------------------------------------------------------------- inputs
@@ -343,12 +342,12 @@ class ZoneResult:
     pole_dropped: pd.DataFrame
     notes: tuple = ()
 
-    @property
+    @cached_property
     def names(self) -> dict[str, str]:
         """Zone code -> market-town name."""
         return dict(zip(self.zones.towns.index, self.zones.towns["nom"], strict=True))
 
-    @property
+    @cached_property
     def demand_codes(self) -> list[str]:
         """Every commune within any zone's widest band, territory or not."""
         return sorted(set(self.zones.within(max(self.zones.bands), territory_only=False)["code"]))
@@ -462,8 +461,8 @@ class SupplyResult:
 
 
 def supply_stage(inputs: StudyInputs, zones: ZoneResult) -> SupplyResult:
-    """Existing third places among each zone's members (every band's member is not counted:
-    the budget's members, territory and beyond)."""
+    """Existing third places among each zone's members within the budget (territory and
+    beyond; the wider bands' members are not counted)."""
     sites = inputs.sites
     existing = sites[sites["status"] == "existing"]
     missing = inputs.inventory_missing
