@@ -19,10 +19,12 @@ from .conftest import ROOT
 
 @pytest.fixture(scope="module")
 def artois_result(data_dir):
-    """The reference study, light (no Monte Carlo, no printable maps)."""
+    """The reference study, light (no Monte Carlo, no printable maps), every render drawn
+    (the render cache would make the second folder's map a copy of the first's)."""
     cfg, keys = load_config(ROOT / "examples" / "campagnes-artois.toml")
     cfg.uncertainty.draws = 0
     cfg.output.static_maps = False
+    cfg.output.render_cache = False
     return study.run_study(cfg, overridden=keys, data_dir=data_dir)
 
 

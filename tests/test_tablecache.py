@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -118,3 +119,14 @@ def test_datasets_reads_the_cache_of_a_former_run(data_dir, tmp_path, monkeypatc
     pd.testing.assert_frame_equal(again, first)
     assert sources.Datasets(d, cache=False).density_grid() == "fresh"  # the loaders
     assert calls == ["list", "grid"]
+
+
+def test_relative_and_absolute_paths_are_one_entry(tmp_path, monkeypatch):
+    """``data`` and ``/abs/data`` name the same files: one entry, not two that replace
+    each other at every run."""
+    (tmp_path / "in.txt").write_text("abc")
+    monkeypatch.chdir(tmp_path)
+    load, calls = _counting(1)
+    tablecache.cached_table(tmp_path / "c", "t", [Path("in.txt")], load, fingerprint="f")
+    tablecache.cached_table(tmp_path / "c", "t", [tmp_path / "in.txt"], load, fingerprint="f")
+    assert len(calls) == 1

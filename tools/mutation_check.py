@@ -43,8 +43,8 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "outputs-leaflet-read-from-the-data-dir", "outputs/webmap.py",
-        "    maps.save_map(m, path, lang=lang, assets=res.prepared.leaflet)",
-        "    maps.save_map(m, path, lang=lang)",
+        "    assets = res.prepared.leaflet\n",
+        "    assets = maps.leaflet_assets(None)\n",
         ("tests/test_outputs.py::test_writing_needs_no_network_engine_or_data_dir",),
     ),
     Mutation(
@@ -797,8 +797,8 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "table-cache-ignores-mtime", "sources/tablecache.py",
-        "    return [str(path), st.st_size, st.st_mtime_ns] if st else [str(path), \"missing\"]",
-        "    return [str(path), st.st_size] if st else [str(path), \"missing\"]",
+        "    return [name, st.st_size, st.st_mtime_ns] if st else [name, \"missing\"]",
+        "    return [name, st.st_size] if st else [name, \"missing\"]",
         ("tests/test_tablecache.py::test_same_size_but_newer_file_reads_again",),
     ),
     Mutation(
@@ -819,6 +819,84 @@ MUTATIONS: list[Mutation] = [
         "    return np.fromiter((v in codes for v in values[:1]), dtype=bool, count=1)",
         ("tests/test_codes.py::test_is_in_by_hand",
          "tests/test_codes.py::test_is_in_answers_like_pandas_isin"),
+    ),
+    Mutation(
+        "render-digest-follows-dict-order", "outputs/rendercache.py",
+        "        for k in sorted(obj, key=repr):",
+        "        for k in obj:",
+        ("tests/test_rendercache.py::test_equal_content_gives_the_same_digest_whatever_the_object",),
+    ),
+    Mutation(
+        "render-digest-ignores-geometry", "outputs/rendercache.py",
+        '        h.update(b"".join(w for w in wkb if w is not None))',
+        "        pass",
+        ("tests/test_rendercache.py::test_any_change_a_drawing_could_show_gives_another_digest",),
+    ),
+    Mutation(
+        "render-digest-ignores-crs", "outputs/rendercache.py",
+        '        h.update(f"{type(obj).__name__}:{obj.crs.srs if obj.crs else None};".encode())',
+        '        h.update(f"{type(obj).__name__};".encode())',
+        ("tests/test_rendercache.py::test_any_change_a_drawing_could_show_gives_another_digest",),
+    ),
+    Mutation(
+        "render-key-ignores-code", "outputs/rendercache.py",
+        '            f"{kind}|{self._fingerprint}|{digest(inputs)}".encode()).hexdigest()[:32]',
+        '            f"{kind}|{digest(inputs)}".encode()).hexdigest()[:32]',
+        ("tests/test_rendercache.py::test_changed_code_draws_again",),
+    ),
+    Mutation(
+        "render-fingerprint-reads-bytecode", "outputs/rendercache.py",
+        '        if p.suffix in (".py", ".j2", ".json", ".toml", ".js", ".css") and p.is_file():',
+        '        if p.is_file():',
+        ("tests/test_rendercache.py::test_fingerprint_follows_the_package_source_not_its_bytecode",),
+    ),
+    Mutation(
+        "render-cache-trusts-damaged-entries", "outputs/rendercache.py",
+        '                log.warning("render cache %s unreadable (%s): drawing again", path, exc)',
+        "                raise",
+        ("tests/test_rendercache.py::test_damaged_entry_is_drawn_again_not_trusted",),
+    ),
+    Mutation(
+        "render-cache-removes-the-newest", "outputs/rendercache.py",
+        "        entries.sort(reverse=True)",
+        "        entries.sort()",
+        ("tests/test_rendercache.py::test_least_recently_used_renders_are_removed_first",),
+    ),
+    Mutation(
+        "render-cache-hit-not-recent", "outputs/rendercache.py",
+        "                os.utime(path)  # recently used: kept longest",
+        "                pass",
+        ("tests/test_rendercache.py::test_least_recently_used_renders_are_removed_first",),
+    ),
+    Mutation(
+        "static-maps-key-ignores-labels", "maps.py",
+        '    pngs = (cache.get("static_maps", (communes, labels, polygons, towns, sites, outline, lang),',
+        '    pngs = (cache.get("static_maps", (communes, polygons, towns, sites, outline),',
+        ("tests/test_rendercache.py::test_study_in_another_language_draws_its_own_renders",),
+    ),
+    Mutation(
+        "tornado-key-ignores-title", "uncertainty.py",
+        '    png = (cache.get("tornado", (s, year, title, segment, lang), draw) if cache is not None',
+        '    png = (cache.get("tornado", (s, year, segment, lang), draw) if cache is not None',
+        ("tests/test_rendercache.py::test_tornado_with_another_title_is_drawn_not_reused",),
+    ),
+    Mutation(
+        "web-map-key-ignores-leaflet", "outputs/webmap.py",
+        '    page = (cache.get("web_map", (layers, assets), draw) if cache is not None else draw())',
+        '    page = (cache.get("web_map", layers, draw) if cache is not None else draw())',
+        ("tests/test_rendercache.py::test_web_map_drawn_again_when_leaflet_becomes_available",),
+    ),
+    Mutation(
+        "workbook-text-read-as-formula", "exports.py",
+        "                        ws.write_string(i, j, v)",
+        "                        ws.write(i, j, v)",
+        ("tests/test_rendercache.py::test_workbook_writes_text_as_text_numbers_as_numbers",),
+    ),
+    Mutation(
+        "table-cache-relative-path-key", "sources/tablecache.py",
+        '    name = os.path.abspath(path) if path is not None else "None"',
+        "    name = str(path)",
+        ("tests/test_tablecache.py::test_relative_and_absolute_paths_are_one_entry",),
     ),
 ]
 

@@ -411,6 +411,9 @@ class OutputConfig(_Validated):
     excel: Bool = True
     #: Write ``study.qgs`` (a QGIS project of the GeoPackages, styled like the web map).
     qgis: Bool = True
+    #: Reuse the charts and maps an earlier run drew from equal inputs with the same code
+    #: (``<data dir>/cache/renders``); false: draw everything.
+    render_cache: Bool = True
 
 
 @_model

@@ -49,29 +49,39 @@ def write_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame]) -> 
     """An ``.xlsx`` workbook, one sheet per table (sheet names cut to Excel's 31 characters),
     header row bold and frozen, columns sized to their content; written atomically.
 
+    Text is always written as text (a commune or site name starting with ``=`` is not a
+    formula, a URL-like one not a link), numbers as numbers, NaN as an empty cell.
+
     Parameters
     ----------
     sheets
         Sheet name -> table (its columns are written, not its index: reset it first).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(title=str(name)[:31])
-        ws.append([str(c) for c in df.columns])
-        for row in df.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for i, c in enumerate(df.columns, start=1):
-            width = max([len(str(c))] + [len(str(v)) for v in df.iloc[:200, i - 1]])
-            ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
-    atomic_write(Path(path), lambda tmp: wb.save(tmp))
+    def build(tmp: Path) -> None:
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True})
+        bold = wb.add_format({"bold": True})
+        for name, df in sheets.items():
+            ws = wb.add_worksheet(str(name)[:31])
+            for j, c in enumerate(df.columns):
+                ws.write_string(0, j, str(c), bold)
+            for i, row in enumerate(df.itertuples(index=False), start=1):
+                for j, v in enumerate(row):
+                    v = _cell(v)
+                    if isinstance(v, bool):
+                        ws.write_boolean(i, j, v)
+                    elif isinstance(v, (int, float)):
+                        ws.write_number(i, j, v)
+                    elif v is not None:
+                        ws.write_string(i, j, v)
+            ws.freeze_panes(1, 0)
+            for j, c in enumerate(df.columns):
+                width = max([len(str(c))] + [len(str(v)) for v in df.iloc[:200, j]])
+                ws.set_column(j, j, min(max(width + 2, 8), 60))
+        wb.close()
+
+    atomic_write(Path(path), build)
 
 
 def commune_headers(columns, town_names: dict[str, str], lang: str) -> dict[str, str]:
@@ -154,7 +164,8 @@ def answer_sheets(*, zone_seats: pd.DataFrame, communes: pd.DataFrame, overlap: 
 
 
 def _cell(v):
-    """A value openpyxl writes: numpy scalars as Python numbers, NaN as an empty cell."""
+    """A cell's value: numpy scalars as Python numbers, NaN as an empty cell (None), other
+    objects as their text."""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and not np.isfinite(v):

@@ -16,7 +16,9 @@ import os
 import re
 import tarfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +28,9 @@ from territorial_geo import sources
 from territorial_geo.i18n import DEFAULT_LANG, messages, number
 from territorial_geo.sources import WEB_CRS, WORKING_CRS, atomic_write
 from territorial_geo.templating import render
+
+if TYPE_CHECKING:  # annotations only (the outputs import this module)
+    from territorial_geo.outputs.rendercache import RenderCache
 
 ZONE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                 "#1f78b4", "#b2df8a", "#fb9a99"]
@@ -595,16 +600,25 @@ _READ = object()
 
 def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_LANG,
              assets=_READ) -> bool:
-    """Render a Folium map to HTML atomically (``<html lang>`` set to ``lang``), inlining
-    Leaflet: ``assets`` (``(js, css)`` of :func:`leaflet_assets`; None: not inlined), read
-    from ``data_dir`` when not given.
+    """Render a Folium map to HTML atomically (:func:`map_page`), inlining Leaflet:
+    ``assets`` (``(js, css)`` of :func:`leaflet_assets`; None: not inlined), read from
+    ``data_dir`` when not given.
 
     Returns True when Leaflet was inlined (the map then opens offline, base tiles aside).
     """
-    page = m.get_root().render()
-    page = page.replace("<html>", f'<html lang="{html.escape(lang)}">', 1)
     if assets is _READ:
         assets = leaflet_assets(data_dir)
+    page, inlined = map_page(m, lang=lang, assets=assets)
+    atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    return inlined
+
+
+def map_page(m, *, lang: str = DEFAULT_LANG, assets: tuple[str, str] | None = None
+             ) -> tuple[str, bool]:
+    """The HTML page of a Folium map (``<html lang>`` set to ``lang``) with Leaflet's
+    ``assets`` (``(js, css)``) inlined, and whether they were (None: loaded online)."""
+    page = m.get_root().render()
+    page = page.replace("<html>", f'<html lang="{html.escape(lang)}">', 1)
     inlined = False
     if assets is not None:
         js, css = assets
@@ -617,8 +631,7 @@ def save_map(m, path: str | os.PathLike, *, data_dir=None, lang: str = DEFAULT_L
         page = re.sub(r'<script src="[^"]*(jquery|bootstrap|awesome-markers)[^"]*"></script>', "", page)
         page = re.sub(r'<link rel="stylesheet" href="[^"]*(bootstrap|awesome|fontawesome)[^"]*"/>',
                       "", page)
-    atomic_write(Path(path), lambda tmp: tmp.write_text(page, encoding="utf-8"))
-    return inlined
+    return page, inlined
 
 
 def static_map(
@@ -636,7 +649,7 @@ def static_maps(
     communes: gpd.GeoDataFrame, themes: list[tuple[str, str, str, str | os.PathLike]], *,
     polygons: gpd.GeoDataFrame | None = None, towns: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None, outline: gpd.GeoDataFrame | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str = DEFAULT_LANG, cache: RenderCache | None = None,
 ) -> None:
     """Printable PNG choropleths with scale bar, north arrow, legend and credits (labels in
     ``lang``), one per theme ``(column, title, legend title, path)``.
@@ -645,17 +658,34 @@ def static_maps(
     shape follows the frame's (no empty band) and the legend sits under the map: printed
     at A4 width (about 7.5 in, the figure's width) its text keeps 8 pt or more. The
     figure is drawn once; each theme only recolours the communes and changes the legend
-    and the title before its PNG is written (atomically).
+    and the title before its PNG is written (atomically). With a ``cache``
+    (:class:`~territorial_geo.outputs.rendercache.RenderCache`), the PNGs drawn earlier
+    from equal layers, themes and language are reused.
     """
+    if not themes:
+        return
+    labels = [(column, title, legend_title) for column, title, legend_title, _p in themes]
+    draw = partial(_static_pngs, communes, labels, polygons=polygons, towns=towns,
+                   sites=sites, outline=outline, lang=lang)
+    pngs = (cache.get("static_maps", (communes, labels, polygons, towns, sites, outline, lang),
+                      draw) if cache is not None else draw())
+    for (_c, _t, _l, path), png in zip(themes, pngs, strict=True):
+        atomic_write(Path(path), lambda tmp, png=png: tmp.write_bytes(png))
+
+
+def _static_pngs(
+    communes: gpd.GeoDataFrame, themes: list[tuple[str, str, str]], *,
+    polygons: gpd.GeoDataFrame | None, towns: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame | None, outline: gpd.GeoDataFrame | None, lang: str,
+) -> list[bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    if not themes:
-        return
     _ = messages(lang)
+    pngs = []
     g = communes.to_crs(WORKING_CRS)
     minx, miny, maxx, maxy = frame_bounds(g, polygons, outline)
     aspect = (maxy - miny) / max(maxx - minx, 1.0)
@@ -700,7 +730,7 @@ def static_maps(
     # credits under the title (the legend takes the bottom)
     ax.text(0.5, 1.005, f"{credits(lang)} — {_('png_crs')}", transform=ax.transAxes,
             ha="center", va="bottom", fontsize=8, color="#333", wrap=True)
-    for column, title, legend_title, path in themes:
+    for column, title, legend_title in themes:
         classes, bins = classify(g[column])
         choropleth.set_facecolor([SEQ_COLOURS[min(c, 4)] for c in classes])
         handles = [Patch(facecolor=c, edgecolor="#666", label=label)
@@ -712,9 +742,9 @@ def static_maps(
         ax.set_title(title, fontsize=13, pad=30)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight")
-        png = buf.getvalue()
-        atomic_write(Path(path), lambda tmp, png=png: tmp.write_bytes(png))
+        pngs.append(buf.getvalue())
     plt.close(fig)
+    return pngs
 
 
 def frame_bounds(communes: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame | None = None,

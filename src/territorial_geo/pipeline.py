@@ -28,6 +28,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -96,6 +97,9 @@ class StudyInputs:
     leaflet
         Leaflet's script and stylesheet from the data directory, inlined in the web map
         (None when the ``leaflet`` dataset was not fetched).
+    render_cache
+        Folder where the outputs keep their renders (``<data dir>/cache/renders``; None
+        with ``output.render_cache = false``).
     """
 
     config: StudyConfig
@@ -111,6 +115,7 @@ class StudyInputs:
     density: pd.Series
     data_state: dict = field(default_factory=dict)
     leaflet: tuple[str, str] | None = None
+    render_cache: Path | None = None
 
     @property
     def inventory_missing(self) -> bool:
@@ -276,7 +281,8 @@ def load_inputs(
     root = sources.resolve_data_dir(data.data_dir)
     return StudyInputs(cfg, terr, net, engine, tuple(towns), poles, sites, label,
                        tuple(cands), dem_in, density, load_state(root),
-                       maps.leaflet_assets(root))
+                       maps.leaflet_assets(root),
+                       root / "cache" / "renders" if cfg.output.render_cache else None)
 
 
 def inputs_from_frames(

@@ -8,6 +8,7 @@ The runner (:mod:`territorial_geo.study`) builds them; the writers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -68,12 +69,18 @@ class OutputInputs:
     leaflet
         Leaflet's JavaScript and stylesheet, inlined in ``map.html`` (None when the
         ``leaflet`` dataset was not fetched: the map then loads it from a CDN).
+    render_cache
+        Folder of the render cache (``<data dir>/cache/renders``,
+        :class:`~territorial_geo.outputs.rendercache.RenderCache`): charts and maps drawn
+        by an earlier run from equal inputs are reused; None (``output.render_cache =
+        false``): everything is drawn.
     """
 
     network: NetworkFacts
     roads: gpd.GeoDataFrame = field(repr=False)
     drive_times: TimeGrid | None = field(default=None, repr=False)
     leaflet: tuple[str, str] | None = field(default=None, repr=False)
+    render_cache: Path | None = None
 
 
 @dataclass

@@ -119,7 +119,8 @@ def run_study(
                        sel, lap.timings, notes, inputs.inventory_label, inputs.data_state,
                        seats.sensitivity, zr.pole_dropped, seats.teleworker_rules,
                        inputs.engine)
-    res.prepared = prepare_outputs(res, leaflet=inputs.leaflet)  # routed here, not when writing
+    res.prepared = prepare_outputs(res, leaflet=inputs.leaflet,
+                                   render_cache=inputs.render_cache)  # routed here, not when writing
     return res
 
 

@@ -19,8 +19,9 @@ import copy
 import dataclasses
 import io
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from territorial_geo.config import (
     path_steps,
 )
 from territorial_geo.sources import CSP_KEYS, atomic_write
+
+if TYPE_CHECKING:  # annotations only (the outputs import this module)
+    from territorial_geo.outputs.rendercache import RenderCache
 
 #: Quantiles reported: the median and the 80 % interval.
 QUANTILES = {"seats_p10": 0.10, "seats_p50": 0.50, "seats_p90": 0.90}
@@ -280,10 +284,23 @@ def sensitivity(
 
 
 def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: str,
-                  year: int, title: str, segment: str = dm.TOTAL, lang: str = "fr") -> Path:
+                  year: int, title: str, segment: str = dm.TOTAL, lang: str = "fr",
+                  cache: RenderCache | None = None) -> Path:
     """A tornado chart (PNG, written atomically) of one zone sum: a bar per parameter from
     its low to its high, largest swing on top, around the study's value; axis labels in
-    ``lang`` (:mod:`territorial_geo.i18n`)."""
+    ``lang`` (:mod:`territorial_geo.i18n`). With a ``cache``
+    (:class:`~territorial_geo.outputs.rendercache.RenderCache`), the PNG drawn earlier from
+    the same rows, title and language is reused."""
+    s = sens[(sens["zone"] == zone) & (sens["variant"] == variant)
+             & (sens["segment"] == segment) & (sens["year"] == year)]
+    s = s.sort_values("swing", ascending=True)
+    draw = partial(_tornado_png, s, year=year, title=title, segment=segment, lang=lang)
+    png = (cache.get("tornado", (s, year, title, segment, lang), draw) if cache is not None
+           else draw())
+    return atomic_write(Path(path), lambda tmp: tmp.write_bytes(png))
+
+
+def _tornado_png(s: pd.DataFrame, *, year: int, title: str, segment: str, lang: str) -> bytes:
     import matplotlib
 
     from territorial_geo.i18n import messages, number
@@ -293,9 +310,6 @@ def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: s
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    s = sens[(sens["zone"] == zone) & (sens["variant"] == variant)
-             & (sens["segment"] == segment) & (sens["year"] == year)]
-    s = s.sort_values("swing", ascending=True)
     central = float(s["seats_central"].iloc[0]) if len(s) else 0.0
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(len(s), 3) + 1.2))
     y = np.arange(len(s))
@@ -318,7 +332,7 @@ def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: s
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+    return buf.getvalue()
 
 
 def study_uncertainty(

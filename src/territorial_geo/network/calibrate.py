@@ -22,7 +22,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.optimize import least_squares, lsq_linear
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
@@ -215,6 +214,7 @@ def fit_params(
     (ApproxParams, dict)
         Fitted parameters and fit details (per group: speed, built-up, pairs used).
     """
+    from scipy.optimize import least_squares, lsq_linear
     params0 = params0 or ApproxParams()
     crow = np.asarray(crow_m, float)
     ok = (crow > 0) & np.isfinite(time_s) & np.isfinite(length_m)
@@ -812,6 +812,7 @@ def fit_reference(
     (ApproxParams, dict)
         Fitted parameters and details (start and fitted values, evaluations, cost).
     """
+    from scipy.optimize import least_squares
     params0 = params0 or ApproxParams()
     fit_codes = pd.Index(fit_codes)
     ref = reference[reference["origin"].isin(fit_codes) & reference["destination"].isin(fit_codes)]
@@ -1146,6 +1147,8 @@ def fit_skeleton_to_destination(
     (ApproxParams, dict)
         Fitted parameters and details.
     """
+    from scipy.optimize import least_squares
+
     from territorial_geo.network.routing import nearest_point_times
 
     params0 = params0 or params_of(net)

@@ -9,6 +9,7 @@
 * :mod:`.webmap`: the web map and the printable maps.
 * :mod:`.studyreport`: the report's sections.
 * :mod:`.write`: :func:`write_outputs`, the folder, atomically.
+* :mod:`.rendercache`: charts and maps an earlier run drew from equal inputs, reused.
 
 The rendering itself lives in :mod:`territorial_geo.maps`, :mod:`territorial_geo.report`
 and :mod:`territorial_geo.exports` (templates in ``territorial_geo/templates``).

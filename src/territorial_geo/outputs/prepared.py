@@ -8,6 +8,7 @@ no routing, no snapping, no file of the data directory.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from territorial_geo.maps import TimeGrid, main_roads, time_grid
 from territorial_geo.network import engine_of
@@ -33,8 +34,8 @@ def drive_time_grid(res: StudyResult) -> TimeGrid:
                      cell_m=res.config.output.raster_cell_m)
 
 
-def prepare_outputs(res: StudyResult, *, leaflet: tuple[str, str] | None = None
-                    ) -> OutputInputs:
+def prepare_outputs(res: StudyResult, *, leaflet: tuple[str, str] | None = None,
+                    render_cache: Path | None = None) -> OutputInputs:
     """Compute what the outputs need from the network and the engine, so that writing the
     study folder reads only the result.
 
@@ -45,6 +46,9 @@ def prepare_outputs(res: StudyResult, *, leaflet: tuple[str, str] | None = None
     leaflet
         Leaflet's script and stylesheet, inlined in the map (:func:`territorial_geo.maps.leaflet_assets`,
         read with the study's inputs); None: the map loads Leaflet online.
+    render_cache
+        Folder of the render cache (:class:`~territorial_geo.outputs.rendercache.RenderCache`);
+        None: every chart and map is drawn.
 
     Returns
     -------
@@ -55,7 +59,7 @@ def prepare_outputs(res: StudyResult, *, leaflet: tuple[str, str] | None = None
     roads = main_roads(net.edges, area=terr.outline.buffer(terr.ring_km * 1000))
     grid = drive_time_grid(res) if res.config.output.raster else None
     return OutputInputs(network=NetworkFacts.of(net), roads=roads, drive_times=grid,
-                        leaflet=leaflet)
+                        leaflet=leaflet, render_cache=render_cache)
 
 
 __all__ = ["NetworkFacts", "OutputInputs", "drive_time_grid", "prepare_outputs"]

@@ -15,6 +15,7 @@ import pandas as pd
 from territorial_geo import demand, i18n, report, uncertainty
 from territorial_geo.config import flatten
 from territorial_geo.i18n import Note, render
+from territorial_geo.outputs.rendercache import RenderCache
 from territorial_geo.outputs.tables import (
     engine_label,
     network_label,
@@ -53,11 +54,13 @@ def teleworker_rule_sentence(res: StudyResult, lang: str) -> str | None:
              alt=i18n.number(alt, lang), cur=i18n.number(cur, lang))
 
 
-def demand_sections(res: StudyResult, d: Path) -> list[tuple[str, str, str]]:
+def demand_sections(res: StudyResult, d: Path, *, cache: RenderCache | None = None
+                    ) -> list[tuple[str, str, str]]:
     """The report's demand detail (issue 19), as ``(French heading, English heading,
     HTML)``: the persons behind the seats, the members dropped without a competing pole,
     the teleworker rule of each year with the base-year tornado chart (written to ``d`` as
-    ``tornado_union_YEAR.png`` when the study has a sensitivity table)."""
+    ``tornado_union_YEAR.png`` when the study has a sensitivity table; reused from
+    ``cache`` when drawn earlier from the same rows)."""
     cfg = res.config
     lang = cfg.output.lang
     fr, en = i18n.messages("fr"), i18n.messages("en")
@@ -78,7 +81,7 @@ def demand_sections(res: StudyResult, d: Path) -> list[tuple[str, str, str]]:
             tornado = uncertainty.tornado_chart(
                 res.sensitivity, d / f"tornado_union_{y0}.png", zone=demand.ALL_ZONES, variant=demand.UNION,
                 year=y0, title=i18n.messages(lang)("tornado_union_year", name=cfg.name, year=y0),
-                lang=lang)
+                lang=lang, cache=cache)
         body = report.teleworker_rule_section(
             res.teleworker_rules, sentence=sentence, tornado=tornado,
             tornado_text=i18n.messages(lang)("tele_rule_sens", year=y0), lang=lang)
@@ -101,10 +104,12 @@ def estimate_flags(res: StudyResult, *, lang: str = i18n.DEFAULT_LANG) -> list[s
     return out
 
 
-def uncertainty_section(res: StudyResult, d: Path) -> tuple[str, str, str] | None:
+def uncertainty_section(res: StudyResult, d: Path, *, cache: RenderCache | None = None
+                        ) -> tuple[str, str, str] | None:
     """The report's uncertainty section (``None`` without Monte Carlo intervals), with the
     tornado charts of the union (``tornado_union.png``) and of each zone
-    (``tornado_<zone>.png``) written to ``d``."""
+    (``tornado_<zone>.png``) written to ``d`` (reused from ``cache`` when drawn earlier from
+    the same rows)."""
     cfg, zones, zs = res.config, res.zones, res.zone_seats
     if "seats_p10" not in zs or res.sensitivity is None:
         return None
@@ -113,12 +118,12 @@ def uncertainty_section(res: StudyResult, d: Path) -> tuple[str, str, str] | Non
     hy = cfg.demand.horizon_year
     tornado = uncertainty.tornado_chart(
         res.sensitivity, d / "tornado_union.png", zone=demand.ALL_ZONES, variant=demand.UNION, year=hy,
-        title=_("tornado_union", name=cfg.name), lang=lang)
+        title=_("tornado_union", name=cfg.name), lang=lang, cache=cache)
     for zc in zones.zone_codes:
         uncertainty.tornado_chart(
             res.sensitivity, d / f"tornado_{zc}.png", zone=zc, variant=demand.ZONE, year=hy,
             title=_("tornado_zone", name=cfg.name, zone=zones.towns.loc[zc, "nom"], code=zc),
-            lang=lang)
+            lang=lang, cache=cache)
     iv = zs[zs["variant"].isin([demand.ZONE, demand.UNION]) & (zs["segment"] == demand.TOTAL)]
     sens = res.sensitivity
     sens = sens[(sens["zone"] == demand.ALL_ZONES) & (sens["variant"] == demand.UNION)
@@ -176,18 +181,19 @@ def key_facts(res: StudyResult) -> dict[str, object]:
 def write_study_report(
     res: StudyResult, d: Path, *, images: list[Path], overlap: pd.DataFrame,
     overlap_territory: pd.DataFrame, selection: pd.DataFrame | None,
-    proposed: gpd.GeoDataFrame, parameters: dict,
+    proposed: gpd.GeoDataFrame, parameters: dict, cache: RenderCache | None = None,
 ) -> None:
     """Write ``d / "report.html"`` (and the tornado charts it embeds) in the study's
     language: ``images`` are the printable maps, ``selection`` the site-selection table,
     ``proposed`` the proposed sites (:func:`~territorial_geo.outputs.webmap.proposed_sites`),
-    ``parameters`` the ``parameters.json`` content."""
+    ``parameters`` the ``parameters.json`` content; charts drawn earlier from the same rows
+    are reused from ``cache``."""
     cfg, terr, zones = res.config, res.territory, res.zones
     lang = cfg.output.lang
     _ = i18n.messages(lang)
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
-    extra = demand_sections(res, d)
-    unc = uncertainty_section(res, d)
+    extra = demand_sections(res, d, cache=cache)
+    unc = uncertainty_section(res, d, cache=cache)
     if unc is not None:
         extra.append(unc)
     zs = res.zone_seats

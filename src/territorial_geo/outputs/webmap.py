@@ -17,6 +17,8 @@ import geopandas as gpd
 import pandas as pd
 
 from territorial_geo import demand, i18n, maps, sources
+from territorial_geo.outputs.rendercache import RenderCache
+from territorial_geo.sources import atomic_write
 
 if TYPE_CHECKING:  # annotations only: the study imports this package, not the reverse
     from territorial_geo.result import StudyResult
@@ -106,10 +108,11 @@ def town_popups(res: StudyResult, *, lang: str) -> dict[str, str]:
 
 
 def write_web_map(res: StudyResult, path: Path, *, communes: gpd.GeoDataFrame,
-                  proposed: gpd.GeoDataFrame) -> None:
+                  proposed: gpd.GeoDataFrame, cache: RenderCache | None = None) -> None:
     """Write ``map.html``: the territory's communes (``communes``: the commune table's
     territory rows with their polygons) under the zones, market towns, third places and
-    ``proposed`` sites (:func:`proposed_sites`), in the study's language."""
+    ``proposed`` sites (:func:`proposed_sites`), in the study's language; the page drawn
+    earlier from equal layers is reused from ``cache``."""
     cfg, terr, zones = res.config, res.territory, res.zones
     lang = cfg.output.lang
     _ = i18n.messages(lang)
@@ -136,7 +139,7 @@ def write_web_map(res: StudyResult, path: Path, *, communes: gpd.GeoDataFrame,
     map_sites.loc[planned, "name"] = [
         _("planned_name", name=terr.chefs_lieux.loc[c, "nom"])
         for c in map_sites.loc[planned, "code"]]
-    m = maps.folium_map(
+    layers = dict(
         title=_("map_title", name=cfg.name), outline=territory_outline(res),
         communes=communes, layers=theme_layers(years, lang), polygons=zones.polygons,
         towns=zones.towns, sites=map_sites, tooltip_fields=tooltip,
@@ -147,7 +150,13 @@ def write_web_map(res: StudyResult, path: Path, *, communes: gpd.GeoDataFrame,
         roads=res.prepared.roads, proposed=proposed, help_lines=map_help(res, lang=lang),
         beyond_min=max(zones.bands), lang=lang,
     )
-    maps.save_map(m, path, lang=lang, assets=res.prepared.leaflet)
+    assets = res.prepared.leaflet
+
+    def draw() -> str:
+        return maps.map_page(maps.folium_map(**layers), lang=lang, assets=assets)[0]
+
+    page = (cache.get("web_map", (layers, assets), draw) if cache is not None else draw())
+    atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
 def territory_outline(res: StudyResult) -> gpd.GeoDataFrame:
@@ -156,9 +165,11 @@ def territory_outline(res: StudyResult) -> gpd.GeoDataFrame:
                             crs=sources.WORKING_CRS)
 
 
-def write_static_maps(res: StudyResult, d: Path, *, communes: gpd.GeoDataFrame) -> list[Path]:
+def write_static_maps(res: StudyResult, d: Path, *, communes: gpd.GeoDataFrame,
+                      cache: RenderCache | None = None) -> list[Path]:
     """The printable maps ``map_<theme>.png`` (one per theme of :func:`theme_layers`),
-    framed on the territory and the budget's zones; returns their paths."""
+    framed on the territory and the budget's zones (reused from ``cache`` when drawn
+    earlier from equal layers); returns their paths."""
     cfg, zones = res.config, res.zones
     lang = cfg.output.lang
     ten = zones.polygons[zones.polygons["band_min"] == zones.budget_min]
@@ -169,5 +180,5 @@ def write_static_maps(res: StudyResult, d: Path, *, communes: gpd.GeoDataFrame) 
         themes.append((col, f"{cfg.name} — {label}", label, p))
         images.append(p)
     maps.static_maps(communes, themes, polygons=ten, towns=zones.towns, sites=res.sites,
-                     outline=outline, lang=lang)
+                     outline=outline, lang=lang, cache=cache)
     return images

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 
 from territorial_geo import exports, i18n, maps, sources
+from territorial_geo.outputs.rendercache import RenderCache
 from territorial_geo.outputs.studyreport import write_study_report
 from territorial_geo.outputs.tables import (
     commune_geometries,
@@ -116,8 +117,9 @@ def _write_all(res: StudyResult, d: Path, *, say: Callable[[str], None]) -> None
     (d / "parameters.json").write_text(json.dumps(params, indent=2, ensure_ascii=False,
                                                   default=str), encoding="utf-8")
     say("maps")
+    cache = RenderCache(res.prepared.render_cache)
     proposed = proposed_sites(res, lang=lang)
-    write_web_map(res, d / "map.html", communes=gdf, proposed=proposed)
+    write_web_map(res, d / "map.html", communes=gdf, proposed=proposed, cache=cache)
     names = dict(zip(zones.towns.index, zones.towns["nom"], strict=True))
     if cfg.output.excel:
         say("workbook")
@@ -136,13 +138,15 @@ def _write_all(res: StudyResult, d: Path, *, say: Callable[[str], None]) -> None
             layer_names={"communes": _("layer_communes", year=hy),
                          "zones": _("legend_zones", budget=f"{zones.budget_min:g}"),
                          "towns": _("towns_layer")})
-    images = write_static_maps(res, d, communes=gdf) if cfg.output.static_maps else []
+    images = (write_static_maps(res, d, communes=gdf, cache=cache) if cfg.output.static_maps
+              else [])
     if res.prepared.drive_times is not None:
         say("raster")
         maps.write_time_raster(d / "drive_time.tif", res.prepared.drive_times)
     say("report")
     write_study_report(res, d, images=images, overlap=ov, overlap_territory=ov_terr,
-                       selection=selection, proposed=proposed, parameters=params)
+                       selection=selection, proposed=proposed, parameters=params, cache=cache)
+    log.info("render cache: %d render(s) reused, %d drawn", cache.hits, cache.misses)
 
 
 __all__ = ["write_outputs"]

@@ -9,7 +9,8 @@ time: the same frame, bit for bit, so the results do not change.
 
 An entry is found again only when nothing it was made from changed: its key hashes
 
-* the size and modification time (nanoseconds) of every input file (or "missing"),
+* the absolute path, size and modification time (nanoseconds) of every input file (or
+  "missing"),
 * the source text of the modules that parse them (:data:`CODE_MODULES`),
 * the Python, pandas, geopandas, shapely, numpy and pyarrow versions (pickle format).
 
@@ -55,7 +56,10 @@ def _file_stamp(path: Path | None) -> list:
         st = os.stat(path) if path is not None else None
     except OSError:
         st = None
-    return [str(path), st.st_size, st.st_mtime_ns] if st else [str(path), "missing"]
+    # the absolute path: ``data`` and ``/abs/data`` are the same entry, not two that evict
+    # each other
+    name = os.path.abspath(path) if path is not None else "None"
+    return [name, st.st_size, st.st_mtime_ns] if st else [name, "missing"]
 
 
 def code_fingerprint() -> str:
