@@ -50,7 +50,7 @@ cmd=${1:-study}
 case "$cmd" in
   test)
     # no blanket fetch: tests/conftest.py fetches, once per session, what the tests read
-    "$VENV/bin/ruff" check src tests benchmarks tools
+    "$VENV/bin/ruff" check .  # the whole repository: code, tests, tools, notebooks
     if [ $# -gt 0 ]; then
       exec "$VENV/bin/python" -m pytest -q "$@"
     fi
