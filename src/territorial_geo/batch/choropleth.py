@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely.geometry
 
 from territorial_geo import sources
 from territorial_geo.i18n import DEFAULT_LANG, messages, number
@@ -66,7 +67,9 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
     if ok.any():
         classes, bins = maps.classify(t.loc[ok, col])
         fills[ok] = [maps.SEQ_COLOURS[min(int(c), 4)] for c in classes]
-    web = t.assign(geometry=t.geometry.simplify(100)).to_crs(sources.WEB_CRS)
+    # 100 m is under a pixel of either map (a region is ~250 m per pixel of map.png)
+    t = t.assign(geometry=t.geometry.simplify(100))
+    web = t.to_crs(sources.WEB_CRS)
     minx, miny, maxx, maxy = web.total_bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8,
                    tiles="OpenStreetMap", control_scale=True)
@@ -74,8 +77,10 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
     fg = folium.FeatureGroup(name=_("batch_layer", year=horizon_year))
     for i, r in web.iterrows():
         gj = folium.GeoJson(
-            gpd.GeoDataFrame({"siren": [r["siren"]], "name": [r["name"]]},
-                             geometry=[r.geometry], crs=sources.WEB_CRS).to_json(),
+            {"type": "FeatureCollection", "features": [{
+                "type": "Feature", "id": "0",
+                "properties": {"siren": str(r["siren"]), "name": str(r["name"])},
+                "geometry": shapely.geometry.mapping(r.geometry)}]},
             style_function=lambda _f, c=fills[i]: {"fillColor": c, "color": "#444",
                                                    "weight": 0.8, "fillOpacity": 0.75},
             tooltip=str(r["name"]))
