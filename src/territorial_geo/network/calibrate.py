@@ -22,8 +22,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from territorial_geo.errors import NetworkError
 from territorial_geo.method import MARGIN_KM
@@ -93,6 +91,8 @@ def fastest_pairs(
         ``origin``, ``target``, ``time_s``, ``length_m`` (along the fastest route, snap
         legs included) for the pairs reached within the limit.
     """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
     snap = net.snap(points)
     n = net.n_nodes
     k = len(points)

@@ -24,9 +24,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from territorial_geo.errors import ConfigError, NetworkError
 from territorial_geo.method import (
@@ -618,6 +615,10 @@ def endpoint_ids(
     exact = exact.ravel()
     n_joined = 0
     if tolerance_m > 0:
+        from scipy.sparse import coo_matrix  # lazy: 0.2 s of imports a study may not need
+        from scipy.sparse.csgraph import connected_components
+        from scipy.spatial import cKDTree
+
         uniq = np.zeros((exact.max() + 1, 2))
         uniq[exact] = key
         tree = cKDTree(uniq)
