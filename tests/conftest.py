@@ -45,3 +45,15 @@ def artois_net(artois, data_dir):
     return network.read_pbf(sources.dataset_path("roads-hdf", data_dir), area=artois.outline,
                             cache_dir=data_dir / "cache" / "networks",
                             profile=network.legal_profile(network.SpeedProfile()))
+
+
+def counting(value):
+    """A loader returning ``value`` and the list its calls are appended to (one item per
+    call): the cache tests count how often the expensive work ran."""
+    calls = []
+
+    def load():
+        calls.append(1)
+        return value
+
+    return load, calls

@@ -22,17 +22,7 @@ from territorial_geo.config import load_config
 from territorial_geo.outputs import rendercache
 from territorial_geo.outputs.rendercache import RenderCache, digest
 
-from .conftest import ROOT
-
-
-def _counting(value):
-    calls = []
-
-    def draw():
-        calls.append(1)
-        return value
-
-    return draw, calls
+from .conftest import ROOT, counting
 
 
 def _frame() -> gpd.GeoDataFrame:
@@ -98,7 +88,7 @@ def test_digest_follows_the_rows_of_a_frame(rows, i):
 
 def test_second_render_comes_from_the_cache(tmp_path):
     cache = RenderCache(tmp_path / "r")
-    draw, calls = _counting(b"\x89PNG one")
+    draw, calls = counting(b"\x89PNG one")
     assert cache.get("chart", (_frame(), "t"), draw) == b"\x89PNG one"
     again = RenderCache(tmp_path / "r")  # another run
     assert again.get("chart", (_frame(), "t"), draw) == b"\x89PNG one"
@@ -110,7 +100,7 @@ def test_second_render_comes_from_the_cache(tmp_path):
 
 
 def test_changed_code_draws_again(tmp_path, monkeypatch):
-    draw, calls = _counting(b"png")
+    draw, calls = counting(b"png")
     RenderCache(tmp_path).get("chart", "x", draw)
     monkeypatch.setattr(rendercache, "code_fingerprint", lambda: "another version")
     RenderCache(tmp_path).get("chart", "x", draw)
@@ -143,7 +133,7 @@ def test_fingerprint_follows_the_package_source_not_its_bytecode(tmp_path, monke
 
 def test_damaged_entry_is_drawn_again_not_trusted(tmp_path, caplog):
     cache = RenderCache(tmp_path)
-    draw, calls = _counting(b"good")
+    draw, calls = counting(b"good")
     cache.get("chart", "x", draw)
     (entry,) = tmp_path.glob("chart-*.pkl")
     entry.write_bytes(b"\x80\x05 not a pickle")
@@ -153,7 +143,7 @@ def test_damaged_entry_is_drawn_again_not_trusted(tmp_path, caplog):
 
 def test_no_directory_draws_every_time(tmp_path):
     cache = RenderCache(None)
-    draw, calls = _counting(b"png")
+    draw, calls = counting(b"png")
     cache.get("chart", "x", draw)
     cache.get("chart", "x", draw)
     assert len(calls) == 2 and cache.misses == 2
@@ -162,7 +152,7 @@ def test_no_directory_draws_every_time(tmp_path):
 def test_unwritable_directory_still_renders(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    draw, calls = _counting(b"png")
+    draw, calls = counting(b"png")
     assert RenderCache(blocker / "r").get("chart", "x", draw) == b"png"
 
 

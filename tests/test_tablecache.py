@@ -14,22 +14,14 @@ from territorial_geo import sources
 from territorial_geo.sources import tablecache
 from territorial_geo.sources.catalog import CATALOG
 
-
-def _counting(value):
-    calls = []
-
-    def load():
-        calls.append(1)
-        return value
-
-    return load, calls
+from .conftest import counting
 
 
 def test_second_read_comes_from_the_cache(tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("abc")
     frame = pd.DataFrame({"code": ["62041", "2A004"], "x": [1.5, float("nan")]})
-    load, calls = _counting(frame)
+    load, calls = counting(frame)
     first = tablecache.cached_table(tmp_path / "c", "t", [src], load, fingerprint="f")
     again = tablecache.cached_table(tmp_path / "c", "t", [src], load, fingerprint="f")
     assert len(calls) == 1
@@ -42,7 +34,7 @@ def test_second_read_comes_from_the_cache(tmp_path):
 def test_a_changed_input_or_parser_reads_again(tmp_path, change):
     src = tmp_path / "in.txt"
     src.write_text("abc")
-    load, calls = _counting({"a": 1})
+    load, calls = counting({"a": 1})
     tablecache.cached_table(tmp_path / "c", "t", [src], load, fingerprint="f")
     fingerprint = "f"
     if change == "input":
@@ -58,7 +50,7 @@ def test_a_changed_input_or_parser_reads_again(tmp_path, change):
 def test_same_size_but_newer_file_reads_again(tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("abc")
-    load, calls = _counting(1)
+    load, calls = counting(1)
     tablecache.cached_table(tmp_path / "c", "t", [src], load, fingerprint="f")
     st = src.stat()
     src.write_text("xyz")
@@ -70,7 +62,7 @@ def test_same_size_but_newer_file_reads_again(tmp_path):
 def test_damaged_entry_is_rebuilt(tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("abc")
-    load, calls = _counting([1, 2])
+    load, calls = counting([1, 2])
     tablecache.cached_table(tmp_path / "c", "t", [src], load, fingerprint="f")
     (entry,) = (tmp_path / "c").glob("t-*.pkl")
     entry.write_bytes(b"not a pickle")
@@ -82,7 +74,7 @@ def test_damaged_entry_is_rebuilt(tmp_path):
 def test_unwritable_cache_is_no_failure(tmp_path):
     blocker = tmp_path / "c"
     blocker.write_text("a file where the cache folder should be")
-    load, calls = _counting(7)
+    load, calls = counting(7)
     assert tablecache.cached_table(blocker, "t", [None], load, fingerprint="f") == 7
     assert tablecache.cached_table(blocker, "t", [None], load, fingerprint="f") == 7
     assert len(calls) == 2
@@ -126,7 +118,7 @@ def test_relative_and_absolute_paths_are_one_entry(tmp_path, monkeypatch):
     each other at every run."""
     (tmp_path / "in.txt").write_text("abc")
     monkeypatch.chdir(tmp_path)
-    load, calls = _counting(1)
+    load, calls = counting(1)
     tablecache.cached_table(tmp_path / "c", "t", [Path("in.txt")], load, fingerprint="f")
     tablecache.cached_table(tmp_path / "c", "t", [tmp_path / "in.txt"], load, fingerprint="f")
     assert len(calls) == 1

@@ -220,14 +220,22 @@ def _cmd_zones(args) -> int:
     return 0
 
 
-def _cmd_study(args) -> int:
-    from territorial_geo import i18n, report, study
+def _study_file(args):
+    """``args.study`` loaded (:func:`~territorial_geo.config.load_config`), its output
+    language replaced by ``--lang`` when given."""
     from territorial_geo.config import load_config
-    from territorial_geo.demand import TOTAL, UNION
 
     cfg, keys = load_config(args.study)
     if args.lang is not None:
         cfg.output.lang = args.lang
+    return cfg, keys
+
+
+def _cmd_study(args) -> int:
+    from territorial_geo import i18n, report, study
+    from territorial_geo.demand import TOTAL, UNION
+
+    cfg, keys = _study_file(args)
     if args.engine is not None:
         cfg.zoning.engine = args.engine
         keys = keys | {"zoning.engine"}
@@ -304,12 +312,9 @@ def _cmd_batch(args) -> int:
 
 def _cmd_scenarios(args) -> int:
     from territorial_geo import scenarios
-    from territorial_geo.config import load_config
     from territorial_geo.demand import TOTAL, UNION
 
-    cfg, _keys = load_config(args.study)
-    if args.lang is not None:
-        cfg.output.lang = args.lang
+    cfg, _keys = _study_file(args)
     if args.vary or args.named:
         vary: dict[str, list[str]] = {}
         for text in args.vary or []:
