@@ -289,3 +289,28 @@ def test_web_map_drawn_again_when_leaflet_becomes_available(small_result, tmp_pa
     cdn = '<script src="https://cdn.jsdelivr.net/npm/leaflet'
     assert cdn in a.read_text(encoding="utf-8")
     assert cdn not in b.read_text(encoding="utf-8")
+
+
+def test_sweep_charts_reused_are_the_ones_drawing_gives(data_dir, tmp_path):
+    from territorial_geo import scenarios
+
+    cfg, _keys = load_config(ROOT / "examples" / "campagnes-artois.toml")
+    cfg.uncertainty.draws = 0
+    sw = scenarios.build_sweep(cfg, vary={"zoning.budget_min": ["8", "12"]})
+    res = scenarios.run_sweep(cfg, sw, data_dir=data_dir)
+    assert res.render_cache is not None
+    res = dataclasses.replace(res, render_cache=tmp_path / "r")
+    first = scenarios.write_sweep(res, tmp_path / "first")
+    n = len(list((tmp_path / "r").glob("*.pkl")))
+    assert n == 2 * len(list(first.glob("chart_*.png")))  # a chart and a tornado per zone
+    again = scenarios.write_sweep(res, tmp_path / "again")
+    drawn = scenarios.write_sweep(dataclasses.replace(res, render_cache=None), tmp_path / "d")
+    assert len(list((tmp_path / "r").glob("*.pkl"))) == n
+    for p in first.glob("*.png"):
+        assert (again / p.name).read_bytes() == (drawn / p.name).read_bytes() == p.read_bytes()
+    # another sweep of the same study: its charts are drawn, not taken from the first
+    other = scenarios.run_sweep(cfg, scenarios.build_sweep(
+        cfg, vary={"zoning.budget_min": ["8", "15"]}), data_dir=data_dir)
+    out = scenarios.write_sweep(dataclasses.replace(other, render_cache=tmp_path / "r"),
+                                tmp_path / "other")
+    assert (out / "chart_all.png").read_bytes() != (first / "chart_all.png").read_bytes()

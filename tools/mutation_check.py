@@ -898,6 +898,12 @@ MUTATIONS: list[Mutation] = [
         "    name = str(path)",
         ("tests/test_tablecache.py::test_relative_and_absolute_paths_are_one_entry",),
     ),
+    Mutation(
+        "sweep-chart-key-ignores-rows", "scenarios.py",
+        '    png = (cache.get("sweep_chart", args, lambda: _comparison_png(*args)) if cache is not None',
+        '    png = (cache.get("sweep_chart", args[1:], lambda: _comparison_png(*args)) if cache is not None',
+        ("tests/test_rendercache.py::test_sweep_charts_reused_are_the_ones_drawing_gives",),
+    ),
 ]
 
 

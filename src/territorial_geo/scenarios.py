@@ -38,6 +38,7 @@ from territorial_geo.config import (
 )
 from territorial_geo.errors import ConfigError
 from territorial_geo.i18n import messages
+from territorial_geo.outputs.rendercache import RenderCache
 
 #: Most scenarios a sweep may hold (a guard against a typo multiplying lists).
 MAX_SCENARIOS = 2000
@@ -190,6 +191,9 @@ class SweepResult:
     inputs_loads: int = 0
     #: Each scenario's horizon year (``demand.horizon_year`` may be swept).
     horizons: dict[str, int] = field(default_factory=dict)
+    #: Folder of the render cache (:class:`~territorial_geo.outputs.rendercache.RenderCache`;
+    #: None: every chart drawn).
+    render_cache: Path | None = None
 
     def at_horizon(self) -> pd.DataFrame:
         """The table's rows at each scenario's own horizon year."""
@@ -290,7 +294,8 @@ def run_sweep(
     lap("demand")
     table = pd.concat(rows, ignore_index=True)
     return SweepResult(cfg, sweep, table, sens, terr.name, lap.timings, passes, len(demands),
-                       len(loaded), {n: c.demand.horizon_year for n, _, c in configs})
+                       len(loaded), {n: c.demand.horizon_year for n, _, c in configs},
+                       inputs.render_cache)
 
 
 def _cell(v: Any) -> str:
@@ -315,19 +320,29 @@ def _horizon(res: SweepResult, zone: str) -> pd.DataFrame:
     return t[(t["zone"] == zone) & (t["variant"] == variant) & (t["segment"] == demand.TOTAL)]
 
 
-def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
+def comparison_chart(res: SweepResult, zone: str, path: str | Path, *,
+                     cache: RenderCache | None = None) -> Path:
     """Seats at the horizon year per scenario for one zone (``all``: the union), PNG
     written atomically: a line per combination of the other varied parameters against the
-    first one, or a bar per scenario when the sweep has named scenarios."""
+    first one, or a bar per scenario when the sweep has named scenarios. With a ``cache``,
+    the chart drawn earlier from the same rows and labels is reused."""
+    lang = res.config.output.lang
+    sub = _horizon(res, zone)
+    args = (sub, zone, list(res.sweep.paths), res.horizon_label(), res.config.name, lang)
+    png = (cache.get("sweep_chart", args, lambda: _comparison_png(*args)) if cache is not None
+           else _comparison_png(*args))
+    return sources.atomic_write(Path(path), lambda tmp: tmp.write_bytes(png))
+
+
+def _comparison_png(sub: pd.DataFrame, zone: str, paths: list[str], horizon: str, name: str,
+                    lang: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    _ = messages(res.config.output.lang)
-    sub = _horizon(res, zone)
+    _ = messages(lang)
     zname = _("sweep_union") if zone == "all" else f"{sub['zone_name'].iloc[0]} ({zone})"
-    paths = res.sweep.paths
     fig, ax = plt.subplots(figsize=(8, 4.5))
     product = paths and all(n.startswith("s") and n[1:].isdigit() for n in sub["scenario"])
     if product:
@@ -347,14 +362,14 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path) -> Path:
     else:
         ax.bar(range(len(sub)), sub["seats"], color="#1b9e77")
         ax.set_xticks(range(len(sub)), sub["scenario"], rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel(_("sweep_ylabel", year=res.horizon_label()))
-    ax.set_title(f"{res.config.name}: {zname}", fontsize=10)
+    ax.set_ylabel(_("sweep_ylabel", year=horizon))
+    ax.set_title(f"{name}: {zname}", fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-    return sources.atomic_write(Path(path), lambda tmp: tmp.write_bytes(buf.getvalue()))
+    return buf.getvalue()
 
 
 def write_sweep(res: SweepResult, out_dir: str | os.PathLike) -> Path:
@@ -367,7 +382,9 @@ def _write_all(res: SweepResult, d: Path) -> None:
         d / "scenarios.csv", index=False, float_format="%.4f")
     res.sensitivity.to_csv(d / "sensitivity.csv", index=False, float_format="%.4f")
     zones = [z for z in dict.fromkeys(res.table.loc[res.table["variant"] == demand.ZONE, "zone"])]
-    charts = [comparison_chart(res, z, d / f"chart_{z}.png") for z in [*zones, demand.ALL_ZONES]]
+    cache = RenderCache(res.render_cache)
+    charts = [comparison_chart(res, z, d / f"chart_{z}.png", cache=cache)
+              for z in [*zones, demand.ALL_ZONES]]
     y = res.config.demand.horizon_year
     lang = res.config.output.lang
     _ = messages(lang)
@@ -381,7 +398,7 @@ def _write_all(res: SweepResult, d: Path) -> None:
                  _("tornado_zone", name=res.config.name, zone=s["zone_name"].iloc[0], code=z))
         tornados.append(uncertainty.tornado_chart(
             res.sensitivity, d / f"tornado_{z}.png", zone=z, variant=variant, year=y,
-            title=title, lang=lang))
+            title=title, lang=lang, cache=cache))
     meta = {"study": res.config.name, "study_file": res.config.source_file,
             "varied": res.sweep.paths,
             "scenarios": [{"scenario": n, **v} for n, v in res.sweep.scenarios],
