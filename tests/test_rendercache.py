@@ -314,3 +314,12 @@ def test_sweep_charts_reused_are_the_ones_drawing_gives(data_dir, tmp_path):
     out = scenarios.write_sweep(dataclasses.replace(other, render_cache=tmp_path / "r"),
                                 tmp_path / "other")
     assert (out / "chart_all.png").read_bytes() != (first / "chart_all.png").read_bytes()
+
+
+def test_inputs_that_cannot_be_hashed_are_drawn_not_cached(tmp_path):
+    draw, calls = counting(b"png")
+    unpicklable = {"f": lambda x: x}
+    cache = RenderCache(tmp_path)
+    assert cache.get("chart", unpicklable, draw) == b"png"
+    assert cache.get("chart", unpicklable, draw) == b"png"
+    assert len(calls) == 2 and not list(tmp_path.glob("*.pkl"))

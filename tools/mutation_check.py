@@ -904,6 +904,12 @@ MUTATIONS: list[Mutation] = [
         '    png = (cache.get("sweep_chart", args[1:], lambda: _comparison_png(*args)) if cache is not None',
         ("tests/test_rendercache.py::test_sweep_charts_reused_are_the_ones_drawing_gives",),
     ),
+    Mutation(
+        "render-cache-fails-on-unhashable-inputs", "outputs/rendercache.py",
+        "        except Exception as exc:  # inputs that cannot be hashed: drawn, not cached",
+        "        except ZeroDivisionError as exc:",
+        ("tests/test_rendercache.py::test_inputs_that_cannot_be_hashed_are_drawn_not_cached",),
+    ),
 ]
 
 

@@ -185,7 +185,12 @@ class RenderCache:
         if self.directory is None:
             self.misses += 1
             return render()
-        path = self.directory / f"{kind}-{self.key(kind, inputs)}.pkl"
+        try:
+            path = self.directory / f"{kind}-{self.key(kind, inputs)}.pkl"
+        except Exception as exc:  # inputs that cannot be hashed: drawn, not cached
+            log.debug("render cache: %s not hashable (%s): drawing it", kind, exc)
+            self.misses += 1
+            return render()
         if path.is_file():
             try:
                 with open(path, "rb") as fh:
