@@ -34,13 +34,18 @@ def _frame() -> gpd.GeoDataFrame:
 
 def test_equal_content_gives_the_same_digest_whatever_the_object():
     a = {"b": [1, 2.5, "x"], "a": (_frame(), np.arange(4), None)}
-    b = {"a": (_frame(), np.arange(4), None), "b": [1, 2.5, "x"]}  # other order, new objects
+    b = {"b": [1, 2.5, "x"], "a": (_frame(), np.arange(4), None)}  # new, equal objects
     assert digest(a) == digest(b)
+
+
+def test_dict_order_is_part_of_the_digest():
+    """The web map draws its layers and tooltip fields in their dict's order."""
+    assert digest({"b": 1, "a": 2}) != digest({"a": 2, "b": 1})
 
 
 @pytest.mark.parametrize("change", [
     "value", "nan", "geometry", "crs", "column", "index", "dtype", "int-float", "list-tuple",
-    "dict-value",
+    "dict-value", "negative-zero", "text-number", "category-order", "index-name",
 ])
 def test_any_change_a_drawing_could_show_gives_another_digest(change):
     base = _frame()
@@ -65,6 +70,17 @@ def test_any_change_a_drawing_could_show_gives_another_digest(change):
         right["n"] = 1.0
     elif change == "list-tuple":
         right["xs"] = (1, 2)
+    elif change == "negative-zero":  # a label shows "-0,0"
+        base.loc[0, "seats"] = 0.0
+        other.loc[0, "seats"] = -0.0
+    elif change == "text-number":  # an object column: a tooltip shows "1,0" or "1.0"
+        base["label"] = pd.Series([1.0, "x"], dtype=object)
+        other["label"] = pd.Series(["1.0", "x"], dtype=object)
+    elif change == "category-order":  # a legend lists categories in order
+        base["cls"] = pd.Categorical(["a", "b"], categories=["a", "b"])
+        other["cls"] = pd.Categorical(["a", "b"], categories=["b", "a"])
+    elif change == "index-name":
+        right["frame"] = other.rename_axis("code")
     else:
         right["title"] = "Carte "
     assert digest(left) != digest(right)
@@ -99,12 +115,20 @@ def test_second_render_comes_from_the_cache(tmp_path):
     assert len(calls) == 3
 
 
-def test_changed_code_draws_again(tmp_path, monkeypatch):
+def test_changed_code_draws_again(tmp_path):
     draw, calls = counting(b"png")
     RenderCache(tmp_path).get("chart", "x", draw)
-    monkeypatch.setattr(rendercache, "code_fingerprint", lambda: "another version")
-    RenderCache(tmp_path).get("chart", "x", draw)
+    RenderCache(tmp_path, fingerprint="another version").get("chart", "x", draw)
     assert len(calls) == 2
+    assert RenderCache(tmp_path).fingerprint == rendercache.PROCESS_FINGERPRINT
+
+
+def test_fingerprint_is_the_code_this_process_imported(tmp_path, monkeypatch):
+    """A source file edited after the import (a notebook kernel still running the old code)
+    does not change the key: the old code's drawing is not filed under the new code."""
+    before = RenderCache(tmp_path).key("chart", "x")
+    monkeypatch.setattr(rendercache, "code_fingerprint", lambda: "edited on disk")
+    assert RenderCache(tmp_path).key("chart", "x") == before
 
 
 def test_fingerprint_follows_the_package_source_not_its_bytecode(tmp_path, monkeypatch):
@@ -165,6 +189,30 @@ def test_a_failed_drawing_stores_nothing(tmp_path):
     assert not list(tmp_path.glob("*.pkl"))
 
 
+def test_entry_kept_when_it_cannot_be_marked_recent(tmp_path, monkeypatch, caplog):
+    """A read-only cache (another user's, a shared mirror) still serves its renders."""
+    draw, calls = counting(b"png")
+    RenderCache(tmp_path).get("chart", "x", draw)
+
+    def refuse(*_a, **_k):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(rendercache.os, "utime", refuse)
+    cache = RenderCache(tmp_path)
+    assert cache.get("chart", "x", draw) == b"png"
+    assert len(calls) == 1 and cache.hits == 1 and "unreadable" not in caplog.text
+
+
+def test_cache_bounded_in_bytes(tmp_path):
+    cache = RenderCache(tmp_path, max_bytes=3000)
+    for i in range(5):
+        cache.get("map", i, lambda i=i: bytes([i]) * 1000)
+    sizes = [p.stat().st_size for p in tmp_path.glob("*.pkl")]
+    assert sum(sizes) <= 3000 and len(sizes) == 2
+    # the newest is kept
+    assert (tmp_path / f"map-{cache.key('map', 4)}.pkl").is_file()
+
+
 def test_least_recently_used_renders_are_removed_first(tmp_path):
     cache = RenderCache(tmp_path, max_entries=3)
     for i in range(3):
@@ -201,14 +249,37 @@ def _with_cache(res, folder):
                                                                  render_cache=folder))
 
 
-def test_study_renders_reused_are_the_ones_drawing_gives(small_result, tmp_path):
+def _count_drawings(monkeypatch) -> dict:
+    """Wrap the drawing functions: how often each one runs."""
+    from territorial_geo import maps, scenarios, uncertainty
+
+    counts = {"tornado": 0, "static": 0, "web": 0, "sweep": 0}
+    for mod, name, key in ((uncertainty, "_tornado_png", "tornado"),
+                           (maps, "_static_pngs", "static"), (maps, "folium_map", "web"),
+                           (scenarios, "_comparison_png", "sweep")):
+        real = getattr(mod, name)
+
+        def wrapped(*a, real=real, key=key, **k):
+            counts[key] += 1
+            return real(*a, **k)
+
+        monkeypatch.setattr(mod, name, wrapped)
+    return counts
+
+
+def test_study_renders_reused_are_the_ones_drawing_gives(small_result, tmp_path,
+                                                         monkeypatch):
     assert small_result.prepared.render_cache is not None  # on by default, in the data dir
+    counts = _count_drawings(monkeypatch)
     res = _with_cache(small_result, tmp_path / "renders")
     first = study.write_outputs(res, tmp_path / "first")
+    drawn_first = dict(counts)
+    assert drawn_first["tornado"] >= 2 and drawn_first["static"] == drawn_first["web"] == 1
     n_entries = len(list((tmp_path / "renders").glob("*.pkl")))
-    assert n_entries >= 3  # tornado charts, printable maps, web map
+    assert n_entries == sum(drawn_first.values())
     again = study.write_outputs(res, tmp_path / "again")
-    assert len(list((tmp_path / "renders").glob("*.pkl"))) == n_entries  # all reused
+    assert counts == drawn_first  # nothing drawn the second time
+    assert len(list((tmp_path / "renders").glob("*.pkl"))) == n_entries
     drawn = study.write_outputs(_with_cache(small_result, None), tmp_path / "drawn")
     pngs = sorted(p.name for p in first.glob("*.png"))
     assert any(n.startswith("tornado_") for n in pngs) and any(n.startswith("map_")
@@ -232,12 +303,20 @@ def test_study_in_another_language_draws_its_own_renders(small_result, tmp_path)
     assert 'lang="en"' in (en / "map.html").read_text(encoding="utf-8")
 
 
-def test_render_cache_off_in_the_config_keeps_nothing(data_dir, tmp_path):
+def test_render_cache_off_in_the_config_keeps_nothing(data_dir, tmp_path, monkeypatch):
     cfg, keys = load_config(ROOT / "examples" / "campagnes-artois.toml")
     cfg.output.render_cache = False
     cfg.uncertainty.draws = 0
+    cfg.output.raster = False
     res = study.run_study(cfg, overridden=keys, data_dir=data_dir)
     assert res.prepared.render_cache is None
+    renders = data_dir / "cache" / "renders"
+    before = sorted(renders.glob("*.pkl")) if renders.is_dir() else []
+    counts = _count_drawings(monkeypatch)
+    study.write_outputs(res, tmp_path / "a")
+    study.write_outputs(res, tmp_path / "b")
+    assert counts["static"] == counts["web"] == 2  # drawn each time
+    assert (sorted(renders.glob("*.pkl")) if renders.is_dir() else []) == before
 
 
 # ------------------------------------------------------------------ the workbook
@@ -291,7 +370,7 @@ def test_web_map_drawn_again_when_leaflet_becomes_available(small_result, tmp_pa
     assert cdn not in b.read_text(encoding="utf-8")
 
 
-def test_sweep_charts_reused_are_the_ones_drawing_gives(data_dir, tmp_path):
+def test_sweep_charts_reused_are_the_ones_drawing_gives(data_dir, tmp_path, monkeypatch):
     from territorial_geo import scenarios
 
     cfg, _keys = load_config(ROOT / "examples" / "campagnes-artois.toml")
@@ -300,10 +379,14 @@ def test_sweep_charts_reused_are_the_ones_drawing_gives(data_dir, tmp_path):
     res = scenarios.run_sweep(cfg, sw, data_dir=data_dir)
     assert res.render_cache is not None
     res = dataclasses.replace(res, render_cache=tmp_path / "r")
+    counts = _count_drawings(monkeypatch)
     first = scenarios.write_sweep(res, tmp_path / "first")
     n = len(list((tmp_path / "r").glob("*.pkl")))
     assert n == 2 * len(list(first.glob("chart_*.png")))  # a chart and a tornado per zone
+    drawn = dict(counts)
+    assert drawn["sweep"] == drawn["tornado"] == n // 2
     again = scenarios.write_sweep(res, tmp_path / "again")
+    assert counts == drawn
     drawn = scenarios.write_sweep(dataclasses.replace(res, render_cache=None), tmp_path / "d")
     assert len(list((tmp_path / "r").glob("*.pkl"))) == n
     for p in first.glob("*.png"):
@@ -323,3 +406,32 @@ def test_inputs_that_cannot_be_hashed_are_drawn_not_cached(tmp_path):
     assert cache.get("chart", unpicklable, draw) == b"png"
     assert cache.get("chart", unpicklable, draw) == b"png"
     assert len(calls) == 2 and not list(tmp_path.glob("*.pkl"))
+
+
+def test_matplotlib_style_of_the_session_does_not_change_the_charts(small_result, tmp_path):
+    """A chart is drawn in matplotlib's default style whatever the session's style: the
+    cached bytes stay the ones any run would draw."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from territorial_geo import demand, uncertainty
+
+    y = int(small_result.sensitivity["year"].max())
+    kw = {"zone": demand.ALL_ZONES, "variant": demand.UNION, "year": y, "title": "A"}
+    plain = uncertainty.tornado_chart(small_result.sensitivity, tmp_path / "a.png", **kw)
+    with matplotlib.rc_context():
+        plt.style.use("dark_background")
+        matplotlib.rcParams["font.size"] = 20
+        styled = uncertainty.tornado_chart(small_result.sensitivity, tmp_path / "b.png", **kw)
+        assert matplotlib.rcParams["font.size"] == 20  # the session's style is restored
+    assert styled.read_bytes() == plain.read_bytes()
+
+
+def test_workbook_sheet_names_made_valid_and_unique(tmp_path):
+    df = pd.DataFrame({"a": [1]})
+    names = ["places par zone et par année de l'étude", "Places par zone et par année de "
+             "l'étude (copie)", "a/b:c"]
+    exports.write_workbook(tmp_path / "w.xlsx", dict.fromkeys(names, df))
+    titles = openpyxl.load_workbook(tmp_path / "w.xlsx").sheetnames
+    assert titles == ["places par zone et par année de", "Places par zone et par anné (2)",
+                      "a-b-c"]

@@ -821,12 +821,6 @@ MUTATIONS: list[Mutation] = [
          "tests/test_codes.py::test_is_in_answers_like_pandas_isin"),
     ),
     Mutation(
-        "render-digest-follows-dict-order", "outputs/rendercache.py",
-        "        for k in sorted(obj, key=repr):",
-        "        for k in obj:",
-        ("tests/test_rendercache.py::test_equal_content_gives_the_same_digest_whatever_the_object",),
-    ),
-    Mutation(
         "render-digest-ignores-geometry", "outputs/rendercache.py",
         '        h.update(b"".join(w for w in wkb if w is not None))',
         "        pass",
@@ -840,7 +834,7 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "render-key-ignores-code", "outputs/rendercache.py",
-        '            f"{kind}|{self._fingerprint}|{digest(inputs)}".encode()).hexdigest()[:32]',
+        '            f"{kind}|{self.fingerprint}|{digest(inputs)}".encode()).hexdigest()[:32]',
         '            f"{kind}|{digest(inputs)}".encode()).hexdigest()[:32]',
         ("tests/test_rendercache.py::test_changed_code_draws_again",),
     ),
@@ -858,14 +852,14 @@ MUTATIONS: list[Mutation] = [
     ),
     Mutation(
         "render-cache-removes-the-newest", "outputs/rendercache.py",
-        "        entries.sort(reverse=True)",
-        "        entries.sort()",
+        "        entries.sort(key=lambda e: e[0], reverse=True)",
+        "        entries.sort(key=lambda e: e[0])",
         ("tests/test_rendercache.py::test_least_recently_used_renders_are_removed_first",),
     ),
     Mutation(
         "render-cache-hit-not-recent", "outputs/rendercache.py",
-        "                os.utime(path)  # recently used: kept longest",
-        "                pass",
+        "                    os.utime(path)  # recently used: kept longest",
+        "                    pass",
         ("tests/test_rendercache.py::test_least_recently_used_renders_are_removed_first",),
     ),
     Mutation(
@@ -909,6 +903,67 @@ MUTATIONS: list[Mutation] = [
         "        except Exception as exc:  # inputs that cannot be hashed: drawn, not cached",
         "        except ZeroDivisionError as exc:",
         ("tests/test_rendercache.py::test_inputs_that_cannot_be_hashed_are_drawn_not_cached",),
+    ),
+    Mutation(
+        "render-digest-ignores-dict-order", "outputs/rendercache.py",
+        "        for k, v in obj.items():",
+        "        for k, v in sorted(obj.items(), key=repr):",
+        ("tests/test_rendercache.py::test_dict_order_is_part_of_the_digest",),
+    ),
+    Mutation(
+        "render-digest-numbers-by-pandas-hash", "outputs/rendercache.py",
+        '    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":',
+        "    if False:",
+        ("tests/test_rendercache.py::test_any_change_a_drawing_could_show_gives_another_digest",),
+    ),
+    Mutation(
+        "render-digest-ignores-cell-types", "outputs/rendercache.py",
+        '    if isinstance(dtype, np.dtype) and dtype.kind == "O":',
+        "    if False:",
+        ("tests/test_rendercache.py::test_any_change_a_drawing_could_show_gives_another_digest",),
+    ),
+    Mutation(
+        "render-digest-ignores-categories", "outputs/rendercache.py",
+        '                 f"{list(frame.columns.names)}:{[repr(t) for t in frame.dtypes]}:"',
+        '                 f"{list(frame.columns.names)}:{[str(t) for t in frame.dtypes]}:"',
+        ("tests/test_rendercache.py::test_any_change_a_drawing_could_show_gives_another_digest",),
+    ),
+    Mutation(
+        "render-fingerprint-read-from-disk-each-time", "outputs/rendercache.py",
+        "        self.fingerprint = fingerprint or PROCESS_FINGERPRINT",
+        "        self.fingerprint = fingerprint or code_fingerprint()",
+        ("tests/test_rendercache.py::test_fingerprint_is_the_code_this_process_imported",),
+    ),
+    Mutation(
+        "render-hit-lost-on-readonly-cache", "outputs/rendercache.py",
+        "                except OSError:  # read-only, or removed meanwhile: still a good render",
+        "                except ZeroDivisionError:",
+        ("tests/test_rendercache.py::test_entry_kept_when_it_cannot_be_marked_recent",),
+    ),
+    Mutation(
+        "render-cache-unbounded-in-bytes", "outputs/rendercache.py",
+        "            if i >= self.max_entries or (total > self.max_bytes and i > 0):",
+        "            if i >= self.max_entries:",
+        ("tests/test_rendercache.py::test_cache_bounded_in_bytes",),
+    ),
+    Mutation(
+        "tornado-drawn-in-the-session-style", "uncertainty.py",
+        "@default_style\ndef _tornado_png(",
+        "def _tornado_png(",
+        ("tests/test_rendercache.py::test_matplotlib_style_of_the_session_does_not_change_the_charts",),
+    ),
+    Mutation(
+        "workbook-sheet-names-not-unique", "exports.py",
+        "    while title.lower() in used:",
+        "    while False:",
+        ("tests/test_rendercache.py::test_workbook_sheet_names_made_valid_and_unique",),
+    ),
+    Mutation(
+        "render-cache-never-read", "outputs/rendercache.py",
+        "        if path.is_file():",
+        "        if False:",
+        ("tests/test_rendercache.py::test_study_renders_reused_are_the_ones_drawing_gives",
+         "tests/test_rendercache.py::test_sweep_charts_reused_are_the_ones_drawing_gives"),
     ),
 ]
 

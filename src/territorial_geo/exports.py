@@ -15,6 +15,7 @@ French Excel dialect, the zones layer with its seats, and a QGIS project.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -62,8 +63,9 @@ def write_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame]) -> 
     def build(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True})
         bold = wb.add_format({"bold": True})
+        used: set[str] = set()
         for name, df in sheets.items():
-            ws = wb.add_worksheet(str(name)[:31])
+            ws = wb.add_worksheet(sheet_name(str(name), used))
             for j, c in enumerate(df.columns):
                 ws.write_string(0, j, str(c), bold)
             for i, row in enumerate(df.itertuples(index=False), start=1):
@@ -82,6 +84,31 @@ def write_workbook(path: str | os.PathLike, sheets: dict[str, pd.DataFrame]) -> 
         wb.close()
 
     atomic_write(Path(path), build)
+
+
+def sheet_name(name: str, used: set[str]) -> str:
+    """A worksheet name Excel accepts, not in ``used`` (compared without case; added to it):
+    ``[]:*?/\\`` replaced by ``-``, cut to 31 characters, `` (2)``, `` (3)``... appended
+    (within the 31) when the cut name is taken.
+
+    Examples
+    --------
+    >>> used = set()
+    >>> sheet_name("seats per zone and per year of the study", used)
+    'seats per zone and per year of '
+    >>> sheet_name("Seats per zone and per year of the study (copy)", used)
+    'Seats per zone and per year (2)'
+    >>> sheet_name("a/b", used)
+    'a-b'
+    """
+    base = re.sub(r"[\[\]:*?/\\]", "-", name).strip("'") or "sheet"
+    title, k = base[:31], 1
+    while title.lower() in used:
+        k += 1
+        suffix = f" ({k})"
+        title = base[:31 - len(suffix)] + suffix
+    used.add(title.lower())
+    return title
 
 
 def commune_headers(columns, town_names: dict[str, str], lang: str) -> dict[str, str]:

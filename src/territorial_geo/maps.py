@@ -10,11 +10,13 @@ Web maps are in EPSG:4326.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import os
 import re
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,6 +33,7 @@ from territorial_geo.templating import render
 
 if TYPE_CHECKING:  # annotations only (the outputs import this module)
     from territorial_geo.outputs.rendercache import RenderCache
+
 
 ZONE_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
                 "#1f78b4", "#b2df8a", "#fb9a99"]
@@ -634,6 +637,22 @@ def map_page(m, *, lang: str = DEFAULT_LANG, assets: tuple[str, str] | None = No
     return page, inlined
 
 
+def default_style[T](draw: Callable[..., T]) -> Callable[..., T]:
+    """``draw`` run with matplotlib's own default style (``rcdefaults``), whatever style,
+    ``matplotlibrc`` or settings the session has, restored afterwards: a chart's bytes depend
+    on its inputs only (what :mod:`territorial_geo.outputs.rendercache` keys them by)."""
+
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context():
+            matplotlib.rcdefaults()  # the backend is kept (not a style parameter)
+            return draw(*args, **kwargs)
+
+    return styled
+
+
 def static_map(
     communes: gpd.GeoDataFrame, column: str, title: str, path: str | os.PathLike, *,
     polygons: gpd.GeoDataFrame | None = None, towns: gpd.GeoDataFrame | None = None,
@@ -673,6 +692,7 @@ def static_maps(
         atomic_write(Path(path), lambda tmp, png=png: tmp.write_bytes(png))
 
 
+@default_style
 def _static_pngs(
     communes: gpd.GeoDataFrame, themes: list[tuple[str, str, str]], *,
     polygons: gpd.GeoDataFrame | None, towns: gpd.GeoDataFrame | None,

@@ -38,6 +38,7 @@ from territorial_geo.config import (
 )
 from territorial_geo.errors import ConfigError
 from territorial_geo.i18n import messages
+from territorial_geo.maps import default_style
 from territorial_geo.outputs.rendercache import RenderCache
 
 #: Most scenarios a sweep may hold (a guard against a typo multiplying lists).
@@ -334,6 +335,7 @@ def comparison_chart(res: SweepResult, zone: str, path: str | Path, *,
     return sources.atomic_write(Path(path), lambda tmp: tmp.write_bytes(png))
 
 
+@default_style
 def _comparison_png(sub: pd.DataFrame, zone: str, paths: list[str], horizon: str, name: str,
                     lang: str) -> bytes:
     import matplotlib

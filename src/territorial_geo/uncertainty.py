@@ -35,6 +35,7 @@ from territorial_geo.config import (
     parameter_ranges,
     path_steps,
 )
+from territorial_geo.maps import default_style
 from territorial_geo.sources import CSP_KEYS, atomic_write
 
 if TYPE_CHECKING:  # annotations only (the outputs import this module)
@@ -300,6 +301,7 @@ def tornado_chart(sens: pd.DataFrame, path: str | Path, *, zone: str, variant: s
     return atomic_write(Path(path), lambda tmp: tmp.write_bytes(png))
 
 
+@default_style
 def _tornado_png(s: pd.DataFrame, *, year: int, title: str, segment: str, lang: str) -> bytes:
     import matplotlib
 

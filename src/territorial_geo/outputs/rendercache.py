@@ -9,19 +9,23 @@ render is stored under a key that hashes
 * everything the drawing function is given (frames, geometries, titles, labels, the
   language: :func:`digest`, which hashes frames with :func:`pandas.util.hash_pandas_object`
   and geometries by their WKB), except the file it is written to;
-* the source text of every module of the package (any change to the code, a translation
-  or a colour makes new keys) and the versions of the drawing libraries (matplotlib,
-  Pillow, folium, branca, jinja2, geopandas, shapely, pandas, numpy) and of Python.
+* the source text of every module of the package, as this process imported it (any change
+  to the code, a translation or a colour makes new keys), the versions of the drawing,
+  classing and projection libraries (:data:`LIBRARIES`, PROJ) and of Python.
+
+The matplotlib drawings are made with matplotlib's own default style
+(:func:`territorial_geo.maps.default_style`), whatever style or ``matplotlibrc`` the
+session has: the same inputs give the same PNG on any machine.
 
 So a render is reused only when the same code would draw it from the same inputs: the
 bytes written are the ones drawing again would give (the web map aside: folium names its
 elements at random, so a reused page carries the names of the run that drew it).
 
-The cache is bounded (:data:`MAX_ENTRIES` files, the least recently used removed first),
-written atomically and best effort: a read-only or full data directory simply draws
-again, and a damaged entry is drawn again, never trusted. It holds pickles, which run code
-when loaded: it is trusted like the data directory itself. ``output.render_cache = false``
-turns it off.
+The cache is bounded (:data:`MAX_ENTRIES` files and :data:`MAX_BYTES`, the least recently
+used removed first), written atomically and best effort: a read-only or full data directory
+simply draws again, and a damaged entry is drawn again, never trusted. It holds pickles,
+which run code when loaded: it is trusted like the data directory itself.
+``output.render_cache = false`` turns it off.
 """
 
 from __future__ import annotations
@@ -43,11 +47,15 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: At most this many renders are kept (about 40 MB at the reference study's sizes).
+#: At most this many renders are kept (the reference study makes 9: 4 MB, 3.5 of them
+#: the web map page) ...
 MAX_ENTRIES = 400
-#: Libraries whose version is part of every key (their drawing changes the bytes).
+#: ... and at most this many bytes; beyond either, the least recently used go first.
+MAX_BYTES = 500 * 2**20
+#: Libraries whose version is part of every key (they change the drawn bytes: drawing,
+#: class breaks, reprojection).
 LIBRARIES = ("matplotlib", "pillow", "folium", "branca", "jinja2", "geopandas", "shapely",
-             "pandas", "numpy")
+             "pandas", "numpy", "jenkspy", "pyproj")
 
 
 def code_fingerprint() -> str:
@@ -64,7 +72,16 @@ def code_fingerprint() -> str:
             h.update(f"{lib}={version(lib)}".encode())
         except PackageNotFoundError:
             h.update(f"{lib}=missing".encode())
+    import pyproj
+
+    h.update(f"PROJ={pyproj.proj_version_str}".encode())
     return h.hexdigest()
+
+
+#: The fingerprint of the code this process runs, taken when it imported the package's
+#: outputs (a source file edited later, e.g. while a notebook kernel runs, is not the code
+#: that draws).
+PROCESS_FINGERPRINT = code_fingerprint()
 
 
 def digest(obj: Any) -> str:
@@ -72,13 +89,17 @@ def digest(obj: Any) -> str:
     numpy arrays, pandas frames and series, GeoDataFrames and GeoSeries (their CRS and
     their geometries' WKB), nested; other objects by their pickle.
 
-    Equal content gives equal hashes in any process (dict order aside: keys are sorted);
-    a frame's column names, dtypes and index are part of it.
+    Equal content gives equal hashes in any process. What a drawing could show is part of
+    it: the order of a dict's items (layers are drawn in order), a frame's column and index
+    names and dtypes (categories in order), numbers bit for bit (``-0.0`` is not ``0.0``)
+    and the type of each cell of an object column (``1.0`` is not ``"1.0"``).
 
     Examples
     --------
-    >>> digest({"b": 1, "a": [1.5, "x"]}) == digest({"a": [1.5, "x"], "b": 1})
+    >>> digest({"a": [1.5, "x"], "b": 1}) == digest({"a": [1.5, "x"], "b": 1})
     True
+    >>> digest({"b": 1, "a": 2}) == digest({"a": 2, "b": 1})
+    False
     >>> digest(1) == digest(1.0)
     False
     """
@@ -100,11 +121,11 @@ def _feed(h, obj: Any) -> None:
         for x in obj:
             _feed(h, x)
         h.update(b"]")
-    elif isinstance(obj, dict):
+    elif isinstance(obj, dict):  # in order: the drawings show layers, fields... in order
         h.update(f"dict{{{len(obj)}".encode())
-        for k in sorted(obj, key=repr):
+        for k, v in obj.items():
             _feed(h, k)
-            _feed(h, obj[k])
+            _feed(h, v)
         h.update(b"}")
     elif isinstance(obj, (gpd.GeoDataFrame, gpd.GeoSeries)):
         h.update(f"{type(obj).__name__}:{obj.crs.srs if obj.crs else None};".encode())
@@ -113,17 +134,18 @@ def _feed(h, obj: Any) -> None:
         _feed(h, np.array([len(w) if w is not None else -1 for w in wkb], np.int64))
         h.update(b"".join(w for w in wkb if w is not None))
         if isinstance(obj, gpd.GeoDataFrame):
+            h.update(f"geometry column {obj.geometry.name!r};".encode())
             _feed(h, pd.DataFrame(obj.drop(columns=obj.geometry.name)))
         else:
             _feed(h, (obj.name, pd.Series(obj.index, index=obj.index)))
     elif isinstance(obj, (pd.DataFrame, pd.Series)):
         frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
         h.update(f"{type(obj).__name__}:{list(map(repr, frame.columns))}:"
-                 f"{list(map(str, frame.dtypes))}:{frame.index.dtype};".encode())
-        try:
-            _feed(h, pd.util.hash_pandas_object(frame, index=True).to_numpy())
-        except TypeError:  # unhashable cells (lists, dicts): their pickle
-            h.update(pickle.dumps((list(frame.index), frame.to_dict("list")), protocol=5))
+                 f"{list(frame.columns.names)}:{[repr(t) for t in frame.dtypes]}:"
+                 f"{frame.index.dtype!r}:{list(frame.index.names)}:{frame.shape};".encode())
+        _feed_values(h, frame.index)
+        for j in range(frame.shape[1]):
+            _feed_values(h, frame.iloc[:, j])
     elif isinstance(obj, np.ndarray):
         h.update(f"ndarray:{obj.dtype}:{obj.shape};".encode())
         h.update(pickle.dumps(obj.tolist(), protocol=5) if obj.dtype == object
@@ -131,6 +153,26 @@ def _feed(h, obj: Any) -> None:
     else:
         h.update(f"{type(obj).__module__}.{type(obj).__qualname__}:".encode())
         h.update(pickle.dumps(obj, protocol=5))
+
+
+def _feed_values(h, values) -> None:
+    """One column or index: numbers by their bytes (``-0.0`` is not ``0.0``), text and other
+    objects by :func:`pandas.util.hash_pandas_object` and, for object columns, each cell's
+    type (``1.0`` is not ``"1.0"``)."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+        h.update(np.ascontiguousarray(values.to_numpy()).tobytes())
+        return
+    try:
+        h.update(pd.util.hash_pandas_object(pd.Series(values), index=False).to_numpy()
+                 .tobytes())
+    except TypeError:  # unhashable cells (lists, dicts): their pickle
+        h.update(pickle.dumps(list(values), protocol=5))
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        h.update("|".join(type(v).__name__ for v in values).encode())
 
 
 class RenderCache:
@@ -141,8 +183,10 @@ class RenderCache:
     directory
         Folder of the cache (``<data dir>/cache/renders``); None: nothing is kept, every
         render is drawn.
-    max_entries
-        Renders kept; beyond, the least recently used are removed.
+    max_entries, max_bytes
+        Renders and bytes kept; beyond either, the least recently used are removed.
+    fingerprint
+        The code's fingerprint (:data:`PROCESS_FINGERPRINT` when None).
 
     Examples
     --------
@@ -152,20 +196,20 @@ class RenderCache:
     """
 
     def __init__(self, directory: str | os.PathLike | None, *,
-                 max_entries: int = MAX_ENTRIES) -> None:
+                 max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES,
+                 fingerprint: str | None = None) -> None:
         self.directory = Path(directory) if directory is not None else None
         self.max_entries = max_entries
-        self._fingerprint: str | None = None
+        self.max_bytes = max_bytes
+        self.fingerprint = fingerprint or PROCESS_FINGERPRINT
         #: Renders found in the cache / drawn, since this object was made.
         self.hits = 0
         self.misses = 0
 
     def key(self, kind: str, inputs: Any) -> str:
         """The key of a render of ``kind`` drawn from ``inputs``."""
-        if self._fingerprint is None:
-            self._fingerprint = code_fingerprint()
         return hashlib.sha256(
-            f"{kind}|{self._fingerprint}|{digest(inputs)}".encode()).hexdigest()[:32]
+            f"{kind}|{self.fingerprint}|{digest(inputs)}".encode()).hexdigest()[:32]
 
     def get(self, kind: str, inputs: Any, render: Callable[[], T]) -> T:
         """What ``render()`` returns for ``inputs``: from the cache when the same code drew
@@ -195,11 +239,17 @@ class RenderCache:
             try:
                 with open(path, "rb") as fh:
                     value = pickle.load(fh)
-                os.utime(path)  # recently used: kept longest
-                self.hits += 1
-                return value
+            except FileNotFoundError:  # removed meanwhile by another run's pruning
+                pass
             except Exception as exc:  # a damaged entry is drawn again, never trusted
                 log.warning("render cache %s unreadable (%s): drawing again", path, exc)
+            else:
+                try:
+                    os.utime(path)  # recently used: kept longest
+                except OSError:  # read-only, or removed meanwhile: still a good render
+                    pass
+                self.hits += 1
+                return value
         self.misses += 1
         value = render()
         try:
@@ -213,12 +263,17 @@ class RenderCache:
         entries = []
         for p in self.directory.glob("*.pkl"):
             try:
-                entries.append((p.stat().st_mtime_ns, p))
+                st = p.stat()
             except OSError:
                 continue
-        entries.sort(reverse=True)
-        for _t, p in entries[self.max_entries:]:
-            p.unlink(missing_ok=True)
+            entries.append((st.st_mtime_ns, st.st_size, p))
+        entries.sort(key=lambda e: e[0], reverse=True)
+        total = 0
+        for i, (_t, size, p) in enumerate(entries):
+            total += size
+            if i >= self.max_entries or (total > self.max_bytes and i > 0):
+                p.unlink(missing_ok=True)
 
 
-__all__ = ["LIBRARIES", "MAX_ENTRIES", "RenderCache", "code_fingerprint", "digest"]
+__all__ = ["LIBRARIES", "MAX_BYTES", "MAX_ENTRIES", "PROCESS_FINGERPRINT", "RenderCache",
+           "code_fingerprint", "digest"]
