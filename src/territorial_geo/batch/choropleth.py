@@ -106,7 +106,6 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
         fig, ax = plt.subplots(figsize=(9, 9))
         t.plot(ax=ax, color=fills.to_numpy(), edgecolor="#444", linewidth=0.3)
         ax.set_axis_off()
-        ax.set_title(_("batch_title", year=horizon_year))
         from matplotlib.patches import Patch
 
         lo, handles = None, []
@@ -115,10 +114,14 @@ def batch_maps(table: gpd.GeoDataFrame, out: str | os.PathLike, *, horizon_year:
                                  label=f"≤ {b:.0f}" if lo is None else f"{lo:.0f} – {b:.0f}"))
             lo = b
         handles.append(Patch(facecolor="#bbbbbb", edgecolor="#444", label=_("batch_error")))
+        # under the map, not over it; the credits under the title
         ax.legend(handles=handles, title=_("batch_legend", year=horizon_year),
-                  loc="lower left", fontsize=8)
-        fig.text(0.01, 0.01, maps.credits(lang), fontsize=6)
-        fig.savefig(p, dpi=110, format="png")
+                  loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, fontsize=8,
+                  frameon=False)
+        ax.text(0.5, 1.0, maps.credits(lang), transform=ax.transAxes, ha="center",
+                va="bottom", fontsize=6, color="#333", wrap=True)
+        ax.set_title(_("batch_title", year=horizon_year), pad=18)
+        fig.savefig(p, dpi=110, format="png", bbox_inches="tight")
         plt.close(fig)
 
     sources.atomic_write(o / "map.png", png)
