@@ -249,7 +249,7 @@ def test_run_sh_test_does_not_fetch_data(tmp_path):
     d = _fake_checkout_for_run_sh(tmp_path)
     subprocess.run(["bash", "run.sh", "test", "-k", "x"], cwd=d, check=True, timeout=60)
     calls = (d / "calls.log").read_text().splitlines()
-    assert calls == ["ruff check src tests benchmarks tools", "python -m pytest -q -k x"]
+    assert calls == ["ruff check .", "python -m pytest -q -k x"]
 
 
 def test_run_sh_study_fetches_first(tmp_path):
