@@ -5,6 +5,7 @@ And the workbook writes text as text."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import time
 
@@ -23,6 +24,12 @@ from territorial_geo.outputs import rendercache
 from territorial_geo.outputs.rendercache import RenderCache, digest
 
 from .conftest import ROOT, counting
+
+
+def _sha(path) -> str:
+    """A file's SHA-256: compared instead of its bytes, so that a failing comparison of two
+    PNGs is reported at once (pytest's diff of two large byte strings takes minutes)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _frame() -> gpd.GeoDataFrame:
@@ -285,9 +292,9 @@ def test_study_renders_reused_are_the_ones_drawing_gives(small_result, tmp_path,
     assert any(n.startswith("tornado_") for n in pngs) and any(n.startswith("map_")
                                                               for n in pngs)
     for n in pngs:
-        assert (again / n).read_bytes() == (drawn / n).read_bytes() == (first / n).read_bytes(), n
-    assert (again / "map.html").read_bytes() == (first / "map.html").read_bytes()
-    assert (again / "report.html").read_bytes() == (drawn / "report.html").read_bytes()
+        assert _sha(again / n) == _sha(drawn / n) == _sha(first / n), n
+    assert _sha(again / "map.html") == _sha(first / "map.html")
+    assert _sha(again / "report.html") == _sha(drawn / "report.html")
 
 
 def test_study_in_another_language_draws_its_own_renders(small_result, tmp_path):
@@ -299,7 +306,7 @@ def test_study_in_another_language_draws_its_own_renders(small_result, tmp_path)
     en = study.write_outputs(dataclasses.replace(res, config=cfg), tmp_path / "en")
     assert len(list((tmp_path / "renders").glob("*.pkl"))) == 2 * n_fr
     for p in fr.glob("*.png"):
-        assert (en / p.name).read_bytes() != p.read_bytes(), p.name
+        assert _sha(en / p.name) != _sha(p), p.name
     assert 'lang="en"' in (en / "map.html").read_text(encoding="utf-8")
 
 
@@ -353,7 +360,7 @@ def test_tornado_with_another_title_is_drawn_not_reused(small_result, tmp_path):
     a = uncertainty.tornado_chart(small_result.sensitivity, tmp_path / "a.png", title="A", **kw)
     b = uncertainty.tornado_chart(small_result.sensitivity, tmp_path / "b.png", title="B", **kw)
     c = uncertainty.tornado_chart(small_result.sensitivity, tmp_path / "c.png", title="A", **kw)
-    assert a.read_bytes() != b.read_bytes() and c.read_bytes() == a.read_bytes()
+    assert _sha(a) != _sha(b) and _sha(c) == _sha(a)
     assert (cache.hits, cache.misses) == (1, 2)
 
 
@@ -390,13 +397,13 @@ def test_sweep_charts_reused_are_the_ones_drawing_gives(data_dir, tmp_path, monk
     drawn = scenarios.write_sweep(dataclasses.replace(res, render_cache=None), tmp_path / "d")
     assert len(list((tmp_path / "r").glob("*.pkl"))) == n
     for p in first.glob("*.png"):
-        assert (again / p.name).read_bytes() == (drawn / p.name).read_bytes() == p.read_bytes()
+        assert _sha(again / p.name) == _sha(drawn / p.name) == _sha(p)
     # another sweep of the same study: its charts are drawn, not taken from the first
     other = scenarios.run_sweep(cfg, scenarios.build_sweep(
         cfg, vary={"zoning.budget_min": ["8", "15"]}), data_dir=data_dir)
     out = scenarios.write_sweep(dataclasses.replace(other, render_cache=tmp_path / "r"),
                                 tmp_path / "other")
-    assert (out / "chart_all.png").read_bytes() != (first / "chart_all.png").read_bytes()
+    assert _sha(out / "chart_all.png") != _sha(first / "chart_all.png")
 
 
 def test_inputs_that_cannot_be_hashed_are_drawn_not_cached(tmp_path):
@@ -424,7 +431,7 @@ def test_matplotlib_style_of_the_session_does_not_change_the_charts(small_result
         matplotlib.rcParams["font.size"] = 20
         styled = uncertainty.tornado_chart(small_result.sensitivity, tmp_path / "b.png", **kw)
         assert matplotlib.rcParams["font.size"] == 20  # the session's style is restored
-    assert styled.read_bytes() == plain.read_bytes()
+    assert _sha(styled) == _sha(plain)
 
 
 def test_workbook_sheet_names_made_valid_and_unique(tmp_path):
